@@ -1,0 +1,37 @@
+"""dags/platform_settings.py reads exactly the Variables the stack provides."""
+
+from __future__ import annotations
+
+import platform_settings
+from test_versions import _load
+
+PLATFORM_VARIABLES = _load("components/platform_variables.py")
+
+
+def test_variable_keys_match_the_stack():
+    assert platform_settings.NAMESPACE_KEY == PLATFORM_VARIABLES.NAMESPACE
+    assert platform_settings.SHARED_DATA_PVC_KEY == PLATFORM_VARIABLES.SHARED_DATA_PVC
+    assert platform_settings.SHARED_DATA_MOUNT_PATH_KEY == PLATFORM_VARIABLES.SHARED_DATA_MOUNT_PATH
+
+
+def test_default_mount_path_matches_the_stack():
+    assert platform_settings.DEFAULT_SHARED_DATA_MOUNT_PATH == PLATFORM_VARIABLES.SHARED_DATA_MOUNT_PATH_VALUE
+
+
+def test_defaults_apply_without_variables():
+    # conftest removes any AIRFLOW_VAR_PLATFORM_* from the environment.
+    assert platform_settings.namespace() == platform_settings.DEFAULT_NAMESPACE
+    assert platform_settings.shared_data_pvc() == platform_settings.DEFAULT_SHARED_DATA_PVC
+    assert platform_settings.shared_data_mount_path() == platform_settings.DEFAULT_SHARED_DATA_MOUNT_PATH
+
+
+def test_values_come_from_the_env_vars_the_stack_sets(monkeypatch):
+    env = PLATFORM_VARIABLES.env_var_name
+    monkeypatch.setenv(env(PLATFORM_VARIABLES.NAMESPACE), "data-team")
+    monkeypatch.setenv(env(PLATFORM_VARIABLES.SHARED_DATA_PVC), "team-shared")
+    monkeypatch.setenv(env(PLATFORM_VARIABLES.SHARED_DATA_MOUNT_PATH), "/mnt/team")
+
+    assert platform_settings.namespace() == "data-team"
+    volume, mount = platform_settings.shared_data_volume()
+    assert volume.persistent_volume_claim.claim_name == "team-shared"
+    assert (mount.name, mount.mount_path) == (volume.name, "/mnt/team")
