@@ -28,6 +28,10 @@ os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{_AIRFLOW_HOME}/
 for _name in [n for n in os.environ if n.startswith("AIRFLOW_VAR_PLATFORM_")]:
     del os.environ[_name]
 
+# Importing DAG files must not leave __pycache__/ in dags/: the local stack
+# packs that folder into a ConfigMap.
+sys.dont_write_bytecode = True
+
 # DAG files import dags/platform_settings.py as a top-level module, as they do
 # on the cluster where Airflow puts the DAG bundle root on sys.path.
 sys.path.insert(0, str(DAGS_FOLDER))

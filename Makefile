@@ -1,0 +1,42 @@
+# airflow-platform: `make up` deploys a stack, `make test` runs every test.
+SHELL := /bin/bash
+STACK ?= local
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.DEFAULT_GOAL := help
+.PHONY: help up preview test lint test-infra test-dags venv clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
+	@echo "  STACK=$(STACK) (local | dev | prod)"
+
+up: ## pulumi up on STACK (default: local); checks prerequisites first
+	@scripts/pulumi.sh up "$(STACK)"
+
+preview: ## pulumi preview --diff on STACK
+	@scripts/pulumi.sh preview "$(STACK)"
+
+test: lint test-infra test-dags ## Lint, infrastructure tests under mocks, DAG tests
+
+lint: venv ## ruff lint + format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test-infra: venv ## Config, values, components and stacks under Pulumi mocks
+	$(BIN)/python -m pytest tests --ignore=tests/dags
+
+test-dags: ## DAG integrity and behaviour on the Airflow version the stack deploys
+	@scripts/test-dags.sh
+
+venv: $(BIN)/.installed
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt
+	@scripts/check-python.sh "$(PYTHON)"
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+clean: ## Remove virtualenvs and caches (not the stack state)
+	rm -rf $(VENV) .venv-dags .pytest_cache .ruff_cache

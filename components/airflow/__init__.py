@@ -1,0 +1,1 @@
+"""The cloud-agnostic Airflow layer: secrets, chart values, the Helm release."""

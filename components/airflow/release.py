@@ -1,0 +1,124 @@
+"""The official apache-airflow chart as a `helm.v3.Release`, with its Secrets."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.airflow.dag_files import config_map_key
+from components.airflow.secrets import AirflowSecrets, AirflowSecretsArgs
+from components.airflow.values import API_SERVER_PORT, ChartInputs, DagConfigMap, build_values
+from components.config import AirflowSettings, DagSettings
+from components.kube import MANAGED_BY, child_options
+from components.platform import PlatformOutputs
+from components.versions import AIRFLOW_CHART_REPOSITORY
+
+# First installs pull images and run the schema migration before the
+# scheduler and API server turn ready; Helm's 5-minute default is too short.
+RELEASE_TIMEOUT_SECONDS = 20 * 60
+
+
+@dataclass(frozen=True)
+class AirflowReleaseArgs:
+    airflow: AirflowSettings
+    dags: DagSettings
+    platform: PlatformOutputs
+    # Relative path -> content, for `dags.source: configmap`.
+    dag_files: Mapping[str, str]
+    fernet_previous_keys: pulumi.Output[str] | None = None
+
+
+class AirflowRelease(pulumi.ComponentResource):
+    secrets: AirflowSecrets
+    release: k8s.helm.v3.Release
+    url: pulumi.Output[str]
+    values: dict
+
+    def __init__(self, name: str, args: AirflowReleaseArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("airflow-platform:airflow:Release", name, None, opts)
+        platform = args.platform
+        provider = platform.provider
+        self.secrets = AirflowSecrets(
+            f"{name}-secrets",
+            AirflowSecretsArgs(
+                namespace=platform.namespace,
+                release_name=args.airflow.release_name,
+                admin_username=args.airflow.admin_username,
+                database=platform.database,
+                dags=args.dags,
+                provider=provider,
+                fernet_key_generation=args.airflow.fernet_key_generation,
+                fernet_previous_keys=args.fernet_previous_keys,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+        dag_config_map = None
+        depends_on: list[pulumi.Resource] = [*self.secrets.secrets.values(), *platform.dependencies]
+        if args.dags.source == "configmap":
+            config_map = k8s.core.v1.ConfigMap(
+                f"{name}-dags",
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name=f"{args.airflow.release_name}-dags", namespace=platform.namespace, labels=MANAGED_BY
+                ),
+                data={config_map_key(path): content for path, content in args.dag_files.items()},
+                opts=child_options(self, provider),
+            )
+            dag_config_map = DagConfigMap(
+                name=config_map.metadata.name, items={config_map_key(path): path for path in args.dag_files}
+            )
+            depends_on.append(config_map)
+
+        self.values = build_values(
+            ChartInputs(
+                airflow=args.airflow,
+                dags=args.dags,
+                secrets=self.secrets.names,
+                namespace=platform.namespace,
+                shared_data_claim_name=platform.shared_data_claim_name,
+                load_balancer=platform.load_balancer,
+                worker_placement=platform.worker_placement,
+                remote_logging=platform.remote_logging,
+                logs_claim_name=platform.logs_claim_name,
+                service_account_annotations=platform.service_account_annotations,
+                dag_config_map=dag_config_map,
+            )
+        )
+        self.release = k8s.helm.v3.Release(
+            f"{name}-chart",
+            k8s.helm.v3.ReleaseArgs(
+                # A fixed release name keeps chart object names predictable
+                # (`<release>-api-server`); Pulumi would add a random suffix.
+                name=args.airflow.release_name,
+                chart="airflow",
+                version=args.airflow.chart_version,
+                repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=AIRFLOW_CHART_REPOSITORY),
+                namespace=platform.namespace,
+                values=self.values,
+                timeout=RELEASE_TIMEOUT_SECONDS,
+                # Roll back a failed upgrade instead of leaving a half-applied release.
+                atomic=True,
+                cleanup_on_fail=True,
+                max_history=10,
+            ),
+            opts=child_options(self, provider, depends_on=depends_on),
+        )
+
+        api_service = k8s.core.v1.Service.get(
+            f"{name}-api-server",
+            pulumi.Output.concat(self.release.status.namespace, "/", self.release.status.name, "-api-server"),
+            opts=child_options(self, provider, depends_on=[self.release]),
+        )
+        self.url = api_service.status.apply(_service_url)
+        self.register_outputs({"url": self.url})
+
+
+def _service_url(status: k8s.core.v1.outputs.ServiceStatus | None) -> str:
+    ingress = status.load_balancer.ingress if status and status.load_balancer else None
+    if not ingress:
+        return "pending: the LoadBalancer has no address yet (see README, Troubleshooting)"
+    address = ingress[0].ip or ingress[0].hostname
+    return f"http://{address}:{API_SERVER_PORT}"

@@ -1,0 +1,283 @@
+"""Chart values for the official apache-airflow Helm chart, built by a pure function.
+
+`build_values` takes typed settings, the platform's references and the Secret
+names and returns the values dict; it creates nothing, so every key is unit
+tested without Pulumi. Invariants it keeps (DESIGN.md):
+- no credential in values: every secret is a Secret *name*;
+- no chart default that breaks or leaks: no admin/admin, no chart-generated
+  keys, no bundled postgresql, no Helm hooks (Pulumi waits on resources);
+- KubernetesExecutor, task pods on the worker pool, task logs that outlive
+  the pod (remote logging or a PVC, never neither).
+Key paths follow the chart's values.schema.json for the pinned chart version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+
+from components import platform_variables
+from components.airflow.secrets import ADMIN_PASSWORD_KEY, SecretNames
+from components.config import AirflowSettings, DagSettings
+from components.platform import AIRFLOW_COMPONENTS, LoadBalancer, Placement, RemoteLogging, service_account_names
+
+API_SERVER_PORT = 8080
+# Where the chart mounts DAGs in every Airflow container (dags.mountPath).
+DAGS_MOUNT_PATH = "/opt/airflow/dags"
+DAG_CONFIG_MAP_VOLUME = "dags-configmap"
+SHARED_DATA_VOLUME = "shared-data"
+ADMIN_PASSWORD_ENV = "AIRFLOW_PLATFORM_ADMIN_PASSWORD"
+ADMIN_PASSWORD_HINT = "not-here: run `pulumi stack output adminPassword --show-secrets`"
+# The official image runs Airflow as uid 50000 with gid 0 (root group) so
+# files it writes on shared volumes stay group-writable.
+AIRFLOW_UID = 50000
+AIRFLOW_GID = 0
+
+
+@dataclass(frozen=True)
+class DagConfigMap:
+    """The ConfigMap holding the repo's dags/ folder (`dags.source: configmap`).
+
+    ConfigMap keys cannot contain '/', so nested files are stored under a
+    flattened key and `items` maps each key back to its relative path.
+    """
+
+    name: pulumi.Input[str]
+    items: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class ChartInputs:
+    airflow: AirflowSettings
+    dags: DagSettings
+    secrets: SecretNames
+    namespace: pulumi.Input[str]
+    shared_data_claim_name: pulumi.Input[str]
+    load_balancer: LoadBalancer
+    worker_placement: Placement
+    remote_logging: RemoteLogging | None = None
+    logs_claim_name: pulumi.Input[str] | None = None
+    service_account_annotations: Mapping[str, Mapping[str, pulumi.Input[str]]] = field(default_factory=dict)
+    dag_config_map: DagConfigMap | None = None
+
+
+def build_values(inputs: ChartInputs) -> dict[str, Any]:
+    """The complete values dict for `helm.v3.Release`."""
+    settings = inputs.airflow
+    values: dict[str, Any] = {
+        "executor": "KubernetesExecutor",
+        "airflowVersion": settings.airflow_version,
+        "defaultAirflowRepository": settings.image_repository,
+        "defaultAirflowTag": settings.airflow_version,
+        "images": {
+            "airflow": {
+                "repository": settings.image_repository,
+                "tag": settings.airflow_version,
+                "pullPolicy": "IfNotPresent",
+            }
+        },
+        # The bundled bitnami subchart's images were withdrawn; the platform
+        # provides the database. Redis only serves the CeleryExecutor.
+        "postgresql": {"enabled": False},
+        "redis": {"enabled": False},
+        "data": {"metadataSecretName": inputs.secrets.metadata_connection},
+        "fernetKeySecretName": inputs.secrets.fernet_key,
+        "apiSecretKeySecretName": inputs.secrets.api_secret_key,
+        "jwtSecretName": inputs.secrets.jwt_secret,
+        # Helm hooks deadlock under tools that wait for resources (Pulumi,
+        # Argo CD, Terraform): the pods wait for the migration, the hook waits
+        # for the pods. As plain Jobs they run alongside the Deployments.
+        "migrateDatabaseJob": {"useHelmHooks": False, "applyCustomEnv": False},
+        "createUserJob": _create_user_job(inputs),
+        "apiServer": _api_server(inputs),
+        "scheduler": {
+            "replicas": settings.scheduler_replicas,
+            "podDisruptionBudget": {"enabled": settings.pod_disruption_budgets},
+        },
+        # Task logs go to the logs PVC or object storage; the triggerer's own
+        # 100Gi volumeClaimTemplate (chart default) would be a second store.
+        "triggerer": {"persistence": {"enabled": False}},
+        "dagProcessor": {"enabled": True},
+        "workers": _workers(inputs),
+        "dags": _dags(inputs),
+        "env": _platform_variables(inputs),
+        # `airflow db clean` on a schedule: the metadata database stays small.
+        "databaseCleanup": {"enabled": True, "retentionDays": settings.database_cleanup_retention_days},
+        # `airflow kubernetes cleanup-pods`: failed task pods are kept for
+        # debugging by the executor; this CronJob removes old ones.
+        "cleanup": {"enabled": True},
+        # Service links inject an env var per Service into every pod; Airflow
+        # uses DNS. (Chart 2.0 turns them off by default.)
+        "enableServiceLinks": False,
+    }
+    values.update(_logging(inputs))
+    if inputs.dag_config_map is not None:
+        values["volumes"], values["volumeMounts"] = _dag_config_map_volume(inputs.dag_config_map)
+    _set_service_accounts(values, inputs)
+    return values
+
+
+def _create_user_job(inputs: ChartInputs) -> dict[str, Any]:
+    """Create the admin user with the password from our Secret, never admin/admin.
+
+    The chart's default `args` pass `defaultUser.password` literally. Ours pass
+    the user's fields as positional arguments (`"$@"`, never re-parsed by the
+    shell) and read the password from an env var filled from the admin Secret;
+    `${VAR:?}` fails the job loudly if the variable is missing.
+    """
+    settings = inputs.airflow
+    return {
+        "useHelmHooks": False,
+        # Custom env changes would alter the Job spec, which is immutable.
+        "applyCustomEnv": False,
+        "defaultUser": {
+            "role": "Admin",
+            "username": settings.admin_username,
+            "email": settings.admin_email,
+            "firstName": "Airflow",
+            "lastName": "Admin",
+            # Only printed by the chart's NOTES; the real password never enters values.
+            "password": ADMIN_PASSWORD_HINT,
+        },
+        "env": [
+            {
+                "name": ADMIN_PASSWORD_ENV,
+                "valueFrom": {"secretKeyRef": {"name": inputs.secrets.admin_user, "key": ADMIN_PASSWORD_KEY}},
+            }
+        ],
+        "args": [
+            "bash",
+            "-c",
+            f'exec airflow users create "$@" --password "${{{ADMIN_PASSWORD_ENV}:?admin password Secret not mounted}}"',
+            "--",
+            "--role",
+            "Admin",
+            "--username",
+            settings.admin_username,
+            "--email",
+            settings.admin_email,
+            "--firstname",
+            "Airflow",
+            "--lastname",
+            "Admin",
+        ],
+    }
+
+
+def _api_server(inputs: ChartInputs) -> dict[str, Any]:
+    load_balancer = inputs.load_balancer
+    service: dict[str, Any] = {
+        "type": "LoadBalancer",
+        "loadBalancerSourceRanges": list(load_balancer.source_ranges),
+        "annotations": dict(load_balancer.annotations),
+    }
+    if load_balancer.static_ip is not None:
+        service["loadBalancerIP"] = load_balancer.static_ip
+    return {
+        "replicas": inputs.airflow.api_server_replicas,
+        "service": service,
+        "podDisruptionBudget": {"enabled": inputs.airflow.pod_disruption_budgets},
+    }
+
+
+def _workers(inputs: ChartInputs) -> dict[str, Any]:
+    """KubernetesExecutor task pods: placement, resources, non-root, shared data volume.
+
+    The chart renders these `workers.*` keys into the pod template file that
+    the executor uses for every task pod (`workers.kubernetes.*` is the newer
+    spelling; the root keys remain its fallback).
+    """
+    resources = inputs.airflow.worker_resources
+    placement = inputs.worker_placement
+    return {
+        "nodeSelector": dict(placement.node_selector),
+        "tolerations": [dict(toleration) for toleration in placement.tolerations],
+        "resources": {
+            "requests": {"cpu": resources.cpu_request, "memory": resources.memory_request},
+            "limits": {"cpu": resources.cpu_limit, "memory": resources.memory_limit},
+        },
+        "securityContexts": {
+            "pod": {"runAsUser": AIRFLOW_UID, "runAsGroup": AIRFLOW_GID, "fsGroup": AIRFLOW_GID, "runAsNonRoot": True},
+            "container": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}},
+        },
+        "extraVolumes": [
+            {"name": SHARED_DATA_VOLUME, "persistentVolumeClaim": {"claimName": inputs.shared_data_claim_name}}
+        ],
+        "extraVolumeMounts": [
+            {"name": SHARED_DATA_VOLUME, "mountPath": platform_variables.SHARED_DATA_MOUNT_PATH_VALUE}
+        ],
+    }
+
+
+def _dags(inputs: ChartInputs) -> dict[str, Any]:
+    dags = inputs.dags
+    if dags.source == "configmap":
+        return {"persistence": {"enabled": False}, "gitSync": {"enabled": False}}
+    git_sync: dict[str, Any] = {
+        "enabled": True,
+        "repo": dags.repo,
+        "branch": dags.branch,
+        "rev": "HEAD",
+        "subPath": dags.sub_path,
+        "depth": 1,
+        "period": dags.period,
+    }
+    if dags.uses_ssh:
+        git_sync["sshKeySecret"] = inputs.secrets.git_ssh_key
+        git_sync["knownHosts"] = dags.known_hosts
+    return {"persistence": {"enabled": False}, "gitSync": git_sync}
+
+
+def _dag_config_map_volume(config_map: DagConfigMap) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Mount the DAG ConfigMap where the chart's DAG folder is, in every Airflow pod."""
+    volume = {
+        "name": DAG_CONFIG_MAP_VOLUME,
+        "configMap": {
+            "name": config_map.name,
+            "items": [{"key": key, "path": path} for key, path in sorted(config_map.items.items())],
+        },
+    }
+    mount = {"name": DAG_CONFIG_MAP_VOLUME, "mountPath": DAGS_MOUNT_PATH, "readOnly": True}
+    return [volume], [mount]
+
+
+def _logging(inputs: ChartInputs) -> dict[str, Any]:
+    """Task logs outlive KubernetesExecutor pods: object storage, else a shared PVC."""
+    if inputs.remote_logging is not None:
+        return {
+            "logs": {"persistence": {"enabled": False}},
+            "config": {
+                "logging": {
+                    "remote_logging": "True",
+                    "remote_base_log_folder": inputs.remote_logging.base_log_folder,
+                    "remote_log_conn_id": inputs.remote_logging.connection_id,
+                }
+            },
+        }
+    if inputs.logs_claim_name is None:
+        raise ValueError("task logs need remote logging or a logs PVC; the platform provided neither")
+    return {"logs": {"persistence": {"enabled": True, "existingClaim": inputs.logs_claim_name}}}
+
+
+def _platform_variables(inputs: ChartInputs) -> list[dict[str, Any]]:
+    """Airflow Variables the example DAGs read (see components/platform_variables.py)."""
+    variables: Sequence[tuple[str, pulumi.Input[str]]] = (
+        (platform_variables.NAMESPACE, inputs.namespace),
+        (platform_variables.SHARED_DATA_PVC, inputs.shared_data_claim_name),
+        (platform_variables.SHARED_DATA_MOUNT_PATH, platform_variables.SHARED_DATA_MOUNT_PATH_VALUE),
+    )
+    return [{"name": platform_variables.env_var_name(key), "value": value} for key, value in variables]
+
+
+def _set_service_accounts(values: dict[str, Any], inputs: ChartInputs) -> None:
+    """Pin each component's ServiceAccount name and add the platform's identity annotations."""
+    names = service_account_names(inputs.airflow.release_name)
+    for component in AIRFLOW_COMPONENTS:
+        values[component]["serviceAccount"] = {
+            "create": True,
+            "name": names[component],
+            "annotations": dict(inputs.service_account_annotations.get(component, {})),
+        }

@@ -1,0 +1,1 @@
+"""AWS platform: EKS, RDS, S3 logs, EFS storage."""

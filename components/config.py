@@ -1,0 +1,450 @@
+"""StackConfig: the typed, validated configuration of one stack.
+
+Everything a stack can set lives under the `airflow-platform:` namespace in
+`Pulumi.<stack>.yaml` (see the README's config reference). `parse_stack_config`
+is pure - a dict in, a frozen dataclass out - so every rule is tested without
+Pulumi. `load_stack_config` feeds it from `pulumi.Config`. Any bad value
+raises one `ConfigError` listing every problem, before a resource exists.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal, cast
+from urllib.parse import urlsplit
+
+import pulumi
+
+from components import versions
+from components.aws.settings import AwsSettings, parse_aws_settings
+from components.gcp.settings import GcpSettings, parse_gcp_settings
+from components.validation import (
+    HIDDEN,
+    ConfigError,
+    Problems,
+    Section,
+    check_dns_label,
+    check_duration,
+    check_quantity,
+    check_semver,
+    parse_cidr,
+)
+
+__all__ = ["ConfigError", "StackConfig", "load_stack_config", "parse_stack_config"]
+
+PROJECT = "airflow-platform"
+Cloud = Literal["local", "gcp", "aws"]
+CLOUDS: tuple[Cloud, ...] = ("local", "gcp", "aws")
+DAG_SOURCES = ("git", "configmap")
+
+# Top-level keys under `airflow-platform:`. `fernetPreviousKeys` is secret and
+# read separately (see `load_fernet_previous_keys`).
+TOP_LEVEL_KEYS = ("cloud", "production", "airflow", "dags", "loadBalancer", "local", "gcp", "aws")
+SECRET_KEYS = ("fernetPreviousKeys",)
+
+WORLD = "0.0.0.0/0"
+
+# Host keys GitHub publishes ("GitHub's SSH key fingerprints"); the RSA key is
+# the one rotated on 2023-03-23. Shipped so a github.com repo needs no
+# `dags.knownHosts`; any other host must be given its keys explicitly, because
+# git-sync without known_hosts either fails ("Host key verification failed")
+# or trusts whoever answers.
+GITHUB_KNOWN_HOSTS = "\n".join(
+    [
+        "github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl",
+        "github.com ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBEmKSENj"
+        "QEezOmxkZMy7opKgwFB9nkt5YRrYMjNuG5N87uRgg6CLrbo5wAdT/y6v0mKV0U2w0WZ2YB/++Tpockg=",
+        "github.com ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABgQCj7ndNxQowgcQnjshcLrqPEiiphnt+VTTvDP6mHBL9j1aN"
+        "UkY4Ue1gvwnGLVlOhGeYrnZaMgRK6+PKCUXaDbC7qtbW8gIkhL7aGCsOr/C56SJMy/BCZfxd1nWzAOxSDPgVsmerOB"
+        "YfNqltV9/hWCqBywINIR+5dIg6JTJ72pcEpEjcYgXkE2YEFXV1JHnsKgbLWNlhScqb2UmyRkQyytRLtL+38TGxkxCfl"
+        "mO+5Z8CSSNY7GidjMIZ7Q4zMjA2n1nGrlTDkzwDCsw+wqFPGQA179cnfGWOWRVruj16z6XyvxvjJwbz0wQZ75XK5tK"
+        "Sb7FNyeIEs4TT4jk+S4dhPeAUC5y+bDYirYgM4GC7uEnztnZyaVWQ7B381AK4Qdrwt51ZqExKbQpTUNn+EjqoTwvqN"
+        "j4kqx5QUCI0ThS/YkOxJCXmPUWZbhjpCg56i+2aB6CmK2JGhn57K5mj0MNdBXA4/WnwH6XoPWJzK5Nyu2zB3nAZp+S"
+        "5hpQs+p1vN1/wsjk=",
+    ]
+)
+DEFAULT_KNOWN_HOSTS = {"github.com": GITHUB_KNOWN_HOSTS}
+
+# git@host:org/repo.git  |  ssh://[user@]host[:port]/path  |  https://host/path
+_SCP_LIKE_REPO = re.compile(r"^[A-Za-z0-9._-]+@(?P<host>[A-Za-z0-9.-]+):(?P<path>[^/\s][^\s]*)$")
+
+
+@dataclass(frozen=True)
+class WorkerResources:
+    """Requests/limits of every KubernetesExecutor task pod."""
+
+    cpu_request: str
+    memory_request: str
+    cpu_limit: str
+    memory_limit: str
+
+
+@dataclass(frozen=True)
+class AirflowSettings:
+    namespace: str
+    release_name: str
+    chart_version: str
+    airflow_version: str
+    image_repository: str
+    scheduler_replicas: int
+    api_server_replicas: int
+    pod_disruption_budgets: bool
+    admin_username: str
+    admin_email: str
+    worker_resources: WorkerResources
+    shared_data_size: str
+    logs_size: str
+    database_cleanup_retention_days: int
+    # Bump to generate a new Fernet key (rotation, see the README).
+    fernet_key_generation: int
+
+
+@dataclass(frozen=True)
+class DagSettings:
+    """Where DAGs come from: git-sync of this repo's dags/ or a ConfigMap."""
+
+    source: Literal["git", "configmap"]
+    repo: str | None
+    branch: str
+    sub_path: str
+    period: str
+    known_hosts: str | None
+
+    @property
+    def uses_ssh(self) -> bool:
+        """git-sync over SSH needs a deploy key; an https repo is public."""
+        return self.source == "git" and self.repo is not None and not self.repo.startswith("https://")
+
+
+@dataclass(frozen=True)
+class LoadBalancerSettings:
+    """Who may reach the Airflow UI/API LoadBalancer."""
+
+    source_ranges: tuple[str, ...]
+    allow_public_access: bool
+
+
+@dataclass(frozen=True)
+class LocalSettings:
+    """`cloud: local` - an existing cluster reached through a kube context."""
+
+    kube_context: str | None
+    storage_class: str | None
+    # ReadWriteOnce works on single-node clusters (kind, minikube, Docker
+    # Desktop default classes); multi-node clusters need an RWX class.
+    access_mode: str
+    database_size: str
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    stack: str
+    cloud: Cloud
+    production: bool
+    airflow: AirflowSettings
+    dags: DagSettings
+    load_balancer: LoadBalancerSettings
+    local: LocalSettings | None
+    gcp: GcpSettings | None
+    aws: AwsSettings | None
+
+
+def parse_stack_config(raw: Mapping[str, Any], stack: str) -> StackConfig:
+    """Validate the stack's config values (already JSON-decoded) into a StackConfig."""
+    problems = Problems()
+    for key in raw:
+        if key not in TOP_LEVEL_KEYS and key not in SECRET_KEYS:
+            problems.add(f"{PROJECT}:{key}", raw[key], f"one of the known keys {sorted(TOP_LEVEL_KEYS + SECRET_KEYS)}")
+
+    cloud = raw.get("cloud")
+    if cloud not in CLOUDS:
+        problems.add(f"{PROJECT}:cloud", cloud, f"one of {list(CLOUDS)}")
+        problems.raise_if_any()  # every other default depends on the cloud
+    cloud = cast(Cloud, cloud)
+
+    production = raw.get("production", False)
+    if not isinstance(production, bool):
+        problems.add(f"{PROJECT}:production", production, "true or false")
+        production = False
+
+    config = StackConfig(
+        stack=stack,
+        cloud=cloud,
+        production=production,
+        airflow=_parse_airflow(Section(problems, f"{PROJECT}:airflow", raw.get("airflow"), _AIRFLOW_KEYS), production),
+        dags=_parse_dags(Section(problems, f"{PROJECT}:dags", raw.get("dags"), _DAG_KEYS), cloud),
+        load_balancer=_parse_load_balancer(
+            Section(problems, f"{PROJECT}:loadBalancer", raw.get("loadBalancer"), _LOAD_BALANCER_KEYS),
+            cloud,
+            production,
+        ),
+        local=_parse_local(Section(problems, f"{PROJECT}:local", raw.get("local"), _LOCAL_KEYS))
+        if cloud == "local"
+        else None,
+        gcp=parse_gcp_settings(Section(problems, f"{PROJECT}:gcp", raw.get("gcp"), GcpSettings.KEYS), production)
+        if cloud == "gcp"
+        else None,
+        aws=parse_aws_settings(Section(problems, f"{PROJECT}:aws", raw.get("aws"), AwsSettings.KEYS), production)
+        if cloud == "aws"
+        else None,
+    )
+    for other in CLOUDS:
+        if other != cloud and other in raw:
+            problems.add(f"{PROJECT}:{other}", raw[other], f"no '{other}' section on a stack with cloud: {cloud}")
+    problems.raise_if_any()
+    return config
+
+
+_AIRFLOW_KEYS = (
+    "namespace",
+    "releaseName",
+    "chartVersion",
+    "airflowVersion",
+    "imageRepository",
+    "schedulerReplicas",
+    "apiServerReplicas",
+    "podDisruptionBudgets",
+    "adminUsername",
+    "adminEmail",
+    "workerResources",
+    "sharedDataSize",
+    "logsSize",
+    "databaseCleanupRetentionDays",
+    "fernetKeyGeneration",
+)
+_RESOURCE_KEYS = ("cpuRequest", "memoryRequest", "cpuLimit", "memoryLimit")
+# Conservative on purpose: the value reaches a shell command and a Helm template.
+_EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
+_USERNAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+
+
+def _parse_airflow(section: Section, production: bool) -> AirflowSettings:
+    problems = section.problems
+    namespace = section.str("namespace", "airflow")
+    check_dns_label(problems, section.key("namespace"), namespace)
+    release_name = section.str("releaseName", "airflow")
+    # The chart derives names such as `<release>-api-server` from it.
+    check_dns_label(problems, section.key("releaseName"), release_name)
+    if len(release_name) > 40:
+        problems.add(section.key("releaseName"), release_name, "at most 40 characters (the chart appends suffixes)")
+    chart_version = section.str("chartVersion", versions.AIRFLOW_CHART_VERSION)
+    check_semver(problems, section.key("chartVersion"), chart_version)
+    airflow_version = section.str("airflowVersion", versions.AIRFLOW_VERSION)
+    check_semver(problems, section.key("airflowVersion"), airflow_version)
+    if not airflow_version.startswith("3."):
+        problems.add(section.key("airflowVersion"), airflow_version, "an Airflow 3.x version")
+
+    admin_username = section.str("adminUsername", "admin")
+    if not _USERNAME.match(admin_username):
+        problems.add(section.key("adminUsername"), admin_username, "1-64 letters, digits, '_', '.', '-'")
+    admin_email = section.str("adminEmail", "admin@example.com")
+    if not _EMAIL.match(admin_email):
+        problems.add(section.key("adminEmail"), admin_email, "an e-mail address such as ops@example.com")
+
+    resources = section.section("workerResources", _RESOURCE_KEYS)
+    worker_resources = WorkerResources(
+        cpu_request=resources.str("cpuRequest", "250m"),
+        memory_request=resources.str("memoryRequest", "512Mi"),
+        cpu_limit=resources.str("cpuLimit", "1"),
+        memory_limit=resources.str("memoryLimit", "2Gi"),
+    )
+    for key, value in zip(_RESOURCE_KEYS, vars(worker_resources).values(), strict=True):
+        check_quantity(problems, resources.key(key), value, "cpu" if key.startswith("cpu") else "memory")
+
+    shared_data_size = section.str("sharedDataSize", "10Gi")
+    check_quantity(problems, section.key("sharedDataSize"), shared_data_size, "storage")
+    logs_size = section.str("logsSize", "10Gi")
+    check_quantity(problems, section.key("logsSize"), logs_size, "storage")
+
+    return AirflowSettings(
+        namespace=namespace,
+        release_name=release_name,
+        chart_version=chart_version,
+        airflow_version=airflow_version,
+        image_repository=section.str("imageRepository", versions.AIRFLOW_IMAGE_REPOSITORY),
+        # Two schedulers in production: Airflow 3 schedulers are active-active,
+        # so one can be drained by a node upgrade without stopping scheduling.
+        scheduler_replicas=section.int("schedulerReplicas", 2 if production else 1, minimum=1, maximum=10),
+        api_server_replicas=section.int("apiServerReplicas", 2 if production else 1, minimum=1, maximum=10),
+        pod_disruption_budgets=section.bool("podDisruptionBudgets", production),
+        admin_username=admin_username,
+        admin_email=admin_email,
+        worker_resources=worker_resources,
+        shared_data_size=shared_data_size,
+        logs_size=logs_size,
+        database_cleanup_retention_days=section.int("databaseCleanupRetentionDays", 90, minimum=1, maximum=3650),
+        fernet_key_generation=section.int("fernetKeyGeneration", 1, minimum=1),
+    )
+
+
+_DAG_KEYS = ("source", "repo", "branch", "subPath", "period", "knownHosts")
+
+
+def _parse_dags(section: Section, cloud: Cloud) -> DagSettings:
+    problems = section.problems
+    # On a laptop there is usually no deploy key registered anywhere: ship the
+    # repo's dags/ folder in a ConfigMap. Clouds sync from git.
+    source = section.choice("source", "configmap" if cloud == "local" else "git", DAG_SOURCES)
+    repo = section.optional_str("repo")
+    known_hosts = section.optional_str("knownHosts")
+    branch = section.str("branch", "main")
+    if re.search(r"\s|\.\.|^-", branch):
+        problems.add(section.key("branch"), branch, "a git branch name (no spaces, no '..', not starting with '-')")
+    sub_path = section.str("subPath", "dags")
+    if sub_path.startswith("/") or ".." in sub_path.split("/"):
+        problems.add(section.key("subPath"), sub_path, "a relative path inside the repo, such as 'dags'")
+    period = section.str("period", "60s")
+    check_duration(problems, section.key("period"), period)
+
+    if source == "git":
+        if repo is None:
+            problems.add(section.key("repo"), None, "required with dags.source: git (git@github.com:org/repo.git)")
+        else:
+            host = _ssh_repo_host(repo)
+            if host is None and not _is_https_repo(repo):
+                problems.add(
+                    section.key("repo"),
+                    repo,
+                    "git@host:org/repo.git or ssh://git@host/org/repo.git (SSH), or https://host/org/repo.git (public)",
+                )
+            elif host is not None and known_hosts is None:
+                known_hosts = DEFAULT_KNOWN_HOSTS.get(host)
+                if known_hosts is None:
+                    problems.add(
+                        section.key("knownHosts"),
+                        None,
+                        f"the SSH host keys of {host} (`ssh-keyscan {host}`, checked against the host's "
+                        f"published fingerprints); only {sorted(DEFAULT_KNOWN_HOSTS)} ship as default",
+                    )
+    elif repo is not None:
+        problems.add(section.key("repo"), repo, "unset with dags.source: configmap (the repo's dags/ folder is shipped)")
+
+    return DagSettings(
+        source=cast(Literal["git", "configmap"], source),
+        repo=repo,
+        branch=branch,
+        sub_path=sub_path,
+        period=period,
+        known_hosts=known_hosts,
+    )
+
+
+def _ssh_repo_host(repo: str) -> str | None:
+    """The host an SSH repo URL points at, in known_hosts form; None if not SSH."""
+    scp_like = _SCP_LIKE_REPO.match(repo)
+    if scp_like and "://" not in repo:
+        return scp_like.group("host")
+    if repo.startswith("ssh://"):
+        parts = urlsplit(repo)
+        if not parts.hostname or len(parts.path) <= 1:
+            return None
+        # A non-standard port is recorded as [host]:port in known_hosts, so the
+        # shipped github.com entries do not apply to it.
+        return parts.hostname if parts.port in (None, 22) else f"[{parts.hostname}]:{parts.port}"
+    return None
+
+
+def _is_https_repo(repo: str) -> bool:
+    parts = urlsplit(repo)
+    return parts.scheme == "https" and bool(parts.hostname) and len(parts.path) > 1 and not parts.password
+
+
+_LOAD_BALANCER_KEYS = ("sourceRanges", "allowPublicAccess")
+
+
+def _parse_load_balancer(section: Section, cloud: Cloud, production: bool) -> LoadBalancerSettings:
+    problems = section.problems
+    allow_public = section.bool("allowPublicAccess", False)
+    if cloud != "local" and not section.has("sourceRanges"):
+        # An unset list would open the UI to the internet: make it a choice.
+        problems.add(
+            section.key("sourceRanges"),
+            None,
+            "the CIDRs allowed to reach the UI, e.g. your office or VPN range ['203.0.113.0/24']",
+        )
+    ranges = section.str_list("sourceRanges", [])
+    for index, source_range in enumerate(ranges):
+        parse_cidr(problems, f"{section.key('sourceRanges')}[{index}]", source_range)
+    if production and WORLD in ranges and not allow_public:
+        problems.add(
+            section.key("sourceRanges"),
+            ranges,
+            f"specific CIDRs on a production stack; {WORLD} needs loadBalancer.allowPublicAccess: true",
+        )
+    return LoadBalancerSettings(source_ranges=tuple(ranges), allow_public_access=allow_public)
+
+
+_LOCAL_KEYS = ("kubeContext", "storageClass", "accessMode", "databaseSize")
+ACCESS_MODES = ("ReadWriteOnce", "ReadWriteMany")
+
+
+def _parse_local(section: Section) -> LocalSettings:
+    storage_class = section.optional_str("storageClass")
+    if storage_class is not None:
+        check_dns_label(section.problems, section.key("storageClass"), storage_class)
+    database_size = section.str("databaseSize", "5Gi")
+    check_quantity(section.problems, section.key("databaseSize"), database_size, "storage")
+    return LocalSettings(
+        kube_context=section.optional_str("kubeContext"),
+        storage_class=storage_class,
+        access_mode=section.choice("accessMode", "ReadWriteOnce", ACCESS_MODES),
+        database_size=database_size,
+    )
+
+
+def parse_fernet_previous_keys(value: str | None) -> list[str]:
+    """Older Fernet keys kept for rotation: comma-separated, each must be valid.
+
+    The values are secret, so messages never echo them.
+    """
+    if value is None or not value.strip():
+        return []
+    problems = Problems()
+    keys = [key.strip() for key in value.split(",")]
+    for index, key in enumerate(keys):
+        if not is_fernet_key(key):
+            problems.add(f"{PROJECT}:fernetPreviousKeys[{index}]", HIDDEN, "a Fernet key: 32 bytes, url-safe base64")
+    problems.raise_if_any()
+    return keys
+
+
+def is_fernet_key(key: str) -> bool:
+    """What `cryptography.fernet.Fernet(key)` accepts: url-safe base64 of 32 bytes."""
+    try:
+        return len(base64.urlsafe_b64decode(key.encode("ascii"))) == 32 and len(key) == 44
+    except (binascii.Error, UnicodeEncodeError, ValueError):
+        return False
+
+
+def load_stack_config() -> StackConfig:
+    """Read every `airflow-platform:*` config value of the running stack."""
+    prefix = f"{PROJECT}:"
+    raw: dict[str, Any] = {}
+    for full_key, value in pulumi.runtime.config.CONFIG.get().items():
+        if full_key.startswith(prefix) and full_key[len(prefix) :] not in SECRET_KEYS:
+            raw[full_key[len(prefix) :]] = _decode(value)
+    return parse_stack_config(raw, stack=pulumi.get_stack())
+
+
+def load_fernet_previous_keys() -> pulumi.Output[str] | None:
+    """The secret rotation keys, validated, as a secret Output (or None)."""
+    # Read through the runtime (not Config.get) so the value is validated
+    # without Pulumi warning about plaintext use; it leaves only as a secret.
+    value = pulumi.runtime.config.get_config(f"{PROJECT}:fernetPreviousKeys")
+    keys = parse_fernet_previous_keys(value)
+    return pulumi.Output.secret(",".join(keys)) if keys else None
+
+
+def _decode(value: Any) -> Any:
+    """Config values arrive as strings; objects, lists, numbers and booleans as JSON."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError:
+        return value

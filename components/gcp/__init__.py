@@ -1,0 +1,1 @@
+"""Google Cloud platform: GKE, Cloud SQL, GCS logs, Filestore/PD storage."""

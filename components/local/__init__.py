@@ -1,0 +1,1 @@
+"""`cloud: local` - Airflow on an existing cluster (kind, minikube, Docker Desktop)."""

@@ -1,0 +1,110 @@
+"""The platform contract: what every cloud hands to the Airflow layer.
+
+Data flows one way (config -> platform -> airflow). A platform (local, gcp,
+aws) owns the cluster and everything stateful around it and returns a
+`PlatformOutputs`; the Airflow layer consumes only this, never a cloud SDK.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+# The chart components that run Airflow code and therefore read or write task
+# logs. The values builder pins each one's Kubernetes ServiceAccount name (so a
+# cloud can bind an identity to it before the chart exists).
+AIRFLOW_COMPONENTS = ("scheduler", "apiServer", "workers", "triggerer", "dagProcessor")
+_COMPONENT_SUFFIX = {
+    "scheduler": "scheduler",
+    "apiServer": "api-server",
+    "workers": "worker",
+    "triggerer": "triggerer",
+    "dagProcessor": "dag-processor",
+}
+
+
+def service_account_names(release_name: str) -> dict[str, str]:
+    """Kubernetes ServiceAccount name of each Airflow component, e.g. `airflow-worker`."""
+    return {component: f"{release_name}-{suffix}" for component, suffix in _COMPONENT_SUFFIX.items()}
+
+
+@dataclass(frozen=True)
+class MetadataDatabase:
+    """Where Airflow's metadata database lives; the password is a secret Output."""
+
+    host: pulumi.Input[str]
+    port: int
+    name: str
+    user: str
+    password: pulumi.Output[str]
+    # libpq sslmode: "require" for managed databases reached over the VPC,
+    # "disable" for the in-cluster postgres on local (no certificate there).
+    sslmode: str
+
+    def connection_url(self) -> pulumi.Output[str]:
+        """SQLAlchemy URL for `data.metadataSecretName`; the password is URL-encoded."""
+        return pulumi.Output.secret(
+            pulumi.Output.all(self.host, self.password).apply(
+                lambda parts: (
+                    f"postgresql://{quote(self.user, safe='')}:{quote(parts[1], safe='')}"
+                    f"@{parts[0]}:{self.port}/{quote(self.name, safe='')}?sslmode={self.sslmode}"
+                )
+            )
+        )
+
+
+@dataclass(frozen=True)
+class RemoteLogging:
+    """Object storage for task logs (gs://, s3://) and the Airflow connection to reach it."""
+
+    base_log_folder: pulumi.Input[str]
+    connection_id: str
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Node selection for a class of pods (task pods go to the worker pool)."""
+
+    node_selector: Mapping[str, str] = field(default_factory=dict)
+    tolerations: Sequence[Mapping[str, str]] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class LoadBalancer:
+    """How the UI/API Service of type LoadBalancer is exposed."""
+
+    source_ranges: Sequence[str]
+    static_ip: pulumi.Input[str] | None = None
+    annotations: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PlatformOutputs:
+    provider: k8s.Provider
+    namespace: pulumi.Output[str]
+    database: MetadataDatabase
+    # Exactly one of the two: task logs must outlive KubernetesExecutor pods.
+    remote_logging: RemoteLogging | None
+    logs_claim_name: pulumi.Input[str] | None
+    # Per Airflow component (AIRFLOW_COMPONENTS): ServiceAccount annotations
+    # that grant the cloud identity (GKE Workload Identity, IRSA).
+    service_account_annotations: Mapping[str, Mapping[str, pulumi.Input[str]]]
+    shared_data_claim_name: pulumi.Input[str]
+    load_balancer: LoadBalancer
+    worker_placement: Placement
+    # Resources the Helm release must wait for (node pools, add-ons, database).
+    dependencies: Sequence[pulumi.Resource]
+    cluster_name: pulumi.Output[str] | None = None
+    kubeconfig: pulumi.Output[str] | None = None
+
+    def __post_init__(self) -> None:
+        if (self.remote_logging is None) == (self.logs_claim_name is None):
+            raise ValueError("a platform must provide exactly one of remote_logging or logs_claim_name")
+
+# PVC names the Airflow layer mounts; every platform creates them under these names.
+SHARED_DATA_CLAIM_NAME = "airflow-shared-data"
+LOGS_CLAIM_NAME = "airflow-logs"

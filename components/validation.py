@@ -1,0 +1,195 @@
+"""Validation primitives for stack configuration.
+
+Cloud providers only validate arguments during a real `pulumi preview`, which
+cannot run without credentials, so every config value is checked here first.
+Validators never raise on their own: they record a `ConfigProblem` in a
+`Problems` collector so that one `pulumi up` reports every bad key at once,
+then `Problems.raise_if_any()` raises a single `ConfigError`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+_DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
+_CPU_QUANTITY = re.compile(r"^(\d+m|\d+(\.\d+)?)$")
+_MEMORY_QUANTITY = re.compile(r"^\d+(\.\d+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$")
+_STORAGE_QUANTITY = re.compile(r"^\d+(Mi|Gi|Ti)$")
+_DURATION = re.compile(r"^\d+(s|m|h)$")
+
+# A value whose content must never be echoed back (keys, passwords).
+HIDDEN = "<hidden>"
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    """One bad config value: which key, what it was, what is allowed."""
+
+    key: str
+    value: Any
+    allowed: str
+
+    def __str__(self) -> str:
+        return f"{self.key}: got {self.value!r}; allowed: {self.allowed}"
+
+
+class ConfigError(ValueError):
+    """Raised before any resource is created when the stack config is invalid."""
+
+    def __init__(self, problems: Sequence[ConfigProblem]) -> None:
+        self.problems = tuple(problems)
+        lines = "\n".join(f"  - {problem}" for problem in self.problems)
+        super().__init__(f"invalid stack configuration ({len(self.problems)} problem(s)):\n{lines}")
+
+
+@dataclass
+class Problems:
+    """Collects problems across the whole config so they are reported together."""
+
+    items: list[ConfigProblem] = field(default_factory=list)
+
+    def add(self, key: str, value: Any, allowed: str) -> None:
+        self.items.append(ConfigProblem(key, value, allowed))
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            raise ConfigError(self.items)
+
+
+class Section:
+    """A config object (e.g. `airflow-platform:dags`) read key by key.
+
+    Keeps track of the dotted key path for messages and refuses keys it does
+    not know, because a misspelt key would otherwise be silently ignored and
+    its default used.
+    """
+
+    def __init__(self, problems: Problems, path: str, raw: Any, known: Iterable[str]) -> None:
+        self.problems = problems
+        self.path = path
+        self.raw: Mapping[str, Any] = {}
+        if raw is None:
+            return
+        if not isinstance(raw, Mapping):
+            problems.add(path, raw, "an object (YAML mapping)")
+            return
+        self.raw = raw
+        known_keys = sorted(known)
+        for key in raw:
+            if key not in known_keys:
+                problems.add(f"{path}.{key}", raw[key], f"one of the known keys {known_keys}")
+
+    def key(self, name: str) -> str:
+        return f"{self.path}.{name}"
+
+    def has(self, name: str) -> bool:
+        return name in self.raw
+
+    def str(self, name: str, default: str) -> str:
+        value = self.raw.get(name, default)
+        if not isinstance(value, str) or not value.strip():
+            self.problems.add(self.key(name), value, "a non-empty string")
+            return default
+        return value
+
+    def optional_str(self, name: str) -> str | None:
+        value = self.raw.get(name)
+        if value is None:
+            return None
+        if not isinstance(value, str) or not value.strip():
+            self.problems.add(self.key(name), value, "a non-empty string, or leave it unset")
+            return None
+        return value
+
+    def bool(self, name: str, default: bool) -> bool:
+        value = self.raw.get(name, default)
+        if not isinstance(value, bool):
+            self.problems.add(self.key(name), value, "true or false")
+            return default
+        return value
+
+    def int(self, name: str, default: int, minimum: int, maximum: int | None = None) -> int:
+        value = self.raw.get(name, default)
+        in_range = (
+            isinstance(value, int)
+            and not isinstance(value, bool)
+            and value >= minimum
+            and (maximum is None or value <= maximum)
+        )
+        if not in_range:
+            upper = f" and <= {maximum}" if maximum is not None else ""
+            self.problems.add(self.key(name), value, f"a whole number >= {minimum}{upper}")
+            return default
+        return int(value)
+
+    def choice(self, name: str, default: str, allowed: Sequence[str]) -> str:
+        value = self.raw.get(name, default)
+        if value not in allowed:
+            self.problems.add(self.key(name), value, f"one of {list(allowed)}")
+            return default
+        return str(value)
+
+    def str_list(self, name: str, default: Sequence[str]) -> list[str]:
+        value = self.raw.get(name, list(default))
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            self.problems.add(self.key(name), value, "a list of strings")
+            return list(default)
+        return list(value)
+
+    def section(self, name: str, known: Iterable[str]) -> Section:
+        return Section(self.problems, self.key(name), self.raw.get(name), known)
+
+
+def check_dns_label(problems: Problems, key: str, value: str) -> None:
+    """Kubernetes namespace / release names are DNS-1123 labels."""
+    if len(value) > 63 or not _DNS1123_LABEL.match(value):
+        problems.add(
+            key,
+            value,
+            "a DNS-1123 label: lowercase letters, digits and '-', "
+            "starting and ending with a letter or digit, at most 63 characters",
+        )
+
+
+def check_semver(problems: Problems, key: str, value: str) -> None:
+    if not _SEMVER.match(value):
+        problems.add(key, value, "an exact version MAJOR.MINOR.PATCH such as 1.22.0 (pin it)")
+
+
+def check_quantity(problems: Problems, key: str, value: Any, kind: str) -> None:
+    """CPU ('500m', '2') or memory ('512Mi', '2Gi') Kubernetes quantities."""
+    pattern = {"cpu": _CPU_QUANTITY, "memory": _MEMORY_QUANTITY, "storage": _STORAGE_QUANTITY}[kind]
+    examples = {"cpu": "'250m' or '2'", "memory": "'512Mi' or '2Gi'", "storage": "'10Gi'"}[kind]
+    if not isinstance(value, str) or not pattern.match(value):
+        problems.add(key, value, f"a Kubernetes {kind} quantity such as {examples}")
+
+
+def check_duration(problems: Problems, key: str, value: str) -> None:
+    if not _DURATION.match(value):
+        problems.add(key, value, "a duration such as '60s', '5m' or '1h'")
+
+
+def parse_cidr(problems: Problems, key: str, value: Any) -> ipaddress.IPv4Network | None:
+    """An IPv4 network in CIDR form with no host bits set (10.0.0.0/16)."""
+    try:
+        network = ipaddress.ip_network(value, strict=True) if isinstance(value, str) else None
+    except ValueError:
+        network = None
+    if not isinstance(network, ipaddress.IPv4Network) or "/" not in str(value):
+        problems.add(key, value, "an IPv4 CIDR block with no host bits set, such as 10.0.0.0/16")
+        return None
+    return network
+
+
+def check_disjoint_cidrs(problems: Problems, named: Mapping[str, ipaddress.IPv4Network | None]) -> None:
+    """Networks that must not overlap (VPC vs pods vs services vs control plane)."""
+    present = [(key, net) for key, net in named.items() if net is not None]
+    for index, (key_a, net_a) in enumerate(present):
+        for key_b, net_b in present[index + 1 :]:
+            if net_a.overlaps(net_b):
+                problems.add(key_b, str(net_b), f"a CIDR that does not overlap {key_a} ({net_a})")

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# `make up` / `make preview`: check prerequisites, pick a backend, select the
+# stack, run Pulumi. Every missing prerequisite is named with how to get it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+action="${1:?usage: scripts/pulumi.sh up|preview STACK}"
+stack="${2:-local}"
+missing=0
+need() { echo "missing: $1" >&2; echo "  -> $2" >&2; missing=1; }
+
+case "$stack" in
+  local|dev|prod) ;;
+  *) [ -f "Pulumi.$stack.yaml" ] || { echo "error: no Pulumi.$stack.yaml; stacks here: local, dev, prod" >&2; exit 2; } ;;
+esac
+
+scripts/check-python.sh "${PYTHON:-python3}" || missing=1
+command -v pulumi >/dev/null 2>&1 ||
+  need "Pulumi CLI (pulumi)" "install it: https://www.pulumi.com/docs/iac/download-install/ (brew install pulumi, or curl -fsSL https://get.pulumi.com | sh)"
+
+cloud=$(sed -n 's/^ *airflow-platform:cloud: *\([a-z]*\).*/\1/p' "Pulumi.$stack.yaml" | head -n1)
+case "$cloud" in
+  local)
+    if ! command -v kubectl >/dev/null 2>&1; then
+      need "kubectl" "install it: https://kubernetes.io/docs/tasks/tools/"
+    elif ! kubectl config current-context >/dev/null 2>&1; then
+      need "a Kubernetes context" "start a local cluster (kind create cluster, minikube start, or enable Kubernetes in Docker Desktop)"
+    fi
+    ;;
+  gcp)
+    command -v gcloud >/dev/null 2>&1 || need "gcloud CLI" "install it: https://cloud.google.com/sdk/docs/install"
+    command -v gke-gcloud-auth-plugin >/dev/null 2>&1 ||
+      need "gke-gcloud-auth-plugin" "gcloud components install gke-gcloud-auth-plugin"
+    if command -v gcloud >/dev/null 2>&1 && ! gcloud auth application-default print-access-token >/dev/null 2>&1; then
+      need "Google application-default credentials" "gcloud auth application-default login"
+    fi
+    ;;
+  aws)
+    if ! command -v aws >/dev/null 2>&1; then
+      need "AWS CLI (aws)" "install it: https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html"
+    elif ! aws sts get-caller-identity >/dev/null 2>&1; then
+      need "AWS credentials" "aws configure sso && aws sso login (or export AWS_PROFILE=...)"
+    fi
+    ;;
+  *) echo "error: Pulumi.$stack.yaml sets no airflow-platform:cloud (local | gcp | aws)" >&2; exit 2 ;;
+esac
+[ "$missing" -eq 0 ] || { echo "make $action STACK=$stack: install what is missing above, then run it again." >&2; exit 1; }
+
+# Use the backend the user is logged in to; otherwise keep state in the repo
+# (ignored by git). A file backend encrypts secrets with a passphrase that must
+# survive this shell: without it the stack's secrets cannot be decrypted.
+if ! pulumi whoami >/dev/null 2>&1; then
+  if [ -z "${PULUMI_CONFIG_PASSPHRASE:-}" ] && [ -z "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]; then
+    echo "Not logged in to a Pulumi backend; the local file backend needs a passphrase for secrets." >&2
+    echo "  -> export PULUMI_CONFIG_PASSPHRASE=... (keep it in your password manager), or: pulumi login" >&2
+    exit 1
+  fi
+  mkdir -p .pulumi-state
+  pulumi login "file://$PWD/.pulumi-state"
+fi
+
+pulumi stack select --create "$stack"
+case "$action" in
+  up) pulumi up --stack "$stack" ;;
+  preview) pulumi preview --diff --stack "$stack" ;;
+  *) echo "error: unknown action $action (up | preview)" >&2; exit 2 ;;
+esac

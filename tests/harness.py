@@ -1,0 +1,245 @@
+"""Run Pulumi programs under mocks and record what they register.
+
+Avoids the pitfalls in shared/reference/testing-with-mocks.md:
+- `preview=False`, and fake outputs for everything the program reads
+  (generated secrets, cluster endpoints, Service status), so every `apply`
+  runs and nothing stays unknown;
+- mocks are installed before any resource is constructed, per run;
+- nothing is asserted inside `apply`: a run resolves every exported Output
+  (value and secret flag) and returns plain data to assert on afterwards;
+- the monitor records each registration request, so resource options the
+  `Mocks` API never sees (protect, parent, provider, ignoreChanges,
+  dependencies) are assertable too.
+Inputs arrive camelCased with numbers as floats; `Registered.inputs` keeps
+them exactly as the engine would receive them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from unittest import mock
+
+import pulumi
+from pulumi.runtime.mocks import MockMonitor
+
+PROJECT = "airflow-platform"
+
+FakeOutputs = Callable[[str, dict[str, Any]], dict[str, Any]]
+FakeCall = Callable[[dict[str, Any]], dict[str, Any]]
+
+# Resource type token -> extra outputs a real provider would return.
+# Cloud test packages register their own (see `register_fake_outputs`).
+FAKE_OUTPUTS: dict[str, FakeOutputs] = {}
+FAKE_CALLS: dict[str, FakeCall] = {}
+
+
+def register_fake_outputs(type_token: str) -> Callable[[FakeOutputs], FakeOutputs]:
+    def decorator(fn: FakeOutputs) -> FakeOutputs:
+        FAKE_OUTPUTS[type_token] = fn
+        return fn
+
+    return decorator
+
+
+def register_fake_call(token: str) -> Callable[[FakeCall], FakeCall]:
+    def decorator(fn: FakeCall) -> FakeCall:
+        FAKE_CALLS[token] = fn
+        return fn
+
+    return decorator
+
+
+def fake_bytes(name: str, length: int) -> bytes:
+    """Deterministic per resource name, so two runs register identical inputs."""
+    digest = b""
+    counter = 0
+    while len(digest) < length:
+        digest += hashlib.sha256(f"{name}:{counter}".encode()).digest()
+        counter += 1
+    return digest[:length]
+
+
+def fake_password(name: str, length: int) -> str:
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+    return "".join(alphabet[byte % len(alphabet)] for byte in fake_bytes(name, length))
+
+
+@register_fake_outputs("random:index/randomPassword:RandomPassword")
+def _random_password(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    return {"result": fake_password(name, int(inputs["length"]))}
+
+
+@register_fake_outputs("random:index/randomBytes:RandomBytes")
+def _random_bytes(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    raw = fake_bytes(name, int(inputs["length"]))
+    return {"base64": base64.b64encode(raw).decode(), "hex": raw.hex()}
+
+
+@register_fake_outputs("tls:index/privateKey:PrivateKey")
+def _private_key(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    body = base64.b64encode(fake_bytes(name, 32)).decode()
+    return {
+        "privateKeyOpenssh": f"-----BEGIN OPENSSH PRIVATE KEY-----\n{body}\n-----END OPENSSH PRIVATE KEY-----\n",
+        "privateKeyPem": f"-----BEGIN PRIVATE KEY-----\n{body}\n-----END PRIVATE KEY-----\n",
+        "publicKeyOpenssh": f"ssh-ed25519 {body}\n",
+        "publicKeyFingerprintSha256": f"SHA256:{body[:43]}",
+    }
+
+
+@register_fake_outputs("kubernetes:helm.sh/v3:Release")
+def _helm_release(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    return {"status": {"name": inputs["name"], "namespace": inputs["namespace"], "status": "deployed"}}
+
+
+@register_fake_outputs("kubernetes:core/v1:Service")
+def _service(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    return {"status": {"loadBalancer": {"ingress": [{"ip": "203.0.113.10"}]}}}
+
+
+@dataclass(frozen=True)
+class Registered:
+    """One resource as the engine would have received it."""
+
+    urn: str
+    type: str
+    name: str
+    inputs: dict[str, Any]
+    outputs: dict[str, Any]
+    parent: str
+    provider: str
+    protect: bool
+    dependencies: tuple[str, ...]
+    ignore_changes: tuple[str, ...]
+    delete_before_replace: bool
+    read: bool  # `Resource.get` rather than a managed resource
+
+
+@dataclass(frozen=True)
+class Exported:
+    value: Any
+    secret: bool
+
+
+@dataclass
+class Run:
+    resources: list[Registered] = field(default_factory=list)
+    exports: dict[str, Exported] = field(default_factory=dict)
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    result: Any = None
+
+    def of_type(self, type_token: str) -> list[Registered]:
+        return [resource for resource in self.resources if resource.type == type_token]
+
+    def one(self, type_token: str, name: str | None = None) -> Registered:
+        matches = [r for r in self.of_type(type_token) if name is None or r.name == name]
+        assert len(matches) == 1, (
+            f"expected one {type_token} named {name!r}, found {[r.name for r in self.of_type(type_token)]}"
+        )
+        return matches[0]
+
+    def named(self, name: str) -> Registered:
+        matches = [resource for resource in self.resources if resource.name == name]
+        assert len(matches) == 1, f"expected one resource named {name!r}, found {len(matches)}"
+        return matches[0]
+
+    def by_urn(self, urn: str) -> Registered:
+        return next(resource for resource in self.resources if resource.urn == urn)
+
+    def kubernetes_objects(self, kind_prefix: str = "kubernetes:") -> list[Registered]:
+        return [r for r in self.resources if r.type.startswith(kind_prefix) and not r.read]
+
+
+class _RecordingMocks(pulumi.runtime.Mocks):
+    def __init__(self, run: Run) -> None:
+        self.run = run
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        fake = FAKE_OUTPUTS.get(args.typ)
+        outputs = {**args.inputs, **(fake(args.name, args.inputs) if fake else {})}
+        return (args.resource_id or f"{args.name}-id", outputs)
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+        self.run.calls.append((args.token, dict(args.args)))
+        fake = FAKE_CALLS.get(args.token)
+        return fake(dict(args.args)) if fake else {}
+
+
+class _RecordingMonitor(MockMonitor):
+    def __init__(self, mocks: _RecordingMocks) -> None:
+        super().__init__(mocks)
+        self.requests: dict[str, Any] = {}
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            self.requests[response.urn] = (request, False)
+        return response
+
+    def ReadResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        response = super().ReadResource(request)
+        self.requests[response.urn] = (request, True)
+        return response
+
+
+def config_values(config: Mapping[str, Any], project: str = PROJECT) -> dict[str, str]:
+    """Stack-file style config (`{"cloud": "local", "dags": {...}}`) as the engine passes it."""
+    return {
+        (key if ":" in key else f"{project}:{key}"): value if isinstance(value, str) else json.dumps(value)
+        for key, value in config.items()
+    }
+
+
+def run_program(
+    program: Callable[[], Any],
+    *,
+    config: Mapping[str, Any],
+    stack: str = "test",
+    secret_keys: tuple[str, ...] = (),
+) -> Run:
+    """Run `program` under fresh mocks with `config` and return what it registered."""
+    run = Run()
+    values = config_values(config)
+    pulumi.runtime.set_all_config(values, [k if ":" in k else f"{PROJECT}:{k}" for k in secret_keys])
+    mocks = _RecordingMocks(run)
+    monitor = _RecordingMonitor(mocks)
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    exported: dict[str, Any] = {}
+
+    async def resolve_exports() -> None:
+        for export_name, value in exported.items():
+            output = pulumi.Output.from_input(value)
+            run.exports[export_name] = Exported(value=await output.future(), secret=await output.is_secret())
+
+    @pulumi.runtime.test
+    def execute() -> Any:
+        run.result = program()
+        return pulumi.Output.from_input(asyncio.ensure_future(resolve_exports()))
+
+    with mock.patch.object(pulumi, "export", side_effect=lambda name, value: exported.__setitem__(name, value)):
+        execute()
+
+    for urn, (request, is_read) in monitor.requests.items():
+        registration = monitor.resources[urn]
+        run.resources.append(
+            Registered(
+                urn=urn,
+                type=request.type,
+                name=request.name,
+                inputs=pulumi.runtime.rpc.deserialize_properties(request.properties if is_read else request.object),
+                outputs=dict(registration.state),
+                parent=request.parent,
+                provider=request.provider,
+                protect=bool(getattr(request, "protect", False)),
+                dependencies=tuple(request.dependencies),
+                ignore_changes=tuple(getattr(request, "ignoreChanges", ())),
+                delete_before_replace=bool(getattr(request, "deleteBeforeReplace", False)),
+                read=is_read,
+            )
+        )
+    return run
