@@ -30,7 +30,6 @@ from components.validation import (
     Section,
     check_dns_label,
     check_duration,
-    check_quantity,
     check_semver,
     parse_cidr,
 )
@@ -235,8 +234,8 @@ def _parse_airflow(section: Section, production: bool) -> AirflowSettings:
     chart_version = section.str("chartVersion", versions.AIRFLOW_CHART_VERSION)
     check_semver(problems, section.key("chartVersion"), chart_version)
     airflow_version = section.str("airflowVersion", versions.AIRFLOW_VERSION)
-    check_semver(problems, section.key("airflowVersion"), airflow_version)
-    if not airflow_version.startswith("3."):
+    pinned = check_semver(problems, section.key("airflowVersion"), airflow_version)
+    if pinned and not airflow_version.startswith("3."):
         problems.add(section.key("airflowVersion"), airflow_version, "an Airflow 3.x version")
 
     admin_username = section.str("adminUsername", "admin")
@@ -248,18 +247,11 @@ def _parse_airflow(section: Section, production: bool) -> AirflowSettings:
 
     resources = section.section("workerResources", _RESOURCE_KEYS)
     worker_resources = WorkerResources(
-        cpu_request=resources.str("cpuRequest", "250m"),
-        memory_request=resources.str("memoryRequest", "512Mi"),
-        cpu_limit=resources.str("cpuLimit", "1"),
-        memory_limit=resources.str("memoryLimit", "2Gi"),
+        cpu_request=resources.quantity("cpuRequest", "250m", "cpu"),
+        memory_request=resources.quantity("memoryRequest", "512Mi", "memory"),
+        cpu_limit=resources.quantity("cpuLimit", "1", "cpu"),
+        memory_limit=resources.quantity("memoryLimit", "2Gi", "memory"),
     )
-    for key, value in zip(_RESOURCE_KEYS, vars(worker_resources).values(), strict=True):
-        check_quantity(problems, resources.key(key), value, "cpu" if key.startswith("cpu") else "memory")
-
-    shared_data_size = section.str("sharedDataSize", "10Gi")
-    check_quantity(problems, section.key("sharedDataSize"), shared_data_size, "storage")
-    logs_size = section.str("logsSize", "10Gi")
-    check_quantity(problems, section.key("logsSize"), logs_size, "storage")
 
     return AirflowSettings(
         namespace=namespace,
@@ -275,8 +267,8 @@ def _parse_airflow(section: Section, production: bool) -> AirflowSettings:
         admin_username=admin_username,
         admin_email=admin_email,
         worker_resources=worker_resources,
-        shared_data_size=shared_data_size,
-        logs_size=logs_size,
+        shared_data_size=section.quantity("sharedDataSize", "10Gi", "storage"),
+        logs_size=section.quantity("logsSize", "10Gi", "storage"),
         database_cleanup_retention_days=section.int("databaseCleanupRetentionDays", 90, minimum=1, maximum=3650),
         fernet_key_generation=section.int("fernetKeyGeneration", 1, minimum=1),
     )
@@ -322,7 +314,9 @@ def _parse_dags(section: Section, cloud: Cloud) -> DagSettings:
                         f"published fingerprints); only {sorted(DEFAULT_KNOWN_HOSTS)} ship as default",
                     )
     elif repo is not None:
-        problems.add(section.key("repo"), repo, "unset with dags.source: configmap (the repo's dags/ folder is shipped)")
+        problems.add(
+            section.key("repo"), repo, "unset with dags.source: configmap (the repo's dags/ folder is shipped)"
+        )
 
     return DagSettings(
         source=cast(Literal["git", "configmap"], source),
@@ -387,13 +381,11 @@ def _parse_local(section: Section) -> LocalSettings:
     storage_class = section.optional_str("storageClass")
     if storage_class is not None:
         check_dns_label(section.problems, section.key("storageClass"), storage_class)
-    database_size = section.str("databaseSize", "5Gi")
-    check_quantity(section.problems, section.key("databaseSize"), database_size, "storage")
     return LocalSettings(
         kube_context=section.optional_str("kubeContext"),
         storage_class=storage_class,
         access_mode=section.choice("accessMode", "ReadWriteOnce", ACCESS_MODES),
-        database_size=database_size,
+        database_size=section.quantity("databaseSize", "5Gi", "storage"),
     )
 
 

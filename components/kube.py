@@ -13,9 +13,7 @@ def child_options(parent: pulumi.Resource, provider: k8s.Provider, **extra: obje
     return pulumi.ResourceOptions(parent=parent, provider=provider, **extra)  # type: ignore[arg-type]
 
 
-def namespace(
-    resource_name: str, name: str, provider: k8s.Provider, parent: pulumi.Resource
-) -> k8s.core.v1.Namespace:
+def namespace(resource_name: str, name: str, provider: k8s.Provider, parent: pulumi.Resource) -> k8s.core.v1.Namespace:
     """The Airflow namespace. Created by the platform because its PVCs live there."""
     return k8s.core.v1.Namespace(
         resource_name,

@@ -105,6 +105,7 @@ class PlatformOutputs:
         if (self.remote_logging is None) == (self.logs_claim_name is None):
             raise ValueError("a platform must provide exactly one of remote_logging or logs_claim_name")
 
+
 # PVC names the Airflow layer mounts; every platform creates them under these names.
 SHARED_DATA_CLAIM_NAME = "airflow-shared-data"
 LOGS_CLAIM_NAME = "airflow-logs"

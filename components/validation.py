@@ -97,6 +97,12 @@ class Section:
             return default
         return value
 
+    def quantity(self, name: str, default: str, kind: str) -> str:
+        """A Kubernetes quantity (kind: cpu, memory or storage); one message for any bad value."""
+        value = self.raw.get(name, default)
+        check_quantity(self.problems, self.key(name), value, kind)
+        return value if isinstance(value, str) else default
+
     def optional_str(self, name: str) -> str | None:
         value = self.raw.get(name)
         if value is None:
@@ -156,9 +162,11 @@ def check_dns_label(problems: Problems, key: str, value: str) -> None:
         )
 
 
-def check_semver(problems: Problems, key: str, value: str) -> None:
+def check_semver(problems: Problems, key: str, value: str) -> bool:
     if not _SEMVER.match(value):
         problems.add(key, value, "an exact version MAJOR.MINOR.PATCH such as 1.22.0 (pin it)")
+        return False
+    return True
 
 
 def check_quantity(problems: Problems, key: str, value: Any, kind: str) -> None:

@@ -102,6 +102,26 @@ def _service(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     return {"status": {"loadBalancer": {"ingress": [{"ip": "203.0.113.10"}]}}}
 
 
+# The signature Pulumi's wire format uses to mark a secret value.
+_SECRET_SIGNATURE = pulumi.runtime.rpc._special_secret_sig
+_SIG_KEY = pulumi.runtime.rpc._special_sig_key
+
+
+def unwrap_secrets(value: Any, path: str = "", secret_paths: list[str] | None = None) -> Any:
+    """Replace `{sig: secret, value: v}` wrappers by `v`, recording each wrapped path."""
+    if isinstance(value, dict):
+        if value.get(_SIG_KEY) == _SECRET_SIGNATURE:
+            if secret_paths is not None:
+                secret_paths.append(path)
+            return unwrap_secrets(value.get("value"), path, secret_paths)
+        return {
+            key: unwrap_secrets(item, f"{path}.{key}" if path else key, secret_paths) for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [unwrap_secrets(item, f"{path}[{index}]", secret_paths) for index, item in enumerate(value)]
+    return value
+
+
 @dataclass(frozen=True)
 class Registered:
     """One resource as the engine would have received it."""
@@ -118,6 +138,7 @@ class Registered:
     ignore_changes: tuple[str, ...]
     delete_before_replace: bool
     read: bool  # `Resource.get` rather than a managed resource
+    secret_inputs: tuple[str, ...] = ()  # input paths sent as secrets, e.g. "stringData.password"
 
 
 @dataclass(frozen=True)
@@ -226,13 +247,17 @@ def run_program(
 
     for urn, (request, is_read) in monitor.requests.items():
         registration = monitor.resources[urn]
+        secret_paths: list[str] = []
+        # Secretness is pushed up to the enclosing map/list ("stringData").
+        raw_inputs = pulumi.runtime.rpc.deserialize_properties(request.properties if is_read else request.object)
         run.resources.append(
             Registered(
                 urn=urn,
                 type=request.type,
                 name=request.name,
-                inputs=pulumi.runtime.rpc.deserialize_properties(request.properties if is_read else request.object),
-                outputs=dict(registration.state),
+                inputs=unwrap_secrets(raw_inputs, secret_paths=secret_paths),
+                secret_inputs=tuple(secret_paths),
+                outputs=unwrap_secrets(dict(registration.state)),
                 parent=request.parent,
                 provider=request.provider,
                 protect=bool(getattr(request, "protect", False)),

@@ -1,0 +1,234 @@
+"""Pure tests of StackConfig validation: every rule, good and bad, without Pulumi running."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from cryptography.fernet import Fernet
+
+from components import versions
+from components.config import (
+    GITHUB_KNOWN_HOSTS,
+    ConfigError,
+    parse_fernet_previous_keys,
+    parse_stack_config,
+)
+
+LOCAL: dict[str, Any] = {"cloud": "local"}
+
+
+def problems_of(raw: dict[str, Any]) -> dict[str, str]:
+    """The ConfigError's problems as {key: message}; fails if the config is accepted."""
+    with pytest.raises(ConfigError) as error:
+        parse_stack_config(raw, stack="test")
+    return {problem.key: str(problem) for problem in error.value.problems}
+
+
+def with_section(section: str, **values: Any) -> dict[str, Any]:
+    return {**LOCAL, section: values}
+
+
+def test_minimal_local_config_gets_local_defaults() -> None:
+    config = parse_stack_config(LOCAL, stack="local")
+    assert config.cloud == "local"
+    assert config.production is False
+    assert config.airflow.namespace == "airflow"
+    assert config.airflow.chart_version == versions.AIRFLOW_CHART_VERSION
+    assert config.airflow.airflow_version == versions.AIRFLOW_VERSION
+    assert config.airflow.scheduler_replicas == 1
+    assert config.dags.source == "configmap", "a laptop needs no git host"
+    assert config.local is not None and config.local.kube_context is None
+    assert config.gcp is None and config.aws is None
+
+
+def test_production_defaults_to_ha() -> None:
+    config = parse_stack_config({**LOCAL, "production": True}, stack="prod")
+    assert config.airflow.scheduler_replicas == 2
+    assert config.airflow.api_server_replicas == 2
+    assert config.airflow.pod_disruption_budgets is True
+
+
+def test_cloud_is_required_and_an_enum() -> None:
+    assert "one of ['local', 'gcp', 'aws']" in problems_of({})["airflow-platform:cloud"]
+    assert "'azure'" in problems_of({"cloud": "azure"})["airflow-platform:cloud"]
+
+
+def test_unknown_keys_are_refused_not_ignored() -> None:
+    problems = problems_of({**LOCAL, "loadbalancer": {}, "airflow": {"schedulerReplica": 2}})
+    assert "airflow-platform:loadbalancer" in problems
+    assert "airflow-platform:airflow.schedulerReplica" in problems
+    assert "schedulerReplicas" in problems["airflow-platform:airflow.schedulerReplica"]
+
+
+def test_section_of_another_cloud_is_refused() -> None:
+    assert "cloud: local" in problems_of({**LOCAL, "gcp": {"project": "my-project-1"}})["airflow-platform:gcp"]
+
+
+@pytest.mark.parametrize("key", ["namespace", "releaseName"])
+@pytest.mark.parametrize("bad", ["Airflow", "-airflow", "air_flow", "a" * 64, ""])
+def test_kubernetes_names_are_dns1123_labels(key: str, bad: str) -> None:
+    message = problems_of(with_section("airflow", **{key: bad}))[f"airflow-platform:airflow.{key}"]
+    assert repr(bad) in message
+
+
+def test_good_kubernetes_names_pass() -> None:
+    config = parse_stack_config(with_section("airflow", namespace="data-airflow", releaseName="af1"), stack="t")
+    assert (config.airflow.namespace, config.airflow.release_name) == ("data-airflow", "af1")
+
+
+@pytest.mark.parametrize("key", ["chartVersion", "airflowVersion"])
+@pytest.mark.parametrize("bad", ["latest", "1.22", "v1.22.0", "1.22.0-rc1"])
+def test_versions_must_be_pinned(key: str, bad: str) -> None:
+    assert "MAJOR.MINOR.PATCH" in problems_of(with_section("airflow", **{key: bad}))[f"airflow-platform:airflow.{key}"]
+
+
+def test_airflow_2_is_refused() -> None:
+    assert (
+        "Airflow 3.x"
+        in problems_of(with_section("airflow", airflowVersion="2.10.5"))["airflow-platform:airflow.airflowVersion"]
+    )
+
+
+@pytest.mark.parametrize("bad", [0, -1, 11, "2", 1.5, True])
+def test_replica_counts_are_whole_numbers_from_one(bad: Any) -> None:
+    problems = problems_of(with_section("airflow", schedulerReplicas=bad, apiServerReplicas=bad))
+    assert ">= 1" in problems["airflow-platform:airflow.schedulerReplicas"]
+    assert "airflow-platform:airflow.apiServerReplicas" in problems
+
+
+@pytest.mark.parametrize(
+    ("key", "bad"),
+    [("cpuRequest", "half"), ("cpuRequest", "250M"), ("memoryRequest", "512MB"), ("memoryLimit", 2), ("cpuLimit", "")],
+)
+def test_worker_resources_are_kubernetes_quantities(key: str, bad: Any) -> None:
+    problems = problems_of(with_section("airflow", workerResources={key: bad}))
+    assert "Kubernetes" in problems[f"airflow-platform:airflow.workerResources.{key}"]
+
+
+def test_good_worker_resources_pass() -> None:
+    resources = {"cpuRequest": "500m", "memoryRequest": "1Gi", "cpuLimit": "2", "memoryLimit": "4Gi"}
+    config = parse_stack_config(with_section("airflow", workerResources=resources), stack="t")
+    assert config.airflow.worker_resources.memory_limit == "4Gi"
+
+
+@pytest.mark.parametrize("key", ["sharedDataSize", "logsSize"])
+def test_volume_sizes_are_storage_quantities(key: str) -> None:
+    assert "'10Gi'" in problems_of(with_section("airflow", **{key: "10GB"}))[f"airflow-platform:airflow.{key}"]
+
+
+@pytest.mark.parametrize(("key", "bad"), [("adminEmail", "not-an-email"), ("adminUsername", "ad min")])
+def test_admin_identity_is_validated(key: str, bad: str) -> None:
+    assert repr(bad) in problems_of(with_section("airflow", **{key: bad}))[f"airflow-platform:airflow.{key}"]
+
+
+def test_dag_source_is_an_enum() -> None:
+    assert "['git', 'configmap']" in problems_of(with_section("dags", source="s3"))["airflow-platform:dags.source"]
+
+
+def test_git_source_needs_a_repo() -> None:
+    assert "required" in problems_of(with_section("dags", source="git"))["airflow-platform:dags.repo"]
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ["github.com/org/repo", "http://github.com/org/repo.git", "git@github.com", "ftp://host/repo.git", "ssh://host"],
+)
+def test_git_repo_url_form(bad: str) -> None:
+    assert repr(bad) in problems_of(with_section("dags", source="git", repo=bad))["airflow-platform:dags.repo"]
+
+
+def test_github_ssh_repo_gets_the_shipped_known_hosts() -> None:
+    config = parse_stack_config(with_section("dags", source="git", repo="git@github.com:org/dags.git"), stack="t")
+    assert config.dags.uses_ssh
+    assert config.dags.known_hosts == GITHUB_KNOWN_HOSTS
+    assert "github.com ssh-ed25519 " in GITHUB_KNOWN_HOSTS
+
+
+def test_other_ssh_hosts_require_known_hosts() -> None:
+    problems = problems_of(with_section("dags", source="git", repo="git@gitlab.example.com:org/dags.git"))
+    assert "gitlab.example.com" in problems["airflow-platform:dags.knownHosts"]
+    keys = "gitlab.example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIexample"
+    dags = {"source": "git", "repo": "ssh://git@gitlab.example.com/org/dags.git", "knownHosts": keys}
+    assert parse_stack_config({**LOCAL, "dags": dags}, stack="t").dags.known_hosts == keys
+
+
+def test_github_on_a_custom_port_is_not_covered_by_the_shipped_keys() -> None:
+    problems = problems_of(with_section("dags", source="git", repo="ssh://git@github.com:2222/org/dags.git"))
+    assert "[github.com]:2222" in problems["airflow-platform:dags.knownHosts"]
+
+
+def test_public_https_repo_needs_no_key() -> None:
+    config = parse_stack_config(with_section("dags", source="git", repo="https://github.com/org/dags.git"), stack="t")
+    assert not config.dags.uses_ssh
+
+
+def test_https_repo_with_embedded_credentials_is_refused() -> None:
+    bad = "https://user:token@github.com/org/dags.git"
+    assert "airflow-platform:dags.repo" in problems_of(with_section("dags", source="git", repo=bad))
+
+
+@pytest.mark.parametrize("bad", ["", "feature branch", "a..b", "-rf"])
+def test_branch_is_a_branch_name(bad: str) -> None:
+    problems = problems_of(with_section("dags", source="git", repo="git@github.com:o/r.git", branch=bad))
+    assert "airflow-platform:dags.branch" in problems
+
+
+@pytest.mark.parametrize(("key", "bad"), [("period", "60"), ("subPath", "/abs"), ("subPath", "../up")])
+def test_git_sync_period_and_sub_path(key: str, bad: str) -> None:
+    problems = problems_of(with_section("dags", source="git", repo="git@github.com:o/r.git", **{key: bad}))
+    assert f"airflow-platform:dags.{key}" in problems
+
+
+def test_configmap_source_refuses_a_repo() -> None:
+    problems = problems_of(with_section("dags", source="configmap", repo="git@github.com:o/r.git"))
+    assert "airflow-platform:dags.repo" in problems
+
+
+@pytest.mark.parametrize("bad", ["10.0.0.0", "10.0.0.1/24", "300.0.0.0/8", "::/0", "office"])
+def test_source_ranges_are_ipv4_cidrs(bad: str) -> None:
+    problems = problems_of(with_section("loadBalancer", sourceRanges=[bad]))
+    assert "CIDR" in problems["airflow-platform:loadBalancer.sourceRanges[0]"]
+
+
+def test_world_open_ui_is_refused_on_production() -> None:
+    raw = {**LOCAL, "production": True, "loadBalancer": {"sourceRanges": ["0.0.0.0/0"]}}
+    assert "allowPublicAccess" in problems_of(raw)["airflow-platform:loadBalancer.sourceRanges"]
+    raw["loadBalancer"] = {"sourceRanges": ["0.0.0.0/0"], "allowPublicAccess": True}
+    assert parse_stack_config(raw, stack="prod").load_balancer.source_ranges == ("0.0.0.0/0",)
+
+
+def test_world_open_ui_is_allowed_off_production() -> None:
+    config = parse_stack_config(with_section("loadBalancer", sourceRanges=["0.0.0.0/0"]), stack="t")
+    assert config.load_balancer.source_ranges == ("0.0.0.0/0",)
+
+
+def test_local_settings_are_validated() -> None:
+    problems = problems_of(with_section("local", storageClass="Fast SSD", accessMode="RWX", databaseSize="5G"))
+    assert {"airflow-platform:local.storageClass", "airflow-platform:local.accessMode"} <= problems.keys()
+    assert "airflow-platform:local.databaseSize" in problems
+
+
+def test_every_bad_key_is_reported_in_one_error() -> None:
+    raw = {
+        **LOCAL,
+        "airflow": {"namespace": "Bad_NS", "schedulerReplicas": 0},
+        "dags": {"source": "git"},
+        "loadBalancer": {"sourceRanges": ["nope"]},
+    }
+    with pytest.raises(ConfigError) as error:
+        parse_stack_config(raw, stack="t")
+    message = str(error.value)
+    assert "4 problem(s)" in message
+    for key in ("airflow.namespace", "airflow.schedulerReplicas", "dags.repo", "loadBalancer.sourceRanges[0]"):
+        assert f"airflow-platform:{key}" in message
+
+
+def test_fernet_previous_keys_must_be_valid_and_are_never_echoed() -> None:
+    good = Fernet.generate_key().decode()
+    assert parse_fernet_previous_keys(f"{good}, {good}") == [good, good]
+    assert parse_fernet_previous_keys(None) == []
+    with pytest.raises(ConfigError) as error:
+        parse_fernet_previous_keys(f"{good},not-a-key-but-secret")
+    assert "fernetPreviousKeys[1]" in str(error.value)
+    assert "not-a-key-but-secret" not in str(error.value)

@@ -1,0 +1,210 @@
+"""The chart values builder: a pure function, tested key path by key path."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from components import platform_variables, versions
+from components.airflow.secrets import SecretNames
+from components.airflow.values import (
+    ADMIN_PASSWORD_ENV,
+    DAGS_MOUNT_PATH,
+    ChartInputs,
+    DagConfigMap,
+    build_values,
+)
+from components.config import parse_stack_config
+from components.platform import LoadBalancer, Placement, RemoteLogging, service_account_names
+
+WORKER_TOLERATION = {"key": "airflow-platform/pool", "operator": "Equal", "value": "workers", "effect": "NoSchedule"}
+
+
+def chart_inputs(dags: dict[str, Any] | None = None, **overrides: Any) -> ChartInputs:
+    raw: dict[str, Any] = {"cloud": "local"}
+    if dags:
+        raw["dags"] = dags
+    config = parse_stack_config(raw, stack="test")
+    inputs = ChartInputs(
+        airflow=config.airflow,
+        dags=config.dags,
+        secrets=SecretNames.for_release("airflow", with_git_ssh_key=config.dags.uses_ssh),
+        namespace="airflow",
+        shared_data_claim_name="airflow-shared-data",
+        load_balancer=LoadBalancer(source_ranges=["198.51.100.0/24"]),
+        worker_placement=Placement(node_selector={"airflow-platform/pool": "workers"}, tolerations=[WORKER_TOLERATION]),
+        logs_claim_name="airflow-logs",
+    )
+    return replace(inputs, **overrides)
+
+
+def at(values: dict[str, Any], path: str) -> Any:
+    """values['a']['b']['c'] for 'a.b.c', failing with the missing key path."""
+    node: Any = values
+    for part in path.split("."):
+        assert isinstance(node, dict) and part in node, f"chart value {path} is not set (missing {part!r})"
+        node = node[part]
+    return node
+
+
+def test_kubernetes_executor_and_pinned_versions() -> None:
+    values = build_values(chart_inputs())
+    assert values["executor"] == "KubernetesExecutor"
+    assert values["airflowVersion"] == versions.AIRFLOW_VERSION
+    assert at(values, "images.airflow.tag") == versions.AIRFLOW_VERSION
+    assert values["defaultAirflowTag"] == versions.AIRFLOW_VERSION
+
+
+def test_no_bundled_database_and_no_hooks() -> None:
+    values = build_values(chart_inputs())
+    assert at(values, "postgresql.enabled") is False
+    assert at(values, "migrateDatabaseJob.useHelmHooks") is False
+    assert at(values, "createUserJob.useHelmHooks") is False
+
+
+def test_every_credential_is_a_secret_name() -> None:
+    names = SecretNames.for_release("airflow", with_git_ssh_key=False)
+    values = build_values(chart_inputs())
+    assert at(values, "data.metadataSecretName") == names.metadata_connection
+    assert values["fernetKeySecretName"] == names.fernet_key
+    assert values["apiSecretKeySecretName"] == names.api_secret_key
+    assert values["jwtSecretName"] == names.jwt_secret
+    # Our names never collide with the chart's own generated `<release>-fernet-key`.
+    assert names.fernet_key != "airflow-fernet-key"
+
+
+def test_admin_user_is_not_admin_admin_and_reads_its_password_from_the_secret() -> None:
+    names = SecretNames.for_release("airflow", with_git_ssh_key=False)
+    job = build_values(chart_inputs())["createUserJob"]
+    assert job["defaultUser"]["password"] != "admin"
+    assert "enabled" not in job["defaultUser"], "not in the chart's schema"
+    [password_env] = job["env"]
+    assert password_env == {
+        "name": ADMIN_PASSWORD_ENV,
+        "valueFrom": {"secretKeyRef": {"name": names.admin_user, "key": "password"}},
+    }
+    script = job["args"][2]
+    assert f"${{{ADMIN_PASSWORD_ENV}:?" in script, "the job must fail when the password is missing"
+    assert job["args"][job["args"].index("--username") + 1] == "admin"
+
+
+def test_load_balancer_with_source_ranges_and_static_ip() -> None:
+    balancer = LoadBalancer(source_ranges=["198.51.100.0/24"], static_ip="203.0.113.7", annotations={"a": "b"})
+    service = at(build_values(chart_inputs(load_balancer=balancer)), "apiServer.service")
+    assert service == {
+        "type": "LoadBalancer",
+        "loadBalancerSourceRanges": ["198.51.100.0/24"],
+        "loadBalancerIP": "203.0.113.7",
+        "annotations": {"a": "b"},
+    }
+
+
+def test_no_static_ip_key_when_the_platform_has_none() -> None:
+    assert "loadBalancerIP" not in at(build_values(chart_inputs()), "apiServer.service")
+
+
+def test_task_pods_land_on_the_worker_pool_non_root_with_resources() -> None:
+    workers = build_values(chart_inputs())["workers"]
+    assert workers["nodeSelector"] == {"airflow-platform/pool": "workers"}
+    assert workers["tolerations"] == [WORKER_TOLERATION]
+    assert workers["resources"]["requests"] == {"cpu": "250m", "memory": "512Mi"}
+    assert workers["resources"]["limits"] == {"cpu": "1", "memory": "2Gi"}
+    assert workers["securityContexts"]["pod"]["runAsNonRoot"] is True
+    assert workers["securityContexts"]["pod"]["runAsUser"] == 50000
+    assert workers["securityContexts"]["container"]["allowPrivilegeEscalation"] is False
+
+
+def test_task_pods_mount_the_shared_data_volume() -> None:
+    workers = build_values(chart_inputs(shared_data_claim_name="team-data"))["workers"]
+    [volume] = workers["extraVolumes"]
+    [mount] = workers["extraVolumeMounts"]
+    assert volume["persistentVolumeClaim"] == {"claimName": "team-data"}
+    assert mount == {"name": volume["name"], "mountPath": platform_variables.SHARED_DATA_MOUNT_PATH_VALUE}
+
+
+def test_dags_read_the_platform_variables_from_env() -> None:
+    env = {item["name"]: item["value"] for item in build_values(chart_inputs(namespace="data"))["env"]}
+    assert env == {
+        "AIRFLOW_VAR_PLATFORM_NAMESPACE": "data",
+        "AIRFLOW_VAR_PLATFORM_SHARED_DATA_PVC": "airflow-shared-data",
+        "AIRFLOW_VAR_PLATFORM_SHARED_DATA_PATH": platform_variables.SHARED_DATA_MOUNT_PATH_VALUE,
+    }
+
+
+def test_logs_on_a_pvc_when_there_is_no_remote_logging() -> None:
+    values = build_values(chart_inputs())
+    assert at(values, "logs.persistence") == {"enabled": True, "existingClaim": "airflow-logs"}
+    assert "config" not in values or "logging" not in values["config"]
+
+
+def test_remote_logging_when_the_platform_has_a_bucket() -> None:
+    remote = RemoteLogging(base_log_folder="gs://logs-bucket/logs", connection_id="google_cloud_default")
+    values = build_values(chart_inputs(remote_logging=remote, logs_claim_name=None))
+    assert at(values, "config.logging") == {
+        "remote_logging": "True",
+        "remote_base_log_folder": "gs://logs-bucket/logs",
+        "remote_log_conn_id": "google_cloud_default",
+    }
+    assert at(values, "logs.persistence.enabled") is False
+
+
+def test_task_logs_can_never_be_lost_with_the_pod() -> None:
+    with pytest.raises(ValueError, match="remote logging or a logs PVC"):
+        build_values(chart_inputs(logs_claim_name=None))
+
+
+def test_git_sync_over_ssh_uses_the_key_secret_and_known_hosts() -> None:
+    inputs = chart_inputs(dags={"source": "git", "repo": "git@github.com:org/dags.git", "branch": "prod"})
+    git_sync = at(build_values(inputs), "dags.gitSync")
+    assert git_sync["enabled"] is True
+    assert git_sync["repo"] == "git@github.com:org/dags.git"
+    assert git_sync["branch"] == "prod"
+    assert git_sync["subPath"] == "dags"
+    assert git_sync["sshKeySecret"] == inputs.secrets.git_ssh_key
+    assert git_sync["knownHosts"].startswith("github.com ssh-ed25519")
+    assert "sshKey" not in git_sync, "an inline key is not mounted into task pods and would leak"
+
+
+def test_public_https_repo_has_no_ssh_settings() -> None:
+    inputs = chart_inputs(dags={"source": "git", "repo": "https://github.com/o/d.git"})
+    git_sync = at(build_values(inputs), "dags.gitSync")
+    assert "sshKeySecret" not in git_sync and "knownHosts" not in git_sync
+
+
+def test_configmap_dags_are_mounted_at_the_chart_dag_folder() -> None:
+    config_map = DagConfigMap(name="airflow-dags", items={"a.py": "a.py", "lib__util.py": "lib/util.py"})
+    values = build_values(chart_inputs(dag_config_map=config_map))
+    assert at(values, "dags.gitSync.enabled") is False
+    [volume] = values["volumes"]
+    [mount] = values["volumeMounts"]
+    assert volume["configMap"]["name"] == "airflow-dags"
+    assert {"key": "lib__util.py", "path": "lib/util.py"} in volume["configMap"]["items"]
+    assert mount == {"name": volume["name"], "mountPath": DAGS_MOUNT_PATH, "readOnly": True}
+
+
+def test_replicas_and_disruption_budgets_follow_config() -> None:
+    production = parse_stack_config({"cloud": "local", "production": True}, stack="prod").airflow
+    values = build_values(chart_inputs(airflow=production))
+    assert at(values, "scheduler.replicas") == 2
+    assert at(values, "apiServer.replicas") == 2
+    assert at(values, "scheduler.podDisruptionBudget.enabled") is True
+    assert at(values, "apiServer.podDisruptionBudget.enabled") is True
+
+
+def test_service_accounts_are_pinned_and_annotated() -> None:
+    annotations = {"workers": {"iam.gke.io/gcp-service-account": "logs@p.iam.gserviceaccount.com"}}
+    values = build_values(chart_inputs(service_account_annotations=annotations))
+    names = service_account_names("airflow")
+    for component, name in names.items():
+        assert at(values, f"{component}.serviceAccount.name") == name
+    assert at(values, "workers.serviceAccount.annotations") == annotations["workers"]
+    assert at(values, "scheduler.serviceAccount.annotations") == {}
+
+
+def test_no_chart_generated_state_that_changes_on_upgrade() -> None:
+    values = build_values(chart_inputs())
+    for chart_generated in ("fernetKey", "webserverSecretKey", "apiSecretKey", "jwtSecret"):
+        assert chart_generated not in values
+    assert at(values, "triggerer.persistence.enabled") is False
