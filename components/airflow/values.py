@@ -126,7 +126,10 @@ def _create_user_job(inputs: ChartInputs) -> dict[str, Any]:
     The chart's default `args` pass `defaultUser.password` literally. Ours pass
     the user's fields as positional arguments (`"$@"`, never re-parsed by the
     shell) and read the password from an env var filled from the admin Secret;
-    `${VAR:?}` fails the job loudly if the variable is missing.
+    `${VAR:?}` fails the job loudly if the variable is missing. The chart
+    deletes the finished Job after 5 minutes and the next upgrade recreates
+    it; that rerun is harmless because the FAB provider's `users create`
+    returns 0 when the user already exists.
     """
     settings = inputs.airflow
     return {
