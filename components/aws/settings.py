@@ -1,25 +1,368 @@
-"""Typed, validated `airflow-platform:aws` settings (pure: no pulumi_aws import)."""
+"""Typed, validated `airflow-platform:aws` settings (pure: no pulumi_aws import).
+
+Every key has a default per shape: `production: false` is the cheap dev shape
+(2 AZs, one NAT gateway, single-AZ burstable database, 1-day backups),
+`production: true` the HA shape (3 AZs, a NAT gateway per AZ, Multi-AZ RDS,
+7-day backups, deletion protection). Switching shape is a config change only.
+
+Subnets: by default they are derived from `vpcCidr` (private subnets get one
+eighth of the VPC each, because the VPC CNI gives every pod a VPC address;
+public subnets are small slices of the last eighth, they only hold NAT
+gateways and load balancers). Explicit `publicSubnetCidrs` /
+`privateSubnetCidrs` lists override the derivation, one CIDR per AZ, each
+validated inside the VPC and disjoint from every other subnet.
+"""
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass
 from typing import ClassVar
 
-from components.validation import Section
+from components.validation import Section, check_disjoint_cidrs, parse_cidr
 
 _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+_KUBERNETES_VERSION = re.compile(r"^1\.(\d+)$")
+# The Airflow chart 1.22 needs Kubernetes >= 1.30.
+MIN_KUBERNETES_MINOR = 30
+_INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
+# Graviton families carry a `g` right after the generation digit: m7g, c6gn, t4g, r8gd.
+_ARM_FAMILY = re.compile(r"^[a-z]+\d+g")
+_DB_INSTANCE_CLASS = re.compile(r"^db\.[a-z0-9-]+\.[a-z0-9]+$")
+# RDS PostgreSQL versions: a major ("17") or an exact minor ("17.6").
+_ENGINE_VERSION = re.compile(r"^(\d+)(\.\d+)?$")
+# Airflow 3 supports PostgreSQL 13 and later.
+MIN_POSTGRES_MAJOR = 13
+_ROLE_ARN = re.compile(r"^arn:(?P<partition>aws|aws-cn|aws-us-gov):iam::\d{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$")
+LOAD_BALANCER_SCHEMES = ("internet-facing", "internal")
+WORLD = "0.0.0.0/0"
+# VPC sizes that leave room for per-AZ private subnets large enough for pod IPs.
+MIN_VPC_PREFIX = 16
+MAX_VPC_PREFIX = 20
+MAX_AZS = 6
+
+DEFAULT_REGION = "eu-west-1"
+DEFAULT_KUBERNETES_VERSION = "1.34"
+DEFAULT_VPC_CIDR = "10.40.0.0/16"
+DEFAULT_POSTGRES_VERSION = "17"
+
+_NODE_KEYS = ("instanceTypes", "minSize", "maxSize", "desiredSize")
+_DATABASE_KEYS = (
+    "instanceClass",
+    "engineVersion",
+    "allocatedStorageGb",
+    "multiAz",
+    "backupRetentionDays",
+    "deletionProtection",
+)
+
+
+def partition_for(region: str) -> str:
+    """The ARN partition of a region (policy ARNs and the admin role must match it)."""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if "-gov-" in region:
+        return "aws-us-gov"
+    return "aws"
+
+
+@dataclass(frozen=True)
+class NodeGroupSettings:
+    instance_types: tuple[str, ...]
+    min_size: int
+    max_size: int
+    desired_size: int
+
+    @property
+    def ami_type(self) -> str:
+        """Amazon Linux 2023 for the group's CPU architecture (validated uniform)."""
+        return "AL2023_ARM_64_STANDARD" if is_arm_instance_type(self.instance_types[0]) else "AL2023_x86_64_STANDARD"
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    instance_class: str
+    engine_version: str
+    allocated_storage_gb: int
+    multi_az: bool
+    backup_retention_days: int
+    deletion_protection: bool
+
+    @property
+    def auto_minor_version_upgrade(self) -> bool:
+        """A major-only version ("17") lets RDS apply minor upgrades without a diff
+        against the pinned value; an exact "17.6" must stay exactly that."""
+        return "." not in self.engine_version
+
+    @property
+    def performance_insights(self) -> bool:
+        return not self.instance_class.endswith((".micro", ".small"))
 
 
 @dataclass(frozen=True)
 class AwsSettings:
-    KEYS: ClassVar[tuple[str, ...]] = ("region",)
+    KEYS: ClassVar[tuple[str, ...]] = (
+        "region",
+        "availabilityZones",
+        "vpcCidr",
+        "publicSubnetCidrs",
+        "privateSubnetCidrs",
+        "natGatewayPerAz",
+        "kubernetesVersion",
+        "endpointPublicAccess",
+        "publicAccessCidrs",
+        "adminRoleArn",
+        "systemNodes",
+        "workerNodes",
+        "database",
+        "logRetentionDays",
+        "loadBalancerScheme",
+    )
 
     region: str
+    availability_zones: tuple[str, ...]
+    vpc_cidr: str
+    public_subnet_cidrs: tuple[str, ...]
+    private_subnet_cidrs: tuple[str, ...]
+    nat_gateway_per_az: bool
+    kubernetes_version: str
+    endpoint_public_access: bool
+    public_access_cidrs: tuple[str, ...]
+    admin_role_arn: str | None
+    system_nodes: NodeGroupSettings
+    worker_nodes: NodeGroupSettings
+    database: DatabaseSettings
+    log_retention_days: int
+    load_balancer_scheme: str
+
+    @property
+    def partition(self) -> str:
+        return partition_for(self.region)
 
 
 def parse_aws_settings(section: Section, production: bool) -> AwsSettings:
-    region = section.str("region", "eu-west-1")
+    problems = section.problems
+    region = section.str("region", DEFAULT_REGION)
     if not _REGION.match(region):
-        section.problems.add(section.key("region"), region, "an AWS region such as eu-west-1")
-    return AwsSettings(region=region)
+        problems.add(section.key("region"), region, "an AWS region such as eu-west-1")
+
+    zones = _parse_zones(section, region, production)
+    vpc_cidr, public_cidrs, private_cidrs = _parse_network(section, len(zones))
+    public_access, public_access_cidrs = _parse_endpoint(section, production)
+
+    admin_role_arn = section.optional_str("adminRoleArn")
+    if admin_role_arn is not None:
+        match = _ROLE_ARN.match(admin_role_arn)
+        if match is None:
+            problems.add(
+                section.key("adminRoleArn"),
+                admin_role_arn,
+                "an IAM role ARN such as arn:aws:iam::123456789012:role/Admin",
+            )
+        elif match.group("partition") != partition_for(region):
+            problems.add(
+                section.key("adminRoleArn"),
+                admin_role_arn,
+                f"a role in the {partition_for(region)} partition (region {region})",
+            )
+
+    kubernetes_version = section.str("kubernetesVersion", DEFAULT_KUBERNETES_VERSION)
+    version_match = _KUBERNETES_VERSION.match(kubernetes_version)
+    if version_match is None or int(version_match.group(1)) < MIN_KUBERNETES_MINOR:
+        problems.add(
+            section.key("kubernetesVersion"),
+            kubernetes_version,
+            f"an EKS version MAJOR.MINOR >= 1.{MIN_KUBERNETES_MINOR} (the Airflow chart needs it), e.g. "
+            f"{DEFAULT_KUBERNETES_VERSION}",
+        )
+
+    system_nodes = _parse_node_group(
+        section.section("systemNodes", _NODE_KEYS),
+        NodeGroupSettings(
+            instance_types=("m6i.large",) if production else ("t3.large",),
+            min_size=len(zones) if production else 1,
+            max_size=2 * len(zones) if production else 3,
+            desired_size=len(zones) if production else 1,
+        ),
+        minimum_size=1,
+    )
+    worker_nodes = _parse_node_group(
+        section.section("workerNodes", _NODE_KEYS),
+        # Several similar types: Spot capacity is drawn from whichever pool has it.
+        NodeGroupSettings(
+            instance_types=("m6i.xlarge", "m6a.xlarge", "m5.xlarge", "m7i.xlarge"),
+            min_size=0,
+            max_size=10 if production else 3,
+            desired_size=1,
+        ),
+        minimum_size=0,
+    )
+
+    return AwsSettings(
+        region=region,
+        availability_zones=zones,
+        vpc_cidr=vpc_cidr,
+        public_subnet_cidrs=public_cidrs,
+        private_subnet_cidrs=private_cidrs,
+        # One NAT gateway per AZ survives an AZ outage; one in total is ~$33/month each cheaper.
+        nat_gateway_per_az=section.bool("natGatewayPerAz", production),
+        kubernetes_version=kubernetes_version,
+        endpoint_public_access=public_access,
+        public_access_cidrs=public_access_cidrs,
+        admin_role_arn=admin_role_arn,
+        system_nodes=system_nodes,
+        worker_nodes=worker_nodes,
+        database=_parse_database(section.section("database", _DATABASE_KEYS), production),
+        log_retention_days=section.int("logRetentionDays", 90 if production else 14, minimum=1, maximum=3650),
+        load_balancer_scheme=section.choice("loadBalancerScheme", "internet-facing", LOAD_BALANCER_SCHEMES),
+    )
+
+
+def _parse_zones(section: Section, region: str, production: bool) -> tuple[str, ...]:
+    problems = section.problems
+    default_count = 3 if production else 2
+    zones = section.str_list("availabilityZones", [f"{region}{letter}" for letter in "abc"[:default_count]])
+    key = section.key("availabilityZones")
+    zone_pattern = re.compile(rf"^{re.escape(region)}[a-z]$")
+    for index, zone in enumerate(zones):
+        if not zone_pattern.match(zone):
+            problems.add(f"{key}[{index}]", zone, f"an availability zone of region {region}, such as {region}a")
+    if len(set(zones)) != len(zones):
+        problems.add(key, zones, "distinct availability zones")
+    # EKS refuses a control plane with subnets in fewer than two AZs.
+    if not 2 <= len(zones) <= MAX_AZS:
+        problems.add(key, zones, f"2 to {MAX_AZS} availability zones (3 for the production shape)")
+    return tuple(zones)
+
+
+def _parse_network(section: Section, zone_count: int) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+    problems = section.problems
+    vpc_cidr = section.str("vpcCidr", DEFAULT_VPC_CIDR)
+    vpc = parse_cidr(problems, section.key("vpcCidr"), vpc_cidr)
+    if vpc is not None and not (MIN_VPC_PREFIX <= vpc.prefixlen <= MAX_VPC_PREFIX and vpc.is_private):
+        problems.add(
+            section.key("vpcCidr"),
+            vpc_cidr,
+            f"a private (RFC 1918) range from /{MIN_VPC_PREFIX} to /{MAX_VPC_PREFIX}, such as {DEFAULT_VPC_CIDR}",
+        )
+        vpc = None
+    derived_private, derived_public = _derive_subnets(vpc, zone_count)
+    subnets: dict[str, ipaddress.IPv4Network | None] = {}
+    cidrs: dict[str, tuple[str, ...]] = {}
+    for name, derived in (("publicSubnetCidrs", derived_public), ("privateSubnetCidrs", derived_private)):
+        key = section.key(name)
+        explicit = section.has(name)
+        values = section.str_list(name, derived)
+        if explicit and len(values) > zone_count:
+            problems.add(
+                section.key("availabilityZones"),
+                zone_count,
+                f"one availability zone per subnet: {name} lists {len(values)} subnets",
+            )
+        elif explicit and len(values) < zone_count:
+            problems.add(key, values, f"one subnet CIDR per availability zone ({zone_count})")
+        for index, value in enumerate(values):
+            subnet = parse_cidr(problems, f"{key}[{index}]", value)
+            if subnet is not None and vpc is not None and not subnet.subnet_of(vpc):
+                problems.add(f"{key}[{index}]", value, f"a CIDR inside vpcCidr ({vpc})")
+            subnets[f"{key}[{index}]"] = subnet
+        cidrs[name] = tuple(values)
+    check_disjoint_cidrs(problems, subnets)
+    return vpc_cidr, cidrs["publicSubnetCidrs"], cidrs["privateSubnetCidrs"]
+
+
+def _derive_subnets(vpc: ipaddress.IPv4Network | None, zone_count: int) -> tuple[list[str], list[str]]:
+    """Private: eighths of the VPC (a /19 of a /16: 8190 pod and node IPs per AZ).
+    Public: /22 slices (of a /16) of the last eighth, which stays otherwise free."""
+    if vpc is None or zone_count > MAX_AZS:
+        return [], []
+    eighths = list(vpc.subnets(prefixlen_diff=3))
+    private = [str(block) for block in eighths[:zone_count]]
+    public = [str(block) for block in list(eighths[-1].subnets(prefixlen_diff=3))[:zone_count]]
+    return private, public
+
+
+def _parse_endpoint(section: Section, production: bool) -> tuple[bool, tuple[str, ...]]:
+    """The Kubernetes API endpoint: private always; public only for an allowlist.
+
+    `pulumi up` talks to the API to create the namespace and the Helm release,
+    so running it from outside the VPC needs the public endpoint, limited to
+    where it runs. Unset, AWS would default the allowlist to 0.0.0.0/0.
+    """
+    problems = section.problems
+    public_access = section.bool("endpointPublicAccess", True)
+    cidrs = section.str_list("publicAccessCidrs", [])
+    key = section.key("publicAccessCidrs")
+    for index, cidr in enumerate(cidrs):
+        parse_cidr(problems, f"{key}[{index}]", cidr)
+    if public_access and not cidrs:
+        problems.add(
+            key,
+            None,
+            "the CIDRs allowed to reach the Kubernetes API (where `pulumi up` and kubectl run), "
+            "e.g. ['203.0.113.0/24']; or endpointPublicAccess: false to deploy from inside the VPC",
+        )
+    if not public_access and cidrs:
+        problems.add(key, cidrs, "unset when endpointPublicAccess is false (the public endpoint is off)")
+    if production and WORLD in cidrs:
+        problems.add(key, cidrs, f"specific CIDRs on a production stack, never {WORLD}")
+    return public_access, tuple(cidrs)
+
+
+def _parse_node_group(section: Section, default: NodeGroupSettings, minimum_size: int) -> NodeGroupSettings:
+    problems = section.problems
+    instance_types = section.str_list("instanceTypes", default.instance_types)
+    key = section.key("instanceTypes")
+    for index, instance_type in enumerate(instance_types):
+        if not _INSTANCE_TYPE.match(instance_type):
+            problems.add(f"{key}[{index}]", instance_type, "an EC2 instance type such as m6i.large")
+    if not instance_types:
+        problems.add(key, instance_types, "at least one EC2 instance type")
+        instance_types = list(default.instance_types)
+    elif len({is_arm_instance_type(instance_type) for instance_type in instance_types}) > 1:
+        problems.add(key, instance_types, "instance types of one CPU architecture (all Graviton or all x86)")
+    min_size = section.int("minSize", default.min_size, minimum=minimum_size, maximum=100)
+    max_size = section.int("maxSize", default.max_size, minimum=1, maximum=100)
+    desired_size = section.int("desiredSize", max(default.desired_size, min_size), minimum=minimum_size, maximum=100)
+    if not min_size <= desired_size <= max_size:
+        problems.add(
+            section.key("desiredSize"),
+            desired_size,
+            f"minSize ({min_size}) <= desiredSize <= maxSize ({max_size})",
+        )
+    return NodeGroupSettings(tuple(instance_types), min_size, max_size, desired_size)
+
+
+def is_arm_instance_type(instance_type: str) -> bool:
+    return bool(_ARM_FAMILY.match(instance_type.split(".", 1)[0]))
+
+
+def _parse_database(section: Section, production: bool) -> DatabaseSettings:
+    problems = section.problems
+    instance_class = section.str("instanceClass", "db.t4g.large" if production else "db.t4g.micro")
+    if not _DB_INSTANCE_CLASS.match(instance_class):
+        problems.add(section.key("instanceClass"), instance_class, "an RDS instance class such as db.t4g.micro")
+    engine_version = section.str("engineVersion", DEFAULT_POSTGRES_VERSION)
+    version_match = _ENGINE_VERSION.match(engine_version)
+    if version_match is None or int(version_match.group(1)) < MIN_POSTGRES_MAJOR:
+        problems.add(
+            section.key("engineVersion"),
+            engine_version,
+            f"a PostgreSQL major version >= {MIN_POSTGRES_MAJOR} ('17', minor upgrades automatic) "
+            "or an exact version ('17.6', no automatic upgrades)",
+        )
+    backup_retention_days = section.int("backupRetentionDays", 7 if production else 1, minimum=1, maximum=35)
+    if production and backup_retention_days < 7:
+        problems.add(section.key("backupRetentionDays"), backup_retention_days, "at least 7 on a production stack")
+    deletion_protection = section.bool("deletionProtection", production)
+    if production and not deletion_protection:
+        problems.add(section.key("deletionProtection"), deletion_protection, "true on a production stack")
+    return DatabaseSettings(
+        instance_class=instance_class,
+        engine_version=engine_version,
+        allocated_storage_gb=section.int("allocatedStorageGb", 50 if production else 20, minimum=20, maximum=65536),
+        multi_az=section.bool("multiAz", production),
+        backup_retention_days=backup_retention_days,
+        deletion_protection=deletion_protection,
+    )

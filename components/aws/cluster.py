@@ -1,0 +1,179 @@
+"""The EKS control plane: KMS-encrypted Secrets, private endpoint, access entries, kubeconfig."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from components.aws.iam import service_role
+
+# The log types CKV_AWS_37 asks for: API calls, audit trail, IAM authentication.
+CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator")
+CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
+
+
+@dataclass(frozen=True)
+class ClusterArgs:
+    cluster_name: str
+    region: str
+    partition: str
+    kubernetes_version: str
+    subnet_ids: list[pulumi.Output[str]]
+    endpoint_public_access: bool
+    public_access_cidrs: tuple[str, ...]
+    admin_role_arn: str | None
+    production: bool
+
+
+class Cluster(pulumi.ComponentResource):
+    """`aws.eks.Cluster` with its role, Secrets KMS key, admin access entry and a Kubernetes provider."""
+
+    cluster: aws.eks.Cluster
+    secrets_key: aws.kms.Key
+    cluster_security_group_id: pulumi.Output[str]
+    kubeconfig: pulumi.Output[str]
+    provider: k8s.Provider
+
+    def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("airflow-platform:aws:Cluster", name, None, opts)
+        stateful = pulumi.ResourceOptions(parent=self, protect=args.production)
+
+        # Envelope encryption of Kubernetes Secrets (CKV_AWS_58). It cannot be
+        # removed later without replacing the cluster, so it is on from day one.
+        self.secrets_key = aws.kms.Key(
+            f"{name}-secrets-key",
+            description=f"EKS Secrets encryption for {args.cluster_name}",
+            enable_key_rotation=True,
+            deletion_window_in_days=30 if args.production else 7,
+            opts=stateful,
+        )
+        cluster_role = service_role(
+            f"{name}-role",
+            service="eks.amazonaws.com",
+            managed_policies=["AmazonEKSClusterPolicy"],
+            partition=args.partition,
+            description=f"EKS control plane of {args.cluster_name}",
+            parent=self,
+        )
+        # AmazonEKSClusterPolicy grants no KMS rights; the control plane needs
+        # these on its key to encrypt and decrypt Secrets.
+        key_policy = aws.iam.RolePolicy(
+            f"{name}-role-secrets-key",
+            role=cluster_role.role.name,
+            policy=self.secrets_key.arn.apply(
+                lambda arn: json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"],
+                                "Resource": arn,
+                            }
+                        ],
+                    }
+                )
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+        self.cluster = aws.eks.Cluster(
+            f"{name}-eks",
+            name=args.cluster_name,
+            role_arn=cluster_role.role.arn,
+            version=args.kubernetes_version,
+            vpc_config=aws.eks.ClusterVpcConfigArgs(
+                subnet_ids=args.subnet_ids,
+                endpoint_private_access=True,
+                endpoint_public_access=args.endpoint_public_access,
+                # Validated: never 0.0.0.0/0 on production; empty when public access is off.
+                public_access_cidrs=list(args.public_access_cidrs) if args.endpoint_public_access else None,
+            ),
+            encryption_config=aws.eks.ClusterEncryptionConfigArgs(
+                resources=["secrets"],
+                provider=aws.eks.ClusterEncryptionConfigProviderArgs(key_arn=self.secrets_key.arn),
+            ),
+            enabled_cluster_log_types=list(CONTROL_PLANE_LOG_TYPES),
+            # Access entries, not the aws-auth ConfigMap; the identity running
+            # `pulumi up` becomes admin so it can create the Kubernetes objects.
+            access_config=aws.eks.ClusterAccessConfigArgs(
+                authentication_mode="API",
+                bootstrap_cluster_creator_admin_permissions=True,
+            ),
+            # Dev: never drift into paid extended support ($0.60/h instead of
+            # $0.10/h); EKS upgrades the control plane at the end of standard
+            # support. Prod keeps the AWS default (EXTENDED): no surprise
+            # upgrade of a production control plane - bump kubernetesVersion.
+            upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type="EXTENDED" if args.production else "STANDARD"),
+            deletion_protection=args.production,
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                protect=args.production,
+                depends_on=[*cluster_role.attachments, key_policy],
+            ),
+        )
+        # EKS creates this group and attaches it to the control-plane ENIs and
+        # to every managed node: the one source for NFS and Postgres rules.
+        self.cluster_security_group_id = self.cluster.vpc_config.apply(
+            lambda vpc_config: vpc_config.cluster_security_group_id
+        )
+
+        if args.admin_role_arn is not None:
+            admin_entry = aws.eks.AccessEntry(
+                f"{name}-admin",
+                cluster_name=self.cluster.name,
+                principal_arn=args.admin_role_arn,
+                type="STANDARD",
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            aws.eks.AccessPolicyAssociation(
+                f"{name}-admin",
+                cluster_name=self.cluster.name,
+                principal_arn=args.admin_role_arn,
+                policy_arn=f"arn:{args.partition}:eks::aws:cluster-access-policy/{CLUSTER_ADMIN_POLICY}",
+                access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[admin_entry]),
+            )
+
+        self.kubeconfig = pulumi.Output.secret(
+            pulumi.Output.all(
+                self.cluster.name, self.cluster.endpoint, self.cluster.certificate_authority.apply(lambda ca: ca.data)
+            ).apply(lambda parts: build_kubeconfig(parts[0], parts[1], parts[2], args.region))
+        )
+        self.provider = k8s.Provider(
+            f"{name}-k8s",
+            kubeconfig=self.kubeconfig,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.register_outputs({"clusterName": self.cluster.name, "endpoint": self.cluster.endpoint})
+
+
+def build_kubeconfig(cluster_name: str, endpoint: str, certificate_authority: str, region: str) -> str:
+    """A kubeconfig that gets short-lived tokens from `aws eks get-token` (AWS CLI v2).
+
+    No static credential is stored: whoever runs Pulumi or kubectl
+    authenticates with their own AWS identity and its access entry.
+    """
+    user = {
+        "exec": {
+            "apiVersion": "client.authentication.k8s.io/v1beta1",
+            "command": "aws",
+            "args": ["eks", "get-token", "--cluster-name", cluster_name, "--region", region, "--output", "json"],
+            "interactiveMode": "Never",
+        }
+    }
+    cluster = {"server": endpoint, "certificate-authority-data": certificate_authority}
+    return json.dumps(
+        {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [{"name": cluster_name, "cluster": cluster}],
+            "users": [{"name": cluster_name, "user": user}],
+            "contexts": [{"name": cluster_name, "context": {"cluster": cluster_name, "user": cluster_name}}],
+            "current-context": cluster_name,
+        }
+    )

@@ -1,0 +1,205 @@
+"""The AWS platform: EKS in a 2-3 AZ VPC, RDS PostgreSQL, EFS shared data, S3 task logs.
+
+Composes the per-concern components in dependency order and returns the
+`PlatformOutputs` contract. Every AWS resource goes through one explicit
+provider for the configured region, so an ambient `aws:region` or
+AWS_REGION never decides where a stack lands.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pulumi
+import pulumi_aws as aws
+
+from components import kube
+from components.aws.addons import NetworkAddons, NetworkAddonsArgs, WorkloadAddons, WorkloadAddonsArgs
+from components.aws.cluster import Cluster, ClusterArgs
+from components.aws.database import MetadataDb, MetadataDbArgs
+from components.aws.logs import LogStore, LogStoreArgs
+from components.aws.network import Network, NetworkArgs
+from components.aws.nodes import NodeGroups, NodeGroupsArgs
+from components.aws.settings import AwsSettings
+from components.aws.storage import SharedStorage, SharedStorageArgs
+from components.config import PROJECT, LoadBalancerSettings, StackConfig
+from components.platform import LoadBalancer, PlatformOutputs, service_account_names
+
+# The in-tree service controller (EKS's cloud-controller-manager) builds an
+# NLB from this annotation with no extra controller to install. The AWS Load
+# Balancer Controller's `external` type would need its own IAM role and Helm
+# release for no gain here: one TCP listener, source ranges enforced by the
+# node security group rules the controller writes from loadBalancerSourceRanges.
+LB_TYPE_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-type"
+LB_INTERNAL_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-internal"
+
+
+def resource_prefix(stack: str) -> str:
+    """`airflow-platform-<stack>`, usable as an EKS cluster name and an RDS identifier."""
+    cleaned = re.sub(r"-+", "-", re.sub(r"[^a-z0-9-]", "-", stack.lower())).strip("-")
+    return f"{PROJECT}-{cleaned}"[:50].rstrip("-")
+
+
+def load_balancer(settings: AwsSettings, load_balancer_settings: LoadBalancerSettings) -> LoadBalancer:
+    annotations = {LB_TYPE_ANNOTATION: "nlb"}
+    if settings.load_balancer_scheme == "internal":
+        annotations[LB_INTERNAL_ANNOTATION] = "true"
+    return LoadBalancer(source_ranges=load_balancer_settings.source_ranges, annotations=annotations)
+
+
+class AwsPlatform(pulumi.ComponentResource):
+    outputs: PlatformOutputs
+
+    def __init__(self, name: str, config: StackConfig, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("airflow-platform:aws:Platform", name, None, opts)
+        assert config.aws is not None, "AwsPlatform needs the aws section (cloud: aws)"
+        settings = config.aws
+        production = config.production
+        prefix = resource_prefix(config.stack)
+
+        aws_provider = aws.Provider(
+            f"{name}-provider",
+            region=settings.region,
+            default_tags=aws.ProviderDefaultTagsArgs(tags={"project": PROJECT, "stack": config.stack}),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        children = pulumi.ResourceOptions(parent=self, providers={"aws": aws_provider})
+
+        network = Network(
+            f"{name}-network",
+            NetworkArgs(
+                cluster_name=prefix,
+                vpc_cidr=settings.vpc_cidr,
+                availability_zones=settings.availability_zones,
+                public_subnet_cidrs=settings.public_subnet_cidrs,
+                private_subnet_cidrs=settings.private_subnet_cidrs,
+                nat_gateway_per_az=settings.nat_gateway_per_az,
+            ),
+            opts=children,
+        )
+        private_subnet_ids = [subnet.id for subnet in network.private_subnets]
+
+        # Encrypts the data at rest that users care about (EFS, RDS); the
+        # cluster's Secrets have their own key.
+        data_key = aws.kms.Key(
+            f"{name}-data-key",
+            description=f"{prefix}: EFS shared data and RDS metadata database",
+            enable_key_rotation=True,
+            deletion_window_in_days=30 if production else 7,
+            opts=pulumi.ResourceOptions(parent=self, provider=aws_provider, protect=production),
+        )
+
+        cluster = Cluster(
+            f"{name}-cluster",
+            ClusterArgs(
+                cluster_name=prefix,
+                region=settings.region,
+                partition=settings.partition,
+                kubernetes_version=settings.kubernetes_version,
+                subnet_ids=private_subnet_ids,
+                endpoint_public_access=settings.endpoint_public_access,
+                public_access_cidrs=settings.public_access_cidrs,
+                admin_role_arn=settings.admin_role_arn,
+                production=production,
+            ),
+            opts=children,
+        )
+        network_addons = NetworkAddons(
+            f"{name}-network-addons", NetworkAddonsArgs(cluster_name=cluster.cluster.name), opts=children
+        )
+        node_groups = NodeGroups(
+            f"{name}-nodes",
+            NodeGroupsArgs(
+                cluster_name=cluster.cluster.name,
+                kubernetes_version=settings.kubernetes_version,
+                partition=settings.partition,
+                subnet_ids=private_subnet_ids,
+                system=settings.system_nodes,
+                workers=settings.worker_nodes,
+            ),
+            opts=pulumi.ResourceOptions(parent=self, providers={"aws": aws_provider}, depends_on=network_addons.addons),
+        )
+        workload_addons = WorkloadAddons(
+            f"{name}-addons",
+            WorkloadAddonsArgs(
+                cluster_name=cluster.cluster.name,
+                partition=settings.partition,
+                depends_on=[node_groups.system, *network_addons.addons],
+            ),
+            opts=children,
+        )
+
+        provider = cluster.provider
+        namespace = kube.namespace(f"{name}-namespace", config.airflow.namespace, provider, self)
+        storage = SharedStorage(
+            f"{name}-shared-data",
+            SharedStorageArgs(
+                cluster_name=prefix,
+                vpc_id=network.vpc.id,
+                private_subnet_ids=private_subnet_ids,
+                node_security_group_id=cluster.cluster_security_group_id,
+                kms_key_arn=data_key.arn,
+                namespace=namespace.metadata.name,
+                size=config.airflow.shared_data_size,
+                provider=provider,
+                csi_driver=[workload_addons.efs_csi_driver],
+                production=production,
+            ),
+            opts=children,
+        )
+        metadata_db = MetadataDb(
+            f"{name}-metadata-db",
+            MetadataDbArgs(
+                identifier=prefix,
+                vpc_id=network.vpc.id,
+                private_subnet_ids=private_subnet_ids,
+                client_security_group_id=cluster.cluster_security_group_id,
+                kms_key_arn=data_key.arn,
+                settings=settings.database,
+                production=production,
+            ),
+            opts=children,
+        )
+        log_store = LogStore(
+            f"{name}-logs",
+            LogStoreArgs(
+                cluster_name=cluster.cluster.name,
+                namespace=namespace.metadata.name,
+                service_accounts=service_account_names(config.airflow.release_name),
+                retention_days=settings.log_retention_days,
+                production=production,
+            ),
+            opts=children,
+        )
+
+        self.outputs = PlatformOutputs(
+            provider=provider,
+            namespace=namespace.metadata.name,
+            database=metadata_db.database,
+            remote_logging=log_store.remote_logging,
+            logs_claim_name=None,
+            # EKS Pod Identity binds by namespace + ServiceAccount name: no annotations.
+            service_account_annotations={},
+            shared_data_claim_name=storage.claim.metadata.name,
+            load_balancer=load_balancer(settings, config.load_balancer),
+            worker_placement=node_groups.placement,
+            dependencies=[
+                node_groups.system,
+                node_groups.workers,
+                *network_addons.addons,
+                *workload_addons.addons,
+                *storage.mount_targets,
+                storage.claim,
+                metadata_db.instance,
+                *log_store.associations.values(),
+            ],
+            cluster_name=cluster.cluster.name,
+            kubeconfig=cluster.kubeconfig,
+        )
+        self.register_outputs(
+            {
+                "clusterName": cluster.cluster.name,
+                "namespace": namespace.metadata.name,
+                "logBucket": log_store.bucket.bucket,
+            }
+        )
