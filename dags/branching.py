@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from airflow.providers.standard.operators.bash import BashOperator
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.providers.standard.operators.latest_only import LatestOnlyOperator
 from airflow.sdk import DAG, Param, TriggerRule, task
-
 from platform_settings import OWNER
 
 with DAG(
@@ -29,7 +28,7 @@ with DAG(
    the skip would propagate and `publish` would never run.
 """,
     schedule="@daily",
-    start_date=datetime(2025, 1, 1, tzinfo=timezone.utc),
+    start_date=datetime(2025, 1, 1, tzinfo=UTC),
     catchup=False,
     tags=["example", "branching"],
     params={"load_type": Param("incremental", type="string", enum=["incremental", "full"])},

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
+import platform_settings
 from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
 from airflow.sdk import DAG
 from kubernetes.client import models as k8s
-
-import platform_settings
 
 # Pinned image: a task pod never changes under you because a tag moved.
 IMAGE = "python:3.12.11-slim"
@@ -57,7 +56,7 @@ with DAG(
 The pod is deleted when it finishes; its log is copied into the task log.
 """,
     schedule=None,
-    start_date=datetime(2025, 1, 1, tzinfo=timezone.utc),
+    start_date=datetime(2025, 1, 1, tzinfo=UTC),
     catchup=False,
     tags=["example", "kubernetes"],
     default_args={"owner": platform_settings.OWNER, "retries": 1, "retry_delay": timedelta(minutes=2)},

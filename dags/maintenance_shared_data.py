@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
+import platform_settings
 from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
 from airflow.sdk import DAG, Param
 from kubernetes.client import models as k8s
-
-import platform_settings
 
 IMAGE = "busybox:1.37.0"
 # Only this sub-directory of the shared volume is ever cleaned: tasks put
@@ -65,7 +64,7 @@ instances and XComs in the metadata database are purged by the chart's
 `databaseCleanup` CronJob that the stack configures, so no DAG does that.)
 """,
     schedule="@weekly",
-    start_date=datetime(2025, 1, 1, tzinfo=timezone.utc),
+    start_date=datetime(2025, 1, 1, tzinfo=UTC),
     catchup=False,
     max_active_runs=1,
     tags=["maintenance", "platform"],

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from airflow.sdk import dag, task, task_group
-
 from platform_settings import OWNER
 
 # Made-up order counts so the example runs anywhere; a real DAG would read
@@ -31,7 +30,7 @@ Cap the fan-out with `max_active_tis_per_dag` on a task or `max_active_tasks`
 on the DAG when a list can be long.
 """,
     schedule=None,
-    start_date=datetime(2025, 1, 1, tzinfo=timezone.utc),
+    start_date=datetime(2025, 1, 1, tzinfo=UTC),
     catchup=False,
     tags=["example", "taskflow", "mapping"],
     default_args={"owner": OWNER, "retries": 1, "retry_delay": timedelta(minutes=1)},

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from airflow.providers.standard.operators.bash import BashOperator
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import DAG
-
 from platform_settings import OWNER
 
 # Rendered per run: `ds` is the run's logical date (YYYY-MM-DD) and
@@ -38,7 +37,7 @@ Every task retries once after 1 minute. Runs daily; `catchup=False` so turning
 it on does not backfill missed days.
 """,
     schedule="@daily",
-    start_date=datetime(2025, 1, 1, tzinfo=timezone.utc),
+    start_date=datetime(2025, 1, 1, tzinfo=UTC),
     catchup=False,
     tags=["example", "tutorial"],
     default_args={"owner": OWNER, "retries": 1, "retry_delay": timedelta(minutes=1)},

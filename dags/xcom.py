@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from airflow.providers.standard.operators.bash import BashOperator
 from airflow.sdk import dag, get_current_context, task
-
 from platform_settings import OWNER
 
 
@@ -28,7 +27,7 @@ XComs live in the metadata database: keep them small (ids, counts, paths on
 the shared volume), never data sets. Manual runs only (`schedule=None`).
 """,
     schedule=None,
-    start_date=datetime(2025, 1, 1, tzinfo=timezone.utc),
+    start_date=datetime(2025, 1, 1, tzinfo=UTC),
     catchup=False,
     tags=["example", "xcom"],
     default_args={"owner": OWNER, "retries": 1, "retry_delay": timedelta(minutes=1)},

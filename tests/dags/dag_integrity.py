@@ -6,14 +6,21 @@ on dags/ and on a broken copy to prove a bad file is reported by name.
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
-try:  # Airflow 3.2+: the file-parsing DagBag lives in dag_processing.
-    from airflow.dag_processing.dagbag import BundleDagBag as _DagBag
-except ImportError:  # pragma: no cover - older 3.x
-    from airflow.models.dagbag import DagBag as _DagBag
-
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DAGS_FOLDER = REPO_ROOT / "dags"
 DEFAULT_OWNER = "airflow"
+
+
+def load_repo_module(relative: str):
+    """Import a file of the repo by path (components/ is not installed in .venv-dags)."""
+    path = REPO_ROOT / relative
+    spec = importlib.util.spec_from_file_location(f"_repo_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def load_dag_folder(folder: Path):
@@ -23,8 +30,14 @@ def load_dag_folder(folder: Path):
     helper modules next to them) and `import_errors` is keyed by the file's
     path relative to it.
     """
+    # Imported here, not at module top: conftest configures Airflow first.
+    try:  # Airflow 3.2+: the file-parsing DagBag lives in dag_processing.
+        from airflow.dag_processing.dagbag import BundleDagBag as DagBag
+    except ImportError:  # older 3.x
+        from airflow.models.dagbag import DagBag
+
     folder = Path(folder).resolve()
-    return _DagBag(dag_folder=folder, bundle_path=folder, include_examples=False, safe_mode=True)
+    return DagBag(dag_folder=folder, bundle_path=folder, include_examples=False, safe_mode=True)
 
 
 def problems_in(dagbag) -> list[str]:

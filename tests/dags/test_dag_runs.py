@@ -7,11 +7,11 @@ were skipped, and the values passed between tasks.
 from __future__ import annotations
 
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
-LOGICAL_DATE = datetime(2025, 3, 10, tzinfo=timezone.utc)
+LOGICAL_DATE = datetime(2025, 3, 10, tzinfo=UTC)
 
 pytestmark = pytest.mark.usefixtures("airflow_db")
 

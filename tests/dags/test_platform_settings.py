@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import platform_settings
-from test_versions import _load
+from dag_integrity import load_repo_module
 
-PLATFORM_VARIABLES = _load("components/platform_variables.py")
+PLATFORM_VARIABLES = load_repo_module("components/platform_variables.py")
 
 
 def test_variable_keys_match_the_stack():
