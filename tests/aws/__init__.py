@@ -1,0 +1,1 @@
+"""AWS platform tests: settings, components and stacks under mocks."""

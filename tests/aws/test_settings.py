@@ -1,0 +1,226 @@
+"""Pure tests of the `airflow-platform:aws` rules: no Pulumi, no mocks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from components.aws.settings import AwsSettings, is_arm_instance_type, partition_for
+from components.config import ConfigError, parse_stack_config
+
+KEY = "airflow-platform:aws"
+ALLOWLIST = ["198.51.100.0/24"]
+
+
+def parse(aws: dict[str, Any], production: bool = False) -> AwsSettings:
+    raw = {
+        "cloud": "aws",
+        "production": production,
+        "loadBalancer": {"sourceRanges": ["203.0.113.0/24"]},
+        "dags": {"repo": "git@github.com:your-org/airflow-platform.git"},
+        "aws": {"publicAccessCidrs": ALLOWLIST, **aws},
+    }
+    settings = parse_stack_config(raw, stack="test").aws
+    assert settings is not None
+    return settings
+
+
+def problem_keys(aws: dict[str, Any], production: bool = False) -> dict[str, str]:
+    """The keys the ConfigError names, each with its message line."""
+    with pytest.raises(ConfigError) as caught:
+        parse(aws, production)
+    return {problem.key: str(problem) for problem in caught.value.problems}
+
+
+def test_dev_shape_defaults() -> None:
+    settings = parse({})
+    assert settings.availability_zones == ("eu-west-1a", "eu-west-1b")
+    assert not settings.nat_gateway_per_az
+    assert settings.database.multi_az is False
+    assert settings.database.backup_retention_days == 1
+    assert settings.database.deletion_protection is False
+    assert settings.database.instance_class == "db.t4g.micro"
+    assert settings.worker_nodes.min_size == 0
+
+
+def test_prod_shape_defaults() -> None:
+    settings = parse({}, production=True)
+    assert settings.availability_zones == ("eu-west-1a", "eu-west-1b", "eu-west-1c")
+    assert settings.nat_gateway_per_az
+    assert settings.database.multi_az and settings.database.deletion_protection
+    assert settings.database.backup_retention_days >= 7
+    assert settings.system_nodes.min_size == 3
+
+
+def test_subnets_derived_from_vpc_are_disjoint_and_inside_it() -> None:
+    settings = parse({"vpcCidr": "10.8.0.0/16"}, production=True)
+    assert settings.private_subnet_cidrs == ("10.8.0.0/19", "10.8.32.0/19", "10.8.64.0/19")
+    assert settings.public_subnet_cidrs == ("10.8.224.0/22", "10.8.228.0/22", "10.8.232.0/22")
+
+
+def test_explicit_subnets_are_used() -> None:
+    settings = parse(
+        {
+            "publicSubnetCidrs": ["10.40.250.0/24", "10.40.251.0/24"],
+            "privateSubnetCidrs": ["10.40.0.0/18", "10.40.64.0/18"],
+        }
+    )
+    assert settings.public_subnet_cidrs == ("10.40.250.0/24", "10.40.251.0/24")
+    assert settings.private_subnet_cidrs == ("10.40.0.0/18", "10.40.64.0/18")
+
+
+@pytest.mark.parametrize("region", ["eu-west", "EU-WEST-1", "euwest1", "eu-west-1a"])
+def test_bad_region_format(region: str) -> None:
+    keys = problem_keys({"region": region})
+    assert f"{KEY}.region" in keys
+    assert region in keys[f"{KEY}.region"]
+
+
+def test_zone_outside_region() -> None:
+    keys = problem_keys({"region": "eu-west-1", "availabilityZones": ["eu-west-1a", "us-east-1b"]})
+    assert f"{KEY}.availabilityZones[1]" in keys
+    assert "us-east-1b" in keys[f"{KEY}.availabilityZones[1]"]
+    assert "eu-west-1" in keys[f"{KEY}.availabilityZones[1]"]
+
+
+def test_fewer_zones_than_subnets() -> None:
+    keys = problem_keys(
+        {
+            "availabilityZones": ["eu-west-1a", "eu-west-1b"],
+            "privateSubnetCidrs": ["10.40.0.0/19", "10.40.32.0/19", "10.40.64.0/19"],
+        }
+    )
+    assert f"{KEY}.availabilityZones" in keys
+    assert "privateSubnetCidrs" in keys[f"{KEY}.availabilityZones"]
+
+
+def test_fewer_subnets_than_zones() -> None:
+    keys = problem_keys({"publicSubnetCidrs": ["10.40.250.0/24"]})
+    assert f"{KEY}.publicSubnetCidrs" in keys
+
+
+def test_single_zone_is_refused() -> None:
+    assert f"{KEY}.availabilityZones" in problem_keys({"availabilityZones": ["eu-west-1a"]})
+
+
+def test_overlapping_subnets() -> None:
+    keys = problem_keys(
+        {
+            "publicSubnetCidrs": ["10.40.0.0/24", "10.40.251.0/24"],
+            "privateSubnetCidrs": ["10.40.0.0/19", "10.40.32.0/19"],
+        }
+    )
+    assert f"{KEY}.privateSubnetCidrs[0]" in keys
+    assert "does not overlap" in keys[f"{KEY}.privateSubnetCidrs[0]"]
+
+
+def test_subnet_outside_vpc() -> None:
+    keys = problem_keys({"publicSubnetCidrs": ["10.40.250.0/24", "192.168.0.0/24"]})
+    assert "inside vpcCidr" in keys[f"{KEY}.publicSubnetCidrs[1]"]
+
+
+@pytest.mark.parametrize("vpc_cidr", ["10.40.0.0/24", "8.8.0.0/16", "10.40.0.1/16", "not-a-cidr"])
+def test_bad_vpc_cidr(vpc_cidr: str) -> None:
+    assert f"{KEY}.vpcCidr" in problem_keys({"vpcCidr": vpc_cidr})
+
+
+def test_public_endpoint_open_to_the_world_in_prod() -> None:
+    keys = problem_keys({"publicAccessCidrs": ["0.0.0.0/0"]}, production=True)
+    assert "never 0.0.0.0/0" in keys[f"{KEY}.publicAccessCidrs"]
+
+
+def test_public_endpoint_open_to_the_world_allowed_in_dev() -> None:
+    assert parse({"publicAccessCidrs": ["0.0.0.0/0"]}).public_access_cidrs == ("0.0.0.0/0",)
+
+
+def test_public_endpoint_needs_an_allowlist() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config(
+            {
+                "cloud": "aws",
+                "loadBalancer": {"sourceRanges": ["203.0.113.0/24"]},
+                "dags": {"repo": "git@github.com:your-org/airflow-platform.git"},
+                "aws": {},
+            },
+            stack="test",
+        )
+    assert f"{KEY}.publicAccessCidrs" in {problem.key for problem in caught.value.problems}
+
+
+def test_private_endpoint_needs_no_allowlist_and_refuses_one() -> None:
+    assert parse({"endpointPublicAccess": False, "publicAccessCidrs": []}).endpoint_public_access is False
+    assert f"{KEY}.publicAccessCidrs" in problem_keys({"endpointPublicAccess": False})
+
+
+@pytest.mark.parametrize("version", ["1.29", "1.3", "v1.31", "1.31.2", "2.0"])
+def test_bad_kubernetes_version(version: str) -> None:
+    assert f"{KEY}.kubernetesVersion" in problem_keys({"kubernetesVersion": version})
+
+
+def test_admin_role_arn() -> None:
+    arn = "arn:aws:iam::123456789012:role/platform-admins"
+    assert parse({"adminRoleArn": arn}).admin_role_arn == arn
+    assert f"{KEY}.adminRoleArn" in problem_keys({"adminRoleArn": "arn:aws:iam::123456789012:user/alice"})
+    assert f"{KEY}.adminRoleArn" in problem_keys({"adminRoleArn": "arn:aws-cn:iam::123456789012:role/admin"})
+
+
+def test_node_group_sizes_and_types() -> None:
+    keys = problem_keys({"workerNodes": {"minSize": 3, "desiredSize": 2, "maxSize": 5}})
+    assert f"{KEY}.workerNodes.desiredSize" in keys
+    assert f"{KEY}.systemNodes.minSize" in problem_keys({"systemNodes": {"minSize": 0}})
+    assert f"{KEY}.workerNodes.instanceTypes[0]" in problem_keys({"workerNodes": {"instanceTypes": ["large"]}})
+    assert f"{KEY}.workerNodes.instanceTypes" in problem_keys(
+        {"workerNodes": {"instanceTypes": ["m7g.xlarge", "m6i.xlarge"]}}
+    )
+    assert f"{KEY}.workerNodes.unknown" in problem_keys({"workerNodes": {"unknown": 1}})
+
+
+def test_architecture_picks_the_ami() -> None:
+    assert (
+        is_arm_instance_type("m7g.large") and is_arm_instance_type("c6gn.xlarge") and is_arm_instance_type("t4g.small")
+    )
+    assert not is_arm_instance_type("m6i.large") and not is_arm_instance_type("g5.xlarge")
+    assert parse({"systemNodes": {"instanceTypes": ["m7g.large"]}}).system_nodes.ami_type == "AL2023_ARM_64_STANDARD"
+    assert parse({}).system_nodes.ami_type == "AL2023_x86_64_STANDARD"
+
+
+@pytest.mark.parametrize(
+    ("database", "key"),
+    [
+        ({"instanceClass": "t4g.micro"}, "instanceClass"),
+        ({"engineVersion": "12"}, "engineVersion"),
+        ({"engineVersion": "17.6.1"}, "engineVersion"),
+        ({"allocatedStorageGb": 10}, "allocatedStorageGb"),
+        ({"backupRetentionDays": 0}, "backupRetentionDays"),
+        ({"multiAz": "yes"}, "multiAz"),
+    ],
+)
+def test_bad_database_values(database: dict[str, Any], key: str) -> None:
+    assert f"{KEY}.database.{key}" in problem_keys({"database": database})
+
+
+def test_prod_database_keeps_its_safety_net() -> None:
+    assert f"{KEY}.database.backupRetentionDays" in problem_keys({"database": {"backupRetentionDays": 3}}, True)
+    assert f"{KEY}.database.deletionProtection" in problem_keys({"database": {"deletionProtection": False}}, True)
+
+
+def test_engine_version_decides_minor_upgrades() -> None:
+    assert parse({"database": {"engineVersion": "17"}}).database.auto_minor_version_upgrade
+    assert not parse({"database": {"engineVersion": "17.6"}}).database.auto_minor_version_upgrade
+
+
+def test_load_balancer_scheme_and_retention() -> None:
+    assert parse({"loadBalancerScheme": "internal"}).load_balancer_scheme == "internal"
+    assert f"{KEY}.loadBalancerScheme" in problem_keys({"loadBalancerScheme": "private"})
+    assert f"{KEY}.logRetentionDays" in problem_keys({"logRetentionDays": 0})
+
+
+def test_unknown_key_is_refused() -> None:
+    assert f"{KEY}.regoin" in problem_keys({"regoin": "eu-west-1"})
+
+
+def test_partition() -> None:
+    assert partition_for("eu-west-1") == "aws"
+    assert partition_for("us-gov-west-1") == "aws-us-gov"
+    assert partition_for("cn-north-1") == "aws-cn"

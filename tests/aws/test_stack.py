@@ -1,0 +1,222 @@
+"""`Pulumi.prod.yaml` and a dev-shaped AWS config through `__main__.py` under mocks."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import stack_checks as checks
+from harness import Registered, Run
+
+from components.platform import AIRFLOW_COMPONENTS
+
+WORLD = "0.0.0.0/0"
+STATEFUL = (
+    "aws:eks/cluster:Cluster",
+    "aws:rds/instance:Instance",
+    "aws:efs/fileSystem:FileSystem",
+    "aws:s3/bucket:Bucket",
+    "aws:kms/key:Key",
+)
+
+DEV_CONFIG: dict[str, Any] = {
+    "cloud": "aws",
+    "production": False,
+    "aws": {"region": "us-east-1", "publicAccessCidrs": ["198.51.100.7/32"]},
+    "loadBalancer": {"sourceRanges": ["198.51.100.7/32"]},
+    "dags": {"source": "git", "repo": "git@github.com:your-org/airflow-platform.git"},
+}
+
+
+@pytest.fixture(scope="module")
+def prod_run() -> Run:
+    return checks.run_main(checks.stack_config("prod"), stack="prod")
+
+
+@pytest.fixture(scope="module")
+def dev_run() -> Run:
+    return checks.run_main(DEV_CONFIG, stack="aws-dev")
+
+
+def values(run: Run) -> dict[str, Any]:
+    return checks.release_values(run)
+
+
+def test_prod_stack_file_is_an_aws_production_stack() -> None:
+    config = checks.stack_config("prod")
+    assert config["cloud"] == "aws" and config["production"] is True
+
+
+def test_api_endpoint_is_private_or_allowlisted_never_world(prod_run: Run, dev_run: Run) -> None:
+    for run in (prod_run, dev_run):
+        vpc = run.one("aws:eks/cluster:Cluster").inputs["vpcConfig"]
+        assert vpc["endpointPrivateAccess"] is True
+        if vpc["endpointPublicAccess"]:
+            assert vpc["publicAccessCidrs"], "public endpoint without an allowlist defaults to 0.0.0.0/0"
+            assert WORLD not in vpc["publicAccessCidrs"]
+
+
+def test_secrets_encryption_and_control_plane_logs(prod_run: Run) -> None:
+    cluster = prod_run.one("aws:eks/cluster:Cluster").inputs
+    assert cluster["encryptionConfig"]["resources"] == ["secrets"]
+    assert cluster["encryptionConfig"]["provider"]["keyArn"].startswith("arn:aws:kms:")
+    assert set(cluster["enabledClusterLogTypes"]) >= {"api", "audit", "authenticator"}
+
+
+def test_every_aws_resource_uses_the_regional_provider(prod_run: Run) -> None:
+    provider = prod_run.one("pulumi:providers:aws")
+    assert provider.inputs["region"] == "eu-west-1"
+    for resource in prod_run.resources:
+        if resource.type.startswith("aws:"):
+            assert resource.provider.startswith(provider.urn), f"{resource.name} uses the default AWS provider"
+
+
+@pytest.mark.parametrize(("run_name", "zones", "nats"), [("prod_run", 3, 3), ("dev_run", 2, 1)])
+def test_shape_zones_and_nat_gateways(run_name: str, zones: int, nats: int, request: pytest.FixtureRequest) -> None:
+    run: Run = request.getfixturevalue(run_name)
+    private = [s for s in run.of_type("aws:ec2/subnet:Subnet") if "private" in s.name]
+    assert len(private) == zones
+    assert len(run.of_type("aws:ec2/natGateway:NatGateway")) == nats
+
+
+@pytest.mark.parametrize("run_name", ["prod_run", "dev_run"])
+def test_efs_mount_target_per_private_subnet(run_name: str, request: pytest.FixtureRequest) -> None:
+    run: Run = request.getfixturevalue(run_name)
+    private_ids = {f"{s.name}-id" for s in run.of_type("aws:ec2/subnet:Subnet") if "private" in s.name}
+    targets = run.of_type("aws:efs/mountTarget:MountTarget")
+    assert {t.inputs["subnetId"] for t in targets} == private_ids
+    assert len(targets) == len(private_ids)
+
+
+def test_nfs_and_postgres_only_from_the_cluster_security_group(prod_run: Run) -> None:
+    cluster_sg = prod_run.one("aws:eks/cluster:Cluster").outputs["vpcConfig"]["clusterSecurityGroupId"]
+    rules = prod_run.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+    ports = {int(rule.inputs["fromPort"]): rule.inputs for rule in rules}
+    assert set(ports) == {2049, 5432}
+    for port, rule in ports.items():
+        assert rule["referencedSecurityGroupId"] == cluster_sg, f"port {port}"
+        assert "cidrIpv4" not in rule, f"port {port} open to a CIDR"
+    for group in prod_run.of_type("aws:ec2/securityGroup:SecurityGroup"):
+        assert not group.inputs.get("ingress"), f"{group.name} has inline ingress"
+
+
+def test_prod_database_is_private_multi_az_backed_up_and_kept(prod_run: Run) -> None:
+    db = prod_run.one("aws:rds/instance:Instance").inputs
+    assert db["publiclyAccessible"] is False
+    assert db["storageEncrypted"] is True
+    assert db["multiAz"] is True
+    assert db["backupRetentionPeriod"] >= 7
+    assert db["deletionProtection"] is True
+    assert db["skipFinalSnapshot"] is False and db["finalSnapshotIdentifier"]
+
+
+def test_dev_database_is_single_az(dev_run: Run) -> None:
+    db = dev_run.one("aws:rds/instance:Instance").inputs
+    assert db["multiAz"] is False and db["instanceClass"] == "db.t4g.micro"
+    assert db["publiclyAccessible"] is False
+
+
+def test_worker_pool_is_spot_from_zero_and_chart_tolerates_its_taint(prod_run: Run) -> None:
+    workers = prod_run.one("aws:eks/nodeGroup:NodeGroup", "aws-nodes-workers")
+    assert workers.inputs["capacityType"] == "SPOT"
+    assert workers.inputs["scalingConfig"]["minSize"] == 0
+    chart_workers = values(prod_run)["workers"]
+    effects = {"NO_SCHEDULE": "NoSchedule", "NO_EXECUTE": "NoExecute", "PREFER_NO_SCHEDULE": "PreferNoSchedule"}
+    for taint in workers.inputs["taints"]:
+        assert any(
+            toleration["key"] == taint["key"]
+            and toleration["operator"] == "Equal"
+            and toleration["value"] == taint["value"]
+            and toleration["effect"] == effects[taint["effect"]]
+            for toleration in chart_workers["tolerations"]
+        ), f"task pods do not tolerate {taint}"
+    for label, value in chart_workers["nodeSelector"].items():
+        assert workers.inputs["labels"][label] == value, f"nodeSelector {label} matches no worker node"
+    assert prod_run.one("aws:eks/nodeGroup:NodeGroup", "aws-nodes-system").inputs["capacityType"] == "ON_DEMAND"
+
+
+def test_log_roles_are_bound_to_the_service_accounts_the_chart_creates(prod_run: Run) -> None:
+    chart = values(prod_run)
+    namespace = prod_run.one(checks.RELEASE_TYPE).inputs["namespace"]
+    bound = {
+        (a.inputs["namespace"], a.inputs["serviceAccount"])
+        for a in prod_run.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
+    }
+    expected = {(namespace, chart[component]["serviceAccount"]["name"]) for component in AIRFLOW_COMPONENTS}
+    assert bound == expected
+    for component in AIRFLOW_COMPONENTS:
+        assert chart[component]["serviceAccount"]["create"] is True
+        assert chart[component]["serviceAccount"]["annotations"] == {}, "Pod Identity needs no annotation"
+
+
+def test_remote_logging_goes_to_the_bucket(prod_run: Run) -> None:
+    bucket = prod_run.one("aws:s3/bucket:Bucket").outputs["bucket"]
+    logging = values(prod_run)["config"]["logging"]
+    assert logging["remote_logging"] == "True"
+    assert logging["remote_base_log_folder"] == f"s3://{bucket}/logs"
+    assert logging["remote_log_conn_id"] == "aws_default"
+    assert values(prod_run)["logs"]["persistence"]["enabled"] is False
+    assert prod_run.exports["logLocation"].value == f"s3://{bucket}/logs"
+
+
+@pytest.mark.parametrize("type_token", STATEFUL)
+def test_prod_stateful_resources_are_protected(prod_run: Run, type_token: str) -> None:
+    resources = prod_run.of_type(type_token)
+    assert resources, f"no {type_token}"
+    for resource in resources:
+        assert resource.protect, f"{resource.name} is not protected"
+    assert prod_run.one("kubernetes:core/v1:PersistentVolumeClaim").protect
+
+
+def test_dev_stateful_resources_are_not_protected(dev_run: Run) -> None:
+    assert not any(r.protect for t in STATEFUL for r in dev_run.of_type(t))
+
+
+def test_release_waits_for_nodes_addons_storage_and_database(prod_run: Run) -> None:
+    release = prod_run.one(checks.RELEASE_TYPE)
+    waited: list[Registered] = [
+        *prod_run.of_type("aws:eks/nodeGroup:NodeGroup"),
+        *prod_run.of_type("aws:eks/addon:Addon"),
+        *prod_run.of_type("aws:efs/mountTarget:MountTarget"),
+        prod_run.one("aws:rds/instance:Instance"),
+    ]
+    for resource in waited:
+        assert resource.urn in release.dependencies, f"the Release does not wait for {resource.name}"
+
+
+def test_no_database_password_in_release_values(prod_run: Run) -> None:
+    password = next(
+        p.outputs["result"]
+        for p in prod_run.of_type("random:index/randomPassword:RandomPassword")
+        if p.name.startswith("aws-metadata-db")
+    )
+    assert password not in json.dumps(values(prod_run), default=str)
+    checks.assert_no_generated_secret_in_values(prod_run)
+
+
+def test_load_balancer_is_an_allowlisted_nlb(prod_run: Run) -> None:
+    service = values(prod_run)["apiServer"]["service"]
+    assert service["type"] == "LoadBalancer"
+    assert service["annotations"] == {"service.beta.kubernetes.io/aws-load-balancer-type": "nlb"}
+    assert service["loadBalancerSourceRanges"] == checks.stack_config("prod")["loadBalancer"]["sourceRanges"]
+    assert WORLD not in service["loadBalancerSourceRanges"]
+
+
+def test_internal_scheme_adds_the_internal_annotation() -> None:
+    run = checks.run_main({**DEV_CONFIG, "aws": {**DEV_CONFIG["aws"], "loadBalancerScheme": "internal"}}, "aws-int")
+    annotations = values(run)["apiServer"]["service"]["annotations"]
+    assert annotations["service.beta.kubernetes.io/aws-load-balancer-internal"] == "true"
+
+
+def test_outputs_and_shared_invariants(prod_run: Run) -> None:
+    checks.assert_secret_outputs_are_secret(prod_run, ("kubeconfig", "adminPassword", "fernetKey"))
+    assert json.loads(prod_run.exports["kubeconfig"].value)["users"][0]["user"]["exec"]["command"] == "aws"
+    assert prod_run.exports["clusterName"].value == "airflow-platform-prod"
+    checks.assert_secrets_referenced_by_name_exist(prod_run)
+    checks.assert_fernet_key_is_valid_and_stored(prod_run)
+    checks.assert_explicit_kubernetes_provider(prod_run)
+    assert checks.assert_manifests_validate(prod_run) >= 3
+    assert values(prod_run)["scheduler"]["replicas"] == 2
+    workers = values(prod_run)["workers"]
+    assert workers["extraVolumes"][0]["persistentVolumeClaim"]["claimName"] == "airflow-shared-data"
