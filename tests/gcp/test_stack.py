@@ -1,0 +1,235 @@
+"""`Pulumi.dev.yaml` and a production-shaped GCP config through `__main__.py` under mocks.
+
+Asserts on what reaches GCP and what reaches the chart together: the values
+the Helm release records must point at what the platform created (the taint,
+the static IP, the bucket, the Workload Identity bindings).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import stack_checks as checks
+from harness import Registered, Run
+
+from components.config import ConfigError
+
+from . import fakes
+
+CLUSTER = "gcp:container/cluster:Cluster"
+NODE_POOL = "gcp:container/nodePool:NodePool"
+SQL_INSTANCE = "gcp:sql/databaseInstance:DatabaseInstance"
+BUCKET = "gcp:storage/bucket:Bucket"
+WI_MEMBER = "gcp:serviceaccount/iAMMember:IAMMember"
+PVC = "kubernetes:core/v1:PersistentVolumeClaim"
+
+PRODUCTION_CONFIG: dict[str, Any] = {
+    "cloud": "gcp",
+    "production": True,
+    "gcp": {
+        "project": "acme-airflow-prod",
+        "region": "europe-west1",
+        "masterAuthorizedNetworks": [{"cidr": "198.51.100.0/24", "name": "vpn"}],
+    },
+    "loadBalancer": {"sourceRanges": ["198.51.100.0/24"]},
+    "dags": {"source": "git", "repo": "git@github.com:acme/airflow-dags.git"},
+    # Filestore's minimum instance size.
+    "airflow": {"sharedDataSize": "1Ti"},
+}
+
+
+@pytest.fixture(scope="module")
+def dev() -> Run:
+    return checks.run_main(checks.stack_config("dev"), stack="dev")
+
+
+@pytest.fixture(scope="module")
+def prod() -> Run:
+    return checks.run_main(PRODUCTION_CONFIG, stack="prod-gcp")
+
+
+@pytest.fixture(params=["dev", "prod"])
+def run(request: pytest.FixtureRequest) -> Run:
+    return request.getfixturevalue(request.param)
+
+
+def _values(run: Run) -> dict[str, Any]:
+    return checks.release_values(run)
+
+
+def _workers_pool(run: Run) -> Registered:
+    [pool] = [p for p in run.of_type(NODE_POOL) if p.name.endswith("-workers")]
+    return pool
+
+
+def test_dev_stack_file_is_a_gcp_stack_with_placeholders_to_change() -> None:
+    config = checks.stack_config("dev")
+    assert config["cloud"] == "gcp" and config.get("production", False) is False
+    assert config["dags"]["repo"] == "git@github.com:your-org/airflow-platform.git"
+    text = (checks.ROOT / "Pulumi.dev.yaml").read_text()
+    assert "CHANGE ME" in text and "your-project-id-change-me" in text
+
+
+def test_nodes_are_private_and_workload_identity_is_on(run: Run) -> None:
+    cluster = run.one(CLUSTER).inputs
+    assert cluster["privateClusterConfig"]["enablePrivateNodes"] is True
+    project = run.one("pulumi:providers:gcp").inputs["project"]
+    assert cluster["workloadIdentityConfig"]["workloadPool"] == f"{project}.svc.id.goog"
+    for pool in run.of_type(NODE_POOL):
+        assert pool.inputs["nodeConfig"]["workloadMetadataConfig"]["mode"] == "GKE_METADATA", pool.name
+
+
+def test_dev_is_zonal_with_spot_workers_scaling_to_zero(dev: Run) -> None:
+    assert dev.one(CLUSTER).inputs["location"] == "europe-west1-b"
+    workers = _workers_pool(dev).inputs
+    assert workers["nodeConfig"]["spot"] is True
+    assert workers["autoscaling"]["totalMinNodeCount"] == 0
+
+
+def test_chart_workers_tolerate_the_worker_taint_and_select_the_pool(run: Run) -> None:
+    node_config = _workers_pool(run).inputs["nodeConfig"]
+    workers = _values(run)["workers"]
+    effects = {"NO_SCHEDULE": "NoSchedule"}
+    for taint in node_config["taints"]:
+        assert {
+            "key": taint["key"],
+            "operator": "Equal",
+            "value": taint["value"],
+            "effect": effects[taint["effect"]],
+        } in workers["tolerations"], f"task pods do not tolerate {taint}"
+    assert workers["nodeSelector"], "task pods must be pinned to the worker pool"
+    assert workers["nodeSelector"].items() <= node_config["labels"].items()
+
+
+def test_node_pools_leave_the_counts_to_the_autoscaler(run: Run) -> None:
+    for pool in run.of_type(NODE_POOL):
+        assert {"initialNodeCount", "nodeCount"} <= set(pool.ignore_changes), pool.name
+
+
+def test_cloud_sql_is_private_with_backups(run: Run) -> None:
+    instance = run.one(SQL_INSTANCE).inputs
+    ip = instance["settings"]["ipConfiguration"]
+    assert ip["ipv4Enabled"] is False
+    assert ip["privateNetwork"] == run.one("gcp:compute/network:Network").urn.split("::")[-1] + "-id"
+    assert instance["settings"]["backupConfiguration"]["enabled"] is True
+
+
+def test_metadata_connection_uses_the_private_ip_over_tls(run: Run) -> None:
+    name = _values(run)["data"]["metadataSecretName"]
+    url = checks.secret_named(run, name).inputs["stringData"]["connection"]
+    assert f"@{fakes.SQL_PRIVATE_IP}:5432/airflow?sslmode=require" in url
+
+
+def test_no_cloud_sql_password_in_release_values(run: Run) -> None:
+    # The shared check covers every generated password, the Cloud SQL one included.
+    sql_password = run.one("gcp:sql/user:User").inputs["password"]
+    assert sql_password in checks.generated_secret_values(run)
+    checks.assert_no_generated_secret_in_values(run)
+
+
+def test_log_bucket_is_private_and_is_the_remote_log_folder(run: Run) -> None:
+    bucket = run.one(BUCKET)
+    assert bucket.inputs["publicAccessPrevention"] == "enforced"
+    assert bucket.inputs["uniformBucketLevelAccess"] is True
+    logging = _values(run)["config"]["logging"]
+    assert logging["remote_logging"] == "True"
+    assert logging["remote_base_log_folder"] == f"gs://{bucket.outputs['name']}/logs"
+    assert logging["remote_log_conn_id"] == "google_cloud_default"
+    assert _values(run)["logs"]["persistence"]["enabled"] is False
+    assert run.exports["logLocation"].value == logging["remote_base_log_folder"]
+
+
+@pytest.mark.parametrize(("fixture", "config"), [("dev", checks.stack_config("dev")), ("prod", PRODUCTION_CONFIG)])
+def test_static_ip_and_source_ranges_reach_the_api_server_service(
+    request: pytest.FixtureRequest, fixture: str, config: dict[str, Any]
+) -> None:
+    run = request.getfixturevalue(fixture)
+    service = _values(run)["apiServer"]["service"]
+    assert service["loadBalancerIP"] == run.one("gcp:compute/address:Address").outputs["address"] == fakes.UI_ADDRESS
+    assert service["loadBalancerSourceRanges"] == config["loadBalancer"]["sourceRanges"]
+
+
+def test_every_workload_identity_binding_matches_a_service_account_the_chart_creates(run: Run) -> None:
+    values = _values(run)
+    namespace = run.one(checks.RELEASE_TYPE).inputs["namespace"]
+    project = run.one("pulumi:providers:gcp").inputs["project"]
+    log_account = next(a for a in run.of_type("gcp:serviceaccount/account:Account") if "-logs" in a.name)
+    chart_accounts = {
+        f"serviceAccount:{project}.svc.id.goog[{namespace}/{values[c]['serviceAccount']['name']}]": c
+        for c in ("scheduler", "apiServer", "workers", "triggerer", "dagProcessor")
+    }
+    members = {binding.inputs["member"] for binding in run.of_type(WI_MEMBER)}
+    assert members == set(chart_accounts), "bindings and chart ServiceAccounts differ"
+    for component in chart_accounts.values():
+        annotations = values[component]["serviceAccount"]["annotations"]
+        assert annotations == {"iam.gke.io/gcp-service-account": log_account.outputs["email"]}, component
+
+
+def test_release_waits_for_node_pools_database_and_identities(run: Run) -> None:
+    release = run.one(checks.RELEASE_TYPE)
+    waited = [
+        *run.of_type(NODE_POOL),
+        run.one("gcp:sql/database:Database"),
+        run.one("gcp:sql/user:User"),
+        *run.of_type(WI_MEMBER),
+    ]
+    for resource in waited:
+        assert resource.urn in release.dependencies, f"the Release does not wait for {resource.name}"
+
+
+def test_every_gcp_resource_uses_the_stack_provider(run: Run) -> None:
+    for resource in run.resources:
+        if resource.type.startswith("gcp:"):
+            assert resource.provider.split("::")[-2] == "gcp-gcp", f"{resource.name} uses the ambient gcloud project"
+
+
+def test_shared_checks(run: Run) -> None:
+    checks.assert_secrets_referenced_by_name_exist(run)
+    checks.assert_fernet_key_is_valid_and_stored(run)
+    checks.assert_secret_outputs_are_secret(run, ("adminPassword", "fernetKey", "kubeconfig"))
+    checks.assert_explicit_kubernetes_provider(run)
+    assert checks.assert_manifests_validate(run) >= 2, "namespace and shared-data claim at least"
+
+
+def test_exported_kubeconfig_is_secret_and_names_the_cluster(run: Run) -> None:
+    exported = run.exports["kubeconfig"]
+    assert exported.secret
+    assert run.exports["clusterName"].value in exported.value
+    assert "gke-gcloud-auth-plugin" in exported.value
+
+
+def test_dev_shared_volume_is_a_persistent_disk(dev: Run) -> None:
+    [claim] = dev.of_type(PVC)
+    spec = claim.inputs["spec"]
+    assert (spec["storageClassName"], spec["accessModes"]) == ("standard-rwo", ["ReadWriteOnce"])
+    assert claim.inputs["metadata"]["name"] == "airflow-shared-data" and not claim.protect
+
+
+def test_prod_shape_protects_state_and_turns_on_deletion_protection(prod: Run) -> None:
+    cluster = prod.one(CLUSTER)
+    instance = prod.one(SQL_INSTANCE)
+    for resource in (cluster, instance, prod.one(BUCKET), prod.one(PVC), prod.one("gcp:kms/cryptoKey:CryptoKey")):
+        assert resource.protect, f"{resource.name} must be protect=True on production"
+    assert cluster.inputs["deletionProtection"] is True
+    assert instance.inputs["deletionProtection"] is True
+    assert instance.inputs["settings"]["deletionProtectionEnabled"] is True
+    assert prod.one(BUCKET).inputs["forceDestroy"] is False
+
+
+def test_prod_shape_is_regional_ha_encrypted_on_filestore(prod: Run) -> None:
+    assert prod.one(CLUSTER).inputs["location"] == "europe-west1"
+    assert prod.one(CLUSTER).inputs["databaseEncryption"]["state"] == "ENCRYPTED"
+    settings = prod.one(SQL_INSTANCE).inputs["settings"]
+    assert settings["availabilityType"] == "REGIONAL"
+    assert settings["backupConfiguration"]["pointInTimeRecoveryEnabled"] is True
+    spec = prod.one(PVC).inputs["spec"]
+    assert (spec["storageClassName"], spec["accessModes"]) == ("standard-rwx", ["ReadWriteMany"])
+    apis = {s.inputs["service"] for s in prod.of_type("gcp:projects/service:Service")}
+    assert {"file.googleapis.com", "cloudkms.googleapis.com"} <= apis
+
+
+def test_filestore_below_its_minimum_fails_before_any_resource() -> None:
+    config = {**PRODUCTION_CONFIG, "airflow": {"sharedDataSize": "100Gi"}}
+    with pytest.raises(ConfigError, match=r"airflow-platform:airflow.sharedDataSize: got '100Gi'"):
+        checks.run_main(config, stack="prod-small")
