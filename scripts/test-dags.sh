@@ -32,4 +32,4 @@ fi
 
 # No __pycache__ inside dags/: the local stack packs that folder into a ConfigMap.
 export PYTHONDONTWRITEBYTECODE=1
-exec "$venv/bin/python" -m pytest tests/dags -q -p no:cacheprovider "$@"
+exec "$venv/bin/python" -m pytest tests/dags -p no:cacheprovider "$@"
