@@ -100,6 +100,9 @@ class PlatformOutputs:
     dependencies: Sequence[pulumi.Resource]
     cluster_name: pulumi.Output[str] | None = None
     kubeconfig: pulumi.Output[str] | None = None
+    # Plain (non-secret) environment every Airflow container and task pod
+    # needs from the cloud, e.g. AWS_REGION for the S3 log handler.
+    environment: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if (self.remote_logging is None) == (self.logs_claim_name is None):

@@ -133,6 +133,16 @@ def test_dags_read_the_platform_variables_from_env() -> None:
     }
 
 
+def test_platform_environment_follows_the_variables() -> None:
+    env = build_values(chart_inputs(environment={"AWS_REGION": "eu-west-1"}))["env"]
+    assert env[-1] == {"name": "AWS_REGION", "value": "eu-west-1"}
+    assert [item["name"] for item in env[:3]] == [
+        "AIRFLOW_VAR_PLATFORM_NAMESPACE",
+        "AIRFLOW_VAR_PLATFORM_SHARED_DATA_PVC",
+        "AIRFLOW_VAR_PLATFORM_SHARED_DATA_PATH",
+    ]
+
+
 def test_logs_on_a_pvc_when_there_is_no_remote_logging() -> None:
     values = build_values(chart_inputs())
     assert at(values, "logs.persistence") == {"enabled": True, "existingClaim": "airflow-logs"}

@@ -85,6 +85,7 @@ class AirflowRelease(pulumi.ComponentResource):
                 logs_claim_name=platform.logs_claim_name,
                 service_account_annotations=platform.service_account_annotations,
                 dag_config_map=dag_config_map,
+                environment=platform.environment,
             )
         )
         self.release = k8s.helm.v3.Release(

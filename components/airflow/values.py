@@ -62,6 +62,7 @@ class ChartInputs:
     logs_claim_name: pulumi.Input[str] | None = None
     service_account_annotations: Mapping[str, Mapping[str, pulumi.Input[str]]] = field(default_factory=dict)
     dag_config_map: DagConfigMap | None = None
+    environment: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
 
 
 def build_values(inputs: ChartInputs) -> dict[str, Any]:
@@ -103,7 +104,7 @@ def build_values(inputs: ChartInputs) -> dict[str, Any]:
         "dagProcessor": {"enabled": True},
         "workers": _workers(inputs),
         "dags": _dags(inputs),
-        "env": _platform_variables(inputs),
+        "env": _environment(inputs),
         # `airflow db clean` on a schedule: the metadata database stays small.
         "databaseCleanup": {"enabled": True, "retentionDays": settings.database_cleanup_retention_days},
         # `airflow kubernetes cleanup-pods`: failed task pods are kept for
@@ -265,14 +266,21 @@ def _logging(inputs: ChartInputs) -> dict[str, Any]:
     return {"logs": {"persistence": {"enabled": True, "existingClaim": inputs.logs_claim_name}}}
 
 
-def _platform_variables(inputs: ChartInputs) -> list[dict[str, Any]]:
-    """Airflow Variables the example DAGs read (see components/platform_variables.py)."""
+def _environment(inputs: ChartInputs) -> list[dict[str, Any]]:
+    """Env of every Airflow container, task pods included (the chart's top-level `env`).
+
+    The Airflow Variables the DAGs read (components/platform_variables.py),
+    then whatever the platform needs (values only: the chart's `env` takes no
+    `valueFrom`, and nothing secret belongs here).
+    """
     variables: Sequence[tuple[str, pulumi.Input[str]]] = (
         (platform_variables.NAMESPACE, inputs.namespace),
         (platform_variables.SHARED_DATA_PVC, inputs.shared_data_claim_name),
         (platform_variables.SHARED_DATA_MOUNT_PATH, platform_variables.SHARED_DATA_MOUNT_PATH_VALUE),
     )
-    return [{"name": platform_variables.env_var_name(key), "value": value} for key, value in variables]
+    env = [{"name": platform_variables.env_var_name(key), "value": value} for key, value in variables]
+    env += [{"name": name, "value": value} for name, value in sorted(inputs.environment.items())]
+    return env
 
 
 def _set_service_accounts(values: dict[str, Any], inputs: ChartInputs) -> None:
