@@ -22,7 +22,8 @@ from components.aws.iam import POD_IDENTITY_ACTIONS, POD_IDENTITY_PRINCIPAL, ser
 
 # Add-ons that are DaemonSets: they turn ACTIVE without nodes and nodes should
 # join with them in place (terraform-aws-eks calls these `before_compute`).
-NETWORK_ADDONS = ("vpc-cni", "kube-proxy", "eks-pod-identity-agent")
+POD_IDENTITY_AGENT = "eks-pod-identity-agent"
+NETWORK_ADDONS = ("vpc-cni", "kube-proxy", POD_IDENTITY_AGENT)
 
 
 @dataclass(frozen=True)
@@ -68,13 +69,19 @@ class NetworkAddons(pulumi.ComponentResource):
     """vpc-cni, kube-proxy and the Pod Identity agent, created before any node."""
 
     addons: list[aws.eks.Addon]
+    # What every Pod Identity user waits for.
+    pod_identity_agent: aws.eks.Addon
 
     def __init__(self, name: str, args: NetworkAddonsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("airflow-platform:aws:NetworkAddons", name, None, opts)
-        self.addons = [
-            _addon(f"{name}-{addon_name}", cluster_name=args.cluster_name, addon_name=addon_name, parent=self)
+        by_name = {
+            addon_name: _addon(
+                f"{name}-{addon_name}", cluster_name=args.cluster_name, addon_name=addon_name, parent=self
+            )
             for addon_name in NETWORK_ADDONS
-        ]
+        }
+        self.addons = list(by_name.values())
+        self.pod_identity_agent = by_name[POD_IDENTITY_AGENT]
         self.register_outputs({"addons": [addon.addon_name for addon in self.addons]})
 
 
@@ -91,19 +98,19 @@ class WorkloadAddons(pulumi.ComponentResource):
     """coredns and the EBS and EFS CSI drivers, each driver with its own role."""
 
     addons: list[aws.eks.Addon]
+    coredns: aws.eks.Addon
     efs_csi_driver: aws.eks.Addon
 
     def __init__(self, name: str, args: WorkloadAddonsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("airflow-platform:aws:WorkloadAddons", name, None, opts)
-        self.addons = [
-            _addon(
-                f"{name}-coredns",
-                cluster_name=args.cluster_name,
-                addon_name="coredns",
-                parent=self,
-                depends_on=args.depends_on,
-            )
-        ]
+        self.coredns = _addon(
+            f"{name}-coredns",
+            cluster_name=args.cluster_name,
+            addon_name="coredns",
+            parent=self,
+            depends_on=args.depends_on,
+        )
+        self.addons = [self.coredns]
         for driver in CSI_DRIVERS:
             role = service_role(
                 f"{name}-{driver.addon_name}-role",

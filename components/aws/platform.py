@@ -15,6 +15,7 @@ import pulumi_aws as aws
 
 from components import kube
 from components.aws.addons import NetworkAddons, NetworkAddonsArgs, WorkloadAddons, WorkloadAddonsArgs
+from components.aws.autoscaler import ClusterAutoscaler, ClusterAutoscalerArgs
 from components.aws.cluster import Cluster, ClusterArgs
 from components.aws.database import MetadataDb, MetadataDbArgs
 from components.aws.logs import LogStore, LogStoreArgs
@@ -130,6 +131,27 @@ class AwsPlatform(pulumi.ComponentResource):
         )
 
         provider = cluster.provider
+        # Not in the contract's `dependencies`: Airflow installs and runs without
+        # it (the workers start at desiredSize), and a failed autoscaler release
+        # must not hold back an Airflow upgrade.
+        if settings.cluster_autoscaler:
+            ClusterAutoscaler(
+                f"{name}-autoscaler",
+                ClusterAutoscalerArgs(
+                    cluster_name=cluster.cluster.name,
+                    region=settings.region,
+                    image_tag=settings.cluster_autoscaler_image_tag,
+                    provider=provider,
+                    depends_on=[
+                        node_groups.system,
+                        node_groups.workers,
+                        network_addons.pod_identity_agent,
+                        # Its AWS endpoints resolve through cluster DNS.
+                        workload_addons.coredns,
+                    ],
+                ),
+                opts=children,
+            )
         namespace = kube.namespace(f"{name}-namespace", config.airflow.namespace, provider, self)
         storage = SharedStorage(
             f"{name}-shared-data",

@@ -47,6 +47,19 @@ DEFAULT_KUBERNETES_VERSION = "1.34"
 DEFAULT_VPC_CIDR = "10.40.0.0/16"
 DEFAULT_POSTGRES_VERSION = "17"
 
+# The Cluster Autoscaler's minor must match the cluster's Kubernetes minor: it
+# compiles in the scheduler of that minor to simulate where pending pods fit.
+# One chart (components/aws/autoscaler.py, 9.53.0, appVersion 1.34.2) with the
+# image tag picked per minor: the newest patch of each release line promoted to
+# registry.k8s.io. A minor missing here needs a newer chart and a new entry.
+CLUSTER_AUTOSCALER_IMAGE_TAGS = {
+    "1.30": "v1.30.7",
+    "1.31": "v1.31.5",
+    "1.32": "v1.32.5",
+    "1.33": "v1.33.3",
+    "1.34": "v1.34.2",
+}
+
 _NODE_KEYS = ("instanceTypes", "minSize", "maxSize", "desiredSize")
 _DATABASE_KEYS = (
     "instanceClass",
@@ -118,6 +131,7 @@ class AwsSettings:
         "database",
         "logRetentionDays",
         "loadBalancerScheme",
+        "clusterAutoscaler",
     )
 
     region: str
@@ -135,10 +149,17 @@ class AwsSettings:
     database: DatabaseSettings
     log_retention_days: int
     load_balancer_scheme: str
+    # Install the Cluster Autoscaler; without it the node groups stay at desiredSize.
+    cluster_autoscaler: bool
 
     @property
     def partition(self) -> str:
         return partition_for(self.region)
+
+    @property
+    def cluster_autoscaler_image_tag(self) -> str:
+        """The autoscaler release line matching `kubernetes_version` (validated when enabled)."""
+        return CLUSTER_AUTOSCALER_IMAGE_TAGS[self.kubernetes_version]
 
 
 def parse_aws_settings(section: Section, production: bool) -> AwsSettings:
@@ -169,12 +190,24 @@ def parse_aws_settings(section: Section, production: bool) -> AwsSettings:
 
     kubernetes_version = section.str("kubernetesVersion", DEFAULT_KUBERNETES_VERSION)
     version_match = _KUBERNETES_VERSION.match(kubernetes_version)
-    if version_match is None or int(version_match.group(1)) < MIN_KUBERNETES_MINOR:
+    kubernetes_version_valid = version_match is not None and int(version_match.group(1)) >= MIN_KUBERNETES_MINOR
+    if not kubernetes_version_valid:
         problems.add(
             section.key("kubernetesVersion"),
             kubernetes_version,
             f"an EKS version MAJOR.MINOR >= 1.{MIN_KUBERNETES_MINOR} (the Airflow chart needs it), e.g. "
             f"{DEFAULT_KUBERNETES_VERSION}",
+        )
+
+    cluster_autoscaler = section.bool("clusterAutoscaler", True)
+    # An invalid kubernetesVersion is reported above, once.
+    if cluster_autoscaler and kubernetes_version_valid and kubernetes_version not in CLUSTER_AUTOSCALER_IMAGE_TAGS:
+        problems.add(
+            section.key("clusterAutoscaler"),
+            cluster_autoscaler,
+            f"false, or a kubernetesVersion the Cluster Autoscaler is pinned for "
+            f"({', '.join(CLUSTER_AUTOSCALER_IMAGE_TAGS)}; got kubernetesVersion {kubernetes_version}): "
+            "its minor must match the cluster's",
         )
 
     system_nodes = _parse_node_group(
@@ -216,6 +249,7 @@ def parse_aws_settings(section: Section, production: bool) -> AwsSettings:
         database=_parse_database(section.section("database", _DATABASE_KEYS), production),
         log_retention_days=section.int("logRetentionDays", 90 if production else 14, minimum=1, maximum=3650),
         load_balancer_scheme=section.choice("loadBalancerScheme", "internet-facing", LOAD_BALANCER_SCHEMES),
+        cluster_autoscaler=cluster_autoscaler,
     )
 
 

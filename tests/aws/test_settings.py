@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from components.aws.settings import AwsSettings, is_arm_instance_type, partition_for
+from components.aws.settings import CLUSTER_AUTOSCALER_IMAGE_TAGS, AwsSettings, is_arm_instance_type, partition_for
 from components.config import ConfigError, parse_stack_config
 
 KEY = "airflow-platform:aws"
@@ -224,3 +224,31 @@ def test_partition() -> None:
     assert partition_for("eu-west-1") == "aws"
     assert partition_for("us-gov-west-1") == "aws-us-gov"
     assert partition_for("cn-north-1") == "aws-cn"
+
+
+def test_cluster_autoscaler_is_on_by_default_and_can_be_switched_off() -> None:
+    assert parse({}).cluster_autoscaler is True
+    assert parse({}, production=True).cluster_autoscaler is True
+    assert parse({"clusterAutoscaler": False}).cluster_autoscaler is False
+    assert f"{KEY}.clusterAutoscaler" in problem_keys({"clusterAutoscaler": "yes"})
+
+
+@pytest.mark.parametrize("minor", sorted(CLUSTER_AUTOSCALER_IMAGE_TAGS))
+def test_autoscaler_image_minor_matches_the_kubernetes_minor(minor: str) -> None:
+    settings = parse({"kubernetesVersion": minor})
+    assert settings.cluster_autoscaler_image_tag.startswith(f"v{minor}.")
+
+
+def test_default_kubernetes_version_has_an_autoscaler() -> None:
+    assert parse({}).kubernetes_version in CLUSTER_AUTOSCALER_IMAGE_TAGS
+
+
+def test_unpinned_kubernetes_minor_needs_the_autoscaler_off() -> None:
+    keys = problem_keys({"kubernetesVersion": "1.35"})
+    assert set(keys) == {f"{KEY}.clusterAutoscaler"}, "names the autoscaler key, once"
+    assert "kubernetesVersion 1.35" in keys[f"{KEY}.clusterAutoscaler"]
+    assert parse({"kubernetesVersion": "1.35", "clusterAutoscaler": False}).kubernetes_version == "1.35"
+
+
+def test_invalid_kubernetes_version_is_reported_once() -> None:
+    assert set(problem_keys({"kubernetesVersion": "1.29"})) == {f"{KEY}.kubernetesVersion"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -10,6 +11,8 @@ import stack_checks as checks
 from harness import Registered, Run
 
 from components.platform import AIRFLOW_COMPONENTS
+
+from .test_autoscaler import AUTOSCALER_RELEASE
 
 WORLD = "0.0.0.0/0"
 STATEFUL = (
@@ -39,8 +42,16 @@ def dev_run() -> Run:
     return checks.run_main(DEV_CONFIG, stack="aws-dev")
 
 
+def airflow_only(run: Run) -> Run:
+    """The run without the Cluster Autoscaler's Helm release (checked in test_autoscaler.py):
+    the shared checks in tests/stack_checks.py expect one Release, Airflow's."""
+    resources = [resource for resource in run.resources if resource.name != AUTOSCALER_RELEASE]
+    assert len(resources) == len(run.resources) - 1, "the AWS stack should install the Cluster Autoscaler"
+    return dataclasses.replace(run, resources=resources)
+
+
 def values(run: Run) -> dict[str, Any]:
-    return checks.release_values(run)
+    return checks.release_values(airflow_only(run))
 
 
 def test_prod_stack_file_is_an_aws_production_stack() -> None:
@@ -138,12 +149,14 @@ def test_worker_pool_is_spot_from_zero_and_chart_tolerates_its_taint(prod_run: R
 
 def test_log_roles_are_bound_to_the_service_accounts_the_chart_creates(prod_run: Run) -> None:
     chart = values(prod_run)
-    namespace = prod_run.one(checks.RELEASE_TYPE).inputs["namespace"]
+    namespace = airflow_only(prod_run).one(checks.RELEASE_TYPE).inputs["namespace"]
     bound = {
         (a.inputs["namespace"], a.inputs["serviceAccount"])
         for a in prod_run.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
     }
     expected = {(namespace, chart[component]["serviceAccount"]["name"]) for component in AIRFLOW_COMPONENTS}
+    autoscaler = prod_run.one(checks.RELEASE_TYPE, AUTOSCALER_RELEASE).inputs
+    expected.add((autoscaler["namespace"], autoscaler["values"]["rbac"]["serviceAccount"]["name"]))
     assert bound == expected
     for component in AIRFLOW_COMPONENTS:
         assert chart[component]["serviceAccount"]["create"] is True
@@ -174,7 +187,7 @@ def test_dev_stateful_resources_are_not_protected(dev_run: Run) -> None:
 
 
 def test_release_waits_for_nodes_addons_storage_and_database(prod_run: Run) -> None:
-    release = prod_run.one(checks.RELEASE_TYPE)
+    release = airflow_only(prod_run).one(checks.RELEASE_TYPE)
     waited: list[Registered] = [
         *prod_run.of_type("aws:eks/nodeGroup:NodeGroup"),
         *prod_run.of_type("aws:eks/addon:Addon"),
@@ -192,7 +205,7 @@ def test_no_database_password_in_release_values(prod_run: Run) -> None:
         if p.name.startswith("aws-metadata-db")
     )
     assert password not in json.dumps(values(prod_run), default=str)
-    checks.assert_no_generated_secret_in_values(prod_run)
+    checks.assert_no_generated_secret_in_values(airflow_only(prod_run))
 
 
 def test_load_balancer_is_an_allowlisted_nlb(prod_run: Run) -> None:
@@ -213,9 +226,10 @@ def test_outputs_and_shared_invariants(prod_run: Run) -> None:
     checks.assert_secret_outputs_are_secret(prod_run, ("kubeconfig", "adminPassword", "fernetKey"))
     assert json.loads(prod_run.exports["kubeconfig"].value)["users"][0]["user"]["exec"]["command"] == "aws"
     assert prod_run.exports["clusterName"].value == "airflow-platform-prod"
-    checks.assert_secrets_referenced_by_name_exist(prod_run)
-    checks.assert_fernet_key_is_valid_and_stored(prod_run)
-    checks.assert_explicit_kubernetes_provider(prod_run)
+    airflow = airflow_only(prod_run)
+    checks.assert_secrets_referenced_by_name_exist(airflow)
+    checks.assert_fernet_key_is_valid_and_stored(airflow)
+    checks.assert_explicit_kubernetes_provider(airflow)
     assert checks.assert_manifests_validate(prod_run) >= 3
     assert values(prod_run)["scheduler"]["replicas"] == 2
     workers = values(prod_run)["workers"]
