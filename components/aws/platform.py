@@ -217,6 +217,9 @@ class AwsPlatform(pulumi.ComponentResource):
             ],
             cluster_name=cluster.cluster.name,
             kubeconfig=cluster.kubeconfig,
+            # Pod Identity hands out credentials but no region; boto3 needs
+            # one for the S3 log handler's regional endpoint.
+            environment={"AWS_REGION": settings.region, "AWS_DEFAULT_REGION": settings.region},
         )
         self.register_outputs(
             {

@@ -171,6 +171,8 @@ def test_remote_logging_goes_to_the_bucket(prod_run: Run) -> None:
     assert logging["remote_log_conn_id"] == "aws_default"
     assert values(prod_run)["logs"]["persistence"]["enabled"] is False
     assert prod_run.exports["logLocation"].value == f"s3://{bucket}/logs"
+    env = {item["name"]: item["value"] for item in values(prod_run)["env"]}
+    assert env["AWS_REGION"] == env["AWS_DEFAULT_REGION"] == "eu-west-1", "boto3 needs the bucket's region"
 
 
 @pytest.mark.parametrize("type_token", STATEFUL)
