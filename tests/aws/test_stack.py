@@ -12,7 +12,7 @@ from harness import Registered, Run
 
 from components.platform import AIRFLOW_COMPONENTS
 
-from .test_autoscaler import AUTOSCALER_RELEASE
+from .test_autoscaler import AUTOSCALER_RELEASE, DEV_CONFIG
 
 WORLD = "0.0.0.0/0"
 STATEFUL = (
@@ -22,14 +22,6 @@ STATEFUL = (
     "aws:s3/bucket:Bucket",
     "aws:kms/key:Key",
 )
-
-DEV_CONFIG: dict[str, Any] = {
-    "cloud": "aws",
-    "production": False,
-    "aws": {"region": "us-east-1", "publicAccessCidrs": ["198.51.100.7/32"]},
-    "loadBalancer": {"sourceRanges": ["198.51.100.7/32"]},
-    "dags": {"source": "git", "repo": "git@github.com:your-org/airflow-platform.git"},
-}
 
 
 @pytest.fixture(scope="module")
