@@ -20,9 +20,10 @@ preview: ## pulumi preview --diff on STACK
 
 test: lint test-infra test-dags ## Lint, infrastructure tests under mocks, DAG tests
 
-lint: venv ## ruff lint + format check
+lint: venv ## ruff lint + format check, mypy on the Pulumi program
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 test-infra: venv ## Config, values, components and stacks under Pulumi mocks
 	$(BIN)/python -m pytest tests --ignore=tests/dags

@@ -9,6 +9,7 @@ then `Problems.raise_if_any()` raises a single `ConfigError`.
 
 from __future__ import annotations
 
+import builtins
 import ipaddress
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -97,13 +98,13 @@ class Section:
             return default
         return value
 
-    def quantity(self, name: str, default: str, kind: str) -> str:
+    def quantity(self, name: builtins.str, default: builtins.str, kind: builtins.str) -> builtins.str:
         """A Kubernetes quantity (kind: cpu, memory or storage); one message for any bad value."""
         value = self.raw.get(name, default)
         check_quantity(self.problems, self.key(name), value, kind)
         return value if isinstance(value, str) else default
 
-    def optional_str(self, name: str) -> str | None:
+    def optional_str(self, name: builtins.str) -> builtins.str | None:
         value = self.raw.get(name)
         if value is None:
             return None
@@ -112,14 +113,16 @@ class Section:
             return None
         return value
 
-    def bool(self, name: str, default: bool) -> bool:
+    def bool(self, name: builtins.str, default: builtins.bool) -> builtins.bool:
         value = self.raw.get(name, default)
         if not isinstance(value, bool):
             self.problems.add(self.key(name), value, "true or false")
             return default
         return value
 
-    def int(self, name: str, default: int, minimum: int, maximum: int | None = None) -> int:
+    def int(
+        self, name: builtins.str, default: builtins.int, minimum: builtins.int, maximum: builtins.int | None = None
+    ) -> builtins.int:
         value = self.raw.get(name, default)
         in_range = (
             isinstance(value, int)
@@ -133,21 +136,21 @@ class Section:
             return default
         return int(value)
 
-    def choice(self, name: str, default: str, allowed: Sequence[str]) -> str:
+    def choice(self, name: builtins.str, default: builtins.str, allowed: Sequence[builtins.str]) -> builtins.str:
         value = self.raw.get(name, default)
         if value not in allowed:
             self.problems.add(self.key(name), value, f"one of {list(allowed)}")
             return default
         return str(value)
 
-    def str_list(self, name: str, default: Sequence[str]) -> list[str]:
+    def str_list(self, name: builtins.str, default: Sequence[builtins.str]) -> list[builtins.str]:
         value = self.raw.get(name, list(default))
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
             self.problems.add(self.key(name), value, "a list of strings")
             return list(default)
         return list(value)
 
-    def section(self, name: str, known: Iterable[str]) -> Section:
+    def section(self, name: builtins.str, known: Iterable[builtins.str]) -> Section:
         return Section(self.problems, self.key(name), self.raw.get(name), known)
 
 

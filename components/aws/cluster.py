@@ -118,8 +118,8 @@ class Cluster(pulumi.ComponentResource):
         )
         # EKS creates this group and attaches it to the control-plane ENIs and
         # to every managed node: the one source for NFS and Postgres rules.
-        self.cluster_security_group_id = self.cluster.vpc_config.apply(
-            lambda vpc_config: vpc_config.cluster_security_group_id
+        self.cluster_security_group_id: pulumi.Output[str] = self.cluster.vpc_config.apply(
+            lambda vpc_config: vpc_config.cluster_security_group_id or ""
         )
 
         if args.admin_role_arn is not None:
