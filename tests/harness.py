@@ -136,7 +136,6 @@ class Registered:
     protect: bool
     dependencies: tuple[str, ...]
     ignore_changes: tuple[str, ...]
-    delete_before_replace: bool
     read: bool  # `Resource.get` rather than a managed resource
     secret_inputs: tuple[str, ...] = ()  # input paths sent as secrets, e.g. "stringData.password"
 
@@ -151,8 +150,6 @@ class Exported:
 class Run:
     resources: list[Registered] = field(default_factory=list)
     exports: dict[str, Exported] = field(default_factory=dict)
-    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-    result: Any = None
 
     def of_type(self, type_token: str) -> list[Registered]:
         return [resource for resource in self.resources if resource.type == type_token]
@@ -169,24 +166,14 @@ class Run:
         assert len(matches) == 1, f"expected one resource named {name!r}, found {len(matches)}"
         return matches[0]
 
-    def by_urn(self, urn: str) -> Registered:
-        return next(resource for resource in self.resources if resource.urn == urn)
-
-    def kubernetes_objects(self, kind_prefix: str = "kubernetes:") -> list[Registered]:
-        return [r for r in self.resources if r.type.startswith(kind_prefix) and not r.read]
-
 
 class _RecordingMocks(pulumi.runtime.Mocks):
-    def __init__(self, run: Run) -> None:
-        self.run = run
-
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         fake = FAKE_OUTPUTS.get(args.typ)
         outputs = {**args.inputs, **(fake(args.name, args.inputs) if fake else {})}
         return (args.resource_id or f"{args.name}-id", outputs)
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
-        self.run.calls.append((args.token, dict(args.args)))
         fake = FAKE_CALLS.get(args.token)
         return fake(dict(args.args)) if fake else {}
 
@@ -227,7 +214,7 @@ def run_program(
     run = Run()
     values = config_values(config)
     pulumi.runtime.set_all_config(values, [k if ":" in k else f"{PROJECT}:{k}" for k in secret_keys])
-    mocks = _RecordingMocks(run)
+    mocks = _RecordingMocks()
     monitor = _RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
     exported: dict[str, Any] = {}
@@ -239,7 +226,7 @@ def run_program(
 
     @pulumi.runtime.test
     def execute() -> Any:
-        run.result = program()
+        program()
         return pulumi.Output.from_input(asyncio.ensure_future(resolve_exports()))
 
     with mock.patch.object(pulumi, "export", side_effect=lambda name, value: exported.__setitem__(name, value)):
@@ -263,7 +250,6 @@ def run_program(
                 protect=bool(getattr(request, "protect", False)),
                 dependencies=tuple(request.dependencies),
                 ignore_changes=tuple(getattr(request, "ignoreChanges", ())),
-                delete_before_replace=bool(getattr(request, "deleteBeforeReplace", False)),
                 read=is_read,
             )
         )

@@ -35,7 +35,6 @@ class AirflowRelease(pulumi.ComponentResource):
     secrets: AirflowSecrets
     release: k8s.helm.v3.Release
     url: pulumi.Output[str]
-    values: dict
 
     def __init__(self, name: str, args: AirflowReleaseArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("airflow-platform:airflow:Release", name, None, opts)
@@ -72,7 +71,7 @@ class AirflowRelease(pulumi.ComponentResource):
             )
             depends_on.append(config_map)
 
-        self.values = build_values(
+        values = build_values(
             ChartInputs(
                 airflow=args.airflow,
                 dags=args.dags,
@@ -98,7 +97,7 @@ class AirflowRelease(pulumi.ComponentResource):
                 version=args.airflow.chart_version,
                 repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=AIRFLOW_CHART_REPOSITORY),
                 namespace=platform.namespace,
-                values=self.values,
+                values=values,
                 timeout=RELEASE_TIMEOUT_SECONDS,
                 # Roll back a failed upgrade instead of leaving a half-applied release.
                 atomic=True,

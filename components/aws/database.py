@@ -8,6 +8,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
+from components.aws.security import open_to_nodes
 from components.aws.settings import DatabaseSettings
 from components.platform import MetadataDatabase
 
@@ -49,21 +50,15 @@ class MetadataDb(pulumi.ComponentResource):
             subnet_ids=args.private_subnet_ids,
             opts=local,
         )
-        security_group = aws.ec2.SecurityGroup(
+        security_group = open_to_nodes(
             f"{name}-sg",
-            description=f"Postgres for {args.identifier}, from the EKS nodes only",
-            vpc_id=args.vpc_id,
-            tags={"Name": f"{args.identifier}-db"},
-            opts=local,
-        )
-        aws.vpc.SecurityGroupIngressRule(
             f"{name}-from-nodes",
-            security_group_id=security_group.id,
-            description="Postgres from EKS nodes (cluster security group)",
-            ip_protocol="tcp",
-            from_port=POSTGRES_PORT,
-            to_port=POSTGRES_PORT,
-            referenced_security_group_id=args.client_security_group_id,
+            description=f"Postgres for {args.identifier}, from the EKS nodes only",
+            rule_description="Postgres from EKS nodes (cluster security group)",
+            tag_name=f"{args.identifier}-db",
+            vpc_id=args.vpc_id,
+            port=POSTGRES_PORT,
+            node_security_group_id=args.client_security_group_id,
             opts=local,
         )
 

@@ -11,6 +11,7 @@ import pulumi_kubernetes as k8s
 
 from components import kube
 from components.airflow.values import AIRFLOW_GID, AIRFLOW_UID
+from components.aws.security import open_to_nodes
 from components.platform import SHARED_DATA_CLAIM_NAME
 
 NFS_PORT = 2049
@@ -76,21 +77,15 @@ class SharedStorage(pulumi.ComponentResource):
             opts=local,
         )
 
-        security_group = aws.ec2.SecurityGroup(
+        security_group = open_to_nodes(
             f"{name}-nfs",
-            description=f"NFS to the shared-data EFS from the {args.cluster_name} nodes only",
-            vpc_id=args.vpc_id,
-            tags={"Name": f"{args.cluster_name}-efs"},
-            opts=local,
-        )
-        aws.vpc.SecurityGroupIngressRule(
             f"{name}-nfs-from-nodes",
-            security_group_id=security_group.id,
-            description="NFS from EKS nodes (cluster security group)",
-            ip_protocol="tcp",
-            from_port=NFS_PORT,
-            to_port=NFS_PORT,
-            referenced_security_group_id=args.node_security_group_id,
+            description=f"NFS to the shared-data EFS from the {args.cluster_name} nodes only",
+            rule_description="NFS from EKS nodes (cluster security group)",
+            tag_name=f"{args.cluster_name}-efs",
+            vpc_id=args.vpc_id,
+            port=NFS_PORT,
+            node_security_group_id=args.node_security_group_id,
             opts=local,
         )
         # One mount target per private subnet: every AZ's nodes mount locally.
