@@ -10,16 +10,13 @@ and manifests that pass the Kubernetes schema in strict mode.
 from __future__ import annotations
 
 import json
-import runpy
-from pathlib import Path
 from typing import Any
 
 import kubernetes_validate
-import yaml
 from cryptography.fernet import Fernet
-from harness import PROJECT, Registered, Run, run_program
 
-ROOT = Path(__file__).resolve().parent.parent
+from review.runner import ROOT, Registered, Run, stack_file_config
+
 # Oldest Kubernetes the chart supports is 1.30; validate against a current one.
 KUBERNETES_SCHEMA_VERSION = "1.33.0"
 RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
@@ -34,19 +31,7 @@ GENERATED_SECRET_OUTPUTS = {
 
 def stack_config(stack: str) -> dict[str, Any]:
     """`Pulumi.<stack>.yaml` config without the project prefix, as run_program takes it."""
-    document = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())
-    prefix = f"{PROJECT}:"
-    return {key.removeprefix(prefix): value for key, value in document["config"].items()}
-
-
-def run_main(config: dict[str, Any], stack: str, secret_keys: tuple[str, ...] = ()) -> Run:
-    """Run the real `__main__.py` under mocks."""
-    return run_program(
-        lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__"),
-        config=config,
-        stack=stack,
-        secret_keys=secret_keys,
-    )
+    return stack_file_config(ROOT / f"Pulumi.{stack}.yaml")
 
 
 def airflow_release(run: Run) -> Registered:

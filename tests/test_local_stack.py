@@ -7,19 +7,20 @@ from urllib.parse import unquote, urlsplit
 import pytest
 import stack_checks as checks
 from cryptography.fernet import Fernet
-from harness import Run
+
+from review.runner import Run, run_main
 
 K8S = "kubernetes:core/v1:"
 
 
 @pytest.fixture(scope="module")
 def local_run() -> Run:
-    return checks.run_main(checks.stack_config("local"), stack="local")
+    return run_main(checks.stack_config("local"), stack="local")
 
 
 @pytest.fixture(scope="module")
 def production_local_run() -> Run:
-    return checks.run_main({**checks.stack_config("local"), "production": True}, stack="local-prod")
+    return run_main({**checks.stack_config("local"), "production": True}, stack="local-prod")
 
 
 def test_registers_namespace_secrets_postgres_pvcs_and_the_release(local_run: Run) -> None:
@@ -121,7 +122,7 @@ def test_production_protects_the_database_and_volumes(production_local_run: Run)
 
 
 def test_two_runs_register_identical_inputs(local_run: Run) -> None:
-    again = checks.run_main(checks.stack_config("local"), stack="local")
+    again = run_main(checks.stack_config("local"), stack="local")
     first = {r.urn: r.inputs for r in local_run.resources}
     second = {r.urn: r.inputs for r in again.resources}
     assert first.keys() == second.keys()
@@ -132,7 +133,7 @@ def test_two_runs_register_identical_inputs(local_run: Run) -> None:
 def test_previous_fernet_keys_are_appended_for_rotation() -> None:
     previous = Fernet.generate_key().decode()
     config = {**checks.stack_config("local"), "fernetPreviousKeys": previous}
-    run = checks.run_main(config, stack="local", secret_keys=("fernetPreviousKeys",))
+    run = run_main(config, stack="local", secret_keys=("fernetPreviousKeys",))
     values = checks.release_values(run)
     stored = checks.secret_named(run, values["fernetKeySecretName"]).inputs["stringData"]["fernet-key"]
     assert stored == f"{run.exports['fernetKey'].value},{previous}"
@@ -141,7 +142,7 @@ def test_previous_fernet_keys_are_appended_for_rotation() -> None:
 
 def test_git_source_creates_a_deploy_key_secret_and_exports_its_public_half() -> None:
     config = {**checks.stack_config("local"), "dags": {"source": "git", "repo": "git@github.com:org/dags.git"}}
-    run = checks.run_main(config, stack="local-git")
+    run = run_main(config, stack="local-git")
     checks.assert_secrets_referenced_by_name_exist(run)
     checks.assert_no_generated_secret_in_values(run)
     key = run.one("tls:index/privateKey:PrivateKey")

@@ -7,9 +7,9 @@ from urllib.parse import unquote, urlsplit
 import pulumi
 import pytest
 import stack_checks as checks
-from harness import run_program
 
 from components.platform import MetadataDatabase
+from review.runner import run_main, run_program
 
 
 @pytest.mark.parametrize("password", ["p@ss:w/rd?#%", "plain", "with space&x=1"])
@@ -31,7 +31,7 @@ def test_connection_url_encodes_the_password(password: str) -> None:
 
 def test_every_kubernetes_secret_sends_its_data_as_a_secret() -> None:
     config = {**checks.stack_config("local"), "dags": {"source": "git", "repo": "git@github.com:org/dags.git"}}
-    run = checks.run_main(config, stack="local-git")
+    run = run_main(config, stack="local-git")
     secrets = run.of_type(checks.SECRET_TYPE)
     assert len(secrets) == 7
     for secret in secrets:
@@ -40,7 +40,7 @@ def test_every_kubernetes_secret_sends_its_data_as_a_secret() -> None:
 
 def test_strict_validation_rejects_unknown_fields() -> None:
     """The manifest check is only worth something if strict mode really rejects typos."""
-    run = checks.run_main(checks.stack_config("local"), stack="local")
+    run = run_main(checks.stack_config("local"), stack="local")
     postgres = checks.manifest(run.one("kubernetes:apps/v1:StatefulSet"))
     postgres["spec"]["template"]["spec"]["containers"][0]["imagePullPolice"] = "Always"
     with pytest.raises(Exception, match="imagePullPolice"):

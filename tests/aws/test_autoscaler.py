@@ -9,7 +9,6 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pytest
 import stack_checks as checks
-from harness import Registered, Run, run_program
 
 from components.aws.autoscaler import (
     CHART_REPOSITORY,
@@ -20,6 +19,7 @@ from components.aws.autoscaler import (
     ClusterAutoscalerArgs,
 )
 from components.aws.settings import CLUSTER_AUTOSCALER_IMAGE_TAGS
+from review.runner import Registered, Run, run_main, run_program
 
 # Resource names in a stack run (`aws` platform + `-autoscaler` + child suffix).
 AUTOSCALER_RELEASE = "aws-autoscaler-chart"
@@ -139,7 +139,7 @@ def test_release_uses_the_given_provider_and_waits_for_credentials_and_nodes(com
 
 @pytest.fixture(scope="module")
 def prod_run() -> Run:
-    return checks.run_main(checks.stack_config("prod"), stack="prod")
+    return run_main(checks.stack_config("prod"), stack="prod")
 
 
 def autoscaler_release(run: Run) -> Registered:
@@ -200,7 +200,7 @@ def test_airflow_does_not_wait_for_it(prod_run: Run) -> None:
 
 
 def test_switched_off_creates_nothing() -> None:
-    run = checks.run_main({**DEV_CONFIG, "aws": {**DEV_CONFIG["aws"], "clusterAutoscaler": False}}, "aws-no-ca")
+    run = run_main({**DEV_CONFIG, "aws": {**DEV_CONFIG["aws"], "clusterAutoscaler": False}}, "aws-no-ca")
     assert [r.name for r in run.of_type(checks.RELEASE_TYPE)] == ["airflow-chart"]
     assert not [r for r in run.resources if "autoscaler" in r.name], (
         "autoscaler resources with clusterAutoscaler: false"

@@ -10,7 +10,6 @@ from urllib.parse import urlsplit
 import pulumi
 import pulumi_kubernetes as k8s
 import pytest
-from harness import Registered, Run, run_program
 
 from components.aws.addons import NetworkAddons, NetworkAddonsArgs, WorkloadAddons, WorkloadAddonsArgs
 from components.aws.cluster import Cluster, ClusterArgs
@@ -21,8 +20,8 @@ from components.aws.nodes import NodeGroups, NodeGroupsArgs
 from components.aws.settings import DatabaseSettings, NodeGroupSettings
 from components.aws.storage import SharedStorage, SharedStorageArgs
 from components.platform import AIRFLOW_COMPONENTS, SHARED_DATA_CLAIM_NAME, service_account_names
-
-from .fakes import CLUSTER_CA, CLUSTER_ENDPOINT
+from review.fakes.aws import CLUSTER_CA, CLUSTER_ENDPOINT
+from review.runner import Registered, Run, run_program
 
 ZONES = ("eu-west-1a", "eu-west-1b", "eu-west-1c")
 SUBNETS = ["subnet-a", "subnet-b", "subnet-c"]

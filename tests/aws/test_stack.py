@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 import stack_checks as checks
-from harness import Registered, Run
 
 from components.platform import AIRFLOW_COMPONENTS
+from review.runner import Registered, Run, run_main
 
 from .test_autoscaler import AUTOSCALER_RELEASE, DEV_CONFIG
 
@@ -26,12 +26,12 @@ STATEFUL = (
 
 @pytest.fixture(scope="module")
 def prod_run() -> Run:
-    return checks.run_main(checks.stack_config("prod"), stack="prod")
+    return run_main(checks.stack_config("prod"), stack="prod")
 
 
 @pytest.fixture(scope="module")
 def dev_run() -> Run:
-    return checks.run_main(DEV_CONFIG, stack="aws-dev")
+    return run_main(DEV_CONFIG, stack="aws-dev")
 
 
 def airflow_only(run: Run) -> Run:
@@ -211,7 +211,7 @@ def test_load_balancer_is_an_allowlisted_nlb(prod_run: Run) -> None:
 
 
 def test_internal_scheme_adds_the_internal_annotation() -> None:
-    run = checks.run_main({**DEV_CONFIG, "aws": {**DEV_CONFIG["aws"], "loadBalancerScheme": "internal"}}, "aws-int")
+    run = run_main({**DEV_CONFIG, "aws": {**DEV_CONFIG["aws"], "loadBalancerScheme": "internal"}}, "aws-int")
     annotations = values(run)["apiServer"]["service"]["annotations"]
     assert annotations["service.beta.kubernetes.io/aws-load-balancer-internal"] == "true"
 

@@ -7,7 +7,6 @@ import json
 import pulumi
 import pulumi_gcp as gcp
 import pytest
-from harness import Run, run_program
 
 from components.gcp.cluster import GkeCluster, GkeClusterArgs
 from components.gcp.database import CloudSql, CloudSqlArgs
@@ -20,8 +19,9 @@ from components.gcp.node_pools import NodePools, NodePoolsArgs, PoolSpec, worker
 from components.gcp.services import ProjectServices, ProjectServicesArgs
 from components.gcp.settings import GcpSettings
 from components.platform import AIRFLOW_COMPONENTS, service_account_names
+from review.fakes import gcp as fakes
+from review.runner import Run, run_program
 
-from . import fakes
 from .support import settings
 
 SERVICE = "gcp:projects/service:Service"

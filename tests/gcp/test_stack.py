@@ -11,11 +11,10 @@ from typing import Any
 
 import pytest
 import stack_checks as checks
-from harness import Registered, Run
 
 from components.config import ConfigError
-
-from . import fakes
+from review.fakes import gcp as fakes
+from review.runner import Registered, Run, run_main
 
 CLUSTER = "gcp:container/cluster:Cluster"
 NODE_POOL = "gcp:container/nodePool:NodePool"
@@ -41,12 +40,12 @@ PRODUCTION_CONFIG: dict[str, Any] = {
 
 @pytest.fixture(scope="module")
 def dev() -> Run:
-    return checks.run_main(checks.stack_config("dev"), stack="dev")
+    return run_main(checks.stack_config("dev"), stack="dev")
 
 
 @pytest.fixture(scope="module")
 def prod() -> Run:
-    return checks.run_main(PRODUCTION_CONFIG, stack="prod-gcp")
+    return run_main(PRODUCTION_CONFIG, stack="prod-gcp")
 
 
 @pytest.fixture(params=["dev", "prod"])
@@ -232,4 +231,4 @@ def test_prod_shape_is_regional_ha_encrypted_on_filestore(prod: Run) -> None:
 def test_filestore_below_its_minimum_fails_before_any_resource() -> None:
     config = {**PRODUCTION_CONFIG, "airflow": {"sharedDataSize": "100Gi"}}
     with pytest.raises(ConfigError, match=r"airflow-platform:airflow.sharedDataSize: got '100Gi'"):
-        checks.run_main(config, stack="prod-small")
+        run_main(config, stack="prod-small")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness import register_fake_outputs
+from review.runner import register_fake_outputs
 
 ACCOUNT = "123456789012"
 CLUSTER_SECURITY_GROUP = "sg-0c1a55e7c1u57e400"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness import register_fake_call, register_fake_outputs
+from review.runner import register_fake_call, register_fake_outputs
 
 PROJECT_NUMBER = "123456789012"
 # The project of the fake service accounts: the provider, not the resource, holds it.

@@ -1,5 +1,8 @@
 """Run Pulumi programs under mocks and record what they register.
 
+The one mock runner of the project: the tests, `make plan`, `make plan-diff`,
+the policy tests and the cost estimate all run the stack through it.
+
 Avoids the pitfalls in shared/reference/testing-with-mocks.md:
 - `preview=False`, and fake outputs for everything the program reads
   (generated secrets, cluster endpoints, Service status), so every `apply`
@@ -20,15 +23,19 @@ import asyncio
 import base64
 import hashlib
 import json
+import runpy
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from unittest import mock
 
 import pulumi
+import yaml
 from pulumi.runtime.mocks import MockMonitor
 
 PROJECT = "airflow-platform"
+ROOT = Path(__file__).resolve().parent.parent
 
 FakeOutputs = Callable[[str, dict[str, Any]], dict[str, Any]]
 FakeCall = Callable[[dict[str, Any]], dict[str, Any]]
@@ -173,9 +180,9 @@ class _RecordingMocks(pulumi.runtime.Mocks):
         outputs = {**args.inputs, **(fake(args.name, args.inputs) if fake else {})}
         return (args.resource_id or f"{args.name}-id", outputs)
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         fake = FAKE_CALLS.get(args.token)
-        return fake(dict(args.args)) if fake else {}
+        return (fake(dict(args.args)) if fake else {}), []
 
 
 class _RecordingMonitor(MockMonitor):
@@ -211,6 +218,8 @@ def run_program(
     secret_keys: tuple[str, ...] = (),
 ) -> Run:
     """Run `program` under fresh mocks with `config` and return what it registered."""
+    import review.fakes  # noqa: F401 - registers every cloud's fake outputs (imports this module)
+
     run = Run()
     values = config_values(config)
     pulumi.runtime.set_all_config(values, [k if ":" in k else f"{PROJECT}:{k}" for k in secret_keys])
@@ -254,3 +263,20 @@ def run_program(
             )
         )
     return run
+
+
+def stack_file_config(path: Path) -> dict[str, Any]:
+    """A `Pulumi.<stack>.yaml` file's config without the project prefix, as `run_program` takes it."""
+    document = yaml.safe_load(path.read_text()) or {}
+    prefix = f"{PROJECT}:"
+    return {key.removeprefix(prefix): value for key, value in (document.get("config") or {}).items()}
+
+
+def run_main(config: Mapping[str, Any], stack: str, secret_keys: tuple[str, ...] = ()) -> Run:
+    """Run the real `__main__.py` under mocks with `config`."""
+    return run_program(
+        lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__"),
+        config=config,
+        stack=stack,
+        secret_keys=secret_keys,
+    )

@@ -1,0 +1,1 @@
+"""The review layer: run the stack program offline (mocks), plan, diff, cost."""
