@@ -34,11 +34,12 @@ from components.aws.nodes import POOL_LABEL, SYSTEM_POOL
 
 CHART = "cluster-autoscaler"
 CHART_REPOSITORY = "https://kubernetes.github.io/autoscaler"
-# appVersion 1.34.2: the newest chart of the 1.34 line (9.54.0 moves to 1.35.0).
-# Kubernetes 1.30-1.33 run the same chart with their own image tag
-# (settings.CLUSTER_AUTOSCALER_IMAGE_TAGS): the chart's templates and RBAC are
-# a superset of what those older binaries use.
-CHART_VERSION = "9.53.0"
+# The newest chart (kubernetes/autoscaler tag cluster-autoscaler-chart-9.59.0):
+# its templates and RBAC follow the newest binaries (1.35, 1.36) and are a
+# superset of what older ones use. Its default image tag (v1.35.0, withdrawn)
+# is never used: chart_values always sets the tag of the cluster's minor
+# (settings.CLUSTER_AUTOSCALER_IMAGE_TAGS).
+CHART_VERSION = "9.59.0"
 NAMESPACE = "kube-system"
 RELEASE_NAME = "cluster-autoscaler"
 SERVICE_ACCOUNT = "cluster-autoscaler"

@@ -66,7 +66,17 @@ class MetadataDb(pulumi.ComponentResource):
             f"{name}-instance",
             identifier=args.identifier,
             engine="postgres",
+            # engine_version and the parameter group are modified in place; of
+            # what this instance sets, only identifier, engine, kms_key_id,
+            # storage_encrypted, db_name and username force a replacement
+            # (ForceNew in the provider's aws_db_instance schema) and none of
+            # them derives from the version. A major version is the user's
+            # explicit choice in aws.database.engineVersion: RDS refuses a
+            # major change unless this is set, so it is always on - it permits,
+            # it never triggers. Minor versions follow automatically when
+            # engineVersion names a major only (settings.auto_minor_version_upgrade).
             engine_version=settings.engine_version,
+            allow_major_version_upgrade=True,
             auto_minor_version_upgrade=settings.auto_minor_version_upgrade,
             instance_class=settings.instance_class,
             allocated_storage=settings.allocated_storage_gb,

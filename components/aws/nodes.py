@@ -59,7 +59,18 @@ class NodeGroups(pulumi.ComponentResource):
             return aws.eks.NodeGroup(
                 f"{name}-{pool}",
                 cluster_name=args.cluster_name,
-                node_group_name=pool,
+                # No node_group_name: Pulumi autonames the group (`<resource
+                # name>-<random>`, pulumi-aws maps nodeGroupName to AutoName)
+                # and picks a fresh name when a replacement is needed.
+                # instance_types, ami_type, capacity_type, subnet_ids and the
+                # node role force replacement (ForceNew in the provider's
+                # aws_eks_node_group schema); the new group is created before
+                # the old one is deleted, so the pool never has zero nodes. A
+                # fixed name cannot exist twice: the replacement would have to
+                # delete the group first and take every pod on it down until
+                # new nodes join. Nothing selects nodes by group name: the pool
+                # label, the taint, the autoscaler's ASG tags (EKS tags every
+                # managed group's ASG) and Pod Identity are all name-free.
                 version=args.kubernetes_version,
                 node_role_arn=node_role.role.arn,
                 subnet_ids=args.subnet_ids,

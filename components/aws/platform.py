@@ -9,6 +9,7 @@ AWS_REGION never decides where a stack lands.
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import pulumi
 import pulumi_aws as aws
@@ -24,6 +25,7 @@ from components.aws.nodes import NodeGroups, NodeGroupsArgs
 from components.aws.settings import AwsSettings
 from components.aws.storage import SharedStorage, SharedStorageArgs
 from components.config import PROJECT, LoadBalancerSettings, StackConfig
+from components.kubernetes_support import standard_support_warning
 from components.platform import LoadBalancer, PlatformOutputs, service_account_names
 
 # The in-tree service controller (EKS's cloud-controller-manager) builds an
@@ -57,6 +59,12 @@ class AwsPlatform(pulumi.ComponentResource):
         settings = config.aws
         production = config.production
         prefix = resource_prefix(config.stack)
+        # A warning, not an error: the table is dated data that goes stale, and
+        # a stale table must not block a deploy (a fix in an incident) over cost.
+        # `pulumi preview` shows it on every run until the version moves on.
+        support_warning = standard_support_warning("eks", settings.kubernetes_version, datetime.now(UTC).date())
+        if support_warning is not None:
+            pulumi.log.warn(f"aws.kubernetesVersion: {support_warning}", resource=self)
 
         aws_provider = aws.Provider(
             f"{name}-provider",

@@ -43,21 +43,29 @@ MAX_VPC_PREFIX = 20
 MAX_AZS = 6
 
 DEFAULT_REGION = "eu-west-1"
-DEFAULT_KUBERNETES_VERSION = "1.34"
+# The newest version EKS offers (2026-11-22), standard support until 2027-08-02:
+# components/kubernetes_support.py holds the dates and warns ahead of them.
+DEFAULT_KUBERNETES_VERSION = "1.36"
 DEFAULT_VPC_CIDR = "10.40.0.0/16"
 DEFAULT_POSTGRES_VERSION = "17"
 
 # The Cluster Autoscaler's minor must match the cluster's Kubernetes minor: it
 # compiles in the scheduler of that minor to simulate where pending pods fit.
-# One chart (components/aws/autoscaler.py, 9.53.0, appVersion 1.34.2) with the
-# image tag picked per minor: the newest patch of each release line promoted to
-# registry.k8s.io. A minor missing here needs a newer chart and a new entry.
+# One chart (components/aws/autoscaler.py) with the image tag picked per minor,
+# each a tag published on registry.k8s.io/autoscaling/cluster-autoscaler.
+# A minor missing here fails validation while the autoscaler is on.
 CLUSTER_AUTOSCALER_IMAGE_TAGS = {
     "1.30": "v1.30.7",
     "1.31": "v1.31.5",
     "1.32": "v1.32.5",
     "1.33": "v1.33.3",
     "1.34": "v1.34.2",
+    # v1.35.0 was withdrawn from the registry (kubernetes/autoscaler#10091
+    # thread); v1.35.1 is the tag aws-ia/terraform-aws-eks-blueprints-addons#516
+    # maps 1.35 to.
+    "1.35": "v1.35.1",
+    # Verified on registry.k8s.io in kubernetes/autoscaler#10091 (2026-08-02).
+    "1.36": "v1.36.0",
 }
 
 _NODE_KEYS = ("instanceTypes", "minSize", "maxSize", "desiredSize")

@@ -117,6 +117,13 @@ class SharedStorage(pulumi.ComponentResource):
             # Prod keeps the access point (and its directory) if the PVC is deleted.
             reclaim_policy="Retain" if args.production else "Delete",
             volume_binding_mode="Immediate",
+            # The API server refuses any change to a claim's size unless its
+            # class allows expansion, so a changed airflow.sharedDataSize would
+            # fail `pulumi up`. EFS is elastic and the EFS CSI driver has no
+            # resizer: the new request is accepted and simply recorded (the
+            # claim keeps reporting its original capacity), nothing is resized.
+            # The field is mutable: existing classes are patched in place.
+            allow_volume_expansion=True,
             mount_options=["tls"],
             opts=kube.child_options(self, args.provider, depends_on=[*self.mount_targets, *args.csi_driver]),
         )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from review.runner import register_fake_outputs
+from review.runner import fake_bytes, register_fake_outputs
 
 ACCOUNT = "123456789012"
 CLUSTER_SECURITY_GROUP = "sg-0c1a55e7c1u57e400"
@@ -57,3 +57,9 @@ def _subnet_group(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
 @register_fake_outputs("aws:efs/fileSystem:FileSystem")
 def _file_system(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     return {"arn": f"arn:aws:elasticfilesystem:eu-west-1:{ACCOUNT}:file-system/fs-{name}"}
+
+
+@register_fake_outputs("aws:eks/nodeGroup:NodeGroup")
+def _node_group(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    # pulumi-aws autonames nodeGroupName (`<resource name>-<7 hex>`) when unset.
+    return {"nodeGroupName": inputs.get("nodeGroupName") or f"{name}-{fake_bytes(name, 4).hex()[:7]}"}

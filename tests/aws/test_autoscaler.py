@@ -194,6 +194,25 @@ def test_release_waits_for_node_groups_and_pod_identity_agent(prod_run: Run) -> 
     assert "pulumi:providers:kubernetes" in release.provider, "the autoscaler release uses the ambient kube context"
 
 
+def test_node_groups_are_autonamed_and_nothing_refers_to_their_names(prod_run: Run) -> None:
+    """A fixed name blocks the create-before-delete replacement that instance type,
+    AMI type, capacity type or subnet changes force; the autoscaler, Pod Identity
+    and task placement must keep working whatever name a group gets."""
+    groups = prod_run.of_type("aws:eks/nodeGroup:NodeGroup")
+    assert len(groups) == 2
+    for group in groups:
+        assert "nodeGroupName" not in group.inputs, f"{group.name} has a fixed name"
+        assert "nodeGroupNamePrefix" not in group.inputs, f"{group.name}: a prefix conflicts with autonaming"
+    names = [group.outputs["nodeGroupName"] for group in groups]
+    assert all(names)
+    for resource in prod_run.resources:
+        if resource.type != "aws:eks/nodeGroup:NodeGroup":
+            text = json.dumps(resource.inputs)
+            assert not any(name in text for name in names), f"{resource.name} refers to a node group by name"
+    values = autoscaler_release(prod_run).inputs["values"]
+    assert values["autoDiscovery"] == {"clusterName": prod_run.one("aws:eks/cluster:Cluster").inputs["name"]}
+
+
 def test_airflow_does_not_wait_for_it(prod_run: Run) -> None:
     airflow = prod_run.one(checks.RELEASE_TYPE, "airflow-chart")
     assert autoscaler_release(prod_run).urn not in airflow.dependencies

@@ -386,10 +386,20 @@ def test_storage_class_and_rwx_claim() -> None:
     assert "pulumi:providers:kubernetes" in claim.provider and "pulumi:providers:kubernetes" in storage_class.provider
 
 
+def test_shared_data_size_can_grow() -> None:
+    """airflow.sharedDataSize changes the claim's request; the API server rejects
+    that for a class without allowVolumeExpansion."""
+    recorded = storage(production=True)
+    assert recorded.one("kubernetes:storage.k8s.io/v1:StorageClass").inputs["allowVolumeExpansion"] is True
+    assert recorded.one("kubernetes:core/v1:PersistentVolumeClaim").inputs["spec"]["resources"] == {
+        "requests": {"storage": "100Gi"}
+    }
+
+
 # --- metadata database (RDS) -------------------------------------------------
 
 
-def database(production: bool) -> Run:
+def database(production: bool, engine_version: str = "17") -> Run:
     def build() -> None:
         component = MetadataDb(
             "db",
@@ -401,7 +411,7 @@ def database(production: bool) -> Run:
                 kms_key_arn="arn:aws:kms:eu-west-1:123456789012:key/data",
                 settings=DatabaseSettings(
                     instance_class="db.t4g.large" if production else "db.t4g.micro",
-                    engine_version="17",
+                    engine_version=engine_version,
                     allocated_storage_gb=50,
                     multi_az=production,
                     backup_retention_days=7 if production else 1,
@@ -434,6 +444,42 @@ def test_prod_database_is_private_encrypted_multi_az_and_kept() -> None:
     subnet_group = recorded.one("aws:rds/subnetGroup:SubnetGroup")
     assert subnet_group.inputs["subnetIds"] == SUBNETS
     assert inputs["dbSubnetGroupName"] == subnet_group.outputs["name"]
+
+
+# aws_db_instance arguments marked ForceNew in the provider's schema
+# (terraform-provider-aws internal/service/rds/instance.go), camelCased.
+RDS_REPLACING_INPUTS = (
+    "identifier",
+    "identifierPrefix",
+    "engine",
+    "kmsKeyId",
+    "storageEncrypted",
+    "dbName",
+    "username",
+    "availabilityZone",
+    "characterSetName",
+    "ncharCharacterSetName",
+    "timezone",
+    "snapshotIdentifier",
+    "restoreToPointInTime",
+    "customIamInstanceProfile",
+)
+
+
+def test_major_version_upgrade_is_allowed_in_place_and_minors_stay_automatic() -> None:
+    """17 -> 18 in aws.database.engineVersion: RDS refuses it without
+    allowMajorVersionUpgrade, and nothing that would replace the instance changes."""
+    before = database(production=True, engine_version="17").one("aws:rds/instance:Instance").inputs
+    after = database(production=True, engine_version="18").one("aws:rds/instance:Instance").inputs
+    assert after["engineVersion"] == "18"
+    for inputs in (before, after):
+        assert inputs["allowMajorVersionUpgrade"] is True
+        assert inputs["autoMinorVersionUpgrade"] is True
+        assert inputs["applyImmediately"] is False, "the upgrade waits for the maintenance window"
+    changed = {key for key in RDS_REPLACING_INPUTS if before.get(key) != after.get(key)}
+    assert not changed, f"a version change would replace the metadata database through {changed}"
+    exact = database(production=True, engine_version="18.1").one("aws:rds/instance:Instance").inputs
+    assert exact["autoMinorVersionUpgrade"] is False, "an exact version stays exactly that"
 
 
 def test_dev_database_is_cheap_and_disposable() -> None:

@@ -244,10 +244,10 @@ def test_default_kubernetes_version_has_an_autoscaler() -> None:
 
 
 def test_unpinned_kubernetes_minor_needs_the_autoscaler_off() -> None:
-    keys = problem_keys({"kubernetesVersion": "1.35"})
+    keys = problem_keys({"kubernetesVersion": "1.37"})
     assert set(keys) == {f"{KEY}.clusterAutoscaler"}, "names the autoscaler key, once"
-    assert "kubernetesVersion 1.35" in keys[f"{KEY}.clusterAutoscaler"]
-    assert parse({"kubernetesVersion": "1.35", "clusterAutoscaler": False}).kubernetes_version == "1.35"
+    assert "kubernetesVersion 1.37" in keys[f"{KEY}.clusterAutoscaler"]
+    assert parse({"kubernetesVersion": "1.37", "clusterAutoscaler": False}).kubernetes_version == "1.37"
 
 
 def test_invalid_kubernetes_version_is_reported_once() -> None:
