@@ -26,18 +26,15 @@ POD_IDENTITY_AGENT = "eks-pod-identity-agent"
 NETWORK_ADDONS = ("vpc-cni", "kube-proxy", POD_IDENTITY_AGENT)
 
 
-@dataclass(frozen=True)
-class CsiDriver:
-    addon_name: str
-    service_account: str
-    policy: str
-
-
-# The controllers' ServiceAccounts in kube-system, as the add-ons create them.
-CSI_DRIVERS = (
-    CsiDriver("aws-ebs-csi-driver", "ebs-csi-controller-sa", "service-role/AmazonEBSCSIDriverPolicy"),
-    CsiDriver("aws-efs-csi-driver", "efs-csi-controller-sa", "service-role/AmazonEFSCSIDriverPolicy"),
-)
+# The only CSI driver: EFS backs the shared-data claim. No EBS CSI driver:
+# nothing here claims an EBS volume (logs go to S3, the database is RDS, the
+# chart's triggerer/logs persistence is off) and an unused driver is a
+# controller Deployment, a node DaemonSet and an IAM role with EC2 volume
+# rights for nothing. Add `aws-ebs-csi-driver` the same way if pods need EBS.
+EFS_CSI_DRIVER = "aws-efs-csi-driver"
+# The controller's ServiceAccount in kube-system, as the add-on creates it.
+EFS_CSI_SERVICE_ACCOUNT = "efs-csi-controller-sa"
+EFS_CSI_POLICY = "service-role/AmazonEFSCSIDriverPolicy"
 
 
 def _addon(
@@ -95,7 +92,7 @@ class WorkloadAddonsArgs:
 
 
 class WorkloadAddons(pulumi.ComponentResource):
-    """coredns and the EBS and EFS CSI drivers, each driver with its own role."""
+    """coredns and the EFS CSI driver with its own role."""
 
     addons: list[aws.eks.Addon]
     coredns: aws.eks.Addon
@@ -110,32 +107,26 @@ class WorkloadAddons(pulumi.ComponentResource):
             parent=self,
             depends_on=args.depends_on,
         )
-        self.addons = [self.coredns]
-        for driver in CSI_DRIVERS:
-            role = service_role(
-                f"{name}-{driver.addon_name}-role",
-                service=POD_IDENTITY_PRINCIPAL,
-                actions=POD_IDENTITY_ACTIONS,
-                managed_policies=[driver.policy],
-                partition=args.partition,
-                description=f"{driver.addon_name} controller (EKS Pod Identity)",
-                parent=self,
-            )
-            # The add-on creates the Pod Identity association for its own
-            # ServiceAccount (kube-system), so the role and the SA stay in step.
-            addon = _addon(
-                f"{name}-{driver.addon_name}",
-                cluster_name=args.cluster_name,
-                addon_name=driver.addon_name,
-                parent=self,
-                depends_on=[*args.depends_on, *role.attachments],
-                pod_identity=[
-                    aws.eks.AddonPodIdentityAssociationArgs(
-                        role_arn=role.role.arn, service_account=driver.service_account
-                    )
-                ],
-            )
-            self.addons.append(addon)
-            if driver.addon_name == "aws-efs-csi-driver":
-                self.efs_csi_driver = addon
+        role = service_role(
+            f"{name}-{EFS_CSI_DRIVER}-role",
+            service=POD_IDENTITY_PRINCIPAL,
+            actions=POD_IDENTITY_ACTIONS,
+            managed_policies=[EFS_CSI_POLICY],
+            partition=args.partition,
+            description=f"{EFS_CSI_DRIVER} controller (EKS Pod Identity)",
+            parent=self,
+        )
+        # The add-on creates the Pod Identity association for its own
+        # ServiceAccount (kube-system), so the role and the SA stay in step.
+        self.efs_csi_driver = _addon(
+            f"{name}-{EFS_CSI_DRIVER}",
+            cluster_name=args.cluster_name,
+            addon_name=EFS_CSI_DRIVER,
+            parent=self,
+            depends_on=[*args.depends_on, *role.attachments],
+            pod_identity=[
+                aws.eks.AddonPodIdentityAssociationArgs(role_arn=role.role.arn, service_account=EFS_CSI_SERVICE_ACCOUNT)
+            ],
+        )
+        self.addons = [self.coredns, self.efs_csi_driver]
         self.register_outputs({"addons": [addon.addon_name for addon in self.addons]})

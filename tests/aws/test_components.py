@@ -272,7 +272,6 @@ def test_every_addon_is_installed() -> None:
         "kube-proxy",
         "eks-pod-identity-agent",
         "coredns",
-        "aws-ebs-csi-driver",
         "aws-efs-csi-driver",
     }
 
@@ -281,20 +280,18 @@ def test_deployment_addons_wait_for_nodes_and_the_identity_agent() -> None:
     recorded = addons()
     system = recorded.named("system-nodes")
     agent = recorded.one("aws:eks/addon:Addon", "net-addons-eks-pod-identity-agent")
-    for name in ("coredns", "aws-ebs-csi-driver", "aws-efs-csi-driver"):
+    for name in ("coredns", "aws-efs-csi-driver"):
         addon = recorded.one("aws:eks/addon:Addon", f"addons-{name}")
         assert depends_on(addon, system), f"{name} does not wait for the system nodes"
         assert depends_on(addon, agent), f"{name} does not wait for the Pod Identity agent"
 
 
-@pytest.mark.parametrize(
-    ("addon_name", "service_account", "policy"),
-    [
-        ("aws-ebs-csi-driver", "ebs-csi-controller-sa", "service-role/AmazonEBSCSIDriverPolicy"),
-        ("aws-efs-csi-driver", "efs-csi-controller-sa", "service-role/AmazonEFSCSIDriverPolicy"),
-    ],
-)
-def test_csi_drivers_get_their_role_through_pod_identity(addon_name: str, service_account: str, policy: str) -> None:
+def test_efs_csi_driver_gets_its_role_through_pod_identity() -> None:
+    addon_name, service_account, policy = (
+        "aws-efs-csi-driver",
+        "efs-csi-controller-sa",
+        "service-role/AmazonEFSCSIDriverPolicy",
+    )
     recorded = addons()
     addon = recorded.one("aws:eks/addon:Addon", f"addons-{addon_name}")
     role = recorded.one("aws:iam/role:Role", f"addons-{addon_name}-role")

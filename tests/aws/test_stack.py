@@ -228,3 +228,18 @@ def test_outputs_and_shared_invariants(prod_run: Run) -> None:
     assert values(prod_run)["scheduler"]["replicas"] == 2
     workers = values(prod_run)["workers"]
     assert workers["extraVolumes"][0]["persistentVolumeClaim"]["claimName"] == "airflow-shared-data"
+
+
+def test_no_ebs_csi_driver_because_nothing_claims_ebs(prod_run: Run, dev_run: Run) -> None:
+    """The EBS CSI add-on and its IAM role cost a controller, a DaemonSet and EC2
+    volume rights; every claim the stack makes (and the chart's persistence) is elsewhere."""
+    for run in (prod_run, dev_run):
+        assert "aws-ebs-csi-driver" not in {addon.inputs["addonName"] for addon in run.of_type("aws:eks/addon:Addon")}
+        policies = {a.inputs["policyArn"] for a in run.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")}
+        assert not any("EBSCSIDriver" in policy for policy in policies)
+        efs_classes = {c.inputs["metadata"]["name"] for c in run.of_type("kubernetes:storage.k8s.io/v1:StorageClass")}
+        for claim in run.of_type("kubernetes:core/v1:PersistentVolumeClaim"):
+            assert claim.inputs["spec"]["storageClassName"] in efs_classes, f"{claim.name} needs another driver"
+        chart = values(run)
+        assert not chart["triggerer"]["persistence"]["enabled"]
+        assert not chart["logs"]["persistence"]["enabled"]
