@@ -10,10 +10,13 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.aws.iam import service_role
+from components.config import PROJECT
+from components.validation import ConfigError, ConfigProblem
 
 # The log types CKV_AWS_37 asks for: API calls, audit trail, IAM authentication.
 CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator")
 CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
+ADMIN_ROLE_KEY = f"{PROJECT}:aws.adminRoleArn"
 
 
 @dataclass(frozen=True)
@@ -150,6 +153,46 @@ class Cluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.register_outputs({"clusterName": self.cluster.name, "endpoint": self.cluster.endpoint})
+
+
+def deploying_principal_arn(provider: aws.Provider) -> str:
+    """The IAM principal running `pulumi up`, as EKS keys access entries: for an
+    assumed role (SSO, CI's OIDC role) the role's ARN, not the STS session ARN
+    (aws.iam.get_session_context turns one into the other; users pass through)."""
+    opts = pulumi.InvokeOptions(provider=provider)
+    caller = aws.get_caller_identity(opts=opts)
+    return aws.iam.get_session_context(arn=caller.arn, opts=opts).issuer_arn
+
+
+def _principal(arn: str) -> tuple[str, str, str]:
+    """(account, kind, name) of an IAM ARN. A path (SSO roles live under
+    `aws-reserved/sso.amazonaws.com/<region>/`) does not make another role, and
+    the README's example ARN has none."""
+    _, _, _, _, account, resource = arn.split(":", 5)
+    kind, _, rest = resource.partition("/")
+    return account, kind, rest.rsplit("/", 1)[-1]
+
+
+def check_admin_role(admin_role_arn: str, deployer_arn: str) -> None:
+    """Refuse an admin role that is the identity creating the cluster.
+
+    With `bootstrap_cluster_creator_admin_permissions` EKS gives the creator
+    its own cluster-admin access entry; a second AccessEntry for the same
+    principal is refused (ResourceInUseException) after the cluster is built.
+    """
+    if _principal(admin_role_arn) == _principal(deployer_arn):
+        raise ConfigError(
+            [
+                ConfigProblem(
+                    ADMIN_ROLE_KEY,
+                    admin_role_arn,
+                    f"a role other than the one running `pulumi up` ({deployer_arn}): the cluster's "
+                    "accessConfig.bootstrapClusterCreatorAdminPermissions already makes that role cluster "
+                    "admin, and EKS refuses a second access entry for it; unset aws.adminRoleArn, or run "
+                    "`pulumi up` as another identity (e.g. CI's role)",
+                )
+            ]
+        )
 
 
 def build_kubeconfig(cluster_name: str, endpoint: str, certificate_authority: str, region: str) -> str:

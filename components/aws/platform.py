@@ -17,7 +17,7 @@ import pulumi_aws as aws
 from components import kube
 from components.aws.addons import NetworkAddons, NetworkAddonsArgs, WorkloadAddons, WorkloadAddonsArgs
 from components.aws.autoscaler import ClusterAutoscaler, ClusterAutoscalerArgs
-from components.aws.cluster import Cluster, ClusterArgs
+from components.aws.cluster import Cluster, ClusterArgs, check_admin_role, deploying_principal_arn
 from components.aws.database import MetadataDb, MetadataDbArgs
 from components.aws.logs import LogStore, LogStoreArgs
 from components.aws.network import Network, NetworkArgs
@@ -98,6 +98,8 @@ class AwsPlatform(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, provider=aws_provider, protect=production),
         )
 
+        if settings.admin_role_arn is not None:
+            check_admin_role(settings.admin_role_arn, deploying_principal_arn(aws_provider))
         cluster = Cluster(
             f"{name}-cluster",
             ClusterArgs(

@@ -9,11 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from review.runner import fake_bytes, register_fake_outputs
+from review.runner import fake_bytes, register_fake_call, register_fake_outputs
 
 ACCOUNT = "123456789012"
 CLUSTER_SECURITY_GROUP = "sg-0c1a55e7c1u57e400"
 CLUSTER_ENDPOINT = "https://0123456789ABCDEF.gr7.eu-west-1.eks.amazonaws.com"
+# The identity running `pulumi up` in every mock run: an SSO session, whose role
+# lives under the aws-reserved path.
+DEPLOYER_ROLE = "AWSReservedSSO_AdministratorAccess_0123456789abcdef"
+DEPLOYER_ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/aws-reserved/sso.amazonaws.com/eu-west-1/{DEPLOYER_ROLE}"
+DEPLOYER_SESSION_ARN = f"arn:aws:sts::{ACCOUNT}:assumed-role/{DEPLOYER_ROLE}/jane@example.com"
 CLUSTER_CA = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCmZha2UKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo="
 
 
@@ -63,3 +68,15 @@ def _file_system(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
 def _node_group(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     # pulumi-aws autonames nodeGroupName (`<resource name>-<7 hex>`) when unset.
     return {"nodeGroupName": inputs.get("nodeGroupName") or f"{name}-{fake_bytes(name, 4).hex()[:7]}"}
+
+
+@register_fake_call("aws:index/getCallerIdentity:getCallerIdentity")
+def _caller_identity(args: dict[str, Any]) -> dict[str, Any]:
+    return {"accountId": ACCOUNT, "arn": DEPLOYER_SESSION_ARN, "userId": "AROAEXAMPLE:jane@example.com", "id": ACCOUNT}
+
+
+@register_fake_call("aws:iam/getSessionContext:getSessionContext")
+def _session_context(args: dict[str, Any]) -> dict[str, Any]:
+    arn = args["arn"]
+    issuer = DEPLOYER_ROLE_ARN if arn == DEPLOYER_SESSION_ARN else arn
+    return {"arn": arn, "issuerArn": issuer, "issuerName": issuer.rsplit("/", 1)[-1], "id": arn}

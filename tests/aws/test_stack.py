@@ -10,6 +10,8 @@ import pytest
 import stack_checks as checks
 
 from components.platform import AIRFLOW_COMPONENTS
+from components.validation import ConfigError
+from review.fakes.aws import DEPLOYER_ROLE
 from review.runner import Registered, Run, run_main
 
 from .test_autoscaler import AUTOSCALER_RELEASE, DEV_CONFIG
@@ -243,3 +245,26 @@ def test_no_ebs_csi_driver_because_nothing_claims_ebs(prod_run: Run, dev_run: Ru
         chart = values(run)
         assert not chart["triggerer"]["persistence"]["enabled"]
         assert not chart["logs"]["persistence"]["enabled"]
+
+
+def with_admin_role(arn: str) -> dict[str, Any]:
+    return {**DEV_CONFIG, "aws": {**DEV_CONFIG["aws"], "adminRoleArn": arn}}
+
+
+def test_admin_role_equal_to_the_deploying_role_is_refused_naming_both_settings() -> None:
+    """EKS already gives the creator an admin access entry (bootstrap); a second
+    one for the same role is refused by AWS after the cluster is built. The
+    caller is an SSO session: its role ARN has a path the configured ARN lacks."""
+    with pytest.raises(ConfigError) as caught:
+        run_main(with_admin_role(f"arn:aws:iam::123456789012:role/{DEPLOYER_ROLE}"), stack="aws-admin")
+    (problem,) = caught.value.problems
+    assert problem.key == "airflow-platform:aws.adminRoleArn"
+    assert "bootstrapClusterCreatorAdminPermissions" in problem.allowed
+    assert "unset aws.adminRoleArn" in problem.allowed
+
+
+def test_another_admin_role_gets_its_access_entry() -> None:
+    arn = "arn:aws:iam::123456789012:role/platform-admins"
+    run = run_main(with_admin_role(arn), stack="aws-admin")
+    assert run.one("aws:eks/accessEntry:AccessEntry").inputs["principalArn"] == arn
+    assert run.one("aws:eks/cluster:Cluster").inputs["accessConfig"]["bootstrapClusterCreatorAdminPermissions"] is True
