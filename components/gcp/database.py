@@ -18,6 +18,8 @@ POSTGRES_PORT = 5432
 BACKUP_START_TIME = "02:00"  # UTC, before the maintenance window
 BACKUPS_KEPT = 7
 TRANSACTION_LOG_DAYS = 7
+# Input path of settings.disk_size, as the engine names it.
+DISK_SIZE_PATH = "settings.diskSize"
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ class CloudSql(pulumi.ComponentResource):
                 if settings.zone is not None
                 else None,
                 disk_type="PD_SSD",
+                # The size at creation only (see ignore_changes below).
                 disk_size=settings.database_disk_size_gb,
                 disk_autoresize=True,
                 deletion_protection_enabled=settings.deletion_protection,
@@ -83,7 +86,19 @@ class CloudSql(pulumi.ComponentResource):
                 ),
                 insights_config=gcp.sql.DatabaseInstanceSettingsInsightsConfigArgs(query_insights_enabled=True),
             ),
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=list(args.depends_on)),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                protect=args.protect,
+                depends_on=list(args.depends_on),
+                # disk_size is only the starting size: disk_autoresize grows
+                # the disk, and a refresh then reads the grown size back, so
+                # the configured one would diff as a shrink (which Cloud SQL
+                # cannot do: the provider plans a replacement of the metadata
+                # database). The provider docs for `disk_size` and
+                # `disk_autoresize` (pulumi_gcp sql DatabaseInstanceSettings)
+                # ask for exactly this ignore_changes.
+                ignore_changes=[DISK_SIZE_PATH],
+            ),
         )
         self.database_resource = gcp.sql.Database(
             f"{name}-database",

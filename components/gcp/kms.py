@@ -12,6 +12,7 @@ ENCRYPTER_DECRYPTER = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
 # 90 days: new Secrets are written with the new version, old versions keep
 # decrypting what they encrypted.
 ROTATION_PERIOD = f"{90 * 24 * 3600}s"
+CONTAINER_API = "container.googleapis.com"
 
 
 @dataclass(frozen=True)
@@ -20,7 +21,8 @@ class SecretsKeyArgs:
     # GKE requires the key in the cluster's region.
     region: str
     production: bool
-    # The cloudkms API, and the container API that creates the GKE service agent.
+    # The cloudkms, container (whose service agent gets the grant) and
+    # cloudresourcemanager (project-number lookup) APIs.
     apis: Sequence[pulumi.Resource]
     provider: gcp.Provider
 
@@ -44,10 +46,23 @@ class SecretsKey(pulumi.ComponentResource):
             rotation_period=ROTATION_PERIOD,
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.apis), protect=args.production),
         )
-        project = gcp.organizations.get_project_output(
-            project_id=args.project, opts=pulumi.InvokeOutputOptions(parent=self, provider=args.provider)
-        )
         # The GKE service agent encrypts and decrypts on the cluster's behalf.
+        # On a new project it does not exist until something creates it
+        # (enabling the API does so only eventually, and the first cluster
+        # create is too late: it needs the grant already), and IAM refuses a
+        # binding for an account that does not exist. Create it explicitly.
+        # https://cloud.google.com/service-usage/docs/reference/rest/v1beta1/services/generateServiceIdentity
+        gke_agent = gcp.projects.ServiceIdentity(
+            f"{name}-gke-agent-identity", project=args.project, service=CONTAINER_API, opts=depends
+        )
+        # The member is built from the project number (the agent's documented
+        # address) rather than read from the identity: the API may return
+        # no email for an agent it has only just created. The lookup needs
+        # the cloudresourcemanager API, hence the dependency.
+        project = gcp.organizations.get_project_output(
+            project_id=args.project,
+            opts=pulumi.InvokeOutputOptions(parent=self, provider=args.provider, depends_on=list(args.apis)),
+        )
         self.gke_access = gcp.kms.CryptoKeyIAMMember(
             f"{name}-gke-agent",
             crypto_key_id=self.crypto_key.id,
@@ -55,6 +70,6 @@ class SecretsKey(pulumi.ComponentResource):
             member=project.number.apply(
                 lambda number: f"serviceAccount:service-{number}@container-engine-robot.iam.gserviceaccount.com"
             ),
-            opts=depends,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*args.apis, gke_agent]),
         )
         self.register_outputs({"cryptoKey": self.crypto_key.id})

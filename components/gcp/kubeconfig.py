@@ -6,13 +6,16 @@ import json
 
 AUTH_PLUGIN = "gke-gcloud-auth-plugin"
 EXEC_API_VERSION = "client.authentication.k8s.io/v1beta1"
+# The plugin's flag (kubernetes/cloud-provider-gcp cmd/gke-gcloud-auth-plugin,
+# PR #264): token from application-default credentials, no `gcloud` call.
+ADC_FLAG = "--use_application_default_credentials"
 
 
 def gke_kubeconfig(cluster_name: str, endpoint: str, ca_certificate: str) -> str:
     """Kubeconfig text (JSON, which every kubeconfig reader accepts as YAML).
 
-    No token is embedded: the exec plugin asks gcloud's credentials for a
-    short-lived one on every call, so the kubeconfig itself grants nothing
+    No token is embedded: the exec plugin asks application-default
+    credentials for a short-lived one on every call, so the kubeconfig itself grants nothing
     and never goes stale. `ca_certificate` is base64 PEM, as GKE returns it.
     """
     return json.dumps(
@@ -34,6 +37,12 @@ def gke_kubeconfig(cluster_name: str, endpoint: str, ca_certificate: str) -> str
                         "exec": {
                             "apiVersion": EXEC_API_VERSION,
                             "command": AUTH_PLUGIN,
+                            # Authenticate as application-default credentials
+                            # (`gcloud auth application-default login`, or
+                            # the workload identity CI gets) - what Pulumi
+                            # itself uses and what the prerequisites check -
+                            # rather than gcloud's own login, which CI lacks.
+                            "args": [ADC_FLAG],
                             "installHint": "Install gke-gcloud-auth-plugin: "
                             "gcloud components install gke-gcloud-auth-plugin",
                             "provideClusterInfo": True,

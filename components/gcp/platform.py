@@ -17,7 +17,7 @@ from components.gcp.network import Network, NetworkArgs
 from components.gcp.node_pools import NodePools, NodePoolsArgs, PoolSpec
 from components.gcp.services import ProjectServices, ProjectServicesArgs
 from components.gcp.settings import GcpSettings
-from components.gcp.storage import check_shared_volume_size, shared_volume
+from components.gcp.storage import PD_CLASS, FilestoreClass, FilestoreClassArgs, check_shared_volume_size
 from components.platform import SHARED_DATA_CLAIM_NAME, LoadBalancer, PlatformOutputs
 from components.validation import Problems
 
@@ -166,14 +166,34 @@ class GcpPlatform(pulumi.ComponentResource):
             ),
             opts=child(),
         )
-        volume = shared_volume(settings.shared_storage)
+        # Filestore: any number of task pods on any node (ReadWriteMany). A
+        # persistent disk only where the worker pool has one node (settings).
+        storage_class: pulumi.Input[str] = PD_CLASS
+        access_mode = "ReadWriteOnce"
+        if settings.shared_storage == "filestore":
+            storage_class = FilestoreClass(
+                f"{name}-filestore",
+                FilestoreClassArgs(
+                    project=settings.project,
+                    network_name=network.network.name,
+                    network_id=network.network.id,
+                    private_services_range=network.private_services_range.name,
+                    private_services_cidr=settings.private_services_cidr,
+                    node_service_account=node_identity.account.email,
+                    provider=k8s_provider,
+                    retain=production,
+                    depends_on=[apis["file"], network.private_services],
+                ),
+                opts=child(),
+            ).storage_class.metadata.name
+            access_mode = "ReadWriteMany"
         shared_data = kube.volume_claim(
             f"{name}-{SHARED_DATA_CLAIM_NAME}",
             name=SHARED_DATA_CLAIM_NAME,
             namespace=namespace.metadata.name,
             size=airflow.shared_data_size,
-            access_mode=volume.access_mode,
-            storage_class=volume.storage_class,
+            access_mode=access_mode,
+            storage_class=storage_class,
             provider=k8s_provider,
             parent=self,
             protect=production,

@@ -3,9 +3,9 @@
 Two shapes from one code path: `production: false` (dev) defaults to the
 cheapest sane GKE - zonal cluster (its management fee is covered by the GKE
 free tier), spot task nodes that scale to zero, a shared-core Cloud SQL tier,
-a zonal persistent disk for shared data. `production: true` flips the
+a 100 GiB Filestore share for shared data. `production: true` flips the
 defaults to a regional cluster, HA Cloud SQL with point-in-time recovery,
-KMS-encrypted Secrets, Filestore and deletion protection. Every key can still
+KMS-encrypted Secrets and deletion protection. Every key can still
 be set on its own. Providers only validate during a real preview, so every
 rule GCP would enforce at apply time that we can check offline is checked here.
 """
@@ -194,6 +194,7 @@ def parse_gcp_settings(section: Section, production: bool) -> GcpSettings:
 
     database_tier = section.str("databaseTier", "db-custom-2-7680" if production else "db-g1-small")
     _check_database_tier(section, database_tier)
+    shared_storage = _shared_storage(section, worker_max)
 
     return GcpSettings(
         project=project,
@@ -226,7 +227,7 @@ def parse_gcp_settings(section: Section, production: bool) -> GcpSettings:
         database_disk_size_gb=section.int("databaseDiskSizeGb", 50 if production else 10, minimum=10, maximum=65536),
         log_retention_days=section.int("logRetentionDays", 365 if production else 30, minimum=1, maximum=3650),
         log_versioning=section.bool("logVersioning", False),
-        shared_storage=section.choice("sharedStorage", "filestore" if production else "pd", SHARED_STORAGE),
+        shared_storage=shared_storage,
         kms_encryption=section.bool("kmsEncryption", production),
         deletion_protection=section.bool("deletionProtection", production),
     )
@@ -284,6 +285,23 @@ def _parse_authorized_networks(section: Section, production: bool) -> tuple[Auth
             problems.add(f"{item_key}.cidr", cidr, "specific CIDRs on a production stack, never the whole internet")
         networks.append(AuthorizedNetwork(cidr=str(cidr), name=name))
     return tuple(networks)
+
+
+def _shared_storage(section: Section, worker_max: int) -> str:
+    """Every task pod mounts the shared volume, so it must be mountable from
+    every node task pods can land on. A persistent disk attaches to one node
+    (ReadWriteOnce): a pod on a second node waits in ContainerCreating
+    (Multi-Attach error). It is therefore only offered, and the default, when
+    the worker pool has a single node; otherwise Filestore (ReadWriteMany)."""
+    shared_storage = section.choice("sharedStorage", "pd" if worker_max == 1 else "filestore", SHARED_STORAGE)
+    if shared_storage == "pd" and worker_max > 1:
+        section.problems.add(
+            section.key("sharedStorage"),
+            shared_storage,
+            f"filestore while workerMaxNodes is {worker_max}: a persistent disk attaches to one node only and "
+            "task pods on the others could not mount it; or set workerMaxNodes: 1",
+        )
+    return shared_storage
 
 
 def _machine_type(section: Section, name: str, default: str) -> str:

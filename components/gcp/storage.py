@@ -1,47 +1,134 @@
-"""The shared data volume task pods mount: Filestore (RWX) or a persistent disk (RWO)."""
+"""The shared data volume task pods mount: Filestore (RWX) on the stack's VPC, or a persistent disk (RWO).
+
+Why Filestore Basic HDD on GKE: it is the cheapest ReadWriteMany volume GKE
+manages that behaves like a local POSIX file system (NFSv3, locking). With
+the Filestore CSI driver on GKE 1.33+ a Basic HDD instance starts at 100 GiB
+(~$20/month at list price, billed on capacity) instead of the 1 TiB
+(~$200/month) of a Basic HDD instance made outside GKE; every other tier
+(zonal, regional, enterprise, Basic SSD) starts at 1 TiB or more. Cloud
+Storage FUSE is cheaper still but is not a POSIX file system (no locking,
+no atomic rename), which tasks sharing files rely on. Sources:
+https://cloud.google.com/filestore/docs/csi-driver (requirements: "Basic HDD
+with GKE version 1.33 or later, 100 GiB to 63.9 TiB") and
+https://cloud.google.com/filestore/docs/service-tiers ("Basic HDD (on GKE)").
+Every release channel serves 1.33+ by now, and GKE auto-upgrades the control
+plane, so the 100 GiB minimum holds for any cluster this stack creates.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+import pulumi
+import pulumi_gcp as gcp
+import pulumi_kubernetes as k8s
+
+from components import kube
 from components.validation import Problems
 
-# StorageClasses GKE installs: `standard-rwx` once the Filestore CSI driver
-# add-on is enabled (Basic HDD tier), `standard-rwo` always (pd-balanced,
-# WaitForFirstConsumer).
-FILESTORE_CLASS = "standard-rwx"
+# `standard-rwo` is always installed on GKE: pd-balanced, WaitForFirstConsumer.
 PD_CLASS = "standard-rwo"
-# A Basic HDD Filestore instance - one per PVC with standard-rwx - starts at
-# 1 TiB and is billed for its full capacity.
-FILESTORE_MIN_GIB = 1024
+# The project's own Filestore class. GKE's built-in `standard-rwx` passes no
+# `network`, and the driver then creates the instance on the VPC named
+# `default` - not this stack's, so nodes could never mount it.
+FILESTORE_CLASS = "airflow-shared-rwx"
+FILESTORE_PROVISIONER = "filestore.csi.storage.gke.io"
+# The driver's name for Basic HDD (https://github.com/kubernetes-sigs/gcp-filestore-csi-driver
+# README: tier "standard" / "basic_hdd").
+FILESTORE_TIER = "standard"
+FILESTORE_MIN_GIB = 100
+FILESTORE_MAX_TIB = 63.9
+# NFSv3 is bidirectional: for file locking the Filestore instance calls back
+# into its clients (portmapper, statd, nlockmgr). A custom VPC denies all
+# ingress by default, so the nodes must admit the instance on these ports
+# (https://cloud.google.com/filestore/docs/configuring-firewall).
+NFS_PORTS = ["111", "2046", "2049", "2050", "4045"]
 _QUANTITY = re.compile(r"^(?P<number>\d+)(?P<unit>Mi|Gi|Ti)$")
 _GIB = {"Mi": 1 / 1024, "Gi": 1, "Ti": 1024}
 
 
-@dataclass(frozen=True)
-class SharedVolume:
-    storage_class: str
-    access_mode: str
-
-
-def shared_volume(shared_storage: str) -> SharedVolume:
-    """Filestore: any number of task pods on any node. PD: every pod that
-    mounts it must run on the node it is attached to (ReadWriteOnce)."""
-    if shared_storage == "filestore":
-        return SharedVolume(storage_class=FILESTORE_CLASS, access_mode="ReadWriteMany")
-    return SharedVolume(storage_class=PD_CLASS, access_mode="ReadWriteOnce")
-
-
 def check_shared_volume_size(problems: Problems, key: str, shared_storage: str, size: str) -> None:
-    """Filestore rejects a claim below its minimum; say so before anything is created."""
+    """Filestore rejects a claim outside its tier's capacity range; say so before anything is created."""
     match = _QUANTITY.match(size)
     if shared_storage != "filestore" or match is None:
         return
-    if int(match.group("number")) * _GIB[match.group("unit")] < FILESTORE_MIN_GIB:
+    gib = int(match.group("number")) * _GIB[match.group("unit")]
+    if not FILESTORE_MIN_GIB <= gib <= FILESTORE_MAX_TIB * 1024:
         problems.add(
             key,
             size,
-            "at least 1Ti with gcp.sharedStorage: filestore (Filestore's minimum instance size, "
-            "billed in full); or set gcp.sharedStorage: pd",
+            f"{FILESTORE_MIN_GIB}Gi to {FILESTORE_MAX_TIB}Ti with gcp.sharedStorage: filestore (the Filestore "
+            "Basic HDD range on GKE, billed on the full size; it can grow later but never shrink)",
         )
+
+
+@dataclass(frozen=True)
+class FilestoreClassArgs:
+    project: str
+    # The stack's VPC: its name (for the driver) and id (for the firewall rule).
+    network_name: pulumi.Input[str]
+    network_id: pulumi.Input[str]
+    # The private services access range and its CIDR: Filestore takes its
+    # address from the range Cloud SQL already peers through.
+    private_services_range: pulumi.Input[str]
+    private_services_cidr: str
+    # The GKE nodes' service account: the firewall rule admits NFS to them only.
+    node_service_account: pulumi.Input[str]
+    provider: k8s.Provider
+    # Keep the Filestore instance when its claim is deleted (production).
+    retain: bool
+    # The file API and the private services connection the driver provisions through.
+    depends_on: Sequence[pulumi.Resource]
+
+
+class FilestoreClass(pulumi.ComponentResource):
+    """A StorageClass that provisions Basic HDD Filestore on the stack's VPC, and the firewall rule NFS needs."""
+
+    storage_class: k8s.storage.v1.StorageClass
+    firewall: gcp.compute.Firewall
+
+    def __init__(self, name: str, args: FilestoreClassArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("airflow-platform:gcp:FilestoreClass", name, None, opts)
+        self.firewall = gcp.compute.Firewall(
+            f"{name}-nfs",
+            network=args.network_id,
+            direction="INGRESS",
+            source_ranges=[args.private_services_cidr],
+            target_service_accounts=[args.node_service_account],
+            allows=[gcp.compute.FirewallAllowArgs(protocol=protocol, ports=NFS_PORTS) for protocol in ("tcp", "udp")],
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        # Parameters: https://github.com/kubernetes-sigs/gcp-filestore-csi-driver (README, "tier", "network",
+        # "connect-mode", "reserved-ip-range"). PRIVATE_SERVICE_ACCESS puts the instance behind the
+        # servicenetworking peering Cloud SQL already uses, with an address from the stack's own
+        # reserved range - no second peering, no address picked outside the stack's plan, and a known
+        # source range for the firewall rule. In this mode the driver wants the network's full name.
+        network = pulumi.Output.format("projects/{0}/global/networks/{1}", args.project, args.network_name)
+        self.storage_class = k8s.storage.v1.StorageClass(
+            f"{name}-class",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=FILESTORE_CLASS, labels=kube.MANAGED_BY),
+            provisioner=FILESTORE_PROVISIONER,
+            parameters={
+                "tier": FILESTORE_TIER,
+                "network": network,
+                "connect-mode": "PRIVATE_SERVICE_ACCESS",
+                "reserved-ip-range": args.private_services_range,
+            },
+            # The instance is created in the zone of the first pod that mounts it.
+            volume_binding_mode="WaitForFirstConsumer",
+            # `airflow.sharedDataSize` can grow in place (Basic HDD never shrinks).
+            allow_volume_expansion=True,
+            reclaim_policy="Retain" if args.retain else "Delete",
+            opts=kube.child_options(
+                self,
+                args.provider,
+                depends_on=[*args.depends_on, self.firewall],
+                # StorageClass parameters are immutable and the name is fixed
+                # (the claim refers to it): a change deletes, then recreates it.
+                # Existing volumes are unaffected.
+                delete_before_replace=True,
+            ),
+        )
+        self.register_outputs({"storageClass": self.storage_class.metadata.name})

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import time
+from typing import Any
+from unittest import mock
 
 import pulumi
 import pulumi_gcp as gcp
+import pulumi_kubernetes as k8s
 import pytest
 
 from components.gcp.cluster import GkeCluster, GkeClusterArgs
@@ -18,7 +22,9 @@ from components.gcp.network import Network, NetworkArgs
 from components.gcp.node_pools import NodePools, NodePoolsArgs, PoolSpec, worker_placement
 from components.gcp.services import ProjectServices, ProjectServicesArgs
 from components.gcp.settings import GcpSettings
+from components.gcp.storage import NFS_PORTS, FilestoreClass, FilestoreClassArgs
 from components.platform import AIRFLOW_COMPONENTS, service_account_names
+from review import runner
 from review.fakes import gcp as fakes
 from review.runner import Run, run_program
 
@@ -30,6 +36,9 @@ NODE_POOL = "gcp:container/nodePool:NodePool"
 SQL_INSTANCE = "gcp:sql/databaseInstance:DatabaseInstance"
 BUCKET = "gcp:storage/bucket:Bucket"
 WI_MEMBER = "gcp:serviceaccount/iAMMember:IAMMember"
+KMS_GRANT = "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember"
+STORAGE_CLASS = "kubernetes:storage.k8s.io/v1:StorageClass"
+FIREWALL = "gcp:compute/firewall:Firewall"
 
 
 def _apis(filestore: bool = False, kms: bool = False) -> dict[str, gcp.projects.Service]:
@@ -124,7 +133,7 @@ def _cluster_program(gcp_settings: GcpSettings, kms: bool, protect: bool) -> Non
                 project=gcp_settings.project,
                 region=gcp_settings.region,
                 production=protect,
-                apis=[apis["cloudkms"], apis["container"]],
+                apis=[apis["cloudkms"], apis["container"], apis["cloudresourcemanager"]],
                 provider=provider,
             ),
         )
@@ -186,7 +195,8 @@ def test_dev_cluster_is_zonal_unprotected_without_kms(dev_cluster: Run) -> None:
     assert cluster.inputs["location"] == "europe-west1-b"
     assert cluster.inputs["deletionProtection"] is False and not cluster.protect
     assert "databaseEncryption" not in cluster.inputs
-    assert cluster.inputs["addonsConfig"]["gcpFilestoreCsiDriverConfig"]["enabled"] is False
+    # The dev shape's shared volume is Filestore (task pods span the worker nodes).
+    assert cluster.inputs["addonsConfig"]["gcpFilestoreCsiDriverConfig"]["enabled"] is True
 
 
 def test_prod_cluster_is_regional_protected_and_encrypts_secrets_with_kms(prod_cluster: Run) -> None:
@@ -232,7 +242,42 @@ def test_kubeconfig_is_secret_and_uses_the_auth_plugin(dev_cluster: Run) -> None
     assert plugin["command"] == "gke-gcloud-auth-plugin"
     assert plugin["apiVersion"] == "client.authentication.k8s.io/v1beta1"
     assert plugin["provideClusterInfo"] is True
+    # What CI and the prerequisites check have: application-default credentials.
+    assert plugin["args"] == ["--use_application_default_credentials"]
     assert config["current-context"] == config["contexts"][0]["name"]
+
+
+def test_kms_grant_goes_to_an_explicitly_created_gke_service_agent(prod_cluster: Run) -> None:
+    agent = prod_cluster.one("gcp:projects/serviceIdentity:ServiceIdentity")
+    assert agent.inputs == {"project": "acme-airflow-dev", "service": "container.googleapis.com"}
+    grant = prod_cluster.one(KMS_GRANT)
+    assert agent.urn in grant.dependencies, "the grant must wait until the service agent exists"
+    assert grant.inputs["member"] == (
+        f"serviceAccount:service-{fakes.PROJECT_NUMBER}@container-engine-robot.iam.gserviceaccount.com"
+    )
+    assert _api_urn(prod_cluster, "container") in agent.dependencies
+
+
+def test_project_number_lookup_waits_for_the_resource_manager_api() -> None:
+    """Each API takes a while to switch on; the lookup must not start before its API is on."""
+    events: list[str] = []
+
+    def slow_service(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+        time.sleep(0.05)
+        events.append(inputs["service"])
+        return {}
+
+    def project_lookup(args: dict[str, Any]) -> dict[str, Any]:
+        events.append("getProject")
+        return {"number": fakes.PROJECT_NUMBER}
+
+    with (
+        mock.patch.dict(runner.FAKE_OUTPUTS, {"gcp:projects/service:Service": slow_service}),
+        mock.patch.dict(runner.FAKE_CALLS, {"gcp:organizations/getProject:getProject": project_lookup}),
+    ):
+        run_program(lambda: _cluster_program(settings(production=True), kms=True, protect=True), config={})
+    assert "getProject" in events
+    assert events.index("cloudresourcemanager.googleapis.com") < events.index("getProject"), events
 
 
 def test_kubeconfig_embeds_no_credential() -> None:
@@ -330,6 +375,11 @@ def prod_db() -> Run:
     return run_program(lambda: _database_program(settings(production=True), protect=True), config={})
 
 
+@pytest.fixture(params=["dev_db", "prod_db"])
+def run_db(request: pytest.FixtureRequest) -> Run:
+    return request.getfixturevalue(request.param)
+
+
 def test_cloud_sql_has_no_public_ip_requires_tls_and_backs_up(dev_db: Run) -> None:
     instance = dev_db.one(SQL_INSTANCE).inputs
     ip = instance["settings"]["ipConfiguration"]
@@ -367,6 +417,12 @@ def test_connection_url_points_at_the_private_ip_with_tls(dev_db: Run) -> None:
     user = dev_db.one("gcp:sql/user:User").inputs
     assert user["password"] == password and user["name"] == "airflow"
     assert dev_db.one("random:index/randomPassword:RandomPassword").inputs["special"] is False
+
+
+def test_cloud_sql_disk_grows_by_itself_and_a_refresh_never_shrinks_it(run_db: Run) -> None:
+    instance = run_db.one(SQL_INSTANCE)
+    assert instance.inputs["settings"]["diskAutoresize"] is True
+    assert "settings.diskSize" in instance.ignore_changes, "a refresh would read the grown disk as a shrink"
 
 
 def test_cloud_sql_waits_for_its_api(dev_db: Run) -> None:
@@ -447,3 +503,63 @@ def test_annotations_and_log_folder(dev_logs: Run) -> None:
         component: {"iam.gke.io/gcp-service-account": email} for component in AIRFLOW_COMPONENTS
     }
     assert dev_logs.exports["folder"].value == f"gs://{dev_logs.one(BUCKET).outputs['name']}/logs"
+
+
+# --- shared data: Filestore -----------------------------------------------------
+
+
+def _filestore_program(retain: bool) -> None:
+    apis = _apis(filestore=True)
+    FilestoreClass(
+        "t-fs",
+        FilestoreClassArgs(
+            project="acme-airflow-dev",
+            network_name="t-vpc",
+            network_id="projects/acme-airflow-dev/global/networks/t-vpc",
+            private_services_range="t-private-services",
+            private_services_cidr="10.16.0.0/16",
+            node_service_account="nodes@acme-airflow-dev.iam.gserviceaccount.com",
+            provider=k8s.Provider("t-k8s", kubeconfig="{}"),
+            retain=retain,
+            depends_on=[apis["file"]],
+        ),
+    )
+
+
+@pytest.fixture(scope="module")
+def filestore() -> Run:
+    return run_program(lambda: _filestore_program(retain=False), config={})
+
+
+def test_filestore_class_provisions_basic_hdd_on_the_stack_network(filestore: Run) -> None:
+    storage_class = filestore.one(STORAGE_CLASS).inputs
+    assert storage_class["provisioner"] == "filestore.csi.storage.gke.io"
+    assert storage_class["parameters"] == {
+        "tier": "standard",
+        "network": "projects/acme-airflow-dev/global/networks/t-vpc",
+        "connect-mode": "PRIVATE_SERVICE_ACCESS",
+        "reserved-ip-range": "t-private-services",
+    }
+    assert storage_class["volumeBindingMode"] == "WaitForFirstConsumer"
+    assert storage_class["allowVolumeExpansion"] is True
+    assert storage_class["reclaimPolicy"] == "Delete"
+
+
+def test_nodes_admit_nfs_callbacks_from_the_filestore_range_only(filestore: Run) -> None:
+    firewall = filestore.one(FIREWALL).inputs
+    assert firewall["direction"] == "INGRESS"
+    assert firewall["network"] == "projects/acme-airflow-dev/global/networks/t-vpc"
+    assert firewall["sourceRanges"] == ["10.16.0.0/16"]
+    assert firewall["targetServiceAccounts"] == ["nodes@acme-airflow-dev.iam.gserviceaccount.com"]
+    assert firewall["allows"] == [{"protocol": protocol, "ports": NFS_PORTS} for protocol in ("tcp", "udp")]
+
+
+def test_filestore_class_waits_for_the_file_api_and_the_firewall(filestore: Run) -> None:
+    dependencies = filestore.one(STORAGE_CLASS).dependencies
+    assert _api_urn(filestore, "file") in dependencies
+    assert filestore.one(FIREWALL).urn in dependencies
+
+
+def test_production_filestore_outlives_its_claim() -> None:
+    retained = run_program(lambda: _filestore_program(retain=True), config={})
+    assert retained.one(STORAGE_CLASS).inputs["reclaimPolicy"] == "Retain"

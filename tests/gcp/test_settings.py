@@ -9,7 +9,7 @@ import pytest
 
 from components.config import ConfigError, parse_stack_config
 from components.gcp.names import service_account_id
-from components.gcp.storage import check_shared_volume_size, shared_volume
+from components.gcp.storage import check_shared_volume_size
 from components.validation import Problems
 
 from .support import MINIMAL, key, parse, problems_by_key, settings
@@ -21,7 +21,7 @@ def test_dev_defaults_are_the_cheap_shape() -> None:
     assert dev.worker_spot and dev.worker_min_nodes == 0
     assert (dev.database_tier, dev.database_edition) == ("db-g1-small", "ENTERPRISE")
     assert not (dev.database_high_availability or dev.point_in_time_recovery)
-    assert dev.shared_storage == "pd"
+    assert dev.worker_max_nodes > 1 and dev.shared_storage == "filestore"
     assert not (dev.kms_encryption or dev.deletion_protection)
     assert dev.workload_pool == "acme-airflow-dev.svc.id.goog"
 
@@ -39,8 +39,8 @@ def test_production_flips_the_defaults() -> None:
 def test_individual_keys_override_the_shape() -> None:
     prod = settings({"locationType": "zonal", "zone": "europe-west1-c", "kmsEncryption": False}, production=True)
     assert (prod.location, prod.kms_encryption, prod.deletion_protection) == ("europe-west1-c", False, True)
-    dev = settings({"databaseHighAvailability": True, "sharedStorage": "filestore", "workerSpot": False})
-    assert dev.database_high_availability and dev.shared_storage == "filestore" and not dev.worker_spot
+    dev = settings({"databaseHighAvailability": True, "workerMaxNodes": 1, "workerSpot": False})
+    assert dev.database_high_availability and dev.shared_storage == "pd" and not dev.worker_spot
 
 
 @pytest.mark.parametrize("project", ["acme-airflow-dev", "a12345", "my-project-123456789012345678"])
@@ -243,22 +243,29 @@ def test_rejects_database_tiers(tier: str) -> None:
     assert problem.value == tier and "db-custom" in problem.allowed
 
 
-def test_filestore_needs_at_least_one_tebibyte() -> None:
+@pytest.mark.parametrize("size", ["99Gi", "102399Mi", "64Ti"])
+def test_filestore_size_outside_the_basic_hdd_range_on_gke_is_refused(size: str) -> None:
     problems = Problems()
-    check_shared_volume_size(problems, "airflow-platform:airflow.sharedDataSize", "filestore", "500Gi")
-    assert [(p.key, p.value) for p in problems.items] == [("airflow-platform:airflow.sharedDataSize", "500Gi")]
-    for storage, size in (("filestore", "1Ti"), ("filestore", "1024Gi"), ("pd", "10Gi")):
-        fine = Problems()
-        check_shared_volume_size(fine, "k", storage, size)
-        assert not fine.items, (storage, size)
+    check_shared_volume_size(problems, "airflow-platform:airflow.sharedDataSize", "filestore", size)
+    [problem] = problems.items
+    assert (problem.key, problem.value) == ("airflow-platform:airflow.sharedDataSize", size)
+    assert "100Gi to 63.9Ti" in problem.allowed
 
 
-def test_shared_volume_class_and_access_mode() -> None:
-    assert (shared_volume("filestore").storage_class, shared_volume("filestore").access_mode) == (
-        "standard-rwx",
-        "ReadWriteMany",
-    )
-    assert (shared_volume("pd").storage_class, shared_volume("pd").access_mode) == ("standard-rwo", "ReadWriteOnce")
+@pytest.mark.parametrize(
+    ("storage", "size"), [("filestore", "100Gi"), ("filestore", "102400Mi"), ("filestore", "63Ti"), ("pd", "10Gi")]
+)
+def test_filestore_accepts_100_gibibytes_and_pd_any_size(storage: str, size: str) -> None:
+    problems = Problems()
+    check_shared_volume_size(problems, "k", storage, size)
+    assert not problems.items, (storage, size)
+
+
+def test_a_persistent_disk_is_refused_when_task_pods_span_nodes() -> None:
+    problem = problems_by_key({"sharedStorage": "pd", "workerMaxNodes": 2})[key("sharedStorage")]
+    assert problem.value == "pd" and "workerMaxNodes is 2" in problem.allowed
+    assert settings({"sharedStorage": "pd", "workerMaxNodes": 1}).shared_storage == "pd"
+    assert settings({"sharedStorage": "filestore", "workerMaxNodes": 1}).shared_storage == "filestore"
 
 
 @pytest.mark.parametrize("stack", ["dev", "Prod_EU", "a-very-long-stack-name-for-a-feature-branch", "x"])

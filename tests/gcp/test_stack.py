@@ -22,6 +22,9 @@ SQL_INSTANCE = "gcp:sql/databaseInstance:DatabaseInstance"
 BUCKET = "gcp:storage/bucket:Bucket"
 WI_MEMBER = "gcp:serviceaccount/iAMMember:IAMMember"
 PVC = "kubernetes:core/v1:PersistentVolumeClaim"
+STORAGE_CLASS = "kubernetes:storage.k8s.io/v1:StorageClass"
+FIREWALL = "gcp:compute/firewall:Firewall"
+PRIVATE_SERVICES = "gcp:compute/globalAddress:GlobalAddress"
 
 PRODUCTION_CONFIG: dict[str, Any] = {
     "cloud": "gcp",
@@ -33,7 +36,6 @@ PRODUCTION_CONFIG: dict[str, Any] = {
     },
     "loadBalancer": {"sourceRanges": ["198.51.100.0/24"]},
     "dags": {"source": "git", "repo": "git@github.com:acme/airflow-dags.git"},
-    # Filestore's minimum instance size.
     "airflow": {"sharedDataSize": "1Ti"},
 }
 
@@ -198,11 +200,41 @@ def test_exported_kubeconfig_is_secret_and_names_the_cluster(run: Run) -> None:
     assert "gke-gcloud-auth-plugin" in exported.value
 
 
-def test_dev_shared_volume_is_a_persistent_disk(dev: Run) -> None:
-    [claim] = dev.of_type(PVC)
-    spec = claim.inputs["spec"]
+def test_shared_volume_is_filestore_on_the_stack_network(run: Run) -> None:
+    """Task pods on every worker node mount it: ReadWriteMany, on the VPC the nodes are on."""
+    claim = run.one(PVC)
+    storage_class = run.one(STORAGE_CLASS)
+    assert claim.inputs["spec"]["storageClassName"] == storage_class.outputs["metadata"]["name"]
+    assert claim.inputs["spec"]["accessModes"] == ["ReadWriteMany"]
+    assert claim.inputs["metadata"]["name"] == "airflow-shared-data"
+    project = run.one("pulumi:providers:gcp").inputs["project"]
+    vpc = run.one("gcp:compute/network:Network").outputs["name"]
+    private_services = run.one(PRIVATE_SERVICES)
+    parameters = storage_class.inputs["parameters"]
+    assert parameters["network"] == f"projects/{project}/global/networks/{vpc}"
+    assert parameters["reserved-ip-range"] == private_services.outputs["name"]
+    firewall = run.one(FIREWALL).inputs
+    assert firewall["sourceRanges"] == [
+        f"{private_services.inputs['address']}/{int(private_services.inputs['prefixLength'])}"
+    ]
+    nodes_account = run.one("gcp:serviceaccount/account:Account", "gcp-node-identity-account").outputs["email"]
+    assert firewall["targetServiceAccounts"] == [nodes_account]
+    assert run.one(CLUSTER).inputs["addonsConfig"]["gcpFilestoreCsiDriverConfig"]["enabled"] is True
+    assert "file.googleapis.com" in {s.inputs["service"] for s in run.of_type("gcp:projects/service:Service")}
+
+
+def test_dev_filestore_is_deleted_with_its_claim_production_keeps_it(dev: Run, prod: Run) -> None:
+    assert dev.one(STORAGE_CLASS).inputs["reclaimPolicy"] == "Delete" and not dev.one(PVC).protect
+    assert prod.one(STORAGE_CLASS).inputs["reclaimPolicy"] == "Retain" and prod.one(PVC).protect
+
+
+def test_a_single_worker_node_keeps_the_cheaper_persistent_disk() -> None:
+    config = checks.stack_config("dev")
+    single = run_main({**config, "gcp": {**config["gcp"], "workerMaxNodes": 1}}, stack="dev-single-worker")
+    spec = single.one(PVC).inputs["spec"]
     assert (spec["storageClassName"], spec["accessModes"]) == ("standard-rwo", ["ReadWriteOnce"])
-    assert claim.inputs["metadata"]["name"] == "airflow-shared-data" and not claim.protect
+    assert not single.of_type(STORAGE_CLASS) and not single.of_type(FIREWALL)
+    assert single.one(CLUSTER).inputs["addonsConfig"]["gcpFilestoreCsiDriverConfig"]["enabled"] is False
 
 
 def test_prod_shape_protects_state_and_turns_on_deletion_protection(prod: Run) -> None:
@@ -216,19 +248,17 @@ def test_prod_shape_protects_state_and_turns_on_deletion_protection(prod: Run) -
     assert prod.one(BUCKET).inputs["forceDestroy"] is False
 
 
-def test_prod_shape_is_regional_ha_encrypted_on_filestore(prod: Run) -> None:
+def test_prod_shape_is_regional_ha_and_encrypted(prod: Run) -> None:
     assert prod.one(CLUSTER).inputs["location"] == "europe-west1"
     assert prod.one(CLUSTER).inputs["databaseEncryption"]["state"] == "ENCRYPTED"
     settings = prod.one(SQL_INSTANCE).inputs["settings"]
     assert settings["availabilityType"] == "REGIONAL"
     assert settings["backupConfiguration"]["pointInTimeRecoveryEnabled"] is True
-    spec = prod.one(PVC).inputs["spec"]
-    assert (spec["storageClassName"], spec["accessModes"]) == ("standard-rwx", ["ReadWriteMany"])
     apis = {s.inputs["service"] for s in prod.of_type("gcp:projects/service:Service")}
-    assert {"file.googleapis.com", "cloudkms.googleapis.com"} <= apis
+    assert "cloudkms.googleapis.com" in apis
 
 
 def test_filestore_below_its_minimum_fails_before_any_resource() -> None:
-    config = {**PRODUCTION_CONFIG, "airflow": {"sharedDataSize": "100Gi"}}
-    with pytest.raises(ConfigError, match=r"airflow-platform:airflow.sharedDataSize: got '100Gi'"):
+    config = {**PRODUCTION_CONFIG, "airflow": {"sharedDataSize": "99Gi"}}
+    with pytest.raises(ConfigError, match=r"airflow-platform:airflow.sharedDataSize: got '99Gi'.*100Gi to 63.9Ti"):
         run_main(config, stack="prod-small")
