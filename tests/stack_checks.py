@@ -4,17 +4,28 @@ Shared by the local, GCP and AWS stack tests so each cloud proves the same
 promises: credentials only by Secret name, Secrets present with the key the
 chart reads, nothing generated leaks into Helm values, secret outputs secret,
 a Fernet key Fernet accepts, an explicit provider on every Kubernetes object,
-and manifests that pass the Kubernetes schema in strict mode.
+manifests that pass the Kubernetes schema in strict mode, and Helm values
+the pinned chart accepts (its values.schema.json, plus key paths the schema
+would let through but the chart silently ignores).
 """
 
 from __future__ import annotations
 
+import functools
 import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import jsonschema
 import kubernetes_validate
+import pytest
+import yaml
 from cryptography.fernet import Fernet
 
+from components.versions import AIRFLOW_CHART_VERSION
 from review.runner import ROOT, Registered, Run, stack_file_config
 
 # Oldest Kubernetes the chart supports is 1.30; validate against a current one.
@@ -27,6 +38,20 @@ GENERATED_SECRET_OUTPUTS = {
     "random:index/randomBytes:RandomBytes": ("base64", "hex"),
     "tls:index/privateKey:PrivateKey": ("privateKeyOpenssh", "privateKeyPem"),
 }
+
+
+# values.schema.json and values.yaml of the pinned chart, kept beside the repo
+# (shared/reference/, see its README); AIRFLOW_CHART_REFERENCE points elsewhere.
+CHART_REFERENCE_DIR = Path(
+    os.environ.get(
+        "AIRFLOW_CHART_REFERENCE",
+        ROOT.parent / "shared" / "reference" / f"airflow-chart-{AIRFLOW_CHART_VERSION}-reconstructed",
+    )
+)
+CHART_REFERENCE_HOWTO = (
+    f"copy values.schema.json and values.yaml from tag helm-chart/{AIRFLOW_CHART_VERSION} of apache/airflow "
+    f"(path chart/) into {CHART_REFERENCE_DIR}, or point AIRFLOW_CHART_REFERENCE at a folder holding them"
+)
 
 
 def stack_config(stack: str) -> dict[str, Any]:
@@ -140,3 +165,80 @@ def assert_manifests_validate(run: Run) -> int:
     for resource in written:
         kubernetes_validate.validate(manifest(resource), KUBERNETES_SCHEMA_VERSION, strict=True)
     return len(written)
+
+
+@dataclass(frozen=True)
+class ChartSchema:
+    """The pinned chart's values contract: its JSON schema and its default values' top-level keys."""
+
+    validator: jsonschema.protocols.Validator
+    top_level_keys: frozenset[str]
+
+    def problems(self, values: dict[str, Any]) -> list[str]:
+        """Every way the chart would refuse or silently ignore `values`; empty when it takes them."""
+        found = [
+            f"{'.'.join(str(part) for part in error.absolute_path) or '<root>'}: {error.message}"
+            for error in self.validator.iter_errors(values)
+        ]
+        found += [f"{key}: not a key of the chart's values.yaml" for key in sorted(values.keys() - self.top_level_keys)]
+        found += [f"{path}: not in the chart's schema (the chart would ignore it)" for path in self._unknown(values)]
+        return found
+
+    def _unknown(self, value: Any, schema: dict[str, Any] | None = None, path: str = "") -> Iterator[str]:
+        """Key paths under objects whose schema lists properties but does not forbid others.
+
+        The schema's root and many nested sections (e.g. `workers.kubernetes`)
+        leave `additionalProperties` open, so JSON-schema validation alone
+        passes a misspelt key there; the chart then never reads it.
+        """
+        schema = self._resolve(self.validator.schema if schema is None else schema)
+        if isinstance(value, dict) and "properties" in schema:
+            for key, item in value.items():
+                child = f"{path}.{key}" if path else key
+                if key in schema["properties"]:
+                    yield from self._unknown(item, schema["properties"][key], child)
+                elif schema.get("additionalProperties", True) is True and "patternProperties" not in schema:
+                    yield child
+        elif isinstance(value, list) and isinstance(schema.get("items"), dict):
+            for index, item in enumerate(value):
+                yield from self._unknown(item, schema["items"], f"{path}[{index}]")
+
+    def _resolve(self, schema: dict[str, Any]) -> dict[str, Any]:
+        while "$ref" in schema:
+            schema = self.validator.schema["definitions"][schema["$ref"].removeprefix("#/definitions/")]
+        return schema
+
+
+@functools.cache
+def _load_chart_schema(directory: Path) -> ChartSchema | None:
+    schema_file, values_file = directory / "values.schema.json", directory / "values.yaml"
+    if not (schema_file.is_file() and values_file.is_file()):
+        return None
+    schema = json.loads(schema_file.read_text())
+    # The draft the chart declares ($schema), as Helm validates with it.
+    validator_class = jsonschema.validators.validator_for(schema)
+    validator_class.check_schema(schema)
+    defaults = yaml.safe_load(values_file.read_text())
+    return ChartSchema(validator=validator_class(schema), top_level_keys=frozenset(defaults))
+
+
+def chart_schema() -> ChartSchema:
+    """The pinned chart's schema; skips where the reference copy is absent, fails in CI (CI=true)."""
+    loaded = _load_chart_schema(CHART_REFERENCE_DIR)
+    if loaded is None:
+        message = f"chart {AIRFLOW_CHART_VERSION} schema not found in {CHART_REFERENCE_DIR}: {CHART_REFERENCE_HOWTO}"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return loaded
+
+
+def assert_values_match_chart_schema(values: dict[str, Any]) -> None:
+    problems = chart_schema().problems(_normalise(values))
+    assert not problems, "the chart would refuse or ignore these values:\n" + "\n".join(problems)
+
+
+def assert_release_values_match_chart_schema(run: Run) -> None:
+    release = airflow_release(run)
+    assert release.inputs["version"] == AIRFLOW_CHART_VERSION, "the schema copy is for another chart version"
+    assert_values_match_chart_schema(release.inputs["values"])

@@ -103,6 +103,10 @@ def test_dags_ship_in_a_config_map_with_an_ignore_rule(local_run: Run) -> None:
     assert {item["key"] for item in volume["configMap"]["items"]} == set(data)
 
 
+def test_release_values_validate_against_the_chart_schema(local_run: Run) -> None:
+    checks.assert_release_values_match_chart_schema(local_run)
+
+
 def test_every_kubernetes_object_uses_the_explicit_provider(local_run: Run) -> None:
     checks.assert_explicit_kubernetes_provider(local_run)
 

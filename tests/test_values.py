@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
+import stack_checks as checks
 
 from components import platform_variables, versions
 from components.airflow.secrets import SecretNames
@@ -218,3 +221,75 @@ def test_no_chart_generated_state_that_changes_on_upgrade() -> None:
     for chart_generated in ("fernetKey", "webserverSecretKey", "apiSecretKey", "jwtSecret"):
         assert chart_generated not in values
     assert at(values, "triggerer.persistence.enabled") is False
+
+
+# The value shapes each platform hands the builder (tests' own fixtures, not stack files).
+CLOUD_SHAPES: dict[str, dict[str, Any]] = {
+    "local": {"dag_config_map": DagConfigMap(name="airflow-dags", items={"a.py": "a.py"})},
+    "gcp": {
+        "dags": {"source": "git", "repo": "git@github.com:org/dags.git", "branch": "prod"},
+        "remote_logging": RemoteLogging(base_log_folder="gs://logs-bucket/logs", connection_id="google_cloud_default"),
+        "logs_claim_name": None,
+        "load_balancer": LoadBalancer(source_ranges=["198.51.100.0/24"], static_ip="203.0.113.7"),
+        "service_account_annotations": {
+            component: {"iam.gke.io/gcp-service-account": "logs@p.iam.gserviceaccount.com"}
+            for component in ("scheduler", "apiServer", "workers", "triggerer", "dagProcessor")
+        },
+    },
+    "aws": {
+        "dags": {"source": "git", "repo": "https://github.com/org/dags.git"},
+        "remote_logging": RemoteLogging(base_log_folder="s3://logs-bucket/logs", connection_id="aws_default"),
+        "logs_claim_name": None,
+        "load_balancer": LoadBalancer(
+            source_ranges=["198.51.100.0/24"],
+            annotations={"service.beta.kubernetes.io/aws-load-balancer-type": "external"},
+        ),
+        "environment": {"AWS_REGION": "eu-west-1"},
+    },
+}
+
+
+def shaped_values(shape: str) -> dict[str, Any]:
+    overrides = dict(CLOUD_SHAPES[shape])
+    return build_values(chart_inputs(overrides.pop("dags", None), **overrides))
+
+
+@pytest.mark.parametrize("shape", sorted(CLOUD_SHAPES))
+def test_values_of_every_cloud_shape_validate_against_the_chart_schema(shape: str) -> None:
+    checks.assert_values_match_chart_schema(shaped_values(shape))
+
+
+@pytest.mark.parametrize(
+    ("path", "misspelt"),
+    [
+        ((), "executer"),  # the schema's root allows unknown keys
+        (("workers", "kubernetes"), "nodeSelectr"),  # so does workers.kubernetes
+        (("dags", "gitSync"), "reff"),  # additionalProperties: false
+        (("workers",), "tolerationz"),
+    ],
+)
+def test_the_schema_check_rejects_a_misspelt_key(path: tuple[str, ...], misspelt: str) -> None:
+    values = copy.deepcopy(shaped_values("gcp"))
+    node = values
+    for part in path:
+        node = node.setdefault(part, {})
+    node[misspelt] = {}
+    problems = checks.chart_schema().problems(values)
+    parent = ".".join(path) or misspelt
+    assert any(problem.startswith(parent) and misspelt in problem for problem in problems), problems
+
+
+def test_the_schema_check_rejects_a_wrong_type() -> None:
+    values = build_values(chart_inputs())
+    values["scheduler"]["replicas"] = "two"
+    assert any(problem.startswith("scheduler.replicas:") for problem in checks.chart_schema().problems(values))
+
+
+@pytest.mark.parametrize(("ci", "outcome"), [("true", pytest.fail.Exception), ("", pytest.skip.Exception)])
+def test_a_missing_schema_copy_skips_with_directions_but_fails_in_ci(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, ci: str, outcome: type[BaseException]
+) -> None:
+    monkeypatch.setattr(checks, "CHART_REFERENCE_DIR", tmp_path)
+    monkeypatch.setenv("CI", ci)
+    with pytest.raises(outcome, match=f"helm-chart/{versions.AIRFLOW_CHART_VERSION} of apache/airflow"):
+        checks.chart_schema()

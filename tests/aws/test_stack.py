@@ -53,6 +53,11 @@ def test_prod_stack_file_is_an_aws_production_stack() -> None:
     assert config["cloud"] == "aws" and config["production"] is True
 
 
+@pytest.mark.parametrize("run_name", ["prod_run", "dev_run"])
+def test_release_values_validate_against_the_chart_schema(run_name: str, request: pytest.FixtureRequest) -> None:
+    checks.assert_release_values_match_chart_schema(airflow_only(request.getfixturevalue(run_name)))
+
+
 def test_api_endpoint_is_private_or_allowlisted_never_world(prod_run: Run, dev_run: Run) -> None:
     for run in (prod_run, dev_run):
         vpc = run.one("aws:eks/cluster:Cluster").inputs["vpcConfig"]

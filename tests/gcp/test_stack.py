@@ -193,6 +193,10 @@ def test_shared_checks(run: Run) -> None:
     assert checks.assert_manifests_validate(run) >= 2, "namespace and shared-data claim at least"
 
 
+def test_release_values_validate_against_the_chart_schema(run: Run) -> None:
+    checks.assert_release_values_match_chart_schema(run)
+
+
 def test_exported_kubeconfig_is_secret_and_names_the_cluster(run: Run) -> None:
     exported = run.exports["kubeconfig"]
     assert exported.secret
