@@ -1,7 +1,8 @@
 """When each managed Kubernetes version leaves standard support: a dated table and the warning built from it.
 
 Pure and importable (no Pulumi): the AWS platform warns at preview with it,
-and the plan / cost tooling can read the same table.
+and the plan / cost tooling can read the same table, keyed by the stack's
+`cloud`: `standard_support_warning("aws", "1.36", date.today())`.
 
 Past the end of standard support EKS bills the control plane at the extended
 support rate, $0.60/h instead of $0.10/h (+$365/month per cluster), or - with
@@ -44,8 +45,9 @@ class SupportWindow:
 
 # Dates are UTC days; EKS starts extended-support billing at the beginning of
 # the end-of-standard-support day.
+# Keyed by the stack's `cloud` value.
 STANDARD_SUPPORT: dict[str, dict[str, SupportWindow]] = {
-    "eks": {
+    "aws": {
         window.version: window
         for window in (
             SupportWindow("1.29", date(2025, 3, 23), date(2026, 3, 23), EKS_CALENDAR_SOURCE, date(2026, 11, 22)),
@@ -62,7 +64,8 @@ STANDARD_SUPPORT: dict[str, dict[str, SupportWindow]] = {
         )
     },
 }
-LABELS = {"eks": "EKS"}
+# Per cloud: the service's name in messages and the calendar to add rows from.
+SERVICES = {"aws": ("EKS", EKS_CALENDAR)}
 
 
 def newest_version(cloud: str) -> str:
@@ -73,18 +76,19 @@ def standard_support_warning(cloud: str, version: str, today: date) -> str | Non
     """A warning when `version` leaves standard support within WARNING_DAYS of `today`,
     has already left it, or is not in the table; None while it is safely supported.
 
-    `cloud` is a key of STANDARD_SUPPORT ("eks"); any other cloud is not checked (None).
+    `cloud` is the stack's `cloud` value; only "aws" (EKS) has a table, any
+    other cloud is not checked (None).
     """
     table = STANDARD_SUPPORT.get(cloud)
     if table is None:
         return None
-    label = LABELS[cloud]
+    label, calendar = SERVICES[cloud]
     newest = newest_version(cloud)
     window = table.get(version)
     if window is None:
         return (
             f"{label} Kubernetes {version} is not in the support table of components/kubernetes_support.py "
-            f"(newest known: {newest}): check its end of standard support on {EKS_CALENDAR} and add its row"
+            f"(newest known: {newest}): check its end of standard support on {calendar} and add its row"
         )
     days_left = (window.end_of_standard_support - today).days
     if days_left > WARNING_DAYS:

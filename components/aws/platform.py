@@ -62,7 +62,7 @@ class AwsPlatform(pulumi.ComponentResource):
         # A warning, not an error: the table is dated data that goes stale, and
         # a stale table must not block a deploy (a fix in an incident) over cost.
         # `pulumi preview` shows it on every run until the version moves on.
-        support_warning = standard_support_warning("eks", settings.kubernetes_version, datetime.now(UTC).date())
+        support_warning = standard_support_warning("aws", settings.kubernetes_version, datetime.now(UTC).date())
         if support_warning is not None:
             pulumi.log.warn(f"aws.kubernetesVersion: {support_warning}", resource=self)
 

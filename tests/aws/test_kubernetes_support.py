@@ -20,7 +20,7 @@ from review.runner import run_main
 
 from .test_autoscaler import DEV_CONFIG
 
-EKS = STANDARD_SUPPORT["eks"]
+EKS = STANDARD_SUPPORT["aws"]
 
 
 def test_every_row_is_sourced_and_dated() -> None:
@@ -33,35 +33,35 @@ def test_every_row_is_sourced_and_dated() -> None:
 
 def test_a_supported_version_far_from_its_end_is_quiet() -> None:
     end = EKS["1.36"].end_of_standard_support
-    assert standard_support_warning("eks", "1.36", end - timedelta(days=WARNING_DAYS + 1)) is None
+    assert standard_support_warning("aws", "1.36", end - timedelta(days=WARNING_DAYS + 1)) is None
 
 
 def test_warns_within_sixty_days_with_the_date_and_the_version_to_move_to() -> None:
     end = EKS["1.34"].end_of_standard_support
-    warning = standard_support_warning("eks", "1.34", end - timedelta(days=WARNING_DAYS))
+    warning = standard_support_warning("aws", "1.34", end - timedelta(days=WARNING_DAYS))
     assert warning is not None
     assert "2026-12-02" in warning and f"in {WARNING_DAYS} days" in warning
-    assert f"upgrade to {newest_version('eks')}" in warning
+    assert f"upgrade to {newest_version('aws')}" in warning
     assert "+$365/month" in warning
 
 
 def test_past_the_end_is_reported_as_already_billed() -> None:
-    warning = standard_support_warning("eks", "1.31", date(2026, 1, 1))
+    warning = standard_support_warning("aws", "1.31", date(2026, 1, 1))
     assert warning is not None and "left standard support on 2025-11-26" in warning
 
 
 def test_an_unknown_version_is_reported_never_guessed() -> None:
-    warning = standard_support_warning("eks", "1.99", date(2026, 11, 22))
+    warning = standard_support_warning("aws", "1.99", date(2026, 11, 22))
     assert warning is not None and "not in the support table" in warning
 
 
 def test_clouds_without_a_table_are_not_checked() -> None:
-    assert standard_support_warning("gke", "1.99", date(2026, 11, 22)) is None
+    assert standard_support_warning("gcp", "1.99", date(2026, 11, 22)) is None
 
 
 def test_defaults_are_the_newest_eks_version_with_an_autoscaler() -> None:
-    assert newest_version("eks") == DEFAULT_KUBERNETES_VERSION
-    assert checks.stack_config("prod")["aws"]["kubernetesVersion"] == newest_version("eks")
+    assert newest_version("aws") == DEFAULT_KUBERNETES_VERSION
+    assert checks.stack_config("prod")["aws"]["kubernetesVersion"] == newest_version("aws")
     assert set(CLUSTER_AUTOSCALER_IMAGE_TAGS) <= set(EKS), "an autoscaler minor without support dates"
 
 
