@@ -138,6 +138,10 @@ class LocalSettings:
     # Desktop default classes); multi-node clusters need an RWX class.
     access_mode: str
     database_size: str
+    # ClusterIP (reached with `kubectl port-forward`) works on every cluster;
+    # LoadBalancer needs an implementation (Docker Desktop, `minikube tunnel`,
+    # cloud-provider-kind), else Helm waits for an address until it times out.
+    ui_service_type: str
 
 
 @dataclass(frozen=True)
@@ -373,8 +377,9 @@ def _parse_load_balancer(section: Section, cloud: Cloud, production: bool) -> Lo
     return LoadBalancerSettings(source_ranges=tuple(ranges), allow_public_access=allow_public)
 
 
-_LOCAL_KEYS = ("kubeContext", "storageClass", "accessMode", "databaseSize")
+_LOCAL_KEYS = ("kubeContext", "storageClass", "accessMode", "databaseSize", "uiServiceType")
 ACCESS_MODES = ("ReadWriteOnce", "ReadWriteMany")
+UI_SERVICE_TYPES = ("ClusterIP", "LoadBalancer")
 
 
 def _parse_local(section: Section) -> LocalSettings:
@@ -386,6 +391,7 @@ def _parse_local(section: Section) -> LocalSettings:
         storage_class=storage_class,
         access_mode=section.choice("accessMode", "ReadWriteOnce", ACCESS_MODES),
         database_size=section.quantity("databaseSize", "5Gi", "storage"),
+        ui_service_type=section.choice("uiServiceType", "ClusterIP", UI_SERVICE_TYPES),
     )
 
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from urllib.parse import quote
 
 import pulumi
 import pulumi_kubernetes as k8s
+
+from components.database_urls import metadata_urls
 
 # The chart components that run Airflow code and therefore read or write task
 # logs. The values builder pins each one's Kubernetes ServiceAccount name (so a
@@ -43,15 +44,27 @@ class MetadataDatabase:
     password: pulumi.Output[str]
     # libpq sslmode: "require" for managed databases reached over the VPC,
     # "disable" for the in-cluster postgres on local (no certificate there).
+    # asyncpg accepts the same mode names as its `ssl` argument.
     sslmode: str
 
     def connection_url(self) -> pulumi.Output[str]:
-        """SQLAlchemy URL for `data.metadataSecretName`; the password is URL-encoded."""
+        """SQLAlchemy URL for `data.metadataSecretName` (psycopg2); secret."""
+        return self._urls().apply(lambda urls: urls[0])
+
+    def async_connection_url(self) -> pulumi.Output[str]:
+        """SQLAlchemy URL for Airflow's async engine (asyncpg; see components/database_urls.py); secret."""
+        return self._urls().apply(lambda urls: urls[1])
+
+    def _urls(self) -> pulumi.Output[tuple[str, str]]:
         return pulumi.Output.secret(
             pulumi.Output.all(self.host, self.password).apply(
-                lambda parts: (
-                    f"postgresql://{quote(self.user, safe='')}:{quote(parts[1], safe='')}"
-                    f"@{parts[0]}:{self.port}/{quote(self.name, safe='')}?sslmode={self.sslmode}"
+                lambda parts: metadata_urls(
+                    user=self.user,
+                    password=parts[1],
+                    host=parts[0],
+                    port=self.port,
+                    name=self.name,
+                    sslmode=self.sslmode,
                 )
             )
         )
@@ -94,7 +107,9 @@ class PlatformOutputs:
     # that grant the cloud identity (GKE Workload Identity, IRSA).
     service_account_annotations: Mapping[str, Mapping[str, pulumi.Input[str]]]
     shared_data_claim_name: pulumi.Input[str]
-    load_balancer: LoadBalancer
+    # None: no LoadBalancer; the UI Service is ClusterIP, reached with
+    # `kubectl port-forward` (local clusters without a LoadBalancer implementation).
+    load_balancer: LoadBalancer | None
     worker_placement: Placement
     # Resources the Helm release must wait for (node pools, add-ons, database).
     dependencies: Sequence[pulumi.Resource]

@@ -69,6 +69,12 @@ def export_outputs(stack: Stack) -> None:
     """What a user needs after `pulumi up` (`pulumi stack output`)."""
     airflow = stack.airflow
     pulumi.export("airflowUrl", airflow.url)
+    if airflow.port_forward_command is not None:
+        context = stack.config.local.kube_context if stack.config.local else None
+        prefix = f"kubectl --context {context} " if context else "kubectl "
+        pulumi.export(
+            "uiPortForward", airflow.port_forward_command.apply(lambda command: command.replace("kubectl ", prefix, 1))
+        )
     pulumi.export("adminUser", stack.config.airflow.admin_username)
     pulumi.export("adminPassword", airflow.secrets.admin_password)
     # Exported (as a secret) so the key is backed up with the stack: losing it

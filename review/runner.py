@@ -77,14 +77,19 @@ def fake_password(name: str, length: int) -> str:
     return "".join(alphabet[byte % len(alphabet)] for byte in fake_bytes(name, length))
 
 
+def _seed(name: str, inputs: dict[str, Any]) -> str:
+    """A changed `keepers` map replaces a random resource, and so gives new bytes."""
+    return f"{name}:{json.dumps(inputs.get('keepers') or {}, sort_keys=True)}"
+
+
 @register_fake_outputs("random:index/randomPassword:RandomPassword")
 def _random_password(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
-    return {"result": fake_password(name, int(inputs["length"]))}
+    return {"result": fake_password(_seed(name, inputs), int(inputs["length"]))}
 
 
 @register_fake_outputs("random:index/randomBytes:RandomBytes")
 def _random_bytes(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
-    raw = fake_bytes(name, int(inputs["length"]))
+    raw = fake_bytes(_seed(name, inputs), int(inputs["length"]))
     return {"base64": base64.b64encode(raw).decode(), "hex": raw.hex()}
 
 

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import jsonschema
 import kubernetes_validate
@@ -28,6 +29,8 @@ from cryptography.fernet import Fernet
 from components.versions import AIRFLOW_CHART_VERSION
 from review.runner import ROOT, Registered, Run, stack_file_config
 
+SECRETS_CHECKSUM = "airflow-platform/secrets-checksum"
+LONG_RUNNING = ("scheduler", "apiServer", "triggerer", "dagProcessor")
 # Oldest Kubernetes the chart supports is 1.30; validate against a current one.
 KUBERNETES_SCHEMA_VERSION = "1.33.0"
 RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
@@ -84,6 +87,8 @@ def referenced_secrets(values: dict[str, Any]) -> dict[str, tuple[str, str]]:
         "jwtSecretName": (values["jwtSecretName"], "jwt-secret"),
         "data.metadataSecretName": (values["data"]["metadataSecretName"], "connection"),
     }
+    for item in values.get("secret", []):
+        refs[f"secret.{item['envName']}"] = (item["secretName"], item["secretKey"])
     for item in values["createUserJob"]["env"]:
         ref = item["valueFrom"]["secretKeyRef"]
         refs[f"createUserJob.env.{item['name']}"] = (ref["name"], ref["key"])
@@ -242,3 +247,27 @@ def assert_release_values_match_chart_schema(run: Run) -> None:
     release = airflow_release(run)
     assert release.inputs["version"] == AIRFLOW_CHART_VERSION, "the schema copy is for another chart version"
     assert_values_match_chart_schema(release.inputs["values"])
+
+
+def assert_async_connection_suits_asyncpg(run: Run) -> None:
+    """Airflow's async engine gets its own URL: asyncpg driver, `ssl=` not libpq's `sslmode=`."""
+    values = release_values(run)
+    [entry] = [item for item in values["secret"] if item["envName"] == "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC"]
+    data = secret_named(run, entry["secretName"]).inputs["stringData"]
+    sync_url, async_url = urlsplit(data["connection"]), urlsplit(data[entry["secretKey"]])
+    assert async_url.scheme == "postgresql+asyncpg"
+    assert parse_qs(async_url.query) == {"ssl": parse_qs(sync_url.query)["sslmode"]}
+    assert async_url.netloc == sync_url.netloc and async_url.path == sync_url.path, "both reach the same database"
+
+
+def assert_long_running_pods_carry_the_secrets_checksum(run: Run) -> str:
+    """Scheduler, API server, triggerer and DAG processor roll when a Secret they read changes."""
+    values = release_values(run)
+    checksums = {values[component]["podAnnotations"][SECRETS_CHECKSUM] for component in LONG_RUNNING}
+    assert len(checksums) == 1, f"the components disagree: {checksums}"
+    [checksum] = checksums
+    assert len(checksum) == 64 and int(checksum, 16) >= 0, "a SHA-256 hex digest"
+    assert not [path for path in airflow_release(run).secret_inputs if path.startswith("values")], (
+        "a secret inside the Helm values hides the whole values diff in `pulumi preview`"
+    )
+    return checksum

@@ -66,7 +66,8 @@ def test_secret_outputs_are_secret(local_run: Run) -> None:
 
 def test_outputs_a_user_needs(local_run: Run) -> None:
     exports = local_run.exports
-    assert exports["airflowUrl"].value == "http://203.0.113.10:8080"
+    assert exports["airflowUrl"].value == "http://localhost:8080"
+    assert exports["uiPortForward"].value == "kubectl -n airflow port-forward svc/airflow-api-server 8080:8080"
     assert exports["adminUser"].value == "admin"
     assert len(exports["adminPassword"].value) >= 24
     assert exports["namespace"].value == "airflow"
@@ -157,3 +158,48 @@ def test_git_source_creates_a_deploy_key_secret_and_exports_its_public_half() ->
     assert run.exports["deployPublicKey"].value.startswith("ssh-ed25519 ")
     assert not run.exports["deployPublicKey"].secret
     assert not run.of_type("kubernetes:core/v1:ConfigMap"), "git-sync replaces the DAG ConfigMap"
+
+
+def test_ui_is_a_cluster_ip_service_so_no_cluster_needs_a_load_balancer(local_run: Run) -> None:
+    """Plain kind and minikube without a tunnel never give a LoadBalancer an address; Helm
+    would wait for one until the release times out and rolls back."""
+    service = checks.release_values(local_run)["apiServer"]["service"]
+    assert service == {"type": "ClusterIP"}
+    assert not [r.name for r in local_run.of_type(f"{K8S}Service") if r.read], "nothing waits for an address"
+
+
+def test_a_load_balancer_is_opt_in_for_clusters_that_implement_one() -> None:
+    config = {
+        **checks.stack_config("local"),
+        "local": {"uiServiceType": "LoadBalancer", "kubeContext": "docker-desktop"},
+    }
+    run = run_main(config, stack="local-lb")
+    assert checks.release_values(run)["apiServer"]["service"]["type"] == "LoadBalancer"
+    assert run.exports["airflowUrl"].value == "http://203.0.113.10:8080"
+    assert "uiPortForward" not in run.exports
+
+
+def test_port_forward_names_the_configured_kube_context() -> None:
+    run = run_main({**checks.stack_config("local"), "local": {"kubeContext": "kind-airflow"}}, stack="local-kind")
+    assert run.exports["uiPortForward"].value.startswith("kubectl --context kind-airflow -n airflow port-forward ")
+
+
+def test_async_connection_suits_asyncpg(local_run: Run) -> None:
+    checks.assert_async_connection_suits_asyncpg(local_run)
+    secret = checks.secret_named(local_run, checks.release_values(local_run)["data"]["metadataSecretName"])
+    assert urlsplit(secret.inputs["stringData"]["async-connection"]).query == "ssl=disable"
+
+
+def test_long_running_pods_roll_when_a_secret_changes(local_run: Run) -> None:
+    """A rotated Fernet key must reach the running scheduler before `airflow rotate-fernet-key`."""
+    before = checks.assert_long_running_pods_carry_the_secrets_checksum(local_run)
+    rotated = run_main({**checks.stack_config("local"), "airflow": {"fernetKeyGeneration": 2}}, stack="local")
+    assert checks.assert_long_running_pods_carry_the_secrets_checksum(rotated) != before
+    previous = Fernet.generate_key().decode()
+    with_previous = run_main(
+        {**checks.stack_config("local"), "fernetPreviousKeys": previous},
+        stack="local",
+        secret_keys=("fernetPreviousKeys",),
+    )
+    assert checks.assert_long_running_pods_carry_the_secrets_checksum(with_previous) != before
+    assert previous not in str(checks.release_values(with_previous))

@@ -34,6 +34,7 @@ def chart_inputs(dags: dict[str, Any] | None = None, **overrides: Any) -> ChartI
         airflow=config.airflow,
         dags=config.dags,
         secrets=SecretNames.for_release("airflow", with_git_ssh_key=config.dags.uses_ssh),
+        secrets_checksum=CHECKSUM,
         namespace="airflow",
         shared_data_claim_name="airflow-shared-data",
         load_balancer=LoadBalancer(source_ranges=["198.51.100.0/24"]),
@@ -41,6 +42,9 @@ def chart_inputs(dags: dict[str, Any] | None = None, **overrides: Any) -> ChartI
         logs_claim_name="airflow-logs",
     )
     return replace(inputs, **overrides)
+
+
+CHECKSUM = "c0ffee" * 10 + "beef"
 
 
 def at(values: dict[str, Any], path: str) -> Any:
@@ -293,3 +297,28 @@ def test_a_missing_schema_copy_skips_with_directions_but_fails_in_ci(
     monkeypatch.setenv("CI", ci)
     with pytest.raises(outcome, match=f"helm-chart/{versions.AIRFLOW_CHART_VERSION} of apache/airflow"):
         checks.chart_schema()
+
+
+def test_long_running_pods_carry_the_secrets_checksum_and_jobs_do_not() -> None:
+    values = build_values(chart_inputs())
+    for component in ("scheduler", "apiServer", "triggerer", "dagProcessor"):
+        assert at(values, f"{component}.podAnnotations") == {"airflow-platform/secrets-checksum": CHECKSUM}
+    # The Jobs' pod templates are immutable: an annotation that changes would fail the upgrade.
+    assert "airflowPodAnnotations" not in values
+    for job in ("migrateDatabaseJob", "createUserJob"):
+        assert "podAnnotations" not in values[job] and "annotations" not in values[job]
+
+
+def test_async_engine_url_comes_from_the_metadata_secret() -> None:
+    inputs = chart_inputs()
+    assert build_values(inputs)["secret"] == [
+        {
+            "envName": "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC",
+            "secretName": inputs.secrets.metadata_connection,
+            "secretKey": "async-connection",
+        }
+    ]
+
+
+def test_no_load_balancer_means_a_cluster_ip_service() -> None:
+    assert at(build_values(chart_inputs(load_balancer=None)), "apiServer.service") == {"type": "ClusterIP"}

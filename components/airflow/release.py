@@ -35,6 +35,8 @@ class AirflowRelease(pulumi.ComponentResource):
     secrets: AirflowSecrets
     release: k8s.helm.v3.Release
     url: pulumi.Output[str]
+    # Without a LoadBalancer: the command that makes `url` reachable.
+    port_forward_command: pulumi.Output[str] | None
 
     def __init__(self, name: str, args: AirflowReleaseArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("airflow-platform:airflow:Release", name, None, opts)
@@ -76,6 +78,7 @@ class AirflowRelease(pulumi.ComponentResource):
                 airflow=args.airflow,
                 dags=args.dags,
                 secrets=self.secrets.names,
+                secrets_checksum=self.secrets.checksum,
                 namespace=platform.namespace,
                 shared_data_claim_name=platform.shared_data_claim_name,
                 load_balancer=platform.load_balancer,
@@ -107,12 +110,23 @@ class AirflowRelease(pulumi.ComponentResource):
             opts=child_options(self, provider, depends_on=depends_on),
         )
 
-        api_service = k8s.core.v1.Service.get(
-            f"{name}-api-server",
-            pulumi.Output.concat(self.release.status.namespace, "/", self.release.status.name, "-api-server"),
-            opts=child_options(self, provider, depends_on=[self.release]),
-        )
-        self.url = api_service.status.apply(_service_url)
+        self.port_forward_command = None
+        if platform.load_balancer is None:
+            self.url = pulumi.Output.from_input(f"http://localhost:{API_SERVER_PORT}")
+            self.port_forward_command = pulumi.Output.concat(
+                "kubectl -n ",
+                self.release.status.namespace,
+                " port-forward svc/",
+                self.release.status.name,
+                f"-api-server {API_SERVER_PORT}:{API_SERVER_PORT}",
+            )
+        else:
+            api_service = k8s.core.v1.Service.get(
+                f"{name}-api-server",
+                pulumi.Output.concat(self.release.status.namespace, "/", self.release.status.name, "-api-server"),
+                opts=child_options(self, provider, depends_on=[self.release]),
+            )
+            self.url = api_service.status.apply(_service_url)
         self.register_outputs({"url": self.url})
 
 

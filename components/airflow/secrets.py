@@ -9,6 +9,8 @@ whose keys change on reinstall and make stored connections unreadable.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 
 import pulumi
@@ -25,6 +27,8 @@ FERNET_KEY = "fernet-key"
 API_SECRET_KEY = "api-secret-key"
 JWT_SECRET_KEY = "jwt-secret"
 CONNECTION_KEY = "connection"
+# Same Secret as CONNECTION_KEY: the asyncpg URL Airflow's async engine uses.
+ASYNC_CONNECTION_KEY = "async-connection"
 GIT_SSH_KEY = "gitSshKey"
 KNOWN_HOSTS_KEY = "knownHosts"
 ADMIN_USERNAME_KEY = "username"
@@ -73,6 +77,9 @@ class AirflowSecretsArgs:
 class AirflowSecrets(pulumi.ComponentResource):
     names: SecretNames
     secrets: dict[str, k8s.core.v1.Secret]
+    # SHA-256 over the data of every Secret the long-running Airflow pods read
+    # (the chart's own checksum annotations only cover Secrets it renders).
+    checksum: pulumi.Output[str]
     fernet_key: pulumi.Output[str]
     admin_password: pulumi.Output[str]
     deploy_public_key: pulumi.Output[str] | None
@@ -82,6 +89,7 @@ class AirflowSecrets(pulumi.ComponentResource):
         super().__init__("airflow-platform:airflow:Secrets", name, None, opts)
         self.names = SecretNames.for_release(args.release_name, with_git_ssh_key=args.dags.uses_ssh)
         self.secrets = {}
+        self._read_by_pods: list[tuple[str, dict[str, pulumi.Input[str]]]] = []
         local = pulumi.ResourceOptions(parent=self)
 
         fernet_bytes = random.RandomBytes(
@@ -107,16 +115,21 @@ class AirflowSecrets(pulumi.ComponentResource):
         self._secret("jwt-secret", self.names.jwt_secret, {JWT_SECRET_KEY: jwt_secret}, args)
 
         self.admin_password = _password(f"{name}-admin-password", 24, local)
+        # Read only by the create-user Job, whose pod starts afresh on each run.
         self._secret(
             "admin-user",
             self.names.admin_user,
             {ADMIN_USERNAME_KEY: args.admin_username, ADMIN_PASSWORD_KEY: self.admin_password},
             args,
+            read_by_pods=False,
         )
         self._secret(
             "metadata-connection",
             self.names.metadata_connection,
-            {CONNECTION_KEY: args.database.connection_url()},
+            {
+                CONNECTION_KEY: args.database.connection_url(),
+                ASYNC_CONNECTION_KEY: args.database.async_connection_url(),
+            },
             args,
         )
 
@@ -135,7 +148,8 @@ class AirflowSecrets(pulumi.ComponentResource):
                 },
                 args,
             )
-        self.register_outputs({"names": vars(self.names)})
+        self.checksum = _checksum(self._read_by_pods)
+        self.register_outputs({"names": vars(self.names), "checksum": self.checksum})
 
     def _secret(
         self,
@@ -143,7 +157,10 @@ class AirflowSecrets(pulumi.ComponentResource):
         secret_name: str,
         string_data: dict[str, pulumi.Input[str]],
         args: AirflowSecretsArgs,
+        read_by_pods: bool = True,
     ) -> None:
+        if read_by_pods:
+            self._read_by_pods.append((secret_name, string_data))
         self.secrets[secret_name] = k8s.core.v1.Secret(
             f"{self._name}-{suffix}",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=secret_name, namespace=args.namespace, labels=MANAGED_BY),
@@ -151,6 +168,27 @@ class AirflowSecrets(pulumi.ComponentResource):
             string_data=string_data,
             opts=child_options(self, args.provider),
         )
+
+
+def _checksum(secrets: list[tuple[str, dict[str, pulumi.Input[str]]]]) -> pulumi.Output[str]:
+    """One digest of the Secrets' data, as a pod annotation: a changed Secret rolls the pods.
+
+    Pods read these Secrets as env vars and files at start only; without a
+    changed pod template nothing restarts them, and a rotated Fernet key or
+    database password would never reach a running scheduler. The digest is
+    not secret (SHA-256 of generated keys of 32+ random bytes cannot be
+    reversed), so it is unwrapped: a secret inside the Helm values would hide
+    the whole values diff in `pulumi preview`.
+    """
+    entries = [
+        pulumi.Output.all(secret_name, key, value)
+        for secret_name, data in sorted(secrets, key=lambda item: item[0])
+        for key, value in sorted(data.items())
+    ]
+    digest = pulumi.Output.all(*entries).apply(
+        lambda resolved: hashlib.sha256(json.dumps(resolved, sort_keys=True).encode()).hexdigest()
+    )
+    return pulumi.Output.unsecret(digest)
 
 
 def _password(resource_name: str, length: int, opts: pulumi.ResourceOptions) -> pulumi.Output[str]:

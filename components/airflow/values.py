@@ -20,7 +20,7 @@ from typing import Any
 import pulumi
 
 from components import platform_variables
-from components.airflow.secrets import ADMIN_PASSWORD_KEY, SecretNames
+from components.airflow.secrets import ADMIN_PASSWORD_KEY, ASYNC_CONNECTION_KEY, SecretNames
 from components.config import AirflowSettings, DagSettings
 from components.platform import AIRFLOW_COMPONENTS, LoadBalancer, Placement, RemoteLogging, service_account_names
 
@@ -30,6 +30,14 @@ DAGS_MOUNT_PATH = "/opt/airflow/dags"
 DAG_CONFIG_MAP_VOLUME = "dags-configmap"
 SHARED_DATA_VOLUME = "shared-data"
 ADMIN_PASSWORD_ENV = "AIRFLOW_PLATFORM_ADMIN_PASSWORD"
+ASYNC_CONNECTION_ENV = "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC"
+# Pod annotation carrying AirflowSecrets.checksum; its change rolls the pods.
+SECRETS_CHECKSUM_ANNOTATION = "airflow-platform/secrets-checksum"
+# The long-running components: they read the Secrets once, at start. Task
+# pods and Job pods start afresh each time and read the current Secrets.
+# (Not the chart's `airflowPodAnnotations`: it also annotates the Jobs, whose
+# pod template is immutable.)
+LONG_RUNNING_COMPONENTS = ("scheduler", "apiServer", "triggerer", "dagProcessor")
 ADMIN_PASSWORD_HINT = "not-here: run `pulumi stack output adminPassword --show-secrets`"
 # The official image runs Airflow as uid 50000 with gid 0 (root group) so
 # files it writes on shared volumes stay group-writable.
@@ -54,9 +62,11 @@ class ChartInputs:
     airflow: AirflowSettings
     dags: DagSettings
     secrets: SecretNames
+    # AirflowSecrets.checksum: annotated on the long-running pods.
+    secrets_checksum: pulumi.Input[str]
     namespace: pulumi.Input[str]
     shared_data_claim_name: pulumi.Input[str]
-    load_balancer: LoadBalancer
+    load_balancer: LoadBalancer | None
     worker_placement: Placement
     remote_logging: RemoteLogging | None = None
     logs_claim_name: pulumi.Input[str] | None = None
@@ -88,6 +98,14 @@ def build_values(inputs: ChartInputs) -> dict[str, Any]:
         "fernetKeySecretName": inputs.secrets.fernet_key,
         "apiSecretKeySecretName": inputs.secrets.api_secret_key,
         "jwtSecretName": inputs.secrets.jwt_secret,
+        # Env from Secrets in every Airflow container (task pods included).
+        "secret": [
+            {
+                "envName": ASYNC_CONNECTION_ENV,
+                "secretName": inputs.secrets.metadata_connection,
+                "secretKey": ASYNC_CONNECTION_KEY,
+            }
+        ],
         # Helm hooks deadlock under tools that wait for resources (Pulumi,
         # Argo CD, Terraform): the pods wait for the migration, the hook waits
         # for the pods. As plain Jobs they run alongside the Deployments.
@@ -118,6 +136,8 @@ def build_values(inputs: ChartInputs) -> dict[str, Any]:
     if inputs.dag_config_map is not None:
         values["volumes"], values["volumeMounts"] = _dag_config_map_volume(inputs.dag_config_map)
     _set_service_accounts(values, inputs)
+    for component in LONG_RUNNING_COMPONENTS:
+        values[component]["podAnnotations"] = {SECRETS_CHECKSUM_ANNOTATION: inputs.secrets_checksum}
     return values
 
 
@@ -173,13 +193,18 @@ def _create_user_job(inputs: ChartInputs) -> dict[str, Any]:
 
 def _api_server(inputs: ChartInputs) -> dict[str, Any]:
     load_balancer = inputs.load_balancer
-    service: dict[str, Any] = {
-        "type": "LoadBalancer",
-        "loadBalancerSourceRanges": list(load_balancer.source_ranges),
-        "annotations": dict(load_balancer.annotations),
-    }
-    if load_balancer.static_ip is not None:
-        service["loadBalancerIP"] = load_balancer.static_ip
+    service: dict[str, Any]
+    if load_balancer is None:
+        # Reached with `kubectl port-forward`; Helm's wait needs no address.
+        service = {"type": "ClusterIP"}
+    else:
+        service = {
+            "type": "LoadBalancer",
+            "loadBalancerSourceRanges": list(load_balancer.source_ranges),
+            "annotations": dict(load_balancer.annotations),
+        }
+        if load_balancer.static_ip is not None:
+            service["loadBalancerIP"] = load_balancer.static_ip
     return {
         "replicas": inputs.airflow.api_server_replicas,
         "service": service,

@@ -31,9 +31,10 @@ class LocalPlatform(pulumi.ComponentResource):
     """Namespace, in-cluster Postgres, shared-data and logs PVCs on the default StorageClass.
 
     There is no log bucket on a laptop, so task logs go to a PVC shared by the
-    scheduler, API server and task pods; a plain LoadBalancer Service serves
-    the UI (Docker Desktop, `minikube tunnel` and cloud-provider-kind all
-    implement it).
+    scheduler, API server and task pods. The UI Service is ClusterIP, reached
+    with `kubectl port-forward`, unless `local.uiServiceType: LoadBalancer`
+    (Docker Desktop, `minikube tunnel` and cloud-provider-kind implement it;
+    plain kind does not, and Helm would wait for an address until it times out).
     """
 
     outputs: PlatformOutputs
@@ -80,7 +81,9 @@ class LocalPlatform(pulumi.ComponentResource):
             logs_claim_name=claims[LOGS_CLAIM_NAME].metadata.name,
             service_account_annotations={},
             shared_data_claim_name=claims[SHARED_DATA_CLAIM_NAME].metadata.name,
-            load_balancer=LoadBalancer(source_ranges=args.load_balancer.source_ranges),
+            load_balancer=LoadBalancer(source_ranges=args.load_balancer.source_ranges)
+            if settings.ui_service_type == "LoadBalancer"
+            else None,
             worker_placement=Placement(),
             dependencies=[metadata_db],
         )

@@ -74,6 +74,13 @@ def test_secrets_encryption_and_control_plane_logs(prod_run: Run) -> None:
     assert set(cluster["enabledClusterLogTypes"]) >= {"api", "audit", "authenticator"}
 
 
+@pytest.mark.parametrize("run_name", ["prod_run", "dev_run"])
+def test_async_engine_reaches_rds_over_tls_with_asyncpg(run_name: str, request: pytest.FixtureRequest) -> None:
+    run: Run = request.getfixturevalue(run_name)
+    checks.assert_async_connection_suits_asyncpg(airflow_only(run))
+    checks.assert_long_running_pods_carry_the_secrets_checksum(airflow_only(run))
+
+
 def test_every_aws_resource_uses_the_regional_provider(prod_run: Run) -> None:
     provider = prod_run.one("pulumi:providers:aws")
     assert provider.inputs["region"] == "eu-west-1"

@@ -266,3 +266,8 @@ def test_filestore_below_its_minimum_fails_before_any_resource() -> None:
     config = {**PRODUCTION_CONFIG, "airflow": {"sharedDataSize": "99Gi"}}
     with pytest.raises(ConfigError, match=r"airflow-platform:airflow.sharedDataSize: got '99Gi'.*100Gi to 63.9Ti"):
         run_main(config, stack="prod-small")
+
+
+def test_async_engine_reaches_cloud_sql_over_tls_with_asyncpg(run: Run) -> None:
+    checks.assert_async_connection_suits_asyncpg(run)
+    checks.assert_long_running_pods_carry_the_secrets_checksum(run)
