@@ -121,14 +121,10 @@ class FilestoreClass(pulumi.ComponentResource):
             # `airflow.sharedDataSize` can grow in place (Basic HDD never shrinks).
             allow_volume_expansion=True,
             reclaim_policy="Retain" if args.retain else "Delete",
-            opts=kube.child_options(
-                self,
-                args.provider,
-                depends_on=[*args.depends_on, self.firewall],
-                # StorageClass parameters are immutable and the name is fixed
-                # (the claim refers to it): a change deletes, then recreates it.
-                # Existing volumes are unaffected.
-                delete_before_replace=True,
-            ),
+            # StorageClass parameters are immutable and the name is fixed (the
+            # claim refers to it): the Kubernetes provider deletes a named
+            # object before recreating it (pulumi-kubernetes Diff,
+            # deleteBeforeReplace). Existing volumes are unaffected.
+            opts=kube.child_options(self, args.provider, depends_on=[*args.depends_on, self.firewall]),
         )
         self.register_outputs({"storageClass": self.storage_class.metadata.name})
