@@ -22,7 +22,10 @@ AIRFLOW_COMPONENTS = ("scheduler", "apiServer", "workers", "triggerer", "dagProc
 _COMPONENT_SUFFIX = {
     "scheduler": "scheduler",
     "apiServer": "api-server",
-    "workers": "worker",
+    # Task pods' own account (`workers.kubernetes.serviceAccount`, the chart's
+    # default suffix for it): `<release>-worker` is the deprecated root
+    # `workers.serviceAccount`, which the chart still creates by default.
+    "workers": "worker-kubernetes",
     "triggerer": "triggerer",
     "dagProcessor": "dag-processor",
 }

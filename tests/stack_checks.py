@@ -73,6 +73,11 @@ def release_values(run: Run) -> dict[str, Any]:
     return airflow_release(run).inputs["values"]
 
 
+def task_pod_values(run: Run) -> dict[str, Any]:
+    """What the chart renders into the KubernetesExecutor pod template (`workers.kubernetes`)."""
+    return release_values(run)["workers"]["kubernetes"]
+
+
 def secret_named(run: Run, name: str) -> Registered:
     matches = [s for s in run.of_type(SECRET_TYPE) if s.inputs["metadata"]["name"] == name]
     assert len(matches) == 1, f"expected one Secret named {name!r}, found {len(matches)}"
@@ -187,7 +192,26 @@ class ChartSchema:
         ]
         found += [f"{key}: not a key of the chart's values.yaml" for key in sorted(values.keys() - self.top_level_keys)]
         found += [f"{path}: not in the chart's schema (the chart would ignore it)" for path in self._unknown(values)]
+        found += [f"{path}: deprecated by the chart ({note})" for path, note in self._deprecated(values)]
         return found
+
+    def _deprecated(
+        self, value: Any, schema: dict[str, Any] | None = None, path: str = ""
+    ) -> Iterator[tuple[str, str]]:
+        """Key paths whose schema description marks them deprecated (the chart's NOTES warn on each)."""
+        schema = self._resolve(self.validator.schema if schema is None else schema)
+        if not isinstance(value, dict):
+            return
+        for key, item in value.items():
+            child_schema = schema.get("properties", {}).get(key)
+            if child_schema is None:
+                continue
+            child = f"{path}.{key}" if path else key
+            description = self._resolve(child_schema).get("description", "")
+            if "(deprecated" in description:
+                yield child, description[description.index("(deprecated") :].strip("(). ")
+            else:
+                yield from self._deprecated(item, child_schema, child)
 
     def _unknown(self, value: Any, schema: dict[str, Any] | None = None, path: str = "") -> Iterator[str]:
         """Key paths under objects whose schema lists properties but does not forbid others.

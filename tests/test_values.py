@@ -18,6 +18,7 @@ from components.airflow.values import (
     ChartInputs,
     DagConfigMap,
     build_values,
+    service_account_values,
 )
 from components.config import parse_stack_config
 from components.platform import LoadBalancer, Placement, RemoteLogging, service_account_names
@@ -113,7 +114,7 @@ def test_no_static_ip_key_when_the_platform_has_none() -> None:
 
 
 def test_task_pods_land_on_the_worker_pool_non_root_with_resources() -> None:
-    workers = build_values(chart_inputs())["workers"]
+    workers = at(build_values(chart_inputs()), "workers.kubernetes")
     assert workers["nodeSelector"] == {"airflow-platform/pool": "workers"}
     assert workers["tolerations"] == [WORKER_TOLERATION]
     assert workers["resources"]["requests"] == {"cpu": "250m", "memory": "512Mi"}
@@ -124,7 +125,7 @@ def test_task_pods_land_on_the_worker_pool_non_root_with_resources() -> None:
 
 
 def test_task_pods_mount_the_shared_data_volume() -> None:
-    workers = build_values(chart_inputs(shared_data_claim_name="team-data"))["workers"]
+    workers = at(build_values(chart_inputs(shared_data_claim_name="team-data")), "workers.kubernetes")
     [volume] = workers["extraVolumes"]
     [mount] = workers["extraVolumeMounts"]
     assert volume["persistentVolumeClaim"] == {"claimName": "team-data"}
@@ -177,11 +178,21 @@ def test_git_sync_over_ssh_uses_the_key_secret_and_known_hosts() -> None:
     git_sync = at(build_values(inputs), "dags.gitSync")
     assert git_sync["enabled"] is True
     assert git_sync["repo"] == "git@github.com:org/dags.git"
-    assert git_sync["branch"] == "prod"
+    assert git_sync["ref"] == "prod"
     assert git_sync["subPath"] == "dags"
     assert git_sync["sshKeySecret"] == inputs.secrets.git_ssh_key
     assert git_sync["knownHosts"].startswith("github.com ssh-ed25519")
     assert "sshKey" not in git_sync, "an inline key is not mounted into task pods and would leak"
+
+
+def test_git_sync_v4_is_driven_by_ref_alone() -> None:
+    """git-sync v4 sets --ref from GIT_SYNC_BRANCH (rev empty or HEAD) or GIT_SYNC_REV when
+    they are non-empty, and the chart renders both from `branch`/`rev` (defaults v2-2-stable, HEAD)."""
+    git_sync = at(
+        build_values(chart_inputs(dags={"source": "git", "repo": "https://github.com/o/d.git"})), "dags.gitSync"
+    )
+    assert git_sync["ref"] == "main"
+    assert git_sync["branch"] == "" and git_sync["rev"] == ""
 
 
 def test_public_https_repo_has_no_ssh_settings() -> None:
@@ -215,9 +226,37 @@ def test_service_accounts_are_pinned_and_annotated() -> None:
     values = build_values(chart_inputs(service_account_annotations=annotations))
     names = service_account_names("airflow")
     for component, name in names.items():
-        assert at(values, f"{component}.serviceAccount.name") == name
-    assert at(values, "workers.serviceAccount.annotations") == annotations["workers"]
+        assert service_account_values(values, component)["name"] == name
+    assert at(values, "workers.kubernetes.serviceAccount.annotations") == annotations["workers"]
     assert at(values, "scheduler.serviceAccount.annotations") == {}
+
+
+def test_task_pods_have_their_own_service_account_not_the_deprecated_worker_one() -> None:
+    """With `workers.kubernetes.serviceAccount.create` the chart creates the task pods' account
+    from its own template while still creating the root `workers.serviceAccount` one
+    (`<release>-worker`) by default: one name for both would be two objects of one name."""
+    values = build_values(chart_inputs())
+    assert "serviceAccount" not in values["workers"]
+    account = at(values, "workers.kubernetes.serviceAccount")
+    assert account["create"] is True
+    assert account["name"] == "airflow-worker-kubernetes"
+
+
+def test_no_deprecated_worker_keys() -> None:
+    deprecated = {"nodeSelector", "tolerations", "resources", "securityContexts", "extraVolumes", "extraVolumeMounts"}
+    assert not deprecated & build_values(chart_inputs())["workers"].keys()
+
+
+@pytest.mark.parametrize("job", ["migrateDatabaseJob", "createUserJob"])
+def test_finished_jobs_go_at_once_so_a_changed_job_is_a_new_job(job: str) -> None:
+    """The Job's pod template includes the DAG ConfigMap items (`volumes`): adding a DAG file
+    changes it. A template is immutable and the chart's Job names are fixed, so the finished
+    Job must be gone before the next upgrade, which then creates it anew."""
+    before = build_values(chart_inputs(dag_config_map=DagConfigMap(name="dags", items={"a.py": "a.py"})))
+    after = build_values(chart_inputs(dag_config_map=DagConfigMap(name="dags", items={"a.py": "a.py", "b.py": "b.py"})))
+    assert before["volumes"] != after["volumes"], "a DAG change reaches the Job's pod template"
+    assert at(after, f"{job}.ttlSecondsAfterFinished") == 0
+    assert at(after, f"{job}.useHelmHooks") is False
 
 
 def test_no_chart_generated_state_that_changes_on_upgrade() -> None:
@@ -322,3 +361,11 @@ def test_async_engine_url_comes_from_the_metadata_secret() -> None:
 
 def test_no_load_balancer_means_a_cluster_ip_service() -> None:
     assert at(build_values(chart_inputs(load_balancer=None)), "apiServer.service") == {"type": "ClusterIP"}
+
+
+def test_the_schema_check_flags_a_deprecated_key() -> None:
+    values = build_values(chart_inputs())
+    values["workers"]["tolerations"] = [WORKER_TOLERATION]
+    assert any(
+        problem.startswith("workers.tolerations: deprecated") for problem in checks.chart_schema().problems(values)
+    )

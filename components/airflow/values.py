@@ -39,6 +39,14 @@ SECRETS_CHECKSUM_ANNOTATION = "airflow-platform/secrets-checksum"
 # pod template is immutable.)
 LONG_RUNNING_COMPONENTS = ("scheduler", "apiServer", "triggerer", "dagProcessor")
 ADMIN_PASSWORD_HINT = "not-here: run `pulumi stack output adminPassword --show-secrets`"
+# Seconds a finished migrate / create-user Job is kept. The chart names both
+# Jobs after the release (`<release>-run-airflow-migrations`, no name option in
+# 1.22.0) and a Job's pod template is immutable, so an upgrade that changes the
+# template (new image, env, DAG ConfigMap items in `volumes`) while the old
+# Job still exists fails and the atomic release rolls back. Deleted as soon as
+# it finishes, the next upgrade finds no Job and Helm creates a new one from
+# the new template (helm's kube client creates what it cannot find).
+FINISHED_JOB_TTL_SECONDS = 0
 # The official image runs Airflow as uid 50000 with gid 0 (root group) so
 # files it writes on shared volumes stay group-writable.
 AIRFLOW_UID = 50000
@@ -109,7 +117,11 @@ def build_values(inputs: ChartInputs) -> dict[str, Any]:
         # Helm hooks deadlock under tools that wait for resources (Pulumi,
         # Argo CD, Terraform): the pods wait for the migration, the hook waits
         # for the pods. As plain Jobs they run alongside the Deployments.
-        "migrateDatabaseJob": {"useHelmHooks": False, "applyCustomEnv": False},
+        "migrateDatabaseJob": {
+            "useHelmHooks": False,
+            "applyCustomEnv": False,
+            "ttlSecondsAfterFinished": FINISHED_JOB_TTL_SECONDS,
+        },
         "createUserJob": _create_user_job(inputs),
         "apiServer": _api_server(inputs),
         "scheduler": {
@@ -147,16 +159,17 @@ def _create_user_job(inputs: ChartInputs) -> dict[str, Any]:
     The chart's default `args` pass `defaultUser.password` literally. Ours pass
     the user's fields as positional arguments (`"$@"`, never re-parsed by the
     shell) and read the password from an env var filled from the admin Secret;
-    `${VAR:?}` fails the job loudly if the variable is missing. The chart
-    deletes the finished Job after 5 minutes and the next upgrade recreates
-    it; that rerun is harmless because the FAB provider's `users create`
-    returns 0 when the user already exists.
+    `${VAR:?}` fails the job loudly if the variable is missing. The finished
+    Job is deleted at once (FINISHED_JOB_TTL_SECONDS) and the next upgrade
+    creates it again; that rerun is harmless because the FAB provider's
+    `users create` returns 0 when the user already exists.
     """
     settings = inputs.airflow
     return {
         "useHelmHooks": False,
-        # Custom env changes would alter the Job spec, which is immutable.
+        # Custom env changes would alter the Job spec on every env change.
         "applyCustomEnv": False,
+        "ttlSecondsAfterFinished": FINISHED_JOB_TTL_SECONDS,
         "defaultUser": {
             "role": "Admin",
             "username": settings.admin_username,
@@ -215,13 +228,15 @@ def _api_server(inputs: ChartInputs) -> dict[str, Any]:
 def _workers(inputs: ChartInputs) -> dict[str, Any]:
     """KubernetesExecutor task pods: placement, resources, non-root, shared data volume.
 
-    The chart renders these `workers.*` keys into the pod template file that
-    the executor uses for every task pod (`workers.kubernetes.*` is the newer
-    spelling; the root keys remain its fallback).
+    The chart renders `workers.kubernetes.*` into the pod template file the
+    executor uses for every task pod. Chart 1.21+ deprecates the root
+    `workers.{nodeSelector, tolerations, resources, securityContexts,
+    extraVolumes, extraVolumeMounts, serviceAccount}` (they also shaped Celery
+    workers; its NOTES warn on each), keeping them only as a fallback.
     """
     resources = inputs.airflow.worker_resources
     placement = inputs.worker_placement
-    return {
+    pod_template = {
         "nodeSelector": dict(placement.node_selector),
         "tolerations": [dict(toleration) for toleration in placement.tolerations],
         "resources": {
@@ -239,6 +254,7 @@ def _workers(inputs: ChartInputs) -> dict[str, Any]:
             {"name": SHARED_DATA_VOLUME, "mountPath": platform_variables.SHARED_DATA_MOUNT_PATH_VALUE}
         ],
     }
+    return {"kubernetes": pod_template}
 
 
 def _dags(inputs: ChartInputs) -> dict[str, Any]:
@@ -248,8 +264,15 @@ def _dags(inputs: ChartInputs) -> dict[str, Any]:
     git_sync: dict[str, Any] = {
         "enabled": True,
         "repo": dags.repo,
-        "branch": dags.branch,
-        "rev": "HEAD",
+        # git-sync v4 (the chart's image) checks out `ref` (GITSYNC_REF). The
+        # chart also renders the v3 variables GIT_SYNC_BRANCH / GIT_SYNC_REV
+        # from `branch` / `rev`, and v4 overwrites --ref from them when either
+        # is non-empty (its back-compat: a branch with rev HEAD, or any rev).
+        # Empty, they cannot drive the sync; the chart defaults would
+        # (v2-2-stable, HEAD).
+        "ref": dags.branch,
+        "branch": "",
+        "rev": "",
         "subPath": dags.sub_path,
         "depth": 1,
         "period": dags.period,
@@ -308,12 +331,27 @@ def _environment(inputs: ChartInputs) -> list[dict[str, Any]]:
     return env
 
 
+def service_account_values(values: dict[str, Any], component: str) -> dict[str, Any]:
+    """The section of `values` holding `component`'s ServiceAccount settings.
+
+    Task pods take theirs from `workers.kubernetes.serviceAccount` (chart
+    1.21+; the root `workers.serviceAccount` is deprecated). With `create` set
+    there, the pod template names that account and the chart creates it from
+    its own template, so its name must differ from the root worker account
+    the chart still creates by default (see components/platform.py).
+    """
+    section = values[component]["kubernetes"] if component == "workers" else values[component]
+    return section.setdefault("serviceAccount", {})
+
+
 def _set_service_accounts(values: dict[str, Any], inputs: ChartInputs) -> None:
     """Pin each component's ServiceAccount name and add the platform's identity annotations."""
     names = service_account_names(inputs.airflow.release_name)
     for component in AIRFLOW_COMPONENTS:
-        values[component]["serviceAccount"] = {
-            "create": True,
-            "name": names[component],
-            "annotations": dict(inputs.service_account_annotations.get(component, {})),
-        }
+        service_account_values(values, component).update(
+            {
+                "create": True,
+                "name": names[component],
+                "annotations": dict(inputs.service_account_annotations.get(component, {})),
+            }
+        )

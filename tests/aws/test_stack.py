@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import stack_checks as checks
 
+from components.airflow.values import service_account_values
 from components.platform import AIRFLOW_COMPONENTS
 from components.validation import ConfigError
 from review.fakes.aws import DEPLOYER_ROLE
@@ -138,7 +139,7 @@ def test_worker_pool_is_spot_from_zero_and_chart_tolerates_its_taint(prod_run: R
     workers = prod_run.one("aws:eks/nodeGroup:NodeGroup", "aws-nodes-workers")
     assert workers.inputs["capacityType"] == "SPOT"
     assert workers.inputs["scalingConfig"]["minSize"] == 0
-    chart_workers = values(prod_run)["workers"]
+    chart_workers = checks.task_pod_values(airflow_only(prod_run))
     effects = {"NO_SCHEDULE": "NoSchedule", "NO_EXECUTE": "NoExecute", "PREFER_NO_SCHEDULE": "PreferNoSchedule"}
     for taint in workers.inputs["taints"]:
         assert any(
@@ -160,13 +161,14 @@ def test_log_roles_are_bound_to_the_service_accounts_the_chart_creates(prod_run:
         (a.inputs["namespace"], a.inputs["serviceAccount"])
         for a in prod_run.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
     }
-    expected = {(namespace, chart[component]["serviceAccount"]["name"]) for component in AIRFLOW_COMPONENTS}
+    expected = {(namespace, service_account_values(chart, c)["name"]) for c in AIRFLOW_COMPONENTS}
     autoscaler = prod_run.one(checks.RELEASE_TYPE, AUTOSCALER_RELEASE).inputs
     expected.add((autoscaler["namespace"], autoscaler["values"]["rbac"]["serviceAccount"]["name"]))
     assert bound == expected
     for component in AIRFLOW_COMPONENTS:
-        assert chart[component]["serviceAccount"]["create"] is True
-        assert chart[component]["serviceAccount"]["annotations"] == {}, "Pod Identity needs no annotation"
+        account = service_account_values(chart, component)
+        assert account["create"] is True
+        assert account["annotations"] == {}, "Pod Identity needs no annotation"
 
 
 def test_remote_logging_goes_to_the_bucket(prod_run: Run) -> None:
@@ -240,7 +242,7 @@ def test_outputs_and_shared_invariants(prod_run: Run) -> None:
     checks.assert_explicit_kubernetes_provider(airflow)
     assert checks.assert_manifests_validate(prod_run) >= 3
     assert values(prod_run)["scheduler"]["replicas"] == 2
-    workers = values(prod_run)["workers"]
+    workers = checks.task_pod_values(airflow)
     assert workers["extraVolumes"][0]["persistentVolumeClaim"]["claimName"] == "airflow-shared-data"
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import stack_checks as checks
 
+from components.airflow.values import service_account_values
 from components.config import ConfigError
 from review.fakes import gcp as fakes
 from review.runner import Registered, Run, run_main
@@ -90,7 +91,7 @@ def test_dev_is_zonal_with_spot_workers_scaling_to_zero(dev: Run) -> None:
 
 def test_chart_workers_tolerate_the_worker_taint_and_select_the_pool(run: Run) -> None:
     node_config = _workers_pool(run).inputs["nodeConfig"]
-    workers = _values(run)["workers"]
+    workers = checks.task_pod_values(run)
     effects = {"NO_SCHEDULE": "NoSchedule"}
     for taint in node_config["taints"]:
         assert {
@@ -157,13 +158,13 @@ def test_every_workload_identity_binding_matches_a_service_account_the_chart_cre
     project = run.one("pulumi:providers:gcp").inputs["project"]
     log_account = next(a for a in run.of_type("gcp:serviceaccount/account:Account") if "-logs" in a.name)
     chart_accounts = {
-        f"serviceAccount:{project}.svc.id.goog[{namespace}/{values[c]['serviceAccount']['name']}]": c
+        f"serviceAccount:{project}.svc.id.goog[{namespace}/{service_account_values(values, c)['name']}]": c
         for c in ("scheduler", "apiServer", "workers", "triggerer", "dagProcessor")
     }
     members = {binding.inputs["member"] for binding in run.of_type(WI_MEMBER)}
     assert members == set(chart_accounts), "bindings and chart ServiceAccounts differ"
     for component in chart_accounts.values():
-        annotations = values[component]["serviceAccount"]["annotations"]
+        annotations = service_account_values(values, component)["annotations"]
         assert annotations == {"iam.gke.io/gcp-service-account": log_account.outputs["email"]}, component
 
 
