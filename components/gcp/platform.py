@@ -17,7 +17,13 @@ from components.gcp.network import Network, NetworkArgs
 from components.gcp.node_pools import NodePools, NodePoolsArgs, PoolSpec
 from components.gcp.services import ProjectServices, ProjectServicesArgs
 from components.gcp.settings import GcpSettings
-from components.gcp.storage import PD_CLASS, FilestoreClass, FilestoreClassArgs, check_shared_volume_size
+from components.gcp.storage import (
+    PD_CLASS,
+    FilestoreClass,
+    FilestoreClassArgs,
+    check_shared_volume_size,
+    shared_volume_owner,
+)
 from components.platform import SHARED_DATA_CLAIM_NAME, LoadBalancer, PlatformOutputs
 from components.validation import Problems
 
@@ -198,6 +204,15 @@ class GcpPlatform(pulumi.ComponentResource):
             parent=self,
             protect=production,
         )
+        if settings.shared_storage == "filestore":
+            shared_volume_owner(
+                f"{name}-shared-data-owner",
+                claim_name=shared_data.metadata.name,
+                namespace=namespace.metadata.name,
+                image=f"{airflow.image_repository}:{airflow.airflow_version}",
+                provider=k8s_provider,
+                parent=self,
+            )
 
         self.outputs = PlatformOutputs(
             provider=k8s_provider,

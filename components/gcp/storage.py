@@ -26,6 +26,7 @@ import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
 from components import kube
+from components.airflow.values import AIRFLOW_GID, AIRFLOW_UID
 from components.validation import Problems
 
 # `standard-rwo` is always installed on GKE: pd-balanced, WaitForFirstConsumer.
@@ -128,3 +129,68 @@ class FilestoreClass(pulumi.ComponentResource):
             opts=kube.child_options(self, args.provider, depends_on=[*args.depends_on, self.firewall]),
         )
         self.register_outputs({"storageClass": self.storage_class.metadata.name})
+
+
+# Where the ownership Job mounts the share; any path works, the Job only sees its root.
+_SHARE_ROOT = "/share"
+
+
+def shared_volume_owner(
+    resource_name: str,
+    *,
+    claim_name: pulumi.Input[str],
+    namespace: pulumi.Input[str],
+    image: str,
+    provider: k8s.Provider,
+    parent: pulumi.Resource,
+) -> k8s.batch.v1.Job:
+    """Give the Filestore share's root to Airflow's uid, once, so task pods can write to it.
+
+    A new Filestore share's root directory is root:root 0755, and kubelet does
+    not apply `fsGroup` to NFS volumes (only to volumes it can chown itself), so
+    the task pods (uid 50000, gid 0, non-root) could read but never write.
+    This Job runs once as root with the Airflow image the nodes already pull and
+    sets the root to 50000:0 with mode 2775 (setgid: new files stay in group 0).
+    Its spec only changes with the image, and rerunning it is harmless.
+    """
+    return k8s.batch.v1.Job(
+        resource_name,
+        metadata=k8s.meta.v1.ObjectMetaArgs(
+            name="airflow-shared-data-owner", namespace=namespace, labels=kube.MANAGED_BY
+        ),
+        spec=k8s.batch.v1.JobSpecArgs(
+            backoff_limit=4,
+            template=k8s.core.v1.PodTemplateSpecArgs(
+                metadata=k8s.meta.v1.ObjectMetaArgs(labels=kube.MANAGED_BY),
+                spec=k8s.core.v1.PodSpecArgs(
+                    restart_policy="OnFailure",
+                    containers=[
+                        k8s.core.v1.ContainerArgs(
+                            name="chown",
+                            image=image,
+                            command=[
+                                "sh",
+                                "-c",
+                                f"chown {AIRFLOW_UID}:{AIRFLOW_GID} {_SHARE_ROOT} && chmod 2775 {_SHARE_ROOT}",
+                            ],
+                            security_context=k8s.core.v1.SecurityContextArgs(
+                                run_as_user=0, run_as_non_root=False, allow_privilege_escalation=False
+                            ),
+                            volume_mounts=[k8s.core.v1.VolumeMountArgs(name="share", mount_path=_SHARE_ROOT)],
+                        )
+                    ],
+                    volumes=[
+                        k8s.core.v1.VolumeArgs(
+                            name="share",
+                            persistent_volume_claim=k8s.core.v1.PersistentVolumeClaimVolumeSourceArgs(
+                                claim_name=claim_name
+                            ),
+                        )
+                    ],
+                ),
+            ),
+        ),
+        # The claim binds when this pod is scheduled (WaitForFirstConsumer), so
+        # the Job's wait includes creating the Filestore instance (minutes).
+        opts=kube.child_options(parent, provider, custom_timeouts=pulumi.CustomTimeouts(create="30m")),
+    )

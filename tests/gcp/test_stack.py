@@ -228,6 +228,20 @@ def test_shared_volume_is_filestore_on_the_stack_network(run: Run) -> None:
     assert "file.googleapis.com" in {s.inputs["service"] for s in run.of_type("gcp:projects/service:Service")}
 
 
+def test_a_job_gives_the_filestore_share_to_airflows_uid_before_tasks_write(run: Run) -> None:
+    """kubelet applies no fsGroup to NFS: a new share's root stays root:root 0755 until chowned."""
+    job = run.one("kubernetes:batch/v1:Job").inputs
+    pod = job["spec"]["template"]["spec"]
+    [container] = pod["containers"]
+    assert container["command"][-1] == "chown 50000:0 /share && chmod 2775 /share"
+    assert container["securityContext"]["runAsUser"] == 0
+    values = _values(run)
+    assert container["image"] == f"{values['images']['airflow']['repository']}:{values['images']['airflow']['tag']}"
+    [volume] = pod["volumes"]
+    assert volume["persistentVolumeClaim"]["claimName"] == run.one(PVC).inputs["metadata"]["name"]
+    assert "tolerations" not in pod, "runs on the system pool, not a task node brought up for it"
+
+
 def test_dev_filestore_is_deleted_with_its_claim_production_keeps_it(dev: Run, prod: Run) -> None:
     assert dev.one(STORAGE_CLASS).inputs["reclaimPolicy"] == "Delete" and not dev.one(PVC).protect
     assert prod.one(STORAGE_CLASS).inputs["reclaimPolicy"] == "Retain" and prod.one(PVC).protect
@@ -239,6 +253,7 @@ def test_a_single_worker_node_keeps_the_cheaper_persistent_disk() -> None:
     spec = single.one(PVC).inputs["spec"]
     assert (spec["storageClassName"], spec["accessModes"]) == ("standard-rwo", ["ReadWriteOnce"])
     assert not single.of_type(STORAGE_CLASS) and not single.of_type(FIREWALL)
+    assert not single.of_type("kubernetes:batch/v1:Job"), "a persistent disk takes fsGroup: no chown Job"
     assert single.one(CLUSTER).inputs["addonsConfig"]["gcpFilestoreCsiDriverConfig"]["enabled"] is False
 
 
