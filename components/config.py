@@ -30,11 +30,13 @@ from components.validation import (
     Section,
     check_dns_label,
     check_duration,
+    check_image_repository,
     check_semver,
     parse_cidr,
+    parse_quantity,
 )
 
-__all__ = ["ConfigError", "StackConfig", "load_stack_config", "parse_stack_config"]
+__all__ = ["ConfigError", "StackConfig", "StackConfigError", "load_stack_config", "parse_stack_config"]
 
 PROJECT = "airflow-platform"
 Cloud = Literal["local", "gcp", "aws"]
@@ -71,6 +73,15 @@ DEFAULT_KNOWN_HOSTS = {"github.com": GITHUB_KNOWN_HOSTS}
 
 # git@host:org/repo.git  |  ssh://[user@]host[:port]/path  |  https://host/path
 _SCP_LIKE_REPO = re.compile(r"^[A-Za-z0-9._-]+@(?P<host>[A-Za-z0-9.-]+):(?P<path>[^/\s][^\s]*)$")
+
+
+class StackConfigError(ConfigError, pulumi.RunError):
+    """A ConfigError as the program reports it to the Pulumi CLI.
+
+    The Python language host (pulumi-language-python-exec) logs a RunError as
+    `pulumi.log.error(str(e))` - the list of problems alone - and any other
+    exception as "Program failed with an unhandled exception:" and a traceback.
+    """
 
 
 @dataclass(frozen=True)
@@ -256,13 +267,29 @@ def _parse_airflow(section: Section, production: bool) -> AirflowSettings:
         cpu_limit=resources.quantity("cpuLimit", "1", "cpu"),
         memory_limit=resources.quantity("memoryLimit", "2Gi", "memory"),
     )
+    # Kubernetes rejects a pod whose request exceeds its limit ("must be less
+    # than or equal to ... limit"): every task would fail to start.
+    for request_name, request, limit_name, limit in (
+        ("cpuRequest", worker_resources.cpu_request, "cpuLimit", worker_resources.cpu_limit),
+        ("memoryRequest", worker_resources.memory_request, "memoryLimit", worker_resources.memory_limit),
+    ):
+        request_value, limit_value = parse_quantity(request), parse_quantity(limit)
+        if request_value is not None and limit_value is not None and request_value > limit_value:
+            problems.add(
+                resources.key(request_name),
+                request,
+                f"at most {resources.key(limit_name)} ({limit}): "
+                "Kubernetes rejects a pod requesting more than its limit",
+            )
+    image_repository = section.str("imageRepository", versions.AIRFLOW_IMAGE_REPOSITORY)
+    check_image_repository(problems, section.key("imageRepository"), image_repository)
 
     return AirflowSettings(
         namespace=namespace,
         release_name=release_name,
         chart_version=chart_version,
         airflow_version=airflow_version,
-        image_repository=section.str("imageRepository", versions.AIRFLOW_IMAGE_REPOSITORY),
+        image_repository=image_repository,
         # Two schedulers in production: Airflow 3 schedulers are active-active,
         # so one can be drained by a node upgrade without stopping scheduling.
         scheduler_replicas=section.int("schedulerReplicas", 2 if production else 1, minimum=1, maximum=10),
@@ -302,7 +329,15 @@ def _parse_dags(section: Section, cloud: Cloud) -> DagSettings:
             problems.add(section.key("repo"), None, "required with dags.source: git (git@github.com:org/repo.git)")
         else:
             host = _ssh_repo_host(repo)
-            if host is None and not _is_https_repo(repo):
+            if _has_credentials(repo):
+                # The message masks them (ConfigProblem).
+                problems.add(
+                    section.key("repo"),
+                    repo,
+                    "a URL without credentials: a token in it would be stored in plain text in the stack "
+                    "and the chart values; use an SSH URL (git@host:org/repo.git) and the deploy key",
+                )
+            elif host is None and not _is_https_repo(repo):
                 problems.add(
                     section.key("repo"),
                     repo,
@@ -349,7 +384,13 @@ def _ssh_repo_host(repo: str) -> str | None:
 
 def _is_https_repo(repo: str) -> bool:
     parts = urlsplit(repo)
-    return parts.scheme == "https" and bool(parts.hostname) and len(parts.path) > 1 and not parts.password
+    return parts.scheme == "https" and bool(parts.hostname) and len(parts.path) > 1
+
+
+def _has_credentials(repo: str) -> bool:
+    """A password (ssh://user:pw@), or any userinfo on http(s) - GitHub takes a bare token as user name."""
+    parts = urlsplit(repo)
+    return parts.password is not None or (parts.scheme in ("http", "https") and parts.username is not None)
 
 
 _LOAD_BALANCER_KEYS = ("sourceRanges", "allowPublicAccess")
@@ -357,22 +398,23 @@ _LOAD_BALANCER_KEYS = ("sourceRanges", "allowPublicAccess")
 
 def _parse_load_balancer(section: Section, cloud: Cloud, production: bool) -> LoadBalancerSettings:
     problems = section.problems
+    key = section.key("sourceRanges")
     allow_public = section.bool("allowPublicAccess", False)
-    if cloud != "local" and not section.has("sourceRanges"):
-        # An unset list would open the UI to the internet: make it a choice.
-        problems.add(
-            section.key("sourceRanges"),
-            None,
-            "the CIDRs allowed to reach the UI, e.g. your office or VPN range ['203.0.113.0/24']",
-        )
     ranges = section.str_list("sourceRanges", [])
     for index, source_range in enumerate(ranges):
-        parse_cidr(problems, f"{section.key('sourceRanges')}[{index}]", source_range)
+        parse_cidr(problems, f"{key}[{index}]", source_range)
+    example = "the CIDRs allowed to reach the UI, e.g. your office or VPN range ['203.0.113.0/24']"
+    if cloud != "local" and not section.has("sourceRanges"):
+        # An unset list would open the UI to the internet: make it a choice.
+        problems.add(key, None, example)
+    elif cloud != "local" and not ranges and (production or not allow_public):
+        # An empty loadBalancerSourceRanges leaves the cloud LoadBalancer open
+        # to every address, exactly as 0.0.0.0/0 would, without saying so.
+        opt_in = "" if production else f"; or [{WORLD}] with loadBalancer.allowPublicAccess: true"
+        problems.add(key, ranges, f"{example} (an empty list opens the UI to the internet){opt_in}")
     if production and WORLD in ranges and not allow_public:
         problems.add(
-            section.key("sourceRanges"),
-            ranges,
-            f"specific CIDRs on a production stack; {WORLD} needs loadBalancer.allowPublicAccess: true",
+            key, ranges, f"specific CIDRs on a production stack; {WORLD} needs loadBalancer.allowPublicAccess: true"
         )
     return LoadBalancerSettings(source_ranges=tuple(ranges), allow_public_access=allow_public)
 

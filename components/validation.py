@@ -14,6 +14,7 @@ import ipaddress
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -22,28 +23,81 @@ _CPU_QUANTITY = re.compile(r"^(\d+m|\d+(\.\d+)?)$")
 _MEMORY_QUANTITY = re.compile(r"^\d+(\.\d+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$")
 _STORAGE_QUANTITY = re.compile(r"^\d+(Mi|Gi|Ti)$")
 _DURATION = re.compile(r"^\d+(s|m|h)$")
+# Kubernetes quantity suffixes (k8s.io/apimachinery resource.Quantity): binary
+# SI, decimal SI (m = milli, "" = units), or a decimal exponent such as 1e3.
+_QUANTITY = re.compile(r"^(?P<number>[+-]?(\d+(\.\d*)?|\.\d+))(?P<suffix>Ki|Mi|Gi|Ti|Pi|Ei|[mkMGTPE]?|[eE][+-]?\d+)$")
+_BINARY_SI = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
+_DECIMAL_SI = {"m": Decimal("0.001"), "": Decimal(1), "k": Decimal(10) ** 3, "M": Decimal(10) ** 6}
+_DECIMAL_SI |= {"G": Decimal(10) ** 9, "T": Decimal(10) ** 12, "P": Decimal(10) ** 15, "E": Decimal(10) ** 18}
+# An image name as the Docker reference grammar defines it (distribution/reference,
+# reference.go): an optional registry host[:port], then lowercase path components
+# joined by '/', each alphanumerics joined by '.', '_', '__' or dashes. No tag or
+# digest: the chart appends the Airflow version as the tag.
+_REGISTRY = r"(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::\d+)?/)"
+_PATH_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_IMAGE_NAME = re.compile(rf"^{_REGISTRY}?{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*$")
+# The reference grammar caps a name at 255 characters.
+_MAX_IMAGE_NAME = 255
+# scheme://userinfo@host: the userinfo may carry a password or token.
+_URL_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/@\s]+@")
 
 # A value whose content must never be echoed back (keys, passwords).
 HIDDEN = "<hidden>"
 
 
+def mask_secrets(value: Any) -> Any:
+    """`value` with the userinfo of every URL in it replaced by `***` (a token in a repo URL)."""
+    if isinstance(value, str):
+        return _URL_USERINFO.sub(r"\g<scheme>***@", value)
+    if isinstance(value, list | tuple):
+        return [mask_secrets(item) for item in value]
+    if isinstance(value, Mapping):
+        return {key: mask_secrets(item) for key, item in value.items()}
+    return value
+
+
+def describe(value: Any) -> str:
+    """How a message shows a value: unset and empty values in words, the rest as written."""
+    if value is None:
+        return "no value"
+    if value == [] or value == ():
+        return "an empty list []"
+    if isinstance(value, Mapping) and not value:
+        return "an empty mapping {}"
+    if value == "":
+        return "an empty string"
+    return repr(value)
+
+
 @dataclass(frozen=True)
 class ConfigProblem:
-    """One bad config value: which key, what it was, what is allowed."""
+    """One bad config value: which key, what it was, what is allowed.
+
+    The value is masked on the way in, so no message, repr or log of the
+    problem can carry a credential embedded in a URL.
+    """
 
     key: str
     value: Any
     allowed: str
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "value", mask_secrets(self.value))
+
     def __str__(self) -> str:
-        return f"{self.key}: got {self.value!r}; allowed: {self.allowed}"
+        return f"{self.key}: got {describe(self.value)}; allowed: {self.allowed}"
 
 
 class ConfigError(ValueError):
-    """Raised before any resource is created when the stack config is invalid."""
+    """Raised before any resource is created when the stack config is invalid.
+
+    Pure Python (the DAG test virtualenv has no Pulumi); `__main__.py` re-raises
+    it as `components.config.StackConfigError`, which the Pulumi CLI prints cleanly.
+    """
 
     def __init__(self, problems: Sequence[ConfigProblem]) -> None:
-        self.problems = tuple(problems)
+        # A problem found twice (the same key, value and rule) is reported once.
+        self.problems = tuple({str(problem): problem for problem in problems}.values())
         lines = "\n".join(f"  - {problem}" for problem in self.problems)
         super().__init__(f"invalid stack configuration ({len(self.problems)} problem(s)):\n{lines}")
 
@@ -97,6 +151,35 @@ class Section:
             self.problems.add(self.key(name), value, "a non-empty string")
             return default
         return value
+
+    def required_str(self, name: builtins.str, allowed: builtins.str) -> builtins.str | None:
+        """A key with no default: one problem when unset or empty, and None so no later rule re-checks it."""
+        value = self.raw.get(name)
+        if not isinstance(value, str) or not value.strip():
+            self.problems.add(self.key(name), value, allowed)
+            return None
+        return value
+
+    def version(self, name: builtins.str, default: builtins.str) -> builtins.str:
+        """A version field. YAML reads an unquoted `17` as an int and `1.30` as the float 1.3:
+        an int, or a float with two or more decimals (1.31), can only have been written one
+        way and is accepted as text; a one-decimal float (1.3: 1.3 or 1.30?) must be quoted."""
+        value = self.raw.get(name, default)
+        if isinstance(value, builtins.int) and not isinstance(value, builtins.bool):
+            return builtins.str(value)
+        if isinstance(value, float):
+            text = repr(value)
+            whole, _, decimals = text.partition(".")
+            if whole.isdigit() and len(decimals) >= 2 and decimals.isdigit():
+                return text
+            self.problems.add(
+                self.key(name),
+                value,
+                f'the version quoted, e.g. {name}: "{text}0" or "{text}" - YAML reads an unquoted '
+                f"{text}0 as the number {text}, so the two cannot be told apart",
+            )
+            return default
+        return self.str(name, default)
 
     def quantity(self, name: builtins.str, default: builtins.str, kind: builtins.str) -> builtins.str:
         """A Kubernetes quantity (kind: cpu, memory or storage); one message for any bad value."""
@@ -178,6 +261,33 @@ def check_quantity(problems: Problems, key: str, value: Any, kind: str) -> None:
     examples = {"cpu": "'250m' or '2'", "memory": "'512Mi' or '2Gi'", "storage": "'10Gi'"}[kind]
     if not isinstance(value, str) or not pattern.match(value):
         problems.add(key, value, f"a Kubernetes {kind} quantity such as {examples}")
+
+
+def parse_quantity(value: str) -> Decimal | None:
+    """A Kubernetes quantity as a number ('250m' -> 0.25, '2Gi' -> 2147483648); None if not one."""
+    match = _QUANTITY.match(value)
+    if match is None:
+        return None
+    number, suffix = Decimal(match.group("number")), match.group("suffix")
+    if suffix in _BINARY_SI:
+        return number * _BINARY_SI[suffix]
+    if suffix in _DECIMAL_SI:
+        return number * _DECIMAL_SI[suffix]
+    return number.scaleb(int(suffix[1:]))
+
+
+def check_image_repository(problems: Problems, key: str, value: str) -> None:
+    """An image name (registry/path) with no tag or digest."""
+    if len(value) <= _MAX_IMAGE_NAME and _IMAGE_NAME.match(value):
+        return
+    pinned = re.search(r"@|:[\w][\w.-]*$", value.rsplit("/", 1)[-1])
+    reason = " with no tag or digest (the tag is airflow.airflowVersion)" if pinned else ""
+    problems.add(
+        key,
+        value,
+        f"an image name{reason}: [registry[:port]/]path in lowercase, "
+        "e.g. apache/airflow or europe-docker.pkg.dev/my-project/images/airflow",
+    )
 
 
 def check_duration(problems: Problems, key: str, value: str) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
+import pulumi
 import pytest
 from cryptography.fernet import Fernet
 
@@ -11,9 +13,12 @@ from components import versions
 from components.config import (
     GITHUB_KNOWN_HOSTS,
     ConfigError,
+    StackConfigError,
     parse_fernet_previous_keys,
     parse_stack_config,
 )
+from components.validation import ConfigProblem, describe, parse_quantity
+from review.runner import run_main
 
 LOCAL: dict[str, Any] = {"cloud": "local"}
 
@@ -69,7 +74,7 @@ def test_section_of_another_cloud_is_refused() -> None:
 @pytest.mark.parametrize("bad", ["Airflow", "-airflow", "air_flow", "a" * 64, ""])
 def test_kubernetes_names_are_dns1123_labels(key: str, bad: str) -> None:
     message = problems_of(with_section("airflow", **{key: bad}))[f"airflow-platform:airflow.{key}"]
-    assert repr(bad) in message
+    assert describe(bad) in message
 
 
 def test_good_kubernetes_names_pass() -> None:
@@ -232,3 +237,186 @@ def test_fernet_previous_keys_must_be_valid_and_are_never_echoed() -> None:
         parse_fernet_previous_keys(f"{good},not-a-key-but-secret")
     assert "fernetPreviousKeys[1]" in str(error.value)
     assert "not-a-key-but-secret" not in str(error.value)
+
+
+# --- errors that teach --------------------------------------------------------
+
+# A cloud stack with everything required set; the tests' own values, not a stack file's.
+GCP: dict[str, Any] = {
+    "cloud": "gcp",
+    "gcp": {"project": "acme-airflow-dev", "masterAuthorizedNetworks": [{"cidr": "198.51.100.0/24"}]},
+    "loadBalancer": {"sourceRanges": ["198.51.100.0/24"]},
+    "dags": {"source": "git", "repo": "git@github.com:acme/dags.git"},
+}
+
+
+def gcp_with(production: bool = False, **load_balancer: Any) -> dict[str, Any]:
+    return {**GCP, "production": production, "loadBalancer": load_balancer}
+
+
+def test_empty_source_ranges_on_a_cloud_stack_need_the_public_opt_in() -> None:
+    message = problems_of(gcp_with(sourceRanges=[]))["airflow-platform:loadBalancer.sourceRanges"]
+    assert "got an empty list []" in message and "allowPublicAccess: true" in message
+    opted_in = parse_stack_config(gcp_with(sourceRanges=[], allowPublicAccess=True), stack="t")
+    assert opted_in.load_balancer.source_ranges == ()
+
+
+def test_empty_source_ranges_are_refused_on_production_even_with_the_opt_in() -> None:
+    raw = gcp_with(production=True, sourceRanges=[], allowPublicAccess=True)
+    message = problems_of(raw)["airflow-platform:loadBalancer.sourceRanges"]
+    assert "empty list opens the UI to the internet" in message
+
+
+def test_empty_source_ranges_stay_allowed_on_local() -> None:
+    config = parse_stack_config(with_section("loadBalancer", sourceRanges=[]), stack="t")
+    assert config.load_balancer.source_ranges == ()
+
+
+@pytest.mark.parametrize(
+    "repo",
+    [
+        "https://user:ghp_SECRETtoken@github.com/org/dags.git",
+        "https://ghp_SECRETtoken@github.com/org/dags.git",
+        "ssh://git:SECRETpassword@gitlab.example.com/org/dags.git",
+    ],
+)
+def test_credentials_in_a_repo_url_are_refused_and_never_echoed(repo: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        parse_stack_config(with_section("dags", source="git", repo=repo), stack="t")
+    shown = [str(error.value), repr(error.value.problems)]
+    assert all("SECRET" not in text for text in shown), shown
+    [problem] = error.value.problems
+    assert problem.key == "airflow-platform:dags.repo"
+    assert "://***@" in str(problem) and "without credentials" in problem.allowed
+
+
+def test_every_problem_masks_url_credentials_whatever_the_key() -> None:
+    problem = ConfigProblem("k", ["https://u:tok@h/p", {"x": "http://tok@h"}], "a")
+    assert "tok" not in str(problem) and "https://***@h/p" in str(problem)
+
+
+@pytest.mark.parametrize(
+    "good",
+    [
+        "apache/airflow",
+        "airflow",
+        "europe-docker.pkg.dev/my-project/images/airflow",
+        "123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/airflow",
+        "localhost:5000/air-flow__x/a.b",
+    ],
+)
+def test_image_repository_accepts_image_names(good: str) -> None:
+    assert parse_stack_config(with_section("airflow", imageRepository=good), stack="t").airflow.image_repository == good
+
+
+@pytest.mark.parametrize(
+    ("bad", "says"),
+    [
+        ("apache/airflow:3.2.2", "no tag or digest"),
+        ("apache/airflow@sha256:" + "a" * 64, "no tag or digest"),
+        ("Apache/Airflow", "lowercase"),
+        ("apache//airflow", "lowercase"),
+        ("https://registry.example.com/airflow", "lowercase"),
+        ("apache/airflow-", "lowercase"),
+        ("a" * 256, "lowercase"),
+    ],
+)
+def test_image_repository_is_an_image_name_without_tag(bad: str, says: str) -> None:
+    message = problems_of(with_section("airflow", imageRepository=bad))["airflow-platform:airflow.imageRepository"]
+    assert says in message
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("250m", "0.25"), ("2", "2"), ("1.5", "1.5"), ("512Mi", str(512 * 2**20)), ("1G", "1e9"), ("1e3", "1000")],
+)
+def test_kubernetes_quantities_parse_to_numbers(text: str, value: str) -> None:
+    assert parse_quantity(text) == Decimal(value)
+
+
+@pytest.mark.parametrize(
+    ("request_key", "limit_key", "asked", "limit"),
+    [("cpuRequest", "cpuLimit", "1500m", "1"), ("memoryRequest", "memoryLimit", "3Gi", "2G")],
+)
+def test_worker_request_above_its_limit_is_refused(request_key: str, limit_key: str, asked: str, limit: str) -> None:
+    problems = problems_of(with_section("airflow", workerResources={request_key: asked, limit_key: limit}))
+    message = problems[f"airflow-platform:airflow.workerResources.{request_key}"]
+    assert f"at most airflow-platform:airflow.workerResources.{limit_key} ({limit})" in message
+
+
+def test_worker_request_equal_to_its_limit_in_other_units_passes() -> None:
+    resources = {"cpuRequest": "1", "cpuLimit": "1000m", "memoryRequest": "1Gi", "memoryLimit": "1024Mi"}
+    assert parse_stack_config(with_section("airflow", workerResources=resources), stack="t")
+
+
+AWS: dict[str, Any] = {
+    "cloud": "aws",
+    "aws": {"publicAccessCidrs": ["198.51.100.0/24"]},
+    "loadBalancer": {"sourceRanges": ["198.51.100.0/24"]},
+    "dags": {"source": "git", "repo": "git@github.com:acme/dags.git"},
+}
+
+
+def aws_with(**settings: Any) -> dict[str, Any]:
+    return {**AWS, "aws": {**AWS["aws"], **settings}}
+
+
+@pytest.mark.parametrize(
+    ("key", "number", "text", "field"),
+    [("kubernetesVersion", 1.31, "1.31", "kubernetes_version"), ("engineVersion", 17, "17", "engine_version")],
+)
+def test_unambiguous_yaml_numbers_are_accepted_as_versions(key: str, number: Any, text: str, field: str) -> None:
+    raw = aws_with(**{key: number}) if key == "kubernetesVersion" else aws_with(database={key: number})
+    settings = parse_stack_config(raw, stack="t").aws
+    assert settings is not None
+    holder = settings if key == "kubernetesVersion" else settings.database
+    assert getattr(holder, field) == text
+
+
+@pytest.mark.parametrize(
+    ("raw", "key", "hint"),
+    [
+        (aws_with(kubernetesVersion=1.3), "aws.kubernetesVersion", 'kubernetesVersion: "1.30"'),
+        (aws_with(database={"engineVersion": 17.1}), "aws.database.engineVersion", 'engineVersion: "17.10"'),
+    ],
+)
+def test_ambiguous_yaml_floats_must_be_quoted(raw: dict[str, Any], key: str, hint: str) -> None:
+    problems = problems_of(raw)
+    assert hint in problems[f"airflow-platform:{key}"]
+    assert len(problems) == 1, "the autoscaler check must not repeat the version problem"
+
+
+def test_a_missing_required_key_is_reported_once() -> None:
+    with pytest.raises(ConfigError) as error:
+        parse_stack_config({**GCP, "gcp": {"masterAuthorizedNetworks": [{"cidr": "198.51.100.0/24"}]}}, stack="t")
+    keys = [problem.key for problem in error.value.problems]
+    assert keys == ["airflow-platform:gcp.project"]
+    assert "got no value; allowed: a GCP project id" in str(error.value)
+
+
+def test_the_same_problem_found_twice_is_reported_once() -> None:
+    problem = ConfigProblem("k", ["x"], "y")
+    assert ConfigError([problem, ConfigProblem("k", ["x"], "y")]).problems == (problem,)
+
+
+@pytest.mark.parametrize(
+    ("raw", "key"),
+    [
+        (aws_with(publicAccessCidrs=[]), "aws.publicAccessCidrs"),
+        ({**GCP, "gcp": {**GCP["gcp"], "masterAuthorizedNetworks": []}}, "gcp.masterAuthorizedNetworks"),
+    ],
+)
+def test_an_empty_list_is_reported_as_an_empty_list(raw: dict[str, Any], key: str) -> None:
+    assert "got an empty list []" in problems_of(raw)[f"airflow-platform:{key}"]
+
+
+def test_config_error_is_a_run_error_so_the_cli_prints_only_the_problems() -> None:
+    # pulumi-language-python-exec logs str(e) for a RunError, a traceback for anything else.
+    with pytest.raises(pulumi.RunError) as error:
+        run_main({"cloud": "local", "airflow": {"namespace": "Bad_NS"}}, stack="t")
+    assert isinstance(error.value, StackConfigError) and isinstance(error.value, ConfigError)
+    assert str(error.value).splitlines() == [
+        "invalid stack configuration (1 problem(s)):",
+        "  - airflow-platform:airflow.namespace: got 'Bad_NS'; allowed: a DNS-1123 label: lowercase letters, "
+        "digits and '-', starting and ending with a letter or digit, at most 63 characters",
+    ]

@@ -196,7 +196,7 @@ def parse_aws_settings(section: Section, production: bool) -> AwsSettings:
                 f"a role in the {partition_for(region)} partition (region {region})",
             )
 
-    kubernetes_version = section.str("kubernetesVersion", DEFAULT_KUBERNETES_VERSION)
+    kubernetes_version = section.version("kubernetesVersion", DEFAULT_KUBERNETES_VERSION)
     version_match = _KUBERNETES_VERSION.match(kubernetes_version)
     kubernetes_version_valid = version_match is not None and int(version_match.group(1)) >= MIN_KUBERNETES_MINOR
     if not kubernetes_version_valid:
@@ -341,7 +341,7 @@ def _parse_endpoint(section: Section, production: bool) -> tuple[bool, tuple[str
     if public_access and not cidrs:
         problems.add(
             key,
-            None,
+            section.raw.get("publicAccessCidrs"),
             "the CIDRs allowed to reach the Kubernetes API (where `pulumi up` and kubectl run), "
             "e.g. ['203.0.113.0/24']; or endpointPublicAccess: false to deploy from inside the VPC",
         )
@@ -385,7 +385,7 @@ def _parse_database(section: Section, production: bool) -> DatabaseSettings:
     instance_class = section.str("instanceClass", "db.t4g.large" if production else "db.t4g.micro")
     if not _DB_INSTANCE_CLASS.match(instance_class):
         problems.add(section.key("instanceClass"), instance_class, "an RDS instance class such as db.t4g.micro")
-    engine_version = section.str("engineVersion", DEFAULT_POSTGRES_VERSION)
+    engine_version = section.version("engineVersion", DEFAULT_POSTGRES_VERSION)
     version_match = _ENGINE_VERSION.match(engine_version)
     if version_match is None or int(version_match.group(1)) < MIN_POSTGRES_MAJOR:
         problems.add(

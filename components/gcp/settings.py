@@ -149,14 +149,14 @@ class GcpSettings:
 
 def parse_gcp_settings(section: Section, production: bool) -> GcpSettings:
     problems = section.problems
-    project = section.str("project", "")
-    if not _PROJECT_ID.match(project):
-        problems.add(
-            section.key("project"),
-            project,
-            "a GCP project id: 6-30 characters, lowercase letters, digits and '-', "
-            "starting with a letter and not ending with '-'",
-        )
+    project_rule = (
+        "a GCP project id: 6-30 characters, lowercase letters, digits and '-', "
+        "starting with a letter and not ending with '-'"
+    )
+    # Required: reported once when unset, then not matched again.
+    project = section.required_str("project", project_rule)
+    if project is not None and not _PROJECT_ID.match(project):
+        problems.add(section.key("project"), project, project_rule)
     region = section.str("region", "europe-west1")
     if not _REGION.match(region):
         problems.add(section.key("region"), region, "a GCP region such as europe-west1")
@@ -197,7 +197,7 @@ def parse_gcp_settings(section: Section, production: bool) -> GcpSettings:
     shared_storage = _shared_storage(section, worker_max)
 
     return GcpSettings(
-        project=project,
+        project=project or "",
         region=region,
         location_type=location_type,
         zone=zone,
