@@ -33,7 +33,7 @@ test-dags: ## DAG integrity and behaviour on the Airflow version the stack deplo
 
 venv: $(BIN)/.installed
 
-$(BIN)/.installed: requirements.txt requirements-dev.txt
+$(BIN)/.installed: requirements.txt requirements-dev.txt bootstrap/requirements.txt
 	@scripts/check-python.sh "$(PYTHON)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt

@@ -3,6 +3,6 @@
 Importing this package registers every cloud's fakes with the mock runner.
 """
 
-from review.fakes import aws, gcp
+from review.fakes import aws, bootstrap, gcp
 
-__all__ = ["aws", "gcp"]
+__all__ = ["aws", "bootstrap", "gcp"]

@@ -1,0 +1,210 @@
+"""AWS side of CI: the Pulumi state bucket, the secrets-provider key, GitHub's OIDC provider and two roles.
+
+Least privilege (README "CI/CD" has the table):
+- preview role, trusted for pull requests and the default branch (nightly
+  drift): AWS's ReadOnlyAccess for `preview --refresh`, read of the state
+  bucket (a DIY-backend preview takes no lock and writes nothing), decrypt on
+  the secrets key (only the stack's data key goes through KMS).
+- deploy role, trusted only for jobs of the deploy environments (their `sub`
+  claim): full control of the services the stack creates. Creating IAM roles
+  is one of them, which makes the role as strong as an administrator in
+  practice: the environment's reviewer and branch policy guard it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from bootstrap.settings import CloudSettings, GitHubSettings
+
+OIDC_HOST = "token.actions.githubusercontent.com"
+AUDIENCE = "sts.amazonaws.com"
+READ_ONLY_POLICY = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+STATE_READ_ACTIONS = ("s3:GetObject", "s3:ListBucket")
+KEY_DECRYPT_ACTIONS = ("kms:Decrypt",)
+# The services the stack's resources belong to (components/aws), and nothing else.
+DEPLOY_ACTIONS = (
+    "ec2:*",
+    "eks:*",
+    "rds:*",
+    "elasticfilesystem:*",
+    "kms:*",
+    "s3:*",
+    "logs:*",
+    "autoscaling:*",
+    "iam:*",
+    "ssm:GetParameter",
+    "sts:GetCallerIdentity",
+)
+SECRETS_ALIAS = "alias/airflow-platform-pulumi"
+
+
+@dataclass(frozen=True)
+class AwsCiArgs:
+    cloud: CloudSettings
+    github: GitHubSettings
+
+
+def preview_subjects(github: GitHubSettings) -> list[str]:
+    """Pull request jobs, and scheduled drift checks (they run on the default branch)."""
+    return [f"{github.subject_prefix}:pull_request", f"{github.subject_prefix}:ref:refs/heads/{github.default_branch}"]
+
+
+def deploy_subjects(github: GitHubSettings, environments: Sequence[str]) -> list[str]:
+    return [f"{github.subject_prefix}:environment:{environment}" for environment in environments]
+
+
+def github_trust_policy(provider_arn: str, subjects: Sequence[str]) -> str:
+    """AssumeRoleWithWebIdentity for GitHub tokens whose audience is STS and whose `sub` is exactly one of subjects."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Federated": provider_arn},
+                    "Action": "sts:AssumeRoleWithWebIdentity",
+                    # StringEquals, not StringLike: no wildcard widens the subjects.
+                    "Condition": {"StringEquals": {f"{OIDC_HOST}:aud": AUDIENCE, f"{OIDC_HOST}:sub": list(subjects)}},
+                }
+            ],
+        }
+    )
+
+
+def allow(actions: Sequence[str], resources: Sequence[str]) -> dict[str, Any]:
+    return {"Effect": "Allow", "Action": list(actions), "Resource": list(resources)}
+
+
+def policy(*statements: dict[str, Any]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+class AwsCi(pulumi.ComponentResource):
+    state_bucket: aws.s3.Bucket
+    secrets_key: aws.kms.Key
+    oidc_provider: aws.iam.OpenIdConnectProvider
+    preview_role: aws.iam.Role
+    deploy_role: aws.iam.Role
+
+    def __init__(self, name: str, args: AwsCiArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("airflow-platform:bootstrap:AwsCi", name, None, opts)
+        aws_provider = aws.Provider(
+            f"{name}-provider", region=args.cloud.region, opts=pulumi.ResourceOptions(parent=self)
+        )
+        local = pulumi.ResourceOptions(parent=self, provider=aws_provider)
+        # Losing either loses every stack: protected, and `pulumi destroy` refuses.
+        kept = pulumi.ResourceOptions(parent=self, provider=aws_provider, protect=True)
+
+        self.secrets_key = aws.kms.Key(
+            f"{name}-secrets",
+            description="Pulumi secrets provider of the airflow-platform stacks",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            opts=kept,
+        )
+        aws.kms.Alias(f"{name}-secrets", name=SECRETS_ALIAS, target_key_id=self.secrets_key.key_id, opts=local)
+
+        self.state_bucket = aws.s3.Bucket(f"{name}-state", opts=kept)
+        # Versioned: an overwritten or deleted checkpoint can be restored.
+        aws.s3.BucketVersioning(
+            f"{name}-state-versioning",
+            bucket=self.state_bucket.id,
+            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
+            opts=local,
+        )
+        public_access_block = aws.s3.BucketPublicAccessBlock(
+            f"{name}-state-public-access-block",
+            bucket=self.state_bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=local,
+        )
+        aws.s3.BucketOwnershipControls(
+            f"{name}-state-ownership",
+            bucket=self.state_bucket.id,
+            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+            opts=local,
+        )
+        # SSE-S3 at rest; the secrets inside the state are encrypted again with the KMS key.
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{name}-state-encryption",
+            bucket=self.state_bucket.id,
+            rules=[
+                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                        sse_algorithm="AES256"
+                    )
+                )
+            ],
+            opts=local,
+        )
+        aws.s3.BucketPolicy(
+            f"{name}-state-tls-only",
+            bucket=self.state_bucket.id,
+            policy=self.state_bucket.arn.apply(
+                lambda arn: policy(
+                    {
+                        "Effect": "Deny",
+                        "Principal": "*",
+                        "Action": "s3:*",
+                        "Resource": [arn, f"{arn}/*"],
+                        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                    }
+                )
+            ),
+            # S3 rejects concurrent policy and access-block writes on one bucket.
+            opts=pulumi.ResourceOptions(parent=self, provider=aws_provider, depends_on=[public_access_block]),
+        )
+
+        # AWS validates GitHub's certificate against its own trusted CAs: no thumbprint.
+        self.oidc_provider = aws.iam.OpenIdConnectProvider(
+            f"{name}-github", url=f"https://{OIDC_HOST}", client_id_lists=[AUDIENCE], opts=local
+        )
+        self.preview_role = aws.iam.Role(
+            f"{name}-preview",
+            description="GitHub Actions: pull request previews and nightly drift checks. Reads only.",
+            assume_role_policy=self.oidc_provider.arn.apply(
+                lambda arn: github_trust_policy(arn, preview_subjects(args.github))
+            ),
+            opts=local,
+        )
+        aws.iam.RolePolicyAttachment(
+            f"{name}-preview-read-only", role=self.preview_role.name, policy_arn=READ_ONLY_POLICY, opts=local
+        )
+        aws.iam.RolePolicy(
+            f"{name}-preview-state",
+            role=self.preview_role.name,
+            policy=pulumi.Output.all(self.state_bucket.arn, self.secrets_key.arn).apply(
+                lambda arns: policy(
+                    allow(STATE_READ_ACTIONS, [arns[0], f"{arns[0]}/*"]), allow(KEY_DECRYPT_ACTIONS, [arns[1]])
+                )
+            ),
+            opts=local,
+        )
+        self.deploy_role = aws.iam.Role(
+            f"{name}-deploy",
+            description="GitHub Actions: pulumi up from the deploy environments only.",
+            assume_role_policy=self.oidc_provider.arn.apply(
+                lambda arn: github_trust_policy(arn, deploy_subjects(args.github, args.cloud.deploy_environments))
+            ),
+            opts=local,
+        )
+        aws.iam.RolePolicy(
+            f"{name}-deploy-services",
+            role=self.deploy_role.name,
+            policy=policy(allow(DEPLOY_ACTIONS, ["*"])),
+            opts=local,
+        )
+
+        self.backend_url = self.state_bucket.bucket.apply(lambda bucket: f"s3://{bucket}?region={args.cloud.region}")
+        self.secrets_provider = f"awskms://{SECRETS_ALIAS}?region={args.cloud.region}"
+        self.register_outputs({"backendUrl": self.backend_url, "secretsProvider": self.secrets_provider})

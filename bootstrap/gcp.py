@@ -1,0 +1,225 @@
+"""GCP side of CI: the Pulumi state bucket, the secrets-provider key, and the two OIDC identities.
+
+Least privilege, role by role (README "CI/CD" has the table):
+- preview (pull requests, nightly drift): read-only viewer roles on the project,
+  read on the state bucket (a DIY-backend preview takes no lock and writes
+  nothing: pulumi/pkg/backend/diy/backend.go, Preview -> apply with DryRun),
+  and decrypt on the secrets key (the stack's data key is decrypted once,
+  secrets are then en/decrypted locally).
+- deploy (`dev`/`prod` environment jobs only): the admin roles of the services
+  the stack creates. Setting IAM on the project is among them, so the deploy
+  identity is as powerful as the stack it deploys: the environment's reviewer
+  and branch policy are what guard it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_gcp as gcp
+
+from bootstrap.settings import CloudSettings, GitHubSettings
+from components.gcp.names import service_account_id
+
+ISSUER = "https://token.actions.githubusercontent.com"
+WORKLOAD_IDENTITY_USER = "roles/iam.workloadIdentityUser"
+STATE_READER = "roles/storage.objectViewer"
+KEY_DECRYPTER = "roles/cloudkms.cryptoKeyDecrypter"
+APIS = (
+    "iam.googleapis.com",
+    "iamcredentials.googleapis.com",
+    "sts.googleapis.com",
+    "cloudkms.googleapis.com",
+    "cloudresourcemanager.googleapis.com",
+    "storage.googleapis.com",
+)
+# `preview --refresh` reads every resource of the stack: one viewer role per service it uses.
+PREVIEW_ROLES = (
+    "roles/compute.viewer",
+    "roles/container.viewer",
+    "roles/cloudsql.viewer",
+    "roles/cloudkms.viewer",
+    "roles/storage.bucketViewer",
+    "roles/serviceusage.serviceUsageViewer",
+    # Reads the IAM policies the stack's IAMMember resources live in.
+    "roles/iam.securityReviewer",
+)
+# container.viewer excludes Secrets, but the stack manages Secrets and Helm keeps
+# its release records in them: refreshing them needs get/list. The same values
+# are in the state this identity can already decrypt.
+PREVIEW_SECRET_READ_PERMISSIONS = ("container.secrets.get", "container.secrets.list")
+DEPLOY_ROLES = (
+    "roles/container.admin",
+    "roles/compute.networkAdmin",
+    "roles/cloudsql.admin",
+    "roles/cloudkms.admin",
+    "roles/storage.admin",
+    "roles/serviceusage.serviceUsageAdmin",
+    "roles/servicenetworking.networksAdmin",
+    "roles/iam.serviceAccountAdmin",
+    # GKE node pools run as the stack's node service account.
+    "roles/iam.serviceAccountUser",
+    "roles/resourcemanager.projectIamAdmin",
+)
+
+
+@dataclass(frozen=True)
+class GcpCiArgs:
+    cloud: CloudSettings
+    github: GitHubSettings
+    stack: str
+
+
+def role_resource_name(role: str) -> str:
+    return role.removeprefix("roles/").replace(".", "-").lower()
+
+
+class GcpCi(pulumi.ComponentResource):
+    state_bucket: gcp.storage.Bucket
+    secrets_key: gcp.kms.CryptoKey
+    provider: gcp.iam.WorkloadIdentityPoolProvider
+    preview_account: gcp.serviceaccount.Account
+    deploy_account: gcp.serviceaccount.Account
+
+    def __init__(self, name: str, args: GcpCiArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("airflow-platform:bootstrap:GcpCi", name, None, opts)
+        project = args.cloud.project
+        gcp_provider = gcp.Provider(
+            f"{name}-provider", project=project, region=args.cloud.region, opts=pulumi.ResourceOptions(parent=self)
+        )
+        local = pulumi.ResourceOptions(parent=self, provider=gcp_provider)
+        apis = [
+            gcp.projects.Service(
+                f"{name}-{api.split('.')[0]}", service=api, disable_on_destroy=False, project=project, opts=local
+            )
+            for api in APIS
+        ]
+        after_apis = pulumi.ResourceOptions(parent=self, provider=gcp_provider, depends_on=apis)
+        # Losing either loses every stack: protected, and `pulumi destroy` refuses.
+        kept = pulumi.ResourceOptions(parent=self, provider=gcp_provider, depends_on=apis, protect=True)
+
+        # Versioned: an overwritten or deleted checkpoint can be restored.
+        # Google encrypts it at rest; the secrets inside are encrypted again by the key below.
+        self.state_bucket = gcp.storage.Bucket(
+            f"{name}-state",
+            location=args.cloud.region,
+            uniform_bucket_level_access=True,
+            public_access_prevention="enforced",
+            versioning=gcp.storage.BucketVersioningArgs(enabled=True),
+            opts=kept,
+        )
+        key_ring = gcp.kms.KeyRing(f"{name}-ring", location=args.cloud.region, opts=after_apis)
+        self.secrets_key = gcp.kms.CryptoKey(
+            f"{name}-secrets", key_ring=key_ring.id, purpose="ENCRYPT_DECRYPT", opts=kept
+        )
+
+        pool = gcp.iam.WorkloadIdentityPool(
+            f"{name}-pool",
+            workload_identity_pool_id="github-actions",
+            display_name="GitHub Actions",
+            opts=after_apis,
+        )
+        self.provider = gcp.iam.WorkloadIdentityPoolProvider(
+            f"{name}-github",
+            workload_identity_pool_id=pool.workload_identity_pool_id,
+            workload_identity_pool_provider_id="github",
+            display_name="GitHub Actions OIDC",
+            attribute_mapping={
+                "google.subject": "assertion.sub",
+                "attribute.repository": "assertion.repository",
+                "attribute.environment": "assertion.environment",
+            },
+            # Without a condition any repository on GitHub could exchange its token here.
+            attribute_condition=attribute_condition(args.github),
+            oidc=gcp.iam.WorkloadIdentityPoolProviderOidcArgs(issuer_uri=ISSUER),
+            opts=after_apis,
+        )
+
+        self.preview_account = gcp.serviceaccount.Account(
+            f"{name}-preview",
+            account_id=service_account_id(args.stack, "ci-preview"),
+            display_name="CI preview (read-only)",
+            description="GitHub Actions: pull request previews and nightly drift checks. Reads only.",
+            opts=after_apis,
+        )
+        self.deploy_account = gcp.serviceaccount.Account(
+            f"{name}-deploy",
+            account_id=service_account_id(args.stack, "ci-deploy"),
+            display_name="CI deploy",
+            description="GitHub Actions: pulumi up from the dev/prod environments only.",
+            opts=after_apis,
+        )
+        preview = self.preview_account.email.apply(lambda email: f"serviceAccount:{email}")
+        deploy = self.deploy_account.email.apply(lambda email: f"serviceAccount:{email}")
+
+        # Who may act as each account: any workflow of the repository for preview,
+        # only jobs of a deploy environment (their `sub`) for deploy.
+        gcp.serviceaccount.IAMMember(
+            f"{name}-preview-wif",
+            service_account_id=self.preview_account.name,
+            role=WORKLOAD_IDENTITY_USER,
+            member=pulumi.Output.concat(
+                "principalSet://iam.googleapis.com/", pool.name, f"/attribute.repository/{args.github.full_name}"
+            ),
+            opts=local,
+        )
+        for environment in args.cloud.deploy_environments:
+            subject = f"{args.github.subject_prefix}:environment:{environment}"
+            gcp.serviceaccount.IAMMember(
+                f"{name}-deploy-wif-{environment}",
+                service_account_id=self.deploy_account.name,
+                role=WORKLOAD_IDENTITY_USER,
+                member=pulumi.Output.concat("principal://iam.googleapis.com/", pool.name, f"/subject/{subject}"),
+                opts=local,
+            )
+
+        secrets_reader = gcp.projects.IAMCustomRole(
+            f"{name}-preview-secrets",
+            role_id="ciPreviewKubernetesSecretsReader",
+            title="CI preview: read Kubernetes Secrets",
+            description="Refresh of the stack's Secrets and Helm release records by the read-only CI identity.",
+            permissions=list(PREVIEW_SECRET_READ_PERMISSIONS),
+            project=project,
+            opts=after_apis,
+        )
+        for role in PREVIEW_ROLES:
+            gcp.projects.IAMMember(
+                f"{name}-preview-{role_resource_name(role)}", project=project, role=role, member=preview, opts=local
+            )
+        gcp.projects.IAMMember(
+            f"{name}-preview-secrets-reader", project=project, role=secrets_reader.name, member=preview, opts=local
+        )
+        for role in DEPLOY_ROLES:
+            gcp.projects.IAMMember(
+                f"{name}-deploy-{role_resource_name(role)}", project=project, role=role, member=deploy, opts=local
+            )
+
+        # The deploy identity writes state through roles/storage.admin above;
+        # preview only reads it. Both decrypt the stack's data key, neither encrypts.
+        gcp.storage.BucketIAMMember(
+            f"{name}-preview-state", bucket=self.state_bucket.name, role=STATE_READER, member=preview, opts=local
+        )
+        for identity, member in (("preview", preview), ("deploy", deploy)):
+            gcp.kms.CryptoKeyIAMMember(
+                f"{name}-{identity}-decrypt",
+                crypto_key_id=self.secrets_key.id,
+                role=KEY_DECRYPTER,
+                member=member,
+                opts=local,
+            )
+
+        self.backend_url = self.state_bucket.name.apply(lambda bucket: f"gs://{bucket}")
+        self.secrets_provider = self.secrets_key.id.apply(lambda key: f"gcpkms://{key}")
+        self.register_outputs(
+            {
+                "backendUrl": self.backend_url,
+                "secretsProvider": self.secrets_provider,
+                "workloadIdentityProvider": self.provider.name,
+            }
+        )
+
+
+def attribute_condition(github: GitHubSettings) -> str:
+    """Only tokens of this repository (by name, and by `sub` so a renamed repository's ids still match)."""
+    return f"assertion.repository == '{github.full_name}' && assertion.sub.startsWith('{github.subject_prefix}:')"

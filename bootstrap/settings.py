@@ -1,0 +1,180 @@
+"""The bootstrap stack's configuration, validated before anything is created.
+
+Every key is read through components.validation, so a bad value is reported
+the way the main stack reports it: one ConfigError listing each key, the value
+and what is allowed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+
+from components.validation import Problems, Section
+
+PROJECT = "airflow-platform-bootstrap"
+# The GitHub environments .github/workflows/deploy.yml deploys through, in order.
+DEPLOY_ENVIRONMENTS = ("dev", "prod")
+# An environment whose jobs change production waits for one of its reviewers.
+REVIEWED_ENVIRONMENTS = ("prod",)
+
+_GITHUB_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+_GCP_PROJECT = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
+_REGION = re.compile(r"^[a-z]+(-[a-z]+)+-?\d$")
+_BRANCH = re.compile(r"^[A-Za-z0-9._/-]+$")
+
+
+@dataclass(frozen=True)
+class Reviewers:
+    users: tuple[int, ...]
+    teams: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class GitHubSettings:
+    owner: str
+    repository: str
+    # `sub` claims start with it: repo:OWNER/REPO, or with immutable subject
+    # claims repo:OWNER-OWNER_ID/REPO-REPO_ID (see README "CI/CD").
+    subject_prefix: str
+    default_branch: str
+    reviewers: Mapping[str, Reviewers]
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.owner}/{self.repository}"
+
+
+@dataclass(frozen=True)
+class CloudSettings:
+    region: str
+    # The GitHub environments whose jobs may act as this cloud's deploy identity.
+    deploy_environments: tuple[str, ...]
+    # GCP only: the project everything is created in.
+    project: str = ""
+
+
+@dataclass(frozen=True)
+class BootstrapSettings:
+    github: GitHubSettings
+    gcp: CloudSettings | None
+    aws: CloudSettings | None
+
+
+def parse_settings(raw: Mapping[str, Any]) -> BootstrapSettings:
+    problems = Problems()
+    for key in raw:
+        if key not in ("github", "gcp", "aws"):
+            problems.add(f"{PROJECT}:{key}", raw[key], "one of the known keys ['aws', 'gcp', 'github']")
+    github = _parse_github(Section(problems, f"{PROJECT}:github", raw.get("github"), _GITHUB_KEYS), problems)
+    gcp = _parse_cloud(problems, "gcp", raw.get("gcp"))
+    aws = _parse_cloud(problems, "aws", raw.get("aws"))
+    if gcp is None and aws is None:
+        problems.add(f"{PROJECT}:gcp", None, "at least one of gcp and aws (the clouds your stacks deploy to)")
+    deployed = [env for cloud in (gcp, aws) if cloud for env in cloud.deploy_environments]
+    for environment in DEPLOY_ENVIRONMENTS:
+        if environment not in deployed:
+            problems.add(
+                f"{PROJECT}:<gcp|aws>.deployEnvironments",
+                sorted(deployed),
+                f"a list naming {environment!r}: deploy.yml runs that environment and some cloud must trust it",
+            )
+    problems.raise_if_any()
+    return BootstrapSettings(github=github, gcp=gcp, aws=aws)
+
+
+_GITHUB_KEYS = ("owner", "repository", "subjectPrefix", "defaultBranch", "reviewers")
+
+
+def _parse_github(section: Section, problems: Problems) -> GitHubSettings:
+    owner = section.str("owner", "")
+    repository = section.str("repository", "")
+    for key, value in (("owner", owner), ("repository", repository)):
+        if value and not _GITHUB_NAME.match(value):
+            problems.add(section.key(key), value, "a GitHub owner or repository name (letters, digits, '.', '_', '-')")
+    prefix = section.str("subjectPrefix", f"repo:{owner}/{repository}")
+    # Both the name form and the immutable form (owner and repository ids appended).
+    expected = re.compile(rf"^repo:{re.escape(owner)}(-\d+)?/{re.escape(repository)}(-\d+)?$", re.IGNORECASE)
+    if not expected.match(prefix):
+        problems.add(
+            section.key("subjectPrefix"),
+            prefix,
+            f"repo:{owner}/{repository}, or with immutable subject claims "
+            f"repo:{owner}-<owner id>/{repository}-<repository id> (read `sub` of a run's OIDC token)",
+        )
+    branch = section.str("defaultBranch", "main")
+    if not _BRANCH.match(branch):
+        problems.add(section.key("defaultBranch"), branch, "a branch name such as main")
+    return GitHubSettings(
+        owner=owner,
+        repository=repository,
+        subject_prefix=prefix,
+        default_branch=branch,
+        reviewers=_parse_reviewers(section.section("reviewers", DEPLOY_ENVIRONMENTS), problems),
+    )
+
+
+def _parse_reviewers(section: Section, problems: Problems) -> dict[str, Reviewers]:
+    reviewers = {}
+    for environment in DEPLOY_ENVIRONMENTS:
+        entry = section.section(environment, ("users", "teams"))
+        ids = {kind: _ids(entry, kind, problems) for kind in ("users", "teams")}
+        reviewers[environment] = Reviewers(users=ids["users"], teams=ids["teams"])
+        if environment in REVIEWED_ENVIRONMENTS and not (ids["users"] or ids["teams"]):
+            problems.add(
+                entry.path,
+                entry.raw or None,
+                "at least one reviewer: users and/or teams as numeric GitHub ids "
+                "(gh api users/NAME --jq .id, gh api orgs/ORG/teams/SLUG --jq .id)",
+            )
+    return reviewers
+
+
+def _ids(section: Section, kind: str, problems: Problems) -> tuple[int, ...]:
+    value = section.raw.get(kind, [])
+    if not isinstance(value, list) or not all(isinstance(item, int) and not isinstance(item, bool) for item in value):
+        problems.add(section.key(kind), value, "a list of numeric GitHub ids (names are not accepted by the API)")
+        return ()
+    # GitHub accepts at most six reviewers per environment.
+    if len(value) > 6:
+        problems.add(section.key(kind), value, "at most 6 ids")
+    return tuple(value)
+
+
+def _parse_cloud(problems: Problems, cloud: str, raw: Any) -> CloudSettings | None:
+    if raw is None:
+        return None
+    known = ("project", "region", "deployEnvironments") if cloud == "gcp" else ("region", "deployEnvironments")
+    section = Section(problems, f"{PROJECT}:{cloud}", raw, known)
+    region = section.str("region", "")
+    if region and not _REGION.match(region):
+        problems.add(section.key("region"), region, "a region such as europe-west1 or eu-west-1")
+    project = ""
+    if cloud == "gcp":
+        project = section.str("project", "")
+        if project and not _GCP_PROJECT.match(project):
+            problems.add(section.key("project"), project, "a GCP project id (6-30 of a-z, 0-9, '-')")
+    environments = section.str_list("deployEnvironments", [])
+    for environment in environments:
+        if environment not in DEPLOY_ENVIRONMENTS:
+            problems.add(section.key("deployEnvironments"), environments, f"names from {list(DEPLOY_ENVIRONMENTS)}")
+            break
+    return CloudSettings(region=region, deploy_environments=tuple(environments), project=project)
+
+
+def load_settings() -> BootstrapSettings:
+    """This stack's `airflow-platform-bootstrap:*` config, validated."""
+    prefix = f"{PROJECT}:"
+    raw: dict[str, Any] = {}
+    for full_key, value in pulumi.runtime.config.CONFIG.get().items():
+        if full_key.startswith(prefix):
+            try:
+                raw[full_key[len(prefix) :]] = json.loads(value)
+            except json.JSONDecodeError:
+                raw[full_key[len(prefix) :]] = value
+    return parse_settings(raw)

@@ -1,0 +1,313 @@
+"""bootstrap/ under the project's mock runner: the identities, who may assume them, and what they may do.
+
+The least-privilege rules are asserted on what the program registers, so a
+role added to the preview identity that can write, or a deploy trust that
+admits a pull request, fails here.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import runpy
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bootstrap.settings import PROJECT, parse_settings
+from components.validation import ConfigError
+from review.runner import Registered, Run, run_program
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "bootstrap" / "Pulumi.example.yaml"
+
+# The tests' own fixture (not the example file a user edits).
+OWNER, REPOSITORY = "acme", "airflow-platform"
+IMMUTABLE_PREFIX = "repo:acme-1001/airflow-platform-2002"
+CONFIG: dict[str, Any] = {
+    "github": {
+        "owner": OWNER,
+        "repository": REPOSITORY,
+        "subjectPrefix": IMMUTABLE_PREFIX,
+        "defaultBranch": "main",
+        "reviewers": {"prod": {"users": [11], "teams": [22]}},
+    },
+    "gcp": {"project": "acme-airflow-ci", "region": "europe-west1", "deployEnvironments": ["dev"]},
+    "aws": {"region": "eu-west-1", "deployEnvironments": ["prod"]},
+}
+
+# What a read-only identity may hold. GCP: viewer-type roles, the state bucket's
+# object reader, the secrets key's decrypter; AWS: ReadOnlyAccess plus Get/List/Decrypt.
+GCP_READ_ROLE = re.compile(r"^roles/[a-zA-Z]+\.([a-zA-Z]*[vV]iewer|securityReviewer|cryptoKeyDecrypter)$")
+READ_PERMISSION = re.compile(r"^[a-z]+(\.[a-zA-Z]+)+\.(get|list)$")
+AWS_READ_ACTION = re.compile(r"^[a-z0-9-]+:(Get|List|Describe)[A-Za-z]*$|^kms:Decrypt$")
+
+
+def run_bootstrap(config: dict[str, Any], stack: str = "org") -> Run:
+    return run_program(
+        lambda: runpy.run_path(str(ROOT / "bootstrap" / "__main__.py"), run_name="__main__"),
+        config={f"{PROJECT}:{key}": value for key, value in config.items()},
+        stack=stack,
+    )
+
+
+@cache
+def fixture_run() -> Run:
+    return run_bootstrap(CONFIG)
+
+
+def members(run: Run, type_token: str, member: str) -> list[Registered]:
+    return [resource for resource in run.of_type(type_token) if resource.inputs.get("member") == member]
+
+
+def account_member(run: Run, purpose: str) -> str:
+    (account,) = [a for a in run.of_type("gcp:serviceaccount/account:Account") if a.name.endswith(purpose)]
+    return f"serviceAccount:{account.outputs['email']}"
+
+
+def test_example_stack_file_is_valid() -> None:
+    document = yaml.safe_load(EXAMPLE.read_text())
+    config = {key.removeprefix(f"{PROJECT}:"): value for key, value in document["config"].items()}
+    run = run_bootstrap(config, stack="example")
+    assert run.of_type("github:index/repositoryEnvironment:RepositoryEnvironment")
+
+
+def test_exactly_two_identities_per_cloud() -> None:
+    run = fixture_run()
+    assert sorted(a.name for a in run.of_type("gcp:serviceaccount/account:Account")) == [
+        "gcp-ci-deploy",
+        "gcp-ci-preview",
+    ]
+    assert sorted(r.name for r in run.of_type("aws:iam/role:Role")) == ["aws-ci-deploy", "aws-ci-preview"]
+    assert len(run.of_type("aws:iam/openIdConnectProvider:OpenIdConnectProvider")) == 1
+    assert len(run.of_type("gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider")) == 1
+
+
+def test_gcp_preview_identity_cannot_write() -> None:
+    run = fixture_run()
+    preview = account_member(run, "preview")
+    custom_roles = {r.outputs["name"]: r for r in run.of_type("gcp:projects/iAMCustomRole:IAMCustomRole")}
+    bindings = [
+        *members(run, "gcp:projects/iAMMember:IAMMember", preview),
+        *members(run, "gcp:storage/bucketIAMMember:BucketIAMMember", preview),
+        *members(run, "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember", preview),
+    ]
+    assert len(bindings) > 3
+    for binding in bindings:
+        role = binding.inputs["role"]
+        if role in custom_roles:
+            permissions = custom_roles[role].inputs["permissions"]
+            assert all(READ_PERMISSION.match(p) for p in permissions), f"{binding.name}: {permissions}"
+        else:
+            assert GCP_READ_ROLE.match(role), f"{binding.name}: {role} is not read-only"
+    (state,) = members(run, "gcp:storage/bucketIAMMember:BucketIAMMember", preview)
+    assert state.inputs["role"] == "roles/storage.objectViewer"
+    (key,) = members(run, "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember", preview)
+    assert key.inputs["role"] == "roles/cloudkms.cryptoKeyDecrypter"
+
+
+def workload_identity_members(run: Run, purpose: str) -> list[str]:
+    (account,) = [a for a in run.of_type("gcp:serviceaccount/account:Account") if a.name.endswith(purpose)]
+    bindings = [
+        b
+        for b in run.of_type("gcp:serviceaccount/iAMMember:IAMMember")
+        if b.inputs["serviceAccountId"] == account.outputs["name"]
+    ]
+    assert all(b.inputs["role"] == "roles/iam.workloadIdentityUser" for b in bindings)
+    return sorted(b.inputs["member"] for b in bindings)
+
+
+def test_gcp_deploy_identity_trusts_only_its_environments() -> None:
+    run = fixture_run()
+    (pool,) = run.of_type("gcp:iam/workloadIdentityPool:WorkloadIdentityPool")
+    assert workload_identity_members(run, "deploy") == [
+        f"principal://iam.googleapis.com/{pool.outputs['name']}/subject/{IMMUTABLE_PREFIX}:environment:dev"
+    ]
+
+
+def test_gcp_preview_identity_is_the_repository_principal_set() -> None:
+    run = fixture_run()
+    (pool,) = run.of_type("gcp:iam/workloadIdentityPool:WorkloadIdentityPool")
+    assert workload_identity_members(run, "preview") == [
+        f"principalSet://iam.googleapis.com/{pool.outputs['name']}/attribute.repository/{OWNER}/{REPOSITORY}"
+    ]
+
+
+def test_gcp_pool_accepts_only_this_repository() -> None:
+    (provider,) = fixture_run().of_type("gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider")
+    condition = provider.inputs["attributeCondition"]
+    assert f"assertion.repository == '{OWNER}/{REPOSITORY}'" in condition
+    assert f"assertion.sub.startsWith('{IMMUTABLE_PREFIX}:')" in condition
+    assert provider.inputs["oidc"]["issuerUri"] == "https://token.actions.githubusercontent.com"
+
+
+def trust(run: Run, role_name: str) -> dict[str, Any]:
+    (statement,) = json.loads(run.one("aws:iam/role:Role", role_name).inputs["assumeRolePolicy"])["Statement"]
+    assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+    assert set(statement["Condition"]) == {"StringEquals"}, "no StringLike: wildcards would widen the subjects"
+    equals = statement["Condition"]["StringEquals"]
+    assert equals["token.actions.githubusercontent.com:aud"] == "sts.amazonaws.com"
+    return equals
+
+
+def test_aws_deploy_role_trusts_only_its_environments() -> None:
+    subjects = trust(fixture_run(), "aws-ci-deploy")["token.actions.githubusercontent.com:sub"]
+    assert subjects == [f"{IMMUTABLE_PREFIX}:environment:prod"]
+
+
+def test_aws_preview_role_trusts_pull_requests_and_the_default_branch() -> None:
+    subjects = trust(fixture_run(), "aws-ci-preview")["token.actions.githubusercontent.com:sub"]
+    assert subjects == [f"{IMMUTABLE_PREFIX}:pull_request", f"{IMMUTABLE_PREFIX}:ref:refs/heads/main"]
+
+
+def role_policies(run: Run, role_name: str) -> tuple[list[str], list[dict[str, Any]]]:
+    role = run.one("aws:iam/role:Role", role_name).outputs["name"]
+    attached = [
+        r.inputs["policyArn"]
+        for r in run.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+        if r.inputs["role"] == role
+    ]
+    statements = [
+        statement
+        for r in run.of_type("aws:iam/rolePolicy:RolePolicy")
+        if r.inputs["role"] == role
+        for statement in json.loads(r.inputs["policy"])["Statement"]
+    ]
+    return attached, statements
+
+
+def test_aws_preview_role_cannot_write() -> None:
+    run = fixture_run()
+    attached, statements = role_policies(run, "aws-ci-preview")
+    assert attached == ["arn:aws:iam::aws:policy/ReadOnlyAccess"]
+    assert statements
+    for statement in statements:
+        assert statement["Effect"] == "Allow"
+        for action in statement["Action"]:
+            assert AWS_READ_ACTION.match(action), f"aws-ci-preview may {action}"
+    bucket = run.one("aws:s3/bucket:Bucket").outputs["arn"]
+    assert any(bucket in statement["Resource"] for statement in statements), "preview must read the state"
+
+
+def test_aws_deploy_role_has_no_managed_admin_policy() -> None:
+    attached, statements = role_policies(fixture_run(), "aws-ci-deploy")
+    assert attached == []
+    assert all(action != "*" for statement in statements for action in statement["Action"])
+
+
+def test_state_buckets_are_private_versioned_and_protected() -> None:
+    run = fixture_run()
+    gcs = run.one("gcp:storage/bucket:Bucket")
+    assert gcs.inputs["uniformBucketLevelAccess"] is True
+    assert gcs.inputs["publicAccessPrevention"] == "enforced"
+    assert gcs.inputs["versioning"] == {"enabled": True}
+    s3 = run.one("aws:s3/bucket:Bucket")
+    (tls_only,) = json.loads(run.one("aws:s3/bucketPolicy:BucketPolicy").inputs["policy"])["Statement"]
+    assert tls_only["Effect"] == "Deny" and tls_only["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert s3.outputs["arn"] in tls_only["Resource"]
+    block = run.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs
+    assert all(
+        block[flag] for flag in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+    )
+    versioning = run.one("aws:s3/bucketVersioning:BucketVersioning").inputs
+    assert versioning["versioningConfiguration"]["status"] == "Enabled"
+    encryption = run.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")
+    (rule,) = encryption.inputs["rules"]
+    assert rule["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "AES256"
+    for stateful in (gcs, s3, run.one("gcp:kms/cryptoKey:CryptoKey"), run.one("aws:kms/key:Key")):
+        assert stateful.protect, f"{stateful.name} must be protected"
+
+
+def test_prod_environment_requires_a_reviewer_and_both_deploy_only_from_main() -> None:
+    run = fixture_run()
+    environments = {
+        r.inputs["environment"]: r for r in run.of_type("github:index/repositoryEnvironment:RepositoryEnvironment")
+    }
+    assert set(environments) == {"dev", "prod"}
+    assert environments["prod"].inputs["reviewers"] == [{"users": [11], "teams": [22]}]
+    for environment in environments.values():
+        assert environment.inputs["deploymentBranchPolicy"] == {
+            "customBranchPolicies": True,
+            "protectedBranches": False,
+        }
+        assert environment.inputs["preventSelfReview"] is True
+    policies = run.of_type("github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy")
+    assert sorted((p.inputs["environment"], p.inputs["branchPattern"]) for p in policies) == [
+        ("dev", "main"),
+        ("prod", "main"),
+    ]
+
+
+def test_actions_variables_are_exactly_what_the_workflows_read() -> None:
+    read = set()
+    for workflow in (ROOT / ".github" / "workflows").glob("*.yml"):
+        read |= set(re.findall(r"vars\.([A-Z0-9_]+)", workflow.read_text()))
+    variables = {
+        r.inputs["variableName"]: r.inputs["value"]
+        for r in fixture_run().of_type("github:index/actionsVariable:ActionsVariable")
+    }
+    assert set(variables) == read
+    assert all(isinstance(value, str) and value for value in variables.values()), variables
+
+
+def test_one_cloud_only_creates_that_clouds_identities() -> None:
+    config = copy.deepcopy(CONFIG)
+    del config["aws"]
+    config["gcp"]["deployEnvironments"] = ["dev", "prod"]
+    run = run_bootstrap(config)
+    assert not run.of_type("aws:iam/role:Role")
+    variables = {r.inputs["variableName"] for r in run.of_type("github:index/actionsVariable:ActionsVariable")}
+    assert not any(name.startswith("AWS_") for name in variables)
+    assert len(workload_identity_members(run, "deploy")) == 2
+
+
+def problems(config: dict[str, Any]) -> list[str]:
+    with pytest.raises(ConfigError) as error:
+        parse_settings(config)
+    return [problem.key for problem in error.value.problems]
+
+
+def with_change(path: str, value: Any) -> dict[str, Any]:
+    config = copy.deepcopy(CONFIG)
+    *parents, last = path.split(".")
+    target = config
+    for part in parents:
+        target = target[part]
+    target[last] = value
+    return config
+
+
+def test_fixture_config_is_valid() -> None:
+    settings = parse_settings(CONFIG)
+    assert settings.github.subject_prefix == IMMUTABLE_PREFIX
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "key"),
+    [
+        ("github.subjectPrefix", "repo:someone-else/airflow-platform", f"{PROJECT}:github.subjectPrefix"),
+        ("github.subjectPrefix", "repo:acme/airflow-platform:ref:refs/heads/main", f"{PROJECT}:github.subjectPrefix"),
+        ("github.reviewers", {"prod": {}}, f"{PROJECT}:github.reviewers.prod"),
+        ("github.reviewers", {"prod": {"users": ["octocat"]}}, f"{PROJECT}:github.reviewers.prod.users"),
+        ("github.owner", "acme org", f"{PROJECT}:github.owner"),
+        ("gcp.region", "Europe West", f"{PROJECT}:gcp.region"),
+        ("gcp.deployEnvironments", ["staging"], f"{PROJECT}:gcp.deployEnvironments"),
+        ("aws.deployEnvironments", [], f"{PROJECT}:<gcp|aws>.deployEnvironments"),
+        ("aws.bucket", "mine", f"{PROJECT}:aws.bucket"),
+    ],
+)
+def test_bad_config_names_the_key(path: str, value: Any, key: str) -> None:
+    assert key in problems(with_change(path, value))
+
+
+def test_no_cloud_is_refused() -> None:
+    assert f"{PROJECT}:gcp" in problems({"github": CONFIG["github"]})
+
+
+def test_name_form_subject_prefix_is_accepted() -> None:
+    settings = parse_settings(with_change("github.subjectPrefix", f"repo:{OWNER}/{REPOSITORY}"))
+    assert settings.github.subject_prefix == f"repo:{OWNER}/{REPOSITORY}"
