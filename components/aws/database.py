@@ -75,6 +75,9 @@ class MetadataDb(pulumi.ComponentResource):
             # major change unless this is set, so it is always on - it permits,
             # it never triggers. Minor versions follow automatically when
             # engineVersion names a major only (settings.auto_minor_version_upgrade).
+            # No parameter group is set: on a major upgrade RDS moves an
+            # instance on the default group to the new family's default group
+            # itself; a custom group would first need a twin for the new family.
             engine_version=settings.engine_version,
             allow_major_version_upgrade=True,
             auto_minor_version_upgrade=settings.auto_minor_version_upgrade,

@@ -60,8 +60,10 @@ class NodeGroups(pulumi.ComponentResource):
                 f"{name}-{pool}",
                 cluster_name=args.cluster_name,
                 # No node_group_name: Pulumi autonames the group (`<resource
-                # name>-<random>`, pulumi-aws maps nodeGroupName to AutoName)
-                # and picks a fresh name when a replacement is needed.
+                # name>-<random>`; pulumi-aws provider/resources.go maps
+                # nodeGroupName to tfbridge.AutoName) and picks a fresh name
+                # when a replacement is needed; node_group_name_prefix is left
+                # unset too (the schema marks it ConflictsWith the name).
                 # instance_types, ami_type, capacity_type, subnet_ids and the
                 # node role force replacement (ForceNew in the provider's
                 # aws_eks_node_group schema); the new group is created before
