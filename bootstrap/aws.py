@@ -22,6 +22,7 @@ import pulumi
 import pulumi_aws as aws
 
 from bootstrap.settings import CloudSettings, GitHubSettings
+from components.aws.buckets import lock_down_bucket
 
 OIDC_HOST = "token.actions.githubusercontent.com"
 AUDIENCE = "sts.amazonaws.com"
@@ -119,51 +120,8 @@ class AwsCi(pulumi.ComponentResource):
             versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
             opts=local,
         )
-        public_access_block = aws.s3.BucketPublicAccessBlock(
-            f"{name}-state-public-access-block",
-            bucket=self.state_bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=local,
-        )
-        aws.s3.BucketOwnershipControls(
-            f"{name}-state-ownership",
-            bucket=self.state_bucket.id,
-            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-            opts=local,
-        )
-        # SSE-S3 at rest; the secrets inside the state are encrypted again with the KMS key.
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-state-encryption",
-            bucket=self.state_bucket.id,
-            rules=[
-                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                        sse_algorithm="AES256"
-                    )
-                )
-            ],
-            opts=local,
-        )
-        aws.s3.BucketPolicy(
-            f"{name}-state-tls-only",
-            bucket=self.state_bucket.id,
-            policy=self.state_bucket.arn.apply(
-                lambda arn: policy(
-                    {
-                        "Effect": "Deny",
-                        "Principal": "*",
-                        "Action": "s3:*",
-                        "Resource": [arn, f"{arn}/*"],
-                        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                    }
-                )
-            ),
-            # S3 rejects concurrent policy and access-block writes on one bucket.
-            opts=pulumi.ResourceOptions(parent=self, provider=aws_provider, depends_on=[public_access_block]),
-        )
+        # Private, ACLs off, SSE-S3 at rest (the secrets inside are encrypted again with the key), TLS only.
+        lock_down_bucket(f"{name}-state", self.state_bucket, local)
 
         # AWS validates GitHub's certificate against its own trusted CAs: no thumbprint.
         self.oidc_provider = aws.iam.OpenIdConnectProvider(

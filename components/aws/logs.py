@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.aws.buckets import lock_down_bucket
 from components.aws.iam import POD_IDENTITY_ACTIONS, POD_IDENTITY_PRINCIPAL, trust_policy
 from components.platform import AIRFLOW_COMPONENTS, RemoteLogging
 
@@ -55,36 +56,7 @@ class LogStore(pulumi.ComponentResource):
             force_destroy=not args.production,
             opts=pulumi.ResourceOptions(parent=self, protect=args.production),
         )
-        public_access_block = aws.s3.BucketPublicAccessBlock(
-            f"{name}-public-access-block",
-            bucket=self.bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=local,
-        )
-        # ACLs off: the bucket owner owns every object, access is IAM only.
-        aws.s3.BucketOwnershipControls(
-            f"{name}-ownership",
-            bucket=self.bucket.id,
-            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-            opts=local,
-        )
-        # SSE-S3: logs need encryption at rest but no per-key access control, and
-        # SSE-KMS would add a KMS grant to every role and a request charge per object.
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-encryption",
-            bucket=self.bucket.id,
-            rules=[
-                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                        sse_algorithm="AES256"
-                    )
-                )
-            ],
-            opts=local,
-        )
+        lock_down_bucket(name, self.bucket, local)
         aws.s3.BucketLifecycleConfiguration(
             f"{name}-lifecycle",
             bucket=self.bucket.id,
@@ -101,15 +73,6 @@ class LogStore(pulumi.ComponentResource):
             ],
             opts=local,
         )
-        # Refuse plain-HTTP requests. After the public access block: S3 rejects
-        # concurrent policy and access-block writes on the same bucket.
-        aws.s3.BucketPolicy(
-            f"{name}-tls-only",
-            bucket=self.bucket.id,
-            policy=self.bucket.arn.apply(_tls_only_policy),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access_block]),
-        )
-
         access_policy = self.bucket.arn.apply(_log_access_policy)
         self.roles = {}
         self.associations = {}
@@ -151,24 +114,6 @@ def _log_access_policy(bucket_arn: str) -> str:
                     "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
                     "Resource": f"{bucket_arn}/*",
                 },
-            ],
-        }
-    )
-
-
-def _tls_only_policy(bucket_arn: str) -> str:
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "DenyInsecureTransport",
-                    "Effect": "Deny",
-                    "Principal": "*",
-                    "Action": "s3:*",
-                    "Resource": [bucket_arn, f"{bucket_arn}/*"],
-                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                }
             ],
         }
     )
