@@ -52,6 +52,9 @@ with DAG(
   see the file.
 * **Namespace**: Variable `platform_namespace` (the Airflow namespace, where
   the worker's service account may create pods).
+* **Placement**: the worker pool's node selector and tolerations (Variables
+  `platform_worker_node_selector`, `platform_worker_tolerations`), like the
+  task pods the executor starts: not the system pool next to the scheduler.
 
 The pod is deleted when it finishes; its log is copied into the task log.
 """,
@@ -82,4 +85,5 @@ The pod is deleted when it finishes; its log is copied into the task log.
         get_logs=True,
         on_finish_action="delete_pod",
         startup_timeout_seconds=300,
+        **platform_settings.worker_placement(),
     )

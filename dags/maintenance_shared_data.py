@@ -59,7 +59,8 @@ volume fails every task that writes to it. Weekly:
    empty sub-directories as old. Nothing outside `{SCRATCH_DIR}/` is touched:
    put intermediate files there, keep results elsewhere.
 
-Both run in `{IMAGE}` pods with the volume mounted. (Old DAG runs, task
+Both run in `{IMAGE}` pods with the volume mounted, on the worker pool
+(Variables `platform_worker_node_selector`, `platform_worker_tolerations`). (Old DAG runs, task
 instances and XComs in the metadata database are purged by the chart's
 `databaseCleanup` CronJob that the stack configures, so no DAG does that.)
 """,
@@ -81,6 +82,7 @@ instances and XComs in the metadata database are purged by the chart's
         labels={"app.kubernetes.io/part-of": "airflow-platform"},
         get_logs=True,
         on_finish_action="delete_pod",
+        **platform_settings.worker_placement(),
     )
     report_usage = KubernetesPodOperator(
         task_id="report_usage", name="shared-data-usage", arguments=[REPORT_COMMAND], **common

@@ -1,6 +1,6 @@
 """Settings every DAG on this platform shares (a helper module, not a DAG).
 
-The stack sets three Airflow Variables on every Airflow container (scheduler,
+The stack sets five Airflow Variables on every Airflow container (scheduler,
 DAG processor, API server, KubernetesExecutor task pods) as environment
 variables ``AIRFLOW_VAR_<KEY>``. Their keys are written here once; DAG code
 cannot import the stack's ``components`` package (only ``dags/`` reaches the
@@ -17,6 +17,11 @@ Why read them at parse time with ``Variable.get(key, default=...)``:
   ``V1VolumeMount.mount_path``, so a ``{{ var.value... }}`` template cannot
   carry it. Reading all three the same way keeps the pod spec consistent, and
   the rendered spec visible in the UI matches what runs.
+* The worker placement (node selector and tolerations of the task node pool)
+  is JSON. Task pods get it from the chart's pod template, but a pod a task
+  starts itself (``KubernetesPodOperator``) does not: without it, it lands on
+  the system pool next to the scheduler, and on clouds where the shared data
+  disk is ReadWriteOnce it cannot mount it from another node.
 * The defaults let the DAG folder import on a laptop (or in the DAG tests)
   with no Variables set; a cluster always has the env vars, so a default never
   silently wins there.
@@ -28,6 +33,8 @@ folder) on ``sys.path``.
 
 from __future__ import annotations
 
+from typing import Any
+
 from airflow.sdk import Variable
 from kubernetes.client import models as k8s
 
@@ -35,6 +42,8 @@ from kubernetes.client import models as k8s
 NAMESPACE_KEY = "platform_namespace"
 SHARED_DATA_PVC_KEY = "platform_shared_data_pvc"
 SHARED_DATA_MOUNT_PATH_KEY = "platform_shared_data_path"
+WORKER_NODE_SELECTOR_KEY = "platform_worker_node_selector"
+WORKER_TOLERATIONS_KEY = "platform_worker_tolerations"
 
 # Used only where the Variables are unset (a laptop, the DAG tests).
 DEFAULT_NAMESPACE = "airflow"
@@ -70,3 +79,17 @@ def shared_data_volume() -> tuple[k8s.V1Volume, k8s.V1VolumeMount]:
     )
     mount = k8s.V1VolumeMount(name=SHARED_DATA_VOLUME_NAME, mount_path=shared_data_mount_path())
     return volume, mount
+
+
+def worker_placement() -> dict[str, Any]:
+    """``node_selector`` and ``tolerations`` for a ``KubernetesPodOperator``: the worker pool's.
+
+    Unset (a laptop, the DAG tests) it places nothing: any node will do.
+    """
+    node_selector = Variable.get(WORKER_NODE_SELECTOR_KEY, default={}, deserialize_json=True)
+    tolerations = Variable.get(WORKER_TOLERATIONS_KEY, default=[], deserialize_json=True)
+    return {
+        "node_selector": dict(node_selector),
+        # The stack writes Kubernetes' own field names (key, operator, value, effect).
+        "tolerations": [k8s.V1Toleration(**toleration) for toleration in tolerations],
+    }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -138,7 +139,21 @@ def test_dags_read_the_platform_variables_from_env() -> None:
         "AIRFLOW_VAR_PLATFORM_NAMESPACE": "data",
         "AIRFLOW_VAR_PLATFORM_SHARED_DATA_PVC": "airflow-shared-data",
         "AIRFLOW_VAR_PLATFORM_SHARED_DATA_PATH": platform_variables.SHARED_DATA_MOUNT_PATH_VALUE,
+        "AIRFLOW_VAR_PLATFORM_WORKER_NODE_SELECTOR": '{"airflow-platform/pool": "workers"}',
+        "AIRFLOW_VAR_PLATFORM_WORKER_TOLERATIONS": json.dumps([WORKER_TOLERATION], sort_keys=True),
     }
+
+
+def test_dags_get_the_placement_the_task_pods_have() -> None:
+    """KubernetesPodOperator pods are not built from the chart's pod template; the DAGs
+    place them from these Variables, so they must say what the pod template says."""
+    values = build_values(chart_inputs())
+    env = {item["name"]: item["value"] for item in values["env"]}
+    task_pods = at(values, "workers.kubernetes")
+    selector = platform_variables.env_var_name(platform_variables.WORKER_NODE_SELECTOR)
+    tolerations = platform_variables.env_var_name(platform_variables.WORKER_TOLERATIONS)
+    assert json.loads(env[selector]) == task_pods["nodeSelector"]
+    assert json.loads(env[tolerations]) == task_pods["tolerations"]
 
 
 def test_platform_environment_follows_the_variables() -> None:

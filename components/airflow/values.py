@@ -13,6 +13,7 @@ Key paths follow the chart's values.schema.json for the pinned chart version.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -321,10 +322,13 @@ def _environment(inputs: ChartInputs) -> list[dict[str, Any]]:
     then whatever the platform needs (values only: the chart's `env` takes no
     `valueFrom`, and nothing secret belongs here).
     """
+    placement = inputs.worker_placement
     variables: Sequence[tuple[str, pulumi.Input[str]]] = (
         (platform_variables.NAMESPACE, inputs.namespace),
         (platform_variables.SHARED_DATA_PVC, inputs.shared_data_claim_name),
         (platform_variables.SHARED_DATA_MOUNT_PATH, platform_variables.SHARED_DATA_MOUNT_PATH_VALUE),
+        (platform_variables.WORKER_NODE_SELECTOR, json.dumps(dict(placement.node_selector), sort_keys=True)),
+        (platform_variables.WORKER_TOLERATIONS, json.dumps([dict(t) for t in placement.tolerations], sort_keys=True)),
     )
     env = [{"name": platform_variables.env_var_name(key), "value": value} for key, value in variables]
     env += [{"name": name, "value": value} for name, value in sorted(inputs.environment.items())]

@@ -13,6 +13,10 @@ from dag_integrity import DAGS_FOLDER, load_dag_folder, load_repo_module
 
 PLATFORM_VARIABLES = load_repo_module("components/platform_variables.py")
 
+# The worker pool's placement as a platform hands it over (the tests' own values).
+WORKER_NODE_SELECTOR = {"airflow-platform/pool": "workers"}
+WORKER_TOLERATION = {"key": "airflow-platform/pool", "operator": "Equal", "value": "workers", "effect": "NoSchedule"}
+
 FAKE_KUBECONFIG = """
 apiVersion: v1
 kind: Config
@@ -30,6 +34,8 @@ def platform_env(monkeypatch, tmp_path):
         PLATFORM_VARIABLES.NAMESPACE: "team-airflow",
         PLATFORM_VARIABLES.SHARED_DATA_PVC: "team-shared-data",
         PLATFORM_VARIABLES.SHARED_DATA_MOUNT_PATH: str(tmp_path / "shared"),
+        PLATFORM_VARIABLES.WORKER_NODE_SELECTOR: json.dumps(WORKER_NODE_SELECTOR),
+        PLATFORM_VARIABLES.WORKER_TOLERATIONS: json.dumps([WORKER_TOLERATION]),
     }
     for key, value in values.items():
         monkeypatch.setenv(PLATFORM_VARIABLES.env_var_name(key), value)
@@ -53,6 +59,12 @@ def _parse(file_name: str, dag_id: str):
     return dag
 
 
+def _assert_on_the_worker_pool(pod):
+    """Pods a task starts itself must follow it to the worker pool (not the system pool)."""
+    assert pod.spec.node_selector == WORKER_NODE_SELECTOR
+    assert [t.to_dict() for t in pod.spec.tolerations] == [{**WORKER_TOLERATION, "toleration_seconds": None}]
+
+
 def _container(pod):
     (container,) = pod.spec.containers  # no xcom sidecar: do_xcom_push is off
     return container
@@ -65,6 +77,7 @@ def test_pod_spec_of_the_kubernetes_pod_example(platform_env):
     mount_path = platform_env[PLATFORM_VARIABLES.SHARED_DATA_MOUNT_PATH]
 
     assert pod.metadata.namespace == "team-airflow"
+    _assert_on_the_worker_pool(pod)
     assert container.image == "python:3.12.11-slim"
     assert ":" in container.image and not container.image.endswith(":latest")
     assert container.resources.requests == {"cpu": "100m", "memory": "64Mi"}
@@ -87,6 +100,7 @@ def test_maintenance_pods_mount_the_shared_volume(platform_env):
         pod = dag.get_task(task_id).build_pod_request_obj()
         container = _container(pod)
         assert pod.metadata.namespace == "team-airflow"
+        _assert_on_the_worker_pool(pod)
         assert container.image == "busybox:1.37.0"
         assert container.resources.limits == {"cpu": "250m", "memory": "64Mi"}
         (volume,) = pod.spec.volumes

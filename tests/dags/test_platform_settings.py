@@ -12,6 +12,8 @@ def test_variable_keys_match_the_stack():
     assert platform_settings.NAMESPACE_KEY == PLATFORM_VARIABLES.NAMESPACE
     assert platform_settings.SHARED_DATA_PVC_KEY == PLATFORM_VARIABLES.SHARED_DATA_PVC
     assert platform_settings.SHARED_DATA_MOUNT_PATH_KEY == PLATFORM_VARIABLES.SHARED_DATA_MOUNT_PATH
+    assert platform_settings.WORKER_NODE_SELECTOR_KEY == PLATFORM_VARIABLES.WORKER_NODE_SELECTOR
+    assert platform_settings.WORKER_TOLERATIONS_KEY == PLATFORM_VARIABLES.WORKER_TOLERATIONS
 
 
 def test_default_mount_path_matches_the_stack():
@@ -23,6 +25,7 @@ def test_defaults_apply_without_variables():
     assert platform_settings.namespace() == platform_settings.DEFAULT_NAMESPACE
     assert platform_settings.shared_data_pvc() == platform_settings.DEFAULT_SHARED_DATA_PVC
     assert platform_settings.shared_data_mount_path() == platform_settings.DEFAULT_SHARED_DATA_MOUNT_PATH
+    assert platform_settings.worker_placement() == {"node_selector": {}, "tolerations": []}
 
 
 def test_values_come_from_the_env_vars_the_stack_sets(monkeypatch):
