@@ -14,7 +14,15 @@ case "$stack" in
   *) [ -f "Pulumi.$stack.yaml" ] || { echo "error: no Pulumi.$stack.yaml; stacks here: local, dev, prod" >&2; exit 2; } ;;
 esac
 
-scripts/check-python.sh "${PYTHON:-python3}" || missing=1
+# The shipped placeholders (CHANGE-ME project id, documentation CIDRs, your-org
+# repo) pass validation so `make test` runs every stack file as shipped;
+# deploying them is refused here, each key named. Needs .venv (PyYAML).
+if scripts/check-python.sh "${PYTHON:-python3}"; then
+  [ -x .venv/bin/python ] || scripts/venvs.sh main
+  .venv/bin/python -m components.placeholders "Pulumi.$stack.yaml" || missing=1
+else
+  missing=1
+fi
 command -v pulumi >/dev/null 2>&1 ||
   need "Pulumi CLI (pulumi)" "install it: https://www.pulumi.com/docs/iac/download-install/ (brew install pulumi, or curl -fsSL https://get.pulumi.com | sh)"
 
@@ -44,7 +52,7 @@ case "$cloud" in
     ;;
   *) echo "error: Pulumi.$stack.yaml sets no airflow-platform:cloud (local | gcp | aws)" >&2; exit 2 ;;
 esac
-[ "$missing" -eq 0 ] || { echo "make $action STACK=$stack: install what is missing above, then run it again." >&2; exit 1; }
+[ "$missing" -eq 0 ] || { echo "make $action STACK=$stack: fix what is listed above, then run it again." >&2; exit 1; }
 
 # Use the backend the user is logged in to; otherwise keep state in the repo
 # (ignored by git). A file backend encrypts secrets with a passphrase that must

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,16 +18,17 @@ TOOLS = ("bash", "make", "sed", "head", "dirname", "python3", "env", "grep", "aw
 @pytest.fixture
 def path_without_pulumi(tmp_path: Path) -> str:
     for tool in TOOLS:
-        found = shutil.which(tool)
+        # The interpreter itself, not a version-manager shim that needs more of PATH.
+        found = os.path.realpath(sys.executable) if tool == "python3" else shutil.which(tool)
         assert found, f"{tool} is needed to run this test"
         (tmp_path / tool).symlink_to(found)
     return str(tmp_path)
 
 
-def make(target: str, path: str, **env: str) -> subprocess.CompletedProcess[str]:
+def make(target: str, path: str, cwd: Path = ROOT, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["make", "--no-print-directory", target, *[f"{k}={v}" for k, v in env.items()]],
-        cwd=ROOT,
+        cwd=cwd,
         env={"PATH": path, "HOME": os.environ.get("HOME", "/tmp")},
         capture_output=True,
         text=True,
@@ -51,3 +53,72 @@ def test_make_up_refuses_an_unknown_stack(path_without_pulumi: str) -> None:
     result = make("up", path_without_pulumi, STACK="staging")
     assert result.returncode != 0
     assert "no Pulumi.staging.yaml" in result.stderr
+
+
+# A stack file shaped like the shipped GCP one, placeholders included (the
+# tests' own: the repo's stack files are the user's to edit).
+PLACEHOLDER_STACK = """\
+config:
+  airflow-platform:cloud: gcp
+  airflow-platform:gcp:
+    project: your-project-id-change-me
+    masterAuthorizedNetworks:
+      - cidr: 203.0.113.0/24
+        name: office
+      - cidr: 10.20.0.0/16
+  airflow-platform:loadBalancer:
+    sourceRanges: [192.0.2.7/32, 198.51.100.0/24]
+  airflow-platform:dags:
+    source: git
+    repo: git@github.com:your-org/airflow-platform.git
+  airflow-platform:fernetPreviousKeys:
+    secure: v1:AAAAchange-meAAAA
+"""
+PLACEHOLDER_KEYS = [
+    "airflow-platform:gcp.project",
+    "airflow-platform:gcp.masterAuthorizedNetworks[0].cidr",
+    "airflow-platform:loadBalancer.sourceRanges[0]",
+    "airflow-platform:loadBalancer.sourceRanges[1]",
+    "airflow-platform:dags.repo",
+]
+EDITED = {
+    "your-project-id-change-me": "acme-airflow-dev",
+    "203.0.113.0/24": "100.64.1.0/24",
+    "192.0.2.7/32": "100.64.2.7/32",
+    "198.51.100.0/24": "100.64.3.0/24",
+    "your-org": "acme",
+}
+
+
+@pytest.fixture
+def checkout(tmp_path: Path) -> Path:
+    """What `make up` reads, copied: the Makefile, scripts, components, and the shared .venv."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    shutil.copy(ROOT / "Makefile", repo)
+    for folder in ("scripts", "components"):
+        shutil.copytree(ROOT / folder, repo / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    (repo / ".venv").symlink_to(ROOT / ".venv")
+    return repo
+
+
+def test_make_preview_refuses_the_shipped_placeholders_naming_each_key(
+    path_without_pulumi: str, checkout: Path
+) -> None:
+    (checkout / "Pulumi.shipped.yaml").write_text(PLACEHOLDER_STACK)
+    result = make("preview", path_without_pulumi, cwd=checkout, STACK="shipped")
+    assert result.returncode != 0
+    assert "Pulumi.shipped.yaml still carries the shipped placeholders" in result.stderr
+    listed = [line.removeprefix("  - ") for line in result.stderr.splitlines() if line.startswith("  - ")]
+    assert [line.split(": ")[0] for line in listed] == PLACEHOLDER_KEYS
+    assert "missing: Pulumi CLI (pulumi)" in result.stderr, "every problem is reported in one run"
+
+
+def test_make_up_accepts_a_stack_whose_placeholders_were_replaced(path_without_pulumi: str, checkout: Path) -> None:
+    edited = PLACEHOLDER_STACK
+    for placeholder, value in EDITED.items():
+        edited = edited.replace(placeholder, value)
+    (checkout / "Pulumi.edited.yaml").write_text(edited)
+    result = make("up", path_without_pulumi, cwd=checkout, STACK="edited")
+    assert "placeholders" not in result.stderr
+    assert "missing: Pulumi CLI (pulumi)" in result.stderr
