@@ -1,0 +1,820 @@
+"""Monthly cost of a stack at list price, from what the mock run registered.
+
+`estimate(run)` reads the recorded resources (machine and instance types,
+sizes, counts, node pool minimums, HA flags, NAT gateways, ...) and prices
+them with review/prices.py:
+- `monthly_idle_usd`: everything that bills while no task runs, node pools at
+  their minimum, 730 hours a month;
+- `per_task_node_hour_usd`: one more node of the worker pool for an hour
+  (Spot price where the pool is Spot) - what a busy hour of tasks adds;
+- `lines`: one per priced item, with its unit price and source;
+- `assumptions`: the usage the estimate cannot read from the program;
+- `unpriced`: resources that bill but have no price here - listed, never
+  counted as zero.
+
+`python -m review.cost --readme` rewrites the README's generated cost tables
+(between `<!-- cost-table:<cloud>:begin -->` and `...:end -->`);
+tests/review/test_cost.py fails when they drift.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import re
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from components.aws.autoscaler import CHART as AUTOSCALER_CHART
+from components.aws.nodes import POOL_LABEL, WORKER_POOL
+from components.aws.platform import LB_INTERNAL_ANNOTATION
+from review import prices
+from review.prices import HOURS_PER_MONTH, Price
+from review.runner import ROOT, Registered, Run, run_main, stack_file_config
+
+# Usage the program does not say; each is stated in the estimate's assumptions.
+LOG_BUCKET_GIB = 20
+EFS_STORED_GIB = 10
+EFS_TRANSFER_GIB = 5  # read and, again, written per month
+NAT_DATA_GIB = 20  # image pulls and API calls through NAT, per month, per stack
+NLB_AVERAGE_NLCU = 0.1  # a UI used by people, not a public API
+EKS_CONTROL_PLANE_LOG_GIB = 5
+RDS_LOG_GIB = 1
+CLOUD_SQL_BACKUP_FACTOR = 1.0  # retained backups, as a multiple of the disk size
+GKE_DEFAULT_DISK_GIB = 100
+GKE_DEFAULT_DISK_TYPE = "pd-balanced"
+GKE_REGIONAL_ZONES = 3  # node locations of a regional pool when none are listed
+
+# GKE's built-in StorageClasses: PD classes map to a disk type, Filestore classes to a tier.
+GKE_PD_CLASSES = {"standard-rwo": "pd-balanced", "standard": "pd-standard", "premium-rwo": "pd-ssd"}
+GKE_FILESTORE_CLASSES = {"standard-rwx": "BASIC_HDD", "premium-rwx": "BASIC_SSD"}
+EBS_CLASSES = {"gp3": "gp3", "gp2": "gp2"}
+EFS_PROVISIONER = "efs.csi.aws.com"
+
+# Types that never bill by themselves (networks, IAM, bindings, in-cluster objects).
+FREE_TYPE_PREFIXES = ("airflow-platform:", "pulumi:providers:", "random:", "tls:", "kubernetes:")
+FREE_TYPES = frozenset(
+    {
+        "gcp:compute/network:Network",
+        "gcp:compute/subnetwork:Subnetwork",
+        "gcp:compute/router:Router",
+        "gcp:compute/firewall:Firewall",
+        "gcp:projects/service:Service",
+        "gcp:projects/iAMMember:IAMMember",
+        "gcp:serviceaccount/account:Account",
+        "gcp:serviceaccount/iAMMember:IAMMember",
+        "gcp:servicenetworking/connection:Connection",
+        "gcp:sql/database:Database",
+        "gcp:sql/user:User",
+        "gcp:storage/bucketIAMMember:BucketIAMMember",
+        "gcp:kms/keyRing:KeyRing",
+        "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember",
+        "aws:ec2/vpc:Vpc",
+        "aws:ec2/subnet:Subnet",
+        "aws:ec2/internetGateway:InternetGateway",
+        "aws:ec2/routeTable:RouteTable",
+        "aws:ec2/routeTableAssociation:RouteTableAssociation",
+        "aws:ec2/route:Route",
+        "aws:ec2/securityGroup:SecurityGroup",
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+        "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
+        "aws:eks/addon:Addon",
+        "aws:eks/podIdentityAssociation:PodIdentityAssociation",
+        "aws:eks/accessEntry:AccessEntry",
+        "aws:eks/accessPolicyAssociation:AccessPolicyAssociation",
+        "aws:iam/role:Role",
+        "aws:iam/rolePolicy:RolePolicy",
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+        "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
+        "aws:kms/alias:Alias",
+        "aws:rds/subnetGroup:SubnetGroup",
+        "aws:rds/parameterGroup:ParameterGroup",
+        "aws:efs/mountTarget:MountTarget",
+        "aws:efs/accessPoint:AccessPoint",
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+        "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+        "aws:s3/bucketPolicy:BucketPolicy",
+        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        "aws:s3/bucketVersioning:BucketVersioning",
+    }
+)
+
+_QUANTITY = re.compile(r"^(?P<number>\d+(?:\.\d+)?)(?P<unit>Ki|Mi|Gi|Ti|Pi|K|M|G|T|P)?$")
+_GIB_PER_UNIT = {
+    None: 1 / 2**30,
+    "Ki": 1 / 2**20,
+    "Mi": 1 / 2**10,
+    "Gi": 1,
+    "Ti": 2**10,
+    "Pi": 2**20,
+    "K": 1e3 / 2**30,
+    "M": 1e6 / 2**30,
+    "G": 1e9 / 2**30,
+    "T": 1e12 / 2**30,
+    "P": 1e15 / 2**30,
+}
+_CUSTOM_SQL_TIER = re.compile(r"^db-custom-(?P<cpus>\d+)-(?P<memory_mib>\d+)$")
+_GCP_ZONE = re.compile(r"^[a-z]+-[a-z]+\d+-[a-z]$")
+
+
+@dataclass(frozen=True)
+class CostLine:
+    urn: str
+    name: str
+    what: str
+    quantity: float
+    unit: str
+    unit_usd: float  # region factor applied
+    monthly_usd: float
+    source: str
+    as_of: str
+
+
+@dataclass(frozen=True)
+class Unpriced:
+    urn: str
+    type: str
+    reason: str
+
+
+@dataclass
+class CostEstimate:
+    cloud: str
+    region: str
+    priced_on: str
+    monthly_idle_usd: float = 0.0
+    per_task_node_hour_usd: float = 0.0
+    lines: list[CostLine] = field(default_factory=list)
+    assumptions: list[str] = field(default_factory=list)
+    unpriced: list[Unpriced] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class _Context:
+    run: Run
+    cloud: str
+    region: str
+    factor: float
+    on: datetime.date
+    standard_support_ends: Mapping[str, datetime.date]
+    estimate: CostEstimate
+
+    def line(self, resource: Registered, what: str, quantity: float, price: Price, source: str = "") -> None:
+        unit_usd = price.usd * (self.factor if price.regional else 1.0)
+        per_month = HOURS_PER_MONTH if price.unit.endswith("hour") else 1
+        self.estimate.lines.append(
+            CostLine(
+                urn=resource.urn,
+                name=resource.name,
+                what=what,
+                quantity=quantity,
+                unit=f"per {price.unit}",
+                unit_usd=round(unit_usd, 6),
+                monthly_usd=round(quantity * unit_usd * per_month, 2),
+                source=source or price.source,
+                as_of=price.as_of,
+            )
+        )
+
+    def unpriced(self, resource: Registered, reason: str) -> None:
+        self.estimate.unpriced.append(Unpriced(resource.urn, resource.type, reason))
+
+    def assume(self, text: str) -> None:
+        if text not in self.estimate.assumptions:
+            self.estimate.assumptions.append(text)
+
+    def hourly(self, price: Price) -> float:
+        return price.usd * (self.factor if price.regional else 1.0)
+
+
+def gib(quantity: str) -> float:
+    """A Kubernetes storage quantity ("10Gi", "1Ti", "500G") in GiB."""
+    match = _QUANTITY.match(quantity.strip())
+    if match is None:
+        raise ValueError(f"not a Kubernetes storage quantity: {quantity!r}")
+    return float(match.group("number")) * _GIB_PER_UNIT[match.group("unit")]
+
+
+def _cloud_and_region(run: Run) -> tuple[str, str]:
+    for cloud in ("gcp", "aws"):
+        providers = run.of_type(f"pulumi:providers:{cloud}")
+        if providers:
+            return cloud, str(providers[0].inputs.get("region", ""))
+    return "local", ""
+
+
+def _pool_label(labels: Mapping[str, Any] | None) -> str:
+    return str((labels or {}).get(POOL_LABEL, ""))
+
+
+# --- GCP ------------------------------------------------------------------------
+
+
+def _gke_zones(pool: Mapping[str, Any]) -> int:
+    locations = pool.get("nodeLocations") or []
+    if locations:
+        return len(locations)
+    return 1 if _GCP_ZONE.match(str(pool.get("location", ""))) else GKE_REGIONAL_ZONES
+
+
+def gke_idle_nodes(pool: Mapping[str, Any]) -> int:
+    """Nodes a pool keeps when idle: its autoscaling minimum, else its fixed size."""
+    autoscaling = pool.get("autoscaling") or {}
+    if "totalMinNodeCount" in autoscaling:
+        return int(autoscaling["totalMinNodeCount"])
+    per_zone = autoscaling.get("minNodeCount", pool.get("nodeCount", pool.get("initialNodeCount", 0)))
+    return int(per_zone) * _gke_zones(pool)
+
+
+def _gke_node_price(pool: Mapping[str, Any]) -> tuple[Price, str] | str:
+    """The hourly price of one node of `pool` and what it is, or why it has none."""
+    node = pool.get("nodeConfig") or {}
+    machine = str(node.get("machineType", ""))
+    on_demand = prices.GCE_ON_DEMAND.get(machine)
+    if on_demand is None:
+        return f"machine type {machine!r} has no price in review/prices.py"
+    if node.get("spot") or node.get("preemptible"):
+        spot = Price(on_demand.usd * prices.GCE_SPOT_FRACTION, "hour", prices.GCE_SPOT_SOURCE, on_demand.as_of)
+        return spot, f"{machine} Spot"
+    return on_demand, f"{machine} on-demand"
+
+
+def _gke_disk(pool: Mapping[str, Any]) -> tuple[Price, float, str] | str:
+    """The per-GiB-month price, size and type of a node's boot disk, or why it has no price."""
+    node = pool.get("nodeConfig") or {}
+    disk_type = str(node.get("diskType", GKE_DEFAULT_DISK_TYPE))
+    price = prices.GCE_DISK.get(disk_type)
+    if price is None:
+        return f"boot disk type {disk_type!r} has no price in review/prices.py"
+    return price, float(node.get("diskSizeGb", GKE_DEFAULT_DISK_GIB)), disk_type
+
+
+def _gke_cluster(ctx: _Context, resource: Registered) -> None:
+    location = str(resource.inputs.get("location", ""))
+    zonal = bool(_GCP_ZONE.match(location))
+    ctx.line(resource, f"GKE cluster management fee ({'zonal' if zonal else 'regional'})", 1, prices.GKE_CLUSTER_FEE)
+    if zonal:
+        credit = min(prices.GKE_FREE_TIER_CREDIT.usd, prices.GKE_CLUSTER_FEE.usd * HOURS_PER_MONTH)
+        ctx.line(
+            resource,
+            "GKE free tier credit (one zonal cluster per billing account)",
+            -1,
+            Price(credit, "month", prices.GKE_FREE_TIER_CREDIT.source, prices.GKE_FREE_TIER_CREDIT.as_of, False),
+        )
+        ctx.assume("GKE: this is the billing account's only zonal cluster, so the free tier credit covers its fee.")
+    ctx.assume("GKE: a release channel upgrades the cluster before its version leaves support; no extended fee.")
+
+
+def _gke_node_pool(ctx: _Context, resource: Registered) -> None:
+    nodes = gke_idle_nodes(resource.inputs)
+    node_price = _gke_node_price(resource.inputs)
+    if isinstance(node_price, str):
+        ctx.unpriced(resource, node_price)
+    else:
+        ctx.line(resource, f"{nodes} x {node_price[1]} node (pool minimum)", nodes, node_price[0])
+    disk = _gke_disk(resource.inputs)
+    if isinstance(disk, str):
+        ctx.unpriced(resource, disk)
+    else:
+        disk_price, size, disk_type = disk
+        ctx.line(resource, f"{nodes} x {size:g} GiB {disk_type} boot disk", nodes * size, disk_price)
+
+
+def _gke_worker_node_hour(ctx: _Context) -> float:
+    for pool in ctx.run.of_type("gcp:container/nodePool:NodePool"):
+        if _pool_label((pool.inputs.get("nodeConfig") or {}).get("labels")) != WORKER_POOL:
+            continue
+        node_price, disk = _gke_node_price(pool.inputs), _gke_disk(pool.inputs)
+        if isinstance(node_price, str) or isinstance(disk, str):
+            return 0.0  # the pool's line is in `unpriced` already
+        disk_price, size, _ = disk
+        nat = ctx.hourly(prices.CLOUD_NAT_VM_HOUR) if ctx.run.of_type("gcp:compute/routerNat:RouterNat") else 0.0
+        ctx.assume(
+            f"Per task-node hour: one {node_price[1]} worker node, its {size:g} GiB boot disk"
+            + (" and its Cloud NAT VM-hour." if nat else ".")
+        )
+        return ctx.hourly(node_price[0]) + size * ctx.hourly(disk_price) / HOURS_PER_MONTH + nat
+    return 0.0
+
+
+def _cloud_sql(ctx: _Context, resource: Registered) -> None:
+    settings = resource.inputs.get("settings") or {}
+    tier = str(settings.get("tier", ""))
+    ha = settings.get("availabilityType") == "REGIONAL"
+    copies = prices.CLOUD_SQL_HA_FACTOR if ha else 1
+    shape = "HA (primary + standby)" if ha else "zonal"
+    custom = _CUSTOM_SQL_TIER.match(tier)
+    if tier in prices.CLOUD_SQL_SHARED_CORE:
+        ctx.line(resource, f"Cloud SQL {tier}, {shape}", copies, prices.CLOUD_SQL_SHARED_CORE[tier])
+    elif custom:
+        cpus, memory_gib = int(custom.group("cpus")), int(custom.group("memory_mib")) / 1024
+        ctx.line(resource, f"Cloud SQL {tier} vCPUs, {shape}", copies * cpus, prices.CLOUD_SQL_VCPU)
+        ctx.line(resource, f"Cloud SQL {tier} memory (GiB), {shape}", copies * memory_gib, prices.CLOUD_SQL_MEMORY_GIB)
+    else:
+        ctx.unpriced(resource, f"Cloud SQL tier {tier!r} has no price in review/prices.py")
+    disk_type = str(settings.get("diskType", "PD_SSD"))
+    size = float(settings.get("diskSize", 10))
+    storage = prices.CLOUD_SQL_STORAGE.get(disk_type)
+    if storage is None:
+        ctx.unpriced(resource, f"Cloud SQL disk type {disk_type!r} has no price in review/prices.py")
+    else:
+        ctx.line(resource, f"Cloud SQL {size:g} GiB {disk_type}, {shape}", copies * size, storage)
+    if (settings.get("backupConfiguration") or {}).get("enabled"):
+        backup_gib = size * CLOUD_SQL_BACKUP_FACTOR
+        ctx.line(resource, f"Cloud SQL backups (~{backup_gib:g} GiB)", backup_gib, prices.CLOUD_SQL_BACKUP)
+        ctx.assume(f"Cloud SQL: retained backups take {CLOUD_SQL_BACKUP_FACTOR:g}x the disk size.")
+
+
+def _gcs_bucket(ctx: _Context, resource: Registered) -> None:
+    storage_class = str(resource.inputs.get("storageClass", "STANDARD"))
+    price = prices.GCS_STORAGE.get(storage_class)
+    if price is None:
+        ctx.unpriced(resource, f"GCS storage class {storage_class!r} has no price in review/prices.py")
+        return
+    ctx.line(resource, f"GCS {storage_class}, {LOG_BUCKET_GIB} GiB of task logs", LOG_BUCKET_GIB, price)
+    ctx.assume(f"Task logs: {LOG_BUCKET_GIB} GiB stored (the bucket's lifecycle rule bounds it).")
+
+
+def _gcp_address(ctx: _Context, resource: Registered) -> None:
+    if resource.inputs.get("addressType", "EXTERNAL") == "EXTERNAL":
+        ctx.line(resource, "static external IP (in use by the UI load balancer)", 1, prices.STATIC_IP_IN_USE)
+
+
+def _cloud_nat(ctx: _Context, resource: Registered) -> None:
+    vms = sum(gke_idle_nodes(pool.inputs) for pool in ctx.run.of_type("gcp:container/nodePool:NodePool"))
+    if vms * prices.CLOUD_NAT_VM_HOUR.usd < prices.CLOUD_NAT_MAX_HOUR.usd:
+        ctx.line(resource, f"Cloud NAT gateway, {vms} VM(s) at idle", vms, prices.CLOUD_NAT_VM_HOUR)
+    else:
+        ctx.line(resource, "Cloud NAT gateway (32+ VMs: capped rate)", 1, prices.CLOUD_NAT_MAX_HOUR)
+    ips = len(resource.inputs.get("natIps") or []) or 1
+    ctx.line(resource, f"Cloud NAT external IP x {ips}", ips, prices.CLOUD_NAT_IP)
+    ctx.line(resource, f"Cloud NAT data processed ({NAT_DATA_GIB} GiB)", NAT_DATA_GIB, prices.CLOUD_NAT_DATA)
+    ctx.assume(f"NAT: {NAT_DATA_GIB} GiB a month of image pulls and API calls leave through NAT.")
+
+
+def _cloud_kms_key(ctx: _Context, resource: Registered) -> None:
+    ctx.line(resource, "Cloud KMS key (one active version)", 1, prices.CLOUD_KMS_KEY_VERSION)
+    ctx.assume("Cloud KMS: one active key version (each rotation adds $0.06/month unless old versions are destroyed).")
+
+
+# --- AWS ------------------------------------------------------------------------
+
+
+def _eks_cluster(ctx: _Context, resource: Registered) -> None:
+    version = str(resource.inputs.get("version", ""))
+    support_type = str((resource.inputs.get("upgradePolicy") or {}).get("supportType", "EXTENDED"))
+    ends = ctx.standard_support_ends.get(version)
+    # With supportType STANDARD, EKS upgrades the cluster when standard support ends instead of billing extended.
+    if ends is not None and ctx.on >= ends and support_type != "STANDARD":
+        ctx.line(
+            resource, f"EKS control plane, {version} in EXTENDED support (since {ends})", 1, prices.EKS_EXTENDED_SUPPORT
+        )
+    else:
+        ctx.line(resource, f"EKS control plane, {version} in standard support", 1, prices.EKS_STANDARD_SUPPORT)
+        if ends is None:
+            ctx.assume(f"EKS {version}: no end-of-standard-support date known here; priced at the standard rate.")
+    if resource.inputs.get("enabledClusterLogTypes"):
+        ctx.line(
+            resource,
+            f"CloudWatch Logs ingestion, control-plane logs ({EKS_CONTROL_PLANE_LOG_GIB} GiB)",
+            EKS_CONTROL_PLANE_LOG_GIB,
+            prices.CLOUDWATCH_LOGS_INGEST,
+        )
+        ctx.assume(f"EKS control-plane logs: {EKS_CONTROL_PLANE_LOG_GIB} GiB a month ingested into CloudWatch.")
+
+
+def _has_cluster_autoscaler(run: Run) -> bool:
+    return any(r.inputs.get("chart") == AUTOSCALER_CHART for r in run.of_type("kubernetes:helm.sh/v3:Release"))
+
+
+def eks_idle_nodes(run: Run, group: Mapping[str, Any]) -> int:
+    """Nodes a node group keeps when idle: its minimum if the Cluster Autoscaler runs, else its desired size."""
+    scaling = group.get("scalingConfig") or {}
+    return int(scaling.get("minSize" if _has_cluster_autoscaler(run) else "desiredSize", 0))
+
+
+def _ec2_price(group: Mapping[str, Any]) -> tuple[Price, str] | str:
+    """The hourly price of one node of `group` and what it is, or why it has none."""
+    instance_types = group.get("instanceTypes") or []
+    instance = str(instance_types[0]) if instance_types else ""
+    on_demand = prices.EC2_ON_DEMAND.get(instance)
+    if on_demand is None:
+        return f"instance type {instance!r} has no price in review/prices.py"
+    if group.get("capacityType") == "SPOT":
+        spot = Price(on_demand.usd * prices.EC2_SPOT_FRACTION, "hour", prices.EC2_SPOT_SOURCE, on_demand.as_of)
+        return spot, f"{instance} Spot"
+    return on_demand, f"{instance} on-demand"
+
+
+def _eks_node_disk_gib(group: Mapping[str, Any]) -> float:
+    return float(group.get("diskSize", prices.EKS_NODE_DEFAULT_DISK_GIB))
+
+
+def _eks_node_group(ctx: _Context, resource: Registered) -> None:
+    nodes = eks_idle_nodes(ctx.run, resource.inputs)
+    ec2 = _ec2_price(resource.inputs)
+    if isinstance(ec2, str):
+        ctx.unpriced(resource, ec2)
+    else:
+        ctx.line(resource, f"{nodes} x {ec2[1]} node (group minimum)", nodes, ec2[0])
+    if len(resource.inputs.get("instanceTypes") or []) > 1:
+        ctx.assume("Node groups with several instance types are priced at the first one listed.")
+    size = _eks_node_disk_gib(resource.inputs)
+    ctx.line(resource, f"{nodes} x {size:g} GiB gp3 root volume", nodes * size, prices.EBS_VOLUME["gp3"])
+    ctx.assume("EKS nodes: root volumes are gp3 of the node group's diskSize (20 GiB when unset).")
+
+
+def _eks_worker_node_hour(ctx: _Context) -> float:
+    for group in ctx.run.of_type("aws:eks/nodeGroup:NodeGroup"):
+        if _pool_label(group.inputs.get("labels")) != WORKER_POOL:
+            continue
+        ec2 = _ec2_price(group.inputs)
+        if isinstance(ec2, str):
+            return 0.0  # the group's line is in `unpriced` already
+        size = _eks_node_disk_gib(group.inputs)
+        ctx.assume(f"Per task-node hour: one {ec2[1]} worker node and its {size:g} GiB root volume.")
+        return ctx.hourly(ec2[0]) + size * ctx.hourly(prices.EBS_VOLUME["gp3"]) / HOURS_PER_MONTH
+    return 0.0
+
+
+def _nat_gateway(ctx: _Context, resource: Registered) -> None:
+    gateways = len(ctx.run.of_type("aws:ec2/natGateway:NatGateway"))
+    ctx.line(resource, "NAT gateway", 1, prices.NAT_GATEWAY_HOUR)
+    share = round(NAT_DATA_GIB / gateways, 2)
+    ctx.line(resource, f"NAT gateway data processed ({share:g} GiB)", share, prices.NAT_GATEWAY_DATA)
+    ctx.assume(f"NAT: {NAT_DATA_GIB} GiB a month of image pulls and API calls leave through NAT.")
+
+
+def _eip(ctx: _Context, resource: Registered) -> None:
+    ctx.line(resource, "public IPv4 address (Elastic IP)", 1, prices.PUBLIC_IPV4)
+
+
+def _rds(ctx: _Context, resource: Registered) -> None:
+    instance_class = str(resource.inputs.get("instanceClass", ""))
+    multi_az = bool(resource.inputs.get("multiAz"))
+    copies = prices.RDS_MULTI_AZ_FACTOR if multi_az else 1
+    shape = "Multi-AZ (primary + standby)" if multi_az else "Single-AZ"
+    source = prices.RDS_MULTI_AZ_SOURCE if multi_az else ""
+    price = prices.RDS_POSTGRES.get(instance_class)
+    if price is None:
+        ctx.unpriced(resource, f"RDS instance class {instance_class!r} has no price in review/prices.py")
+    else:
+        ctx.line(
+            resource,
+            f"RDS PostgreSQL {instance_class}, {shape}",
+            copies,
+            price,
+            source and f"{price.source}; x2: {source}",
+        )
+    storage_type = str(resource.inputs.get("storageType", "gp2"))
+    size = float(resource.inputs.get("allocatedStorage", 0))
+    storage = prices.RDS_STORAGE.get(storage_type)
+    if storage is None:
+        ctx.unpriced(resource, f"RDS storage type {storage_type!r} has no price in review/prices.py")
+    else:
+        ctx.line(resource, f"RDS {size:g} GiB {storage_type}, {shape}", copies * size, storage)
+    ctx.assume("RDS: automated backups stay within the free allowance (100% of the provisioned storage).")
+    if resource.inputs.get("enabledCloudwatchLogsExports"):
+        ctx.line(
+            resource,
+            f"CloudWatch Logs ingestion, PostgreSQL logs ({RDS_LOG_GIB} GiB)",
+            RDS_LOG_GIB,
+            prices.CLOUDWATCH_LOGS_INGEST,
+        )
+
+
+def _efs(ctx: _Context, resource: Registered) -> None:
+    ctx.line(resource, f"EFS Standard, {EFS_STORED_GIB} GiB stored", EFS_STORED_GIB, prices.EFS_STANDARD)
+    if resource.inputs.get("throughputMode") == "elastic":
+        ctx.line(
+            resource,
+            f"EFS Elastic Throughput reads ({EFS_TRANSFER_GIB} GiB)",
+            EFS_TRANSFER_GIB,
+            prices.EFS_ELASTIC_READ,
+        )
+        ctx.line(
+            resource,
+            f"EFS Elastic Throughput writes ({EFS_TRANSFER_GIB} GiB)",
+            EFS_TRANSFER_GIB,
+            prices.EFS_ELASTIC_WRITE,
+        )
+    ctx.assume(
+        f"Shared data on EFS: {EFS_STORED_GIB} GiB stored, {EFS_TRANSFER_GIB} GiB read and {EFS_TRANSFER_GIB} GiB "
+        "written a month (EFS bills use, not the PVC's requested size)."
+    )
+
+
+def _efs_backup(ctx: _Context, resource: Registered) -> None:
+    if (resource.inputs.get("backupPolicy") or {}).get("status") == "ENABLED":
+        ctx.line(resource, f"AWS Backup of EFS ({EFS_STORED_GIB} GiB warm)", EFS_STORED_GIB, prices.AWS_BACKUP_EFS_WARM)
+
+
+def _s3_bucket(ctx: _Context, resource: Registered) -> None:
+    ctx.line(resource, f"S3 Standard, {LOG_BUCKET_GIB} GiB of task logs", LOG_BUCKET_GIB, prices.S3_STANDARD)
+    ctx.assume(f"Task logs: {LOG_BUCKET_GIB} GiB stored (the bucket's lifecycle rule bounds it).")
+
+
+def _kms_key(ctx: _Context, resource: Registered) -> None:
+    ctx.line(resource, "KMS customer managed key", 1, prices.KMS_KEY)
+
+
+# --- Kubernetes objects that create cloud resources --------------------------------
+
+
+def _pvc(ctx: _Context, resource: Registered) -> None:
+    spec = resource.inputs.get("spec") or {}
+    size = gib(str(((spec.get("resources") or {}).get("requests") or {}).get("storage", "0")))
+    storage_class = str(spec.get("storageClassName", ""))
+    if ctx.cloud == "gcp" and storage_class in GKE_PD_CLASSES:
+        disk_type = GKE_PD_CLASSES[storage_class]
+        ctx.line(resource, f"PVC {size:g} GiB on {disk_type}", size, prices.GCE_DISK[disk_type])
+    elif ctx.cloud == "gcp" and storage_class in GKE_FILESTORE_CLASSES:
+        tier = GKE_FILESTORE_CLASSES[storage_class]
+        ctx.line(
+            resource, f"PVC {size:g} GiB on Filestore {tier} (billed as provisioned)", size, prices.FILESTORE[tier]
+        )
+    elif ctx.cloud == "aws" and _is_efs_class(ctx.run, storage_class):
+        return  # billed on the EFS file system's line, by use
+    elif ctx.cloud == "aws" and storage_class in EBS_CLASSES:
+        ctx.line(
+            resource, f"PVC {size:g} GiB on EBS {storage_class}", size, prices.EBS_VOLUME[EBS_CLASSES[storage_class]]
+        )
+    else:
+        ctx.unpriced(resource, f"PVC on StorageClass {storage_class!r}: no price for it on {ctx.cloud}")
+
+
+def _is_efs_class(run: Run, name: str) -> bool:
+    return any(
+        (r.inputs.get("metadata") or {}).get("name") == name and r.inputs.get("provisioner") == EFS_PROVISIONER
+        for r in run.of_type("kubernetes:storage.k8s.io/v1:StorageClass")
+    )
+
+
+def _load_balancer(ctx: _Context, resource: Registered, annotations: Mapping[str, Any]) -> None:
+    if ctx.cloud == "gcp":
+        ctx.line(resource, "UI load balancer forwarding rule", 1, prices.FORWARDING_RULE)
+    elif ctx.cloud == "aws":
+        ctx.line(resource, "UI Network Load Balancer", 1, prices.NLB_HOUR)
+        ctx.line(
+            resource,
+            f"UI Network Load Balancer capacity ({NLB_AVERAGE_NLCU:g} NLCU)",
+            NLB_AVERAGE_NLCU,
+            prices.NLB_NLCU_HOUR,
+        )
+        ctx.assume(f"NLB: the UI uses {NLB_AVERAGE_NLCU:g} NLCU on average (people, not a public API).")
+        if str(annotations.get(LB_INTERNAL_ANNOTATION, "")).lower() != "true":
+            zones = sum(
+                1
+                for subnet in ctx.run.of_type("aws:ec2/subnet:Subnet")
+                if (subnet.inputs.get("tags") or {}).get("kubernetes.io/role/elb") == "1"
+            )
+            ctx.line(
+                resource, f"public IPv4 addresses of the internet-facing NLB ({zones} AZs)", zones, prices.PUBLIC_IPV4
+            )
+
+
+def _service(ctx: _Context, resource: Registered) -> None:
+    spec = resource.inputs.get("spec") or {}
+    if spec.get("type") == "LoadBalancer":
+        _load_balancer(ctx, resource, (resource.inputs.get("metadata") or {}).get("annotations") or {})
+
+
+def _helm_release(ctx: _Context, resource: Registered) -> None:
+    # The chart's API server Service is no Pulumi resource; its values say whether it is a cloud load balancer.
+    service = ((resource.inputs.get("values") or {}).get("apiServer") or {}).get("service") or {}
+    if service.get("type") == "LoadBalancer":
+        _load_balancer(ctx, resource, service.get("annotations") or {})
+
+
+_PRICERS: dict[str, Callable[[_Context, Registered], None]] = {
+    "gcp:container/cluster:Cluster": _gke_cluster,
+    "gcp:container/nodePool:NodePool": _gke_node_pool,
+    "gcp:sql/databaseInstance:DatabaseInstance": _cloud_sql,
+    "gcp:storage/bucket:Bucket": _gcs_bucket,
+    "gcp:compute/address:Address": _gcp_address,
+    "gcp:compute/globalAddress:GlobalAddress": _gcp_address,
+    "gcp:compute/routerNat:RouterNat": _cloud_nat,
+    "gcp:kms/cryptoKey:CryptoKey": _cloud_kms_key,
+    "aws:eks/cluster:Cluster": _eks_cluster,
+    "aws:eks/nodeGroup:NodeGroup": _eks_node_group,
+    "aws:ec2/natGateway:NatGateway": _nat_gateway,
+    "aws:ec2/eip:Eip": _eip,
+    "aws:rds/instance:Instance": _rds,
+    "aws:efs/fileSystem:FileSystem": _efs,
+    "aws:efs/backupPolicy:BackupPolicy": _efs_backup,
+    "aws:s3/bucket:Bucket": _s3_bucket,
+    "aws:s3/bucketV2:BucketV2": _s3_bucket,
+    "aws:kms/key:Key": _kms_key,
+    "kubernetes:core/v1:PersistentVolumeClaim": _pvc,
+    "kubernetes:core/v1:Service": _service,
+    "kubernetes:helm.sh/v3:Release": _helm_release,
+}
+
+
+def estimate(
+    run: Run,
+    *,
+    on: datetime.date | None = None,
+    standard_support_ends: Mapping[str, datetime.date] | None = None,
+) -> CostEstimate:
+    """Price `run` at list price as of `on` (default today).
+
+    `standard_support_ends` maps an EKS version ("1.34") to the day its
+    standard support ends; a cluster on a version past that day is priced at
+    the extended-support rate.
+    """
+    cloud, region = _cloud_and_region(run)
+    priced_on = on or datetime.date.today()
+    result = CostEstimate(cloud=cloud, region=region, priced_on=priced_on.isoformat())
+    region_factor = prices.REGION_FACTORS.get(region)
+    ctx = _Context(
+        run=run,
+        cloud=cloud,
+        region=region,
+        factor=region_factor.factor if region_factor else 1.0,
+        on=priced_on,
+        standard_support_ends=standard_support_ends or {},
+        estimate=result,
+    )
+    for resource in run.resources:
+        pricer = _PRICERS.get(resource.type)
+        if resource.read or (pricer is not None and cloud == "local"):
+            continue  # `Resource.get` is billed where it is managed; a local cluster bills nothing
+        if pricer is not None:
+            pricer(ctx, resource)
+        elif resource.type not in FREE_TYPES and not resource.type.startswith(FREE_TYPE_PREFIXES):
+            ctx.unpriced(resource, "no price in review/prices.py and not known to be free")
+    # Registration order varies between runs of the same program; the estimate must not.
+    result.lines.sort(key=lambda line: (line.urn, line.what))
+    result.unpriced.sort(key=lambda item: (item.urn, item.reason))
+    result.assumptions.sort()
+    result.assumptions.insert(0, f"{HOURS_PER_MONTH} hours a month, list prices before taxes, credits and discounts.")
+    if cloud == "local":
+        result.assumptions.append("local: runs on your own Kubernetes cluster; no cloud charges.")
+        return result
+    base = prices.GCP_BASE_REGION if cloud == "gcp" else prices.AWS_BASE_REGION
+    if region_factor is None:
+        result.assumptions.append(f"Region {region}: no region factor here; {base} prices used.")
+    else:
+        result.assumptions.append(
+            f"Region {region}: {base} prices x {region_factor.factor:g} ({region_factor.source})."
+        )
+    result.monthly_idle_usd = round(sum(line.monthly_usd for line in result.lines), 2)
+    worker_hour = _gke_worker_node_hour(ctx) if cloud == "gcp" else _eks_worker_node_hour(ctx)
+    result.per_task_node_hour_usd = round(worker_hour, 4)
+    return result
+
+
+# --- README tables --------------------------------------------------------------
+
+README = ROOT / "README.md"
+REGENERATE = "python -m review.cost --readme"
+_DOC_RANGE = "203.0.113.0/24"
+_REPO = "git@github.com:your-org/airflow-platform.git"
+# Shapes the README prices besides the shipped stack files: GKE in production
+# mode and EKS in dev mode (the stack files ship the other two).
+GCP_PRODUCTION_SHAPE: dict[str, Any] = {
+    "cloud": "gcp",
+    "production": True,
+    "gcp": {
+        "project": "your-project-id",
+        "region": "europe-west1",
+        "masterAuthorizedNetworks": [{"cidr": _DOC_RANGE, "name": "office"}],
+    },
+    "loadBalancer": {"sourceRanges": [_DOC_RANGE]},
+    "dags": {"source": "git", "repo": _REPO},
+    # Filestore's minimum instance size.
+    "airflow": {"sharedDataSize": "1Ti"},
+}
+AWS_DEV_SHAPE: dict[str, Any] = {
+    "cloud": "aws",
+    "production": False,
+    "aws": {"region": "eu-west-1", "publicAccessCidrs": [_DOC_RANGE]},
+    "loadBalancer": {"sourceRanges": [_DOC_RANGE]},
+    "dags": {"source": "git", "repo": _REPO},
+}
+
+
+@dataclass(frozen=True)
+class Shape:
+    stack: str
+    label: str  # where the config comes from, as the README names it
+    config: Mapping[str, Any]
+
+
+def readme_shapes() -> list[Shape]:
+    """Every shipped `Pulumi.<stack>.yaml`, then the two fixture shapes."""
+    shipped = [
+        Shape(path.name.split(".")[1], f"`{path.name}`", stack_file_config(path))
+        for path in sorted(ROOT.glob("Pulumi.*.yaml"))
+    ]
+    return [
+        *shipped,
+        Shape("prod-gcp", "`production: true` on GCP, defaults otherwise", GCP_PRODUCTION_SHAPE),
+        Shape("dev-aws", "`production: false` on AWS, defaults otherwise", AWS_DEV_SHAPE),
+    ]
+
+
+def _number(value: float) -> str:
+    return f"{value:,.2f}".rstrip("0").rstrip(".") if value != int(value) else f"{int(value):,}"
+
+
+def render_table(shape: Shape, cost: CostEstimate, sources: list[str]) -> str:
+    """One shape's Markdown table; sources are numbered in `sources` (shared by a README block)."""
+    if not cost.lines and not cost.unpriced:
+        return f"**{shape.stack}** ({shape.label}; {cost.cloud}): **$0/month**, no billed cloud resources."
+    where = f"{cost.cloud.upper()}, {cost.region}"
+    out = [
+        f"**{shape.stack}** ({shape.label}; {where}): idle **${cost.monthly_idle_usd:,.0f}/month**; "
+        f"each task node adds **${cost.per_task_node_hour_usd:.3f}/hour** while it runs.",
+        "",
+        "| Item | Quantity | Unit price (USD) | USD/month | Source |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for line in sorted(cost.lines, key=lambda line: (-line.monthly_usd, line.what)):
+        reference = line.source if line.source == prices.NOT_VERIFIED else f"{line.source}, as of {line.as_of}"
+        if reference not in sources:
+            sources.append(reference)
+        out.append(
+            f"| {line.what} | {_number(line.quantity)} | {line.unit_usd:.4g} {line.unit} | "
+            f"{line.monthly_usd:,.2f} | [{sources.index(reference) + 1}] |"
+        )
+    out.append(f"| **Idle total** | | | **{cost.monthly_idle_usd:,.2f}** | |")
+    for item in cost.unpriced:
+        out.append(f"\nNot priced: `{item.type}` {item.urn.rsplit('::', 1)[-1]} - {item.reason}.")
+    return "\n".join(out)
+
+
+def estimate_shapes(priced_on: datetime.date) -> list[tuple[Shape, CostEstimate]]:
+    return [(shape, estimate(run_main(shape.config, stack=shape.stack), on=priced_on)) for shape in readme_shapes()]
+
+
+def render_blocks(estimates: list[tuple[Shape, CostEstimate]]) -> dict[str, str]:
+    """cloud -> the Markdown of its README block: each shape's table, the assumptions, the sources."""
+    by_cloud: dict[str, list[tuple[Shape, CostEstimate]]] = {}
+    for shape, cost in estimates:
+        by_cloud.setdefault(cost.cloud, []).append((shape, cost))
+    blocks = {}
+    for cloud, shapes in by_cloud.items():
+        sources: list[str] = []
+        tables = [render_table(shape, cost, sources) for shape, cost in shapes]
+        assumptions = list(dict.fromkeys(text for _, cost in shapes for text in cost.assumptions))
+        numbered = "\n".join(f"{number}. {source}" for number, source in enumerate(sources, 1))
+        blocks[cloud] = "\n\n".join(
+            [
+                f"<!-- Generated by `{REGENERATE}` from review/prices.py; do not edit by hand. -->",
+                f"Priced on {shapes[0][1].priced_on}.",
+                *tables,
+                "Assumptions:\n\n" + "\n".join(f"- {text}" for text in assumptions),
+                *([f"Sources:\n\n{numbered}"] if sources else []),
+            ]
+        )
+    return blocks
+
+
+def _markers(cloud: str) -> tuple[str, str]:
+    return f"<!-- cost-table:{cloud}:begin -->", f"<!-- cost-table:{cloud}:end -->"
+
+
+def readme_block(text: str, cloud: str) -> str:
+    """What the README holds between `cloud`'s markers."""
+    begin, end = _markers(cloud)
+    if begin not in text or end not in text:
+        raise ValueError(f"README.md has no {begin} ... {end} block")
+    return text.split(begin, 1)[1].split(end, 1)[0].strip("\n")
+
+
+def replace_blocks(text: str, blocks: Mapping[str, str]) -> str:
+    for cloud, block in blocks.items():
+        begin, end = _markers(cloud)
+        readme_block(text, cloud)  # both markers present
+        head, rest = text.split(begin, 1)
+        text = f"{head}{begin}\n{block}\n{end}{rest.split(end, 1)[1]}"
+    return text
+
+
+def readme_priced_on() -> datetime.date:
+    """The README is priced as of the price table's review date, so it changes only with the table."""
+    return datetime.date.fromisoformat(prices.CHECKED_ON)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m review.cost", description=__doc__.splitlines()[0])
+    parser.add_argument("--readme", action="store_true", help="rewrite the README's generated cost tables")
+    args = parser.parse_args(argv)
+    blocks = render_blocks(estimate_shapes(readme_priced_on()))
+    if args.readme:
+        README.write_text(replace_blocks(README.read_text(), blocks))
+    else:
+        sys.stdout.write("\n\n".join(blocks.values()) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,207 @@
+"""The cost estimate (review/cost.py) over real mock runs of the stacks, and the README tables it generates."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import json
+from typing import Any
+
+import pytest
+
+from review import cost, prices
+from review.cost import CostEstimate, Shape
+from review.runner import Registered, Run, run_main
+
+HOURS = prices.HOURS_PER_MONTH
+STANDARD_SUPPORT_ENDS = {"1.34": datetime.date(2026, 12, 2)}
+BEFORE_END = datetime.date(2026, 12, 1)
+AFTER_END = datetime.date(2026, 12, 3)
+
+
+@pytest.fixture(scope="module")
+def shapes() -> dict[str, tuple[Shape, Run]]:
+    """One mock run per shape the README prices (shipped stack files and the two fixtures)."""
+    return {shape.stack: (shape, run_main(shape.config, stack=shape.stack)) for shape in cost.readme_shapes()}
+
+
+def _run(shapes: dict[str, tuple[Shape, Run]], stack: str) -> Run:
+    return shapes[stack][1]
+
+
+def _estimate(run: Run, **kwargs: Any) -> CostEstimate:
+    return cost.estimate(run, on=BEFORE_END, **kwargs)
+
+
+def _factor(estimate: CostEstimate) -> float:
+    return prices.REGION_FACTORS[estimate.region].factor
+
+
+def _with_inputs(run: Run, type_token: str, change: dict[str, Any]) -> Run:
+    """`run` with every resource of `type_token` given `change` merged into its inputs (one level deep)."""
+
+    def changed(resource: Registered) -> Registered:
+        if resource.type != type_token:
+            return resource
+        inputs = dict(resource.inputs)
+        for key, value in change.items():
+            inputs[key] = {**inputs[key], **value} if isinstance(value, dict) else value
+        return dataclasses.replace(resource, inputs=inputs)
+
+    return Run(resources=[changed(resource) for resource in run.resources], exports=run.exports)
+
+
+def _lines(estimate: CostEstimate, prefix: str) -> list[cost.CostLine]:
+    return [line for line in estimate.lines if line.what.startswith(prefix)]
+
+
+def test_shipped_stacks_and_fixtures_have_nothing_unpriced(shapes: dict[str, tuple[Shape, Run]]) -> None:
+    for stack, (_, run) in shapes.items():
+        assert _estimate(run).unpriced == [], stack
+
+
+def test_a_machine_type_change_moves_the_cost_by_the_table_delta(shapes: dict[str, tuple[Shape, Run]]) -> None:
+    dev_shape, dev_run = shapes["dev"]
+    bigger = run_main(
+        {**dev_shape.config, "gcp": {**dev_shape.config["gcp"], "systemMachineType": "e2-standard-4"}}, "dev"
+    )
+    before, after = _estimate(dev_run), _estimate(bigger)
+    system_nodes = 1
+    delta = (prices.GCE_ON_DEMAND["e2-standard-4"].usd - prices.GCE_ON_DEMAND["e2-standard-2"].usd) * HOURS
+    assert after.monthly_idle_usd - before.monthly_idle_usd == pytest.approx(
+        system_nodes * delta * _factor(before), abs=0.02
+    )
+
+
+def test_spot_worker_pools_cost_the_spot_fraction_of_on_demand(shapes: dict[str, tuple[Shape, Run]]) -> None:
+    # Same e2-standard-4 workers and boot disk: Spot in dev, on-demand in the production shape.
+    spot, on_demand = _estimate(_run(shapes, "dev")), _estimate(_run(shapes, "prod-gcp"))
+    machine = prices.GCE_ON_DEMAND["e2-standard-4"].usd * _factor(spot)
+    assert on_demand.per_task_node_hour_usd - spot.per_task_node_hour_usd == pytest.approx(
+        machine * (1 - prices.GCE_SPOT_FRACTION), abs=1e-3
+    )
+    eks = _estimate(_run(shapes, "prod"))
+    eks_on_demand = _estimate(
+        _with_inputs(_run(shapes, "prod"), "aws:eks/nodeGroup:NodeGroup", {"capacityType": "ON_DEMAND"})
+    )
+    worker = prices.EC2_ON_DEMAND["m6i.xlarge"].usd * _factor(eks)
+    assert eks.per_task_node_hour_usd < eks_on_demand.per_task_node_hour_usd
+    assert eks_on_demand.per_task_node_hour_usd - eks.per_task_node_hour_usd == pytest.approx(
+        worker * (1 - prices.EC2_SPOT_FRACTION), abs=1e-3
+    )
+
+
+def test_multi_az_rds_and_ha_cloud_sql_double_instance_and_storage(shapes: dict[str, tuple[Shape, Run]]) -> None:
+    multi_az = _estimate(_run(shapes, "prod"))
+    single_az = _estimate(_with_inputs(_run(shapes, "prod"), "aws:rds/instance:Instance", {"multiAz": False}))
+    for prefix in ("RDS PostgreSQL db.t4g.large", "RDS 50 GiB gp3"):
+        [double], [single] = _lines(multi_az, prefix), _lines(single_az, prefix)
+        assert double.monthly_usd == pytest.approx(2 * single.monthly_usd, abs=0.02), prefix
+    [instance] = _lines(single_az, "RDS PostgreSQL")
+    assert instance.monthly_usd == pytest.approx(
+        prices.RDS_POSTGRES["db.t4g.large"].usd * _factor(single_az) * HOURS, abs=0.01
+    )
+
+    regional = _estimate(_run(shapes, "prod-gcp"))
+    zonal = _estimate(
+        _with_inputs(
+            _run(shapes, "prod-gcp"),
+            "gcp:sql/databaseInstance:DatabaseInstance",
+            {"settings": {"availabilityType": "ZONAL"}},
+        )
+    )
+    ha_sql = sum(line.monthly_usd for line in _lines(regional, "Cloud SQL db-custom"))
+    zonal_sql = sum(line.monthly_usd for line in _lines(zonal, "Cloud SQL db-custom"))
+    assert ha_sql == pytest.approx(2 * zonal_sql, abs=0.02)
+
+
+def test_an_eks_version_past_standard_support_is_priced_at_the_extended_rate(
+    shapes: dict[str, tuple[Shape, Run]],
+) -> None:
+    prod = _run(shapes, "prod")
+    assert prod.one("aws:eks/cluster:Cluster").inputs["upgradePolicy"]["supportType"] == "EXTENDED"
+    standard = cost.estimate(prod, on=BEFORE_END, standard_support_ends=STANDARD_SUPPORT_ENDS)
+    extended = cost.estimate(prod, on=AFTER_END, standard_support_ends=STANDARD_SUPPORT_ENDS)
+    [line] = _lines(extended, "EKS control plane")
+    assert "EXTENDED" in line.what and line.unit_usd == prices.EKS_EXTENDED_SUPPORT.usd
+    assert extended.monthly_idle_usd - standard.monthly_idle_usd == pytest.approx(
+        (prices.EKS_EXTENDED_SUPPORT.usd - prices.EKS_STANDARD_SUPPORT.usd) * HOURS
+    )
+    # supportType STANDARD: EKS upgrades the cluster instead of billing extended support.
+    auto_upgraded = _with_inputs(prod, "aws:eks/cluster:Cluster", {"upgradePolicy": {"supportType": "STANDARD"}})
+    [line] = _lines(cost.estimate(auto_upgraded, on=AFTER_END, standard_support_ends=STANDARD_SUPPORT_ENDS), "EKS")
+    assert line.unit_usd == prices.EKS_STANDARD_SUPPORT.usd
+
+
+def test_unknown_types_and_sizes_are_listed_as_unpriced_not_counted_as_zero(
+    shapes: dict[str, tuple[Shape, Run]],
+) -> None:
+    dev = _run(shapes, "dev")
+    registry = dataclasses.replace(
+        dev.one("gcp:storage/bucket:Bucket"),
+        urn="urn:pulumi:dev::airflow-platform::gcp:artifactregistry/repository:Repository::images",
+        type="gcp:artifactregistry/repository:Repository",
+        name="images",
+    )
+    odd_machine = _with_inputs(dev, "gcp:container/nodePool:NodePool", {"nodeConfig": {"machineType": "n4-standard-2"}})
+    result = _estimate(Run(resources=[*odd_machine.resources, registry], exports=dev.exports))
+    unpriced = {(item.type, item.reason) for item in result.unpriced}
+    assert (
+        "gcp:artifactregistry/repository:Repository",
+        "no price in review/prices.py and not known to be free",
+    ) in unpriced
+    assert (
+        "gcp:container/nodePool:NodePool",
+        "machine type 'n4-standard-2' has no price in review/prices.py",
+    ) in unpriced
+    assert not [line for line in result.lines if "n4-standard-2" in line.what]
+    assert result.per_task_node_hour_usd == 0
+
+
+def test_idle_prices_pools_at_their_minimum_and_a_task_node_hour_prices_one_more_worker(
+    shapes: dict[str, tuple[Shape, Run]],
+) -> None:
+    dev = _estimate(_run(shapes, "dev"))
+    assert [line.quantity for line in _lines(dev, "0 x e2-standard-4 Spot node")] == [0]
+    assert [line.quantity for line in _lines(dev, "1 x e2-standard-2 on-demand node")] == [1]
+    factor = _factor(dev)
+    expected = (
+        prices.GCE_ON_DEMAND["e2-standard-4"].usd * prices.GCE_SPOT_FRACTION * factor
+        + 50 * prices.GCE_DISK["pd-balanced"].usd * factor / HOURS
+        + prices.CLOUD_NAT_VM_HOUR.usd * factor
+    )
+    assert dev.per_task_node_hour_usd == pytest.approx(expected, abs=1e-4)
+    # Without the Cluster Autoscaler nothing scales the workers down: they cost their desired size.
+    prod = _run(shapes, "prod")
+    no_autoscaler = Run(
+        resources=[r for r in prod.resources if r.inputs.get("chart") != "cluster-autoscaler"], exports=prod.exports
+    )
+    assert [line.quantity for line in _lines(_estimate(prod), "0 x m6i.xlarge Spot node")] == [0]
+    assert [line.quantity for line in _lines(_estimate(no_autoscaler), "1 x m6i.xlarge Spot node")] == [1]
+
+
+def test_local_costs_nothing_and_the_estimate_is_json(shapes: dict[str, tuple[Shape, Run]]) -> None:
+    local = _estimate(_run(shapes, "local"))
+    assert (local.monthly_idle_usd, local.per_task_node_hour_usd, local.lines, local.unpriced) == (0, 0, [], [])
+    prod = _estimate(_run(shapes, "prod"))
+    data = json.loads(json.dumps(prod.to_dict()))
+    assert {"monthly_idle_usd", "per_task_node_hour_usd", "lines", "assumptions", "unpriced"} <= set(data)
+    assert data["monthly_idle_usd"] == pytest.approx(sum(line["monthly_usd"] for line in data["lines"]), abs=0.01)
+    assert all(line["source"] and line["as_of"] for line in data["lines"])
+
+
+def test_readme_cost_tables_are_what_the_estimator_renders(shapes: dict[str, tuple[Shape, Run]]) -> None:
+    on = cost.readme_priced_on()
+    blocks = cost.render_blocks([(shape, cost.estimate(run, on=on)) for shape, run in shapes.values()])
+    readme = cost.README.read_text()
+    assert set(blocks) == {"gcp", "aws", "local"}
+    for cloud, block in blocks.items():
+        assert cost.readme_block(readme, cloud) == block, (
+            f"README.md's {cloud} cost table is stale: run `{cost.REGENERATE}` and commit README.md"
+        )
+
+
+def test_storage_quantities_convert_to_gib() -> None:
+    assert [cost.gib(q) for q in ("10Gi", "1Ti", "512Mi")] == [10, 1024, 0.5]
+    with pytest.raises(ValueError, match="not a Kubernetes storage quantity"):
+        cost.gib("ten")
