@@ -27,6 +27,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from components import kubernetes_support
 from components.aws.autoscaler import CHART as AUTOSCALER_CHART
 from components.aws.nodes import POOL_LABEL, WORKER_POOL
 from components.aws.platform import LB_INTERNAL_ANNOTATION
@@ -162,7 +163,6 @@ class _Context:
     region: str
     factor: float
     on: datetime.date
-    standard_support_ends: Mapping[str, datetime.date]
     estimate: CostEstimate
 
     def line(self, resource: Registered, what: str, quantity: float, price: Price, source: str = "") -> None:
@@ -369,16 +369,18 @@ def _cloud_kms_key(ctx: _Context, resource: Registered) -> None:
 def _eks_cluster(ctx: _Context, resource: Registered) -> None:
     version = str(resource.inputs.get("version", ""))
     support_type = str((resource.inputs.get("upgradePolicy") or {}).get("supportType", "EXTENDED"))
-    ends = ctx.standard_support_ends.get(version)
+    window = kubernetes_support.STANDARD_SUPPORT["eks"].get(version)
     # With supportType STANDARD, EKS upgrades the cluster when standard support ends instead of billing extended.
-    if ends is not None and ctx.on >= ends and support_type != "STANDARD":
-        ctx.line(
-            resource, f"EKS control plane, {version} in EXTENDED support (since {ends})", 1, prices.EKS_EXTENDED_SUPPORT
-        )
+    if window is not None and ctx.on >= window.end_of_standard_support and support_type != "STANDARD":
+        price = prices.EKS_EXTENDED_SUPPORT
+        ends = window.end_of_standard_support.isoformat()
+        source = f"{price.source}; end of standard support: {window.source}"
+        ctx.line(resource, f"EKS control plane, {version} in EXTENDED support (since {ends})", 1, price, source)
     else:
         ctx.line(resource, f"EKS control plane, {version} in standard support", 1, prices.EKS_STANDARD_SUPPORT)
-        if ends is None:
-            ctx.assume(f"EKS {version}: no end-of-standard-support date known here; priced at the standard rate.")
+    warning = kubernetes_support.standard_support_warning("eks", version, ctx.on)
+    if warning is not None:
+        ctx.assume(f"{warning}.")
     if resource.inputs.get("enabledClusterLogTypes"):
         ctx.line(
             resource,
@@ -617,17 +619,11 @@ _PRICERS: dict[str, Callable[[_Context, Registered], None]] = {
 }
 
 
-def estimate(
-    run: Run,
-    *,
-    on: datetime.date | None = None,
-    standard_support_ends: Mapping[str, datetime.date] | None = None,
-) -> CostEstimate:
+def estimate(run: Run, *, on: datetime.date | None = None) -> CostEstimate:
     """Price `run` at list price as of `on` (default today).
 
-    `standard_support_ends` maps an EKS version ("1.34") to the day its
-    standard support ends; a cluster on a version past that day is priced at
-    the extended-support rate.
+    An EKS cluster whose version is past its end of standard support on `on`
+    (components/kubernetes_support.py) is priced at the extended-support rate.
     """
     cloud, region = _cloud_and_region(run)
     priced_on = on or datetime.date.today()
@@ -639,7 +635,6 @@ def estimate(
         region=region,
         factor=region_factor.factor if region_factor else 1.0,
         on=priced_on,
-        standard_support_ends=standard_support_ends or {},
         estimate=result,
     )
     for resource in run.resources:

@@ -9,14 +9,13 @@ from typing import Any
 
 import pytest
 
+from components import kubernetes_support
 from review import cost, prices
 from review.cost import CostEstimate, Shape
 from review.runner import Registered, Run, run_main
 
 HOURS = prices.HOURS_PER_MONTH
-STANDARD_SUPPORT_ENDS = {"1.34": datetime.date(2026, 12, 2)}
-BEFORE_END = datetime.date(2026, 12, 1)
-AFTER_END = datetime.date(2026, 12, 3)
+PRICED_ON = datetime.date.fromisoformat(prices.CHECKED_ON)
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +29,7 @@ def _run(shapes: dict[str, tuple[Shape, Run]], stack: str) -> Run:
 
 
 def _estimate(run: Run, **kwargs: Any) -> CostEstimate:
-    return cost.estimate(run, on=BEFORE_END, **kwargs)
+    return cost.estimate(run, on=PRICED_ON, **kwargs)
 
 
 def _factor(estimate: CostEstimate) -> float:
@@ -119,17 +118,20 @@ def test_an_eks_version_past_standard_support_is_priced_at_the_extended_rate(
     shapes: dict[str, tuple[Shape, Run]],
 ) -> None:
     prod = _run(shapes, "prod")
-    assert prod.one("aws:eks/cluster:Cluster").inputs["upgradePolicy"]["supportType"] == "EXTENDED"
-    standard = cost.estimate(prod, on=BEFORE_END, standard_support_ends=STANDARD_SUPPORT_ENDS)
-    extended = cost.estimate(prod, on=AFTER_END, standard_support_ends=STANDARD_SUPPORT_ENDS)
+    cluster = prod.one("aws:eks/cluster:Cluster").inputs
+    assert cluster["upgradePolicy"]["supportType"] == "EXTENDED"
+    ends = kubernetes_support.STANDARD_SUPPORT["eks"][cluster["version"]].end_of_standard_support
+    standard = cost.estimate(prod, on=ends - datetime.timedelta(days=1))
+    extended = cost.estimate(prod, on=ends)
     [line] = _lines(extended, "EKS control plane")
     assert "EXTENDED" in line.what and line.unit_usd == prices.EKS_EXTENDED_SUPPORT.usd
     assert extended.monthly_idle_usd - standard.monthly_idle_usd == pytest.approx(
         (prices.EKS_EXTENDED_SUPPORT.usd - prices.EKS_STANDARD_SUPPORT.usd) * HOURS
     )
+    assert any("left standard support" in text for text in extended.assumptions)
     # supportType STANDARD: EKS upgrades the cluster instead of billing extended support.
     auto_upgraded = _with_inputs(prod, "aws:eks/cluster:Cluster", {"upgradePolicy": {"supportType": "STANDARD"}})
-    [line] = _lines(cost.estimate(auto_upgraded, on=AFTER_END, standard_support_ends=STANDARD_SUPPORT_ENDS), "EKS")
+    [line] = _lines(cost.estimate(auto_upgraded, on=ends), "EKS control plane")
     assert line.unit_usd == prices.EKS_STANDARD_SUPPORT.usd
 
 
