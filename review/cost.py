@@ -53,6 +53,9 @@ GKE_PD_CLASSES = {"standard-rwo": "pd-balanced", "standard": "pd-standard", "pre
 GKE_FILESTORE_CLASSES = {"standard-rwx": "BASIC_HDD", "premium-rwx": "BASIC_SSD"}
 EBS_CLASSES = {"gp3": "gp3", "gp2": "gp2"}
 EFS_PROVISIONER = "efs.csi.aws.com"
+FILESTORE_PROVISIONER = "filestore.csi.storage.gke.io"
+# The Filestore CSI driver's `tier` parameter -> the Filestore tier it creates.
+FILESTORE_CSI_TIERS = {"standard": "BASIC_HDD", "premium": "BASIC_SSD"}
 
 # Types that never bill by themselves (networks, IAM, bindings, in-cluster objects).
 FREE_TYPE_PREFIXES = ("airflow-platform:", "pulumi:providers:", "random:", "tls:", "kubernetes:")
@@ -63,6 +66,7 @@ FREE_TYPES = frozenset(
         "gcp:compute/router:Router",
         "gcp:compute/firewall:Firewall",
         "gcp:projects/service:Service",
+        "gcp:projects/serviceIdentity:ServiceIdentity",
         "gcp:projects/iAMMember:IAMMember",
         "gcp:serviceaccount/account:Account",
         "gcp:serviceaccount/iAMMember:IAMMember",
@@ -369,7 +373,7 @@ def _cloud_kms_key(ctx: _Context, resource: Registered) -> None:
 def _eks_cluster(ctx: _Context, resource: Registered) -> None:
     version = str(resource.inputs.get("version", ""))
     support_type = str((resource.inputs.get("upgradePolicy") or {}).get("supportType", "EXTENDED"))
-    window = kubernetes_support.STANDARD_SUPPORT["eks"].get(version)
+    window = kubernetes_support.STANDARD_SUPPORT.get(ctx.cloud, {}).get(version)
     # With supportType STANDARD, EKS upgrades the cluster when standard support ends instead of billing extended.
     if window is not None and ctx.on >= window.end_of_standard_support and support_type != "STANDARD":
         price = prices.EKS_EXTENDED_SUPPORT
@@ -378,7 +382,7 @@ def _eks_cluster(ctx: _Context, resource: Registered) -> None:
         ctx.line(resource, f"EKS control plane, {version} in EXTENDED support (since {ends})", 1, price, source)
     else:
         ctx.line(resource, f"EKS control plane, {version} in standard support", 1, prices.EKS_STANDARD_SUPPORT)
-    warning = kubernetes_support.standard_support_warning("eks", version, ctx.on)
+    warning = kubernetes_support.standard_support_warning(ctx.cloud, version, ctx.on)
     if warning is not None:
         ctx.assume(f"{warning}.")
     if resource.inputs.get("enabledClusterLogTypes"):
@@ -532,30 +536,34 @@ def _kms_key(ctx: _Context, resource: Registered) -> None:
 def _pvc(ctx: _Context, resource: Registered) -> None:
     spec = resource.inputs.get("spec") or {}
     size = gib(str(((spec.get("resources") or {}).get("requests") or {}).get("storage", "0")))
-    storage_class = str(spec.get("storageClassName", ""))
-    if ctx.cloud == "gcp" and storage_class in GKE_PD_CLASSES:
-        disk_type = GKE_PD_CLASSES[storage_class]
-        ctx.line(resource, f"PVC {size:g} GiB on {disk_type}", size, prices.GCE_DISK[disk_type])
-    elif ctx.cloud == "gcp" and storage_class in GKE_FILESTORE_CLASSES:
-        tier = GKE_FILESTORE_CLASSES[storage_class]
+    name = str(spec.get("storageClassName", ""))
+    storage_class = _storage_class(ctx.run, name)
+    provisioner = storage_class.get("provisioner")
+    if provisioner == EFS_PROVISIONER:
+        return  # billed on the EFS file system's line, by use
+    if provisioner == FILESTORE_PROVISIONER:
+        tier = FILESTORE_CSI_TIERS.get(str((storage_class.get("parameters") or {}).get("tier", "standard")), "")
+    else:
+        tier = GKE_FILESTORE_CLASSES.get(name, "") if ctx.cloud == "gcp" else ""
+    if tier in prices.FILESTORE:
         ctx.line(
             resource, f"PVC {size:g} GiB on Filestore {tier} (billed as provisioned)", size, prices.FILESTORE[tier]
         )
-    elif ctx.cloud == "aws" and _is_efs_class(ctx.run, storage_class):
-        return  # billed on the EFS file system's line, by use
-    elif ctx.cloud == "aws" and storage_class in EBS_CLASSES:
-        ctx.line(
-            resource, f"PVC {size:g} GiB on EBS {storage_class}", size, prices.EBS_VOLUME[EBS_CLASSES[storage_class]]
-        )
+    elif ctx.cloud == "gcp" and name in GKE_PD_CLASSES:
+        disk_type = GKE_PD_CLASSES[name]
+        ctx.line(resource, f"PVC {size:g} GiB on {disk_type}", size, prices.GCE_DISK[disk_type])
+    elif ctx.cloud == "aws" and name in EBS_CLASSES:
+        ctx.line(resource, f"PVC {size:g} GiB on EBS {name}", size, prices.EBS_VOLUME[EBS_CLASSES[name]])
     else:
-        ctx.unpriced(resource, f"PVC on StorageClass {storage_class!r}: no price for it on {ctx.cloud}")
+        ctx.unpriced(resource, f"PVC on StorageClass {name!r}: no price for it on {ctx.cloud}")
 
 
-def _is_efs_class(run: Run, name: str) -> bool:
-    return any(
-        (r.inputs.get("metadata") or {}).get("name") == name and r.inputs.get("provisioner") == EFS_PROVISIONER
-        for r in run.of_type("kubernetes:storage.k8s.io/v1:StorageClass")
-    )
+def _storage_class(run: Run, name: str) -> Mapping[str, Any]:
+    """The inputs of the stack's own StorageClass `name`, or {} for a class the cluster ships."""
+    for storage_class in run.of_type("kubernetes:storage.k8s.io/v1:StorageClass"):
+        if (storage_class.inputs.get("metadata") or {}).get("name") == name:
+            return storage_class.inputs
+    return {}
 
 
 def _load_balancer(ctx: _Context, resource: Registered, annotations: Mapping[str, Any]) -> None:

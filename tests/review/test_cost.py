@@ -120,7 +120,7 @@ def test_an_eks_version_past_standard_support_is_priced_at_the_extended_rate(
     prod = _run(shapes, "prod")
     cluster = prod.one("aws:eks/cluster:Cluster").inputs
     assert cluster["upgradePolicy"]["supportType"] == "EXTENDED"
-    ends = kubernetes_support.STANDARD_SUPPORT["eks"][cluster["version"]].end_of_standard_support
+    ends = kubernetes_support.STANDARD_SUPPORT["aws"][cluster["version"]].end_of_standard_support
     standard = cost.estimate(prod, on=ends - datetime.timedelta(days=1))
     extended = cost.estimate(prod, on=ends)
     [line] = _lines(extended, "EKS control plane")
