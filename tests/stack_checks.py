@@ -191,46 +191,36 @@ class ChartSchema:
             for error in self.validator.iter_errors(values)
         ]
         found += [f"{key}: not a key of the chart's values.yaml" for key in sorted(values.keys() - self.top_level_keys)]
-        found += [f"{path}: not in the chart's schema (the chart would ignore it)" for path in self._unknown(values)]
-        found += [f"{path}: deprecated by the chart ({note})" for path, note in self._deprecated(values)]
+        found += [f"{path}: {problem}" for path, problem in self._key_path_problems(values)]
         return found
 
-    def _deprecated(
+    def _key_path_problems(
         self, value: Any, schema: dict[str, Any] | None = None, path: str = ""
     ) -> Iterator[tuple[str, str]]:
-        """Key paths whose schema description marks them deprecated (the chart's NOTES warn on each)."""
-        schema = self._resolve(self.validator.schema if schema is None else schema)
-        if not isinstance(value, dict):
-            return
-        for key, item in value.items():
-            child_schema = schema.get("properties", {}).get(key)
-            if child_schema is None:
-                continue
-            child = f"{path}.{key}" if path else key
-            description = self._resolve(child_schema).get("description", "")
-            if "(deprecated" in description:
-                yield child, description[description.index("(deprecated") :].strip("(). ")
-            else:
-                yield from self._deprecated(item, child_schema, child)
-
-    def _unknown(self, value: Any, schema: dict[str, Any] | None = None, path: str = "") -> Iterator[str]:
-        """Key paths under objects whose schema lists properties but does not forbid others.
+        """Key paths the chart ignores or has deprecated, walking the values with the schema.
 
         The schema's root and many nested sections (e.g. `workers.kubernetes`)
         leave `additionalProperties` open, so JSON-schema validation alone
-        passes a misspelt key there; the chart then never reads it.
+        passes a misspelt key there and the chart then never reads it. A key
+        whose description says "(deprecated" is one the chart's NOTES warn on.
         """
         schema = self._resolve(self.validator.schema if schema is None else schema)
         if isinstance(value, dict) and "properties" in schema:
+            open_object = schema.get("additionalProperties", True) is True and "patternProperties" not in schema
             for key, item in value.items():
                 child = f"{path}.{key}" if path else key
-                if key in schema["properties"]:
-                    yield from self._unknown(item, schema["properties"][key], child)
-                elif schema.get("additionalProperties", True) is True and "patternProperties" not in schema:
-                    yield child
+                if key not in schema["properties"]:
+                    if open_object:
+                        yield child, "not in the chart's schema (the chart would ignore it)"
+                    continue
+                description = self._resolve(schema["properties"][key]).get("description", "")
+                if "(deprecated" in description:
+                    yield child, "deprecated by the chart: " + description[description.index("(deprecated") :]
+                else:
+                    yield from self._key_path_problems(item, schema["properties"][key], child)
         elif isinstance(value, list) and isinstance(schema.get("items"), dict):
             for index, item in enumerate(value):
-                yield from self._unknown(item, schema["items"], f"{path}[{index}]")
+                yield from self._key_path_problems(item, schema["items"], f"{path}[{index}]")
 
     def _resolve(self, schema: dict[str, Any]) -> dict[str, Any]:
         while "$ref" in schema:
