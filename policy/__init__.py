@@ -1,0 +1,1 @@
+"""The airflow-platform policy pack (see README, "Policies"); importing it starts nothing."""
