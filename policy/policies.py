@@ -635,8 +635,9 @@ POLICIES: list[Policy] = [
         (EFS,),
         _efs_encryption,
     ),
-    # Advisory: a local stack's LoadBalancer (kind, Docker Desktop) is reachable from the host only and has none;
-    # cloud stacks cannot omit loadBalancer.sourceRanges (components/config.py), production is mandatory below.
+    # Advisory: a local stack that opts into a LoadBalancer (local.uiServiceType; kind, Docker Desktop expose it
+    # on the host) may list no ranges; cloud stacks cannot omit loadBalancer.sourceRanges (components/config.py),
+    # and production is mandatory below.
     _resource_policy(
         "lb-source-ranges",
         "A LoadBalancer Service lists loadBalancerSourceRanges (no checkov rule; ours).",

@@ -11,11 +11,11 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 import pytest
-from policy_support import DELETE, changed, eks, gke, replaced, shipped, violations, without
+from policy_support import DELETE, changed, eks, gke, replaced, violations, without
 
 from policy import policies as p
 from policy.offline import catalogue
-from review.runner import Run, run_program
+from review.runner import ROOT, Run, run_main, run_program, stack_file_config
 
 S3_CONFIGURATION = (p.S3_PUBLIC_ACCESS_BLOCK, p.S3_OWNERSHIP, p.S3_ENCRYPTION, p.S3_POLICY)
 
@@ -186,8 +186,13 @@ def test_gke_stack_database_is_fine_for_dev_and_flagged_as_production(policy: st
 
 
 def test_local_load_balancer_without_ranges_is_advisory() -> None:
-    found = violations(shipped("local"), "lb-source-ranges")
-    assert [(v.enforcement, v.urn) for v in found] == [("advisory", shipped("local").one(p.HELM_RELEASE).urn)]
+    config = stack_file_config(ROOT / "Pulumi.local.yaml")
+    config["local"] = {**(config.get("local") or {}), "uiServiceType": "LoadBalancer"}
+    run = run_main(config, stack="local")
+
+    found = violations(run, "lb-source-ranges")
+
+    assert [(v.enforcement, v.urn) for v in found] == [("advisory", run.one(p.HELM_RELEASE).urn)]
 
 
 def _load_balancer_service(ranges: list[str]) -> Callable[[], None]:
