@@ -636,8 +636,8 @@ POLICIES: list[Policy] = [
         _efs_encryption,
     ),
     # Advisory: a local stack that opts into a LoadBalancer (local.uiServiceType; kind, Docker Desktop expose it
-    # on the host) may list no ranges; cloud stacks cannot omit loadBalancer.sourceRanges (components/config.py),
-    # and production is mandatory below.
+    # on the host) may list no ranges; cloud stacks must list loadBalancer.sourceRanges unless a non-production
+    # stack opts in with allowPublicAccess (components/config.py); production is mandatory below.
     _resource_policy(
         "lb-source-ranges",
         "A LoadBalancer Service lists loadBalancerSourceRanges (no checkov rule; ours).",
