@@ -44,6 +44,8 @@ PREVIEW_ROLES = (
     "roles/serviceusage.serviceUsageViewer",
     # Reads the IAM policies the stack's IAMMember resources live in.
     "roles/iam.securityReviewer",
+    # resourcemanager.projects.get: the stack looks its project number up.
+    "roles/browser",
 )
 # container.viewer excludes Secrets, but the stack manages Secrets and Helm keeps
 # its release records in them: refreshing them needs get/list. The same values

@@ -42,7 +42,7 @@ CONFIG: dict[str, Any] = {
 
 # What a read-only identity may hold. GCP: viewer-type roles, the state bucket's
 # object reader, the secrets key's decrypter; AWS: ReadOnlyAccess plus Get/List/Decrypt.
-GCP_READ_ROLE = re.compile(r"^roles/[a-zA-Z]+\.([a-zA-Z]*[vV]iewer|securityReviewer|cryptoKeyDecrypter)$")
+GCP_READ_ROLE = re.compile(r"^roles/([a-zA-Z]+\.([a-zA-Z]*[vV]iewer|securityReviewer|cryptoKeyDecrypter)|browser)$")
 READ_PERMISSION = re.compile(r"^[a-z]+(\.[a-zA-Z]+)+\.(get|list)$")
 AWS_READ_ACTION = re.compile(r"^[a-z0-9-]+:(Get|List|Describe)[A-Za-z]*$|^kms:Decrypt$")
 
