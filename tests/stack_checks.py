@@ -11,6 +11,7 @@ would let through but the chart silently ignores).
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 import os
@@ -27,7 +28,7 @@ import yaml
 from cryptography.fernet import Fernet
 
 from components.versions import AIRFLOW_CHART_VERSION
-from review.runner import ROOT, Registered, Run, stack_file_config
+from review.runner import ROOT, Registered, Run
 
 SECRETS_CHECKSUM = "airflow-platform/secrets-checksum"
 LONG_RUNNING = ("scheduler", "apiServer", "triggerer", "dagProcessor")
@@ -57,9 +58,86 @@ CHART_REFERENCE_HOWTO = (
 )
 
 
+# The shapes of the shipped stack files, with the tests' own values: users are
+# told to edit the files (project id, CIDRs, region, repo, branch), so tests that
+# assert on a known shape never read them. tests/test_stack_files.py runs every
+# `Pulumi.*.yaml` itself through the checks below, whatever it holds.
+_REPO = "git@github.com:acme/airflow-platform.git"
+_OFFICE = "198.51.100.0/24"
+STACK_SHAPES: dict[str, dict[str, Any]] = {
+    "local": {
+        "cloud": "local",
+        "local": {"databaseSize": "5Gi"},
+        "airflow": {
+            "namespace": "airflow",
+            "workerResources": {"cpuRequest": "100m", "memoryRequest": "256Mi", "cpuLimit": "1", "memoryLimit": "1Gi"},
+        },
+    },
+    "dev": {
+        "cloud": "gcp",
+        "production": False,
+        "gcp": {
+            "project": "acme-airflow-dev",
+            "region": "europe-west1",
+            "locationType": "zonal",
+            "zone": "europe-west1-b",
+            "masterAuthorizedNetworks": [{"cidr": _OFFICE, "name": "office"}],
+        },
+        "loadBalancer": {"sourceRanges": [_OFFICE]},
+        "dags": {"source": "git", "repo": _REPO, "branch": "main"},
+        "airflow": {
+            "namespace": "airflow",
+            "schedulerReplicas": 1,
+            "apiServerReplicas": 1,
+            "workerResources": {"cpuRequest": "250m", "memoryRequest": "512Mi", "cpuLimit": "1", "memoryLimit": "2Gi"},
+            "sharedDataSize": "100Gi",
+        },
+    },
+    "prod": {
+        "cloud": "aws",
+        "production": True,
+        "aws": {
+            "region": "eu-west-1",
+            "availabilityZones": ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
+            "vpcCidr": "10.40.0.0/16",
+            "kubernetesVersion": "1.36",
+            "endpointPublicAccess": True,
+            "publicAccessCidrs": [_OFFICE],
+            "systemNodes": {"instanceTypes": ["m6i.large"], "minSize": 3, "maxSize": 6, "desiredSize": 3},
+            "workerNodes": {
+                "instanceTypes": ["m6i.xlarge", "m6a.xlarge", "m5.xlarge", "m7i.xlarge"],
+                "minSize": 0,
+                "maxSize": 10,
+                "desiredSize": 1,
+            },
+            "database": {
+                "instanceClass": "db.t4g.large",
+                "engineVersion": "17",
+                "allocatedStorageGb": 50,
+                "multiAz": True,
+                "backupRetentionDays": 7,
+                "deletionProtection": True,
+            },
+            "logRetentionDays": 90,
+            "loadBalancerScheme": "internet-facing",
+        },
+        "loadBalancer": {"sourceRanges": [_OFFICE]},
+        "dags": {"source": "git", "repo": _REPO, "branch": "main", "subPath": "dags"},
+        "airflow": {
+            "namespace": "airflow",
+            "schedulerReplicas": 2,
+            "apiServerReplicas": 2,
+            "podDisruptionBudgets": True,
+            "sharedDataSize": "100Gi",
+            "workerResources": {"cpuRequest": "500m", "memoryRequest": "1Gi", "cpuLimit": "2", "memoryLimit": "4Gi"},
+        },
+    },
+}
+
+
 def stack_config(stack: str) -> dict[str, Any]:
-    """`Pulumi.<stack>.yaml` config without the project prefix, as run_program takes it."""
-    return stack_file_config(ROOT / f"Pulumi.{stack}.yaml")
+    """The tests' own config shaped like the shipped `Pulumi.<stack>.yaml` (STACK_SHAPES), for run_program."""
+    return copy.deepcopy(STACK_SHAPES[stack])
 
 
 def airflow_release(run: Run) -> Registered:

@@ -1,4 +1,4 @@
-"""`Pulumi.local.yaml` through `__main__.py` under mocks: what a laptop user gets."""
+"""The local shape (tests/stack_checks.py) through `__main__.py` under mocks: what a laptop user gets."""
 
 from __future__ import annotations
 

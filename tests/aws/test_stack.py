@@ -1,4 +1,4 @@
-"""`Pulumi.prod.yaml` and a dev-shaped AWS config through `__main__.py` under mocks."""
+"""The prod shape (tests/stack_checks.py) and a dev-shaped AWS config through `__main__.py` under mocks."""
 
 from __future__ import annotations
 
@@ -47,11 +47,6 @@ def airflow_only(run: Run) -> Run:
 
 def values(run: Run) -> dict[str, Any]:
     return checks.release_values(airflow_only(run))
-
-
-def test_prod_stack_file_is_an_aws_production_stack() -> None:
-    config = checks.stack_config("prod")
-    assert config["cloud"] == "aws" and config["production"] is True
 
 
 @pytest.mark.parametrize("run_name", ["prod_run", "dev_run"])

@@ -1,4 +1,4 @@
-"""`Pulumi.dev.yaml` and a production-shaped GCP config through `__main__.py` under mocks.
+"""The dev shape (tests/stack_checks.py) and a production-shaped GCP config through `__main__.py` under mocks.
 
 Asserts on what reaches GCP and what reaches the chart together: the values
 the Helm release records must point at what the platform created (the taint,
@@ -63,14 +63,6 @@ def _values(run: Run) -> dict[str, Any]:
 def _workers_pool(run: Run) -> Registered:
     [pool] = [p for p in run.of_type(NODE_POOL) if p.name.endswith("-workers")]
     return pool
-
-
-def test_dev_stack_file_is_a_gcp_stack_with_placeholders_to_change() -> None:
-    config = checks.stack_config("dev")
-    assert config["cloud"] == "gcp" and config.get("production", False) is False
-    assert config["dags"]["repo"] == "git@github.com:your-org/airflow-platform.git"
-    text = (checks.ROOT / "Pulumi.dev.yaml").read_text()
-    assert "CHANGE ME" in text and "your-project-id-change-me" in text
 
 
 def test_nodes_are_private_and_workload_identity_is_on(run: Run) -> None:
