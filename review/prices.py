@@ -9,7 +9,7 @@ names where the number comes from and when:
 - `NOT_VERIFIED`: the best-known list price, written from memory of the
   official price list and NOT checked against a page here. Treat those as
   the first to re-check on the official calculator.
-Change a price here and the README tables follow (`make cost-tables`).
+Change a price here, then regenerate the README tables: `python -m review.cost --readme`.
 """
 
 from __future__ import annotations
@@ -38,6 +38,10 @@ def _recalled(usd: float, unit: str, *, regional: bool = True) -> Price:
     return Price(usd, unit, NOT_VERIFIED, _RECALLED, regional)
 
 
+def _recalled_hourly(table: dict[str, float]) -> dict[str, Price]:
+    return {size: _recalled(usd, "hour") for size, usd in table.items()}
+
+
 @dataclass(frozen=True)
 class RegionFactor:
     factor: float
@@ -55,9 +59,8 @@ GKE_FREE_TIER_CREDIT = Price(
 
 # Compute Engine on-demand, Linux, per node-hour. Spot VM prices move (Google
 # quotes 60-91% off); the estimate assumes GCE_SPOT_FRACTION of on-demand.
-GCE_ON_DEMAND: dict[str, Price] = {
-    machine: _recalled(usd, "hour")
-    for machine, usd in {
+GCE_ON_DEMAND: dict[str, Price] = _recalled_hourly(
+    {
         "e2-micro": 0.008376,
         "e2-small": 0.016751,
         "e2-medium": 0.033503,
@@ -75,8 +78,8 @@ GCE_ON_DEMAND: dict[str, Price] = {
         "n2d-standard-4": 0.168984,
         "t2a-standard-2": 0.077000,
         "t2a-standard-4": 0.154000,
-    }.items()
-}
+    }
+)
 GCE_SPOT_FRACTION = 0.30
 GCE_SPOT_SOURCE = (
     "assumed 30% of on-demand: Spot VM prices vary (60-91% off per Google), "
@@ -137,9 +140,8 @@ EKS_EXTENDED_SUPPORT = Price(0.60, "hour", _EKS_SUPPORT_PRICING, "2024-04", regi
 
 # EC2 on-demand, Linux, per instance-hour. Spot prices move; the estimate
 # assumes EC2_SPOT_FRACTION of on-demand for SPOT node groups.
-EC2_ON_DEMAND: dict[str, Price] = {
-    instance: _recalled(usd, "hour")
-    for instance, usd in {
+EC2_ON_DEMAND: dict[str, Price] = _recalled_hourly(
+    {
         "t3.medium": 0.0416,
         "t3.large": 0.0832,
         "t3.xlarge": 0.1664,
@@ -160,8 +162,8 @@ EC2_ON_DEMAND: dict[str, Price] = {
         "c6i.large": 0.085,
         "c6i.xlarge": 0.17,
         "r6i.large": 0.126,
-    }.items()
-} | {
+    }
+) | {
     "m7g.large": Price(
         0.0816,
         "hour",
@@ -200,9 +202,8 @@ RDS_POSTGRES: dict[str, Price] = {
     "db.t4g.micro": Price(0.016, "hour", _RDS_T4G, "2026"),
     "db.t4g.small": Price(0.032, "hour", _RDS_T4G, "2026"),
     "db.t4g.medium": Price(0.065, "hour", _RDS_T4G, "2026"),
-} | {
-    instance_class: _recalled(usd, "hour")
-    for instance_class, usd in {
+} | _recalled_hourly(
+    {
         "db.t4g.large": 0.129,
         "db.t4g.xlarge": 0.258,
         "db.t3.micro": 0.018,
@@ -213,8 +214,8 @@ RDS_POSTGRES: dict[str, Price] = {
         "db.m7g.large": 0.168,
         "db.m6i.large": 0.178,
         "db.m5.large": 0.178,
-    }.items()
-}
+    }
+)
 RDS_MULTI_AZ_FACTOR = 2
 RDS_MULTI_AZ_SOURCE = "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_OnDemandDBInstances.html"
 RDS_STORAGE: dict[str, Price] = {
