@@ -88,6 +88,15 @@ def _filtered(report: ReportViolation, accepted: Sequence[Acceptance], policy: s
     return report_unless_accepted
 
 
+def _metadata(policy: Policy) -> dict[str, Any]:
+    return {
+        "name": policy.name,
+        "description": policy.description,
+        "enforcement_level": policy.enforcement_level,
+        "config_schema": policy.config_schema,
+    }
+
+
 def honouring(policies: Sequence[Policy], accepted: Sequence[Acceptance]) -> list[Policy]:
     """`policies` as the pack serves them: the same rules, silent on accepted violations."""
     served: list[Policy] = []
@@ -99,15 +108,7 @@ def honouring(policies: Sequence[Policy], accepted: Sequence[Acceptance]) -> lis
             ) -> Any:
                 return policy.validate(args, _filtered(report, accepted, policy.name, args.urn))
 
-            served.append(
-                ResourceValidationPolicy(
-                    name=policy.name,
-                    description=policy.description,
-                    validate=validate_resource,
-                    enforcement_level=policy.enforcement_level,
-                    config_schema=policy.config_schema,
-                )
-            )
+            served.append(ResourceValidationPolicy(validate=validate_resource, **_metadata(policy)))
         elif isinstance(policy, StackValidationPolicy):
 
             def validate_stack(
@@ -115,13 +116,5 @@ def honouring(policies: Sequence[Policy], accepted: Sequence[Acceptance]) -> lis
             ) -> Any:
                 return policy.validate(args, _filtered(report, accepted, policy.name, ""))
 
-            served.append(
-                StackValidationPolicy(
-                    name=policy.name,
-                    description=policy.description,
-                    validate=validate_stack,
-                    enforcement_level=policy.enforcement_level,
-                    config_schema=policy.config_schema,
-                )
-            )
+            served.append(StackValidationPolicy(validate=validate_stack, **_metadata(policy)))
     return served
