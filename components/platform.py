@@ -109,12 +109,19 @@ class PlatformOutputs:
     # Per Airflow component (AIRFLOW_COMPONENTS): ServiceAccount annotations
     # that grant the cloud identity (GKE Workload Identity, IRSA).
     service_account_annotations: Mapping[str, Mapping[str, pulumi.Input[str]]]
-    shared_data_claim_name: pulumi.Input[str]
+    # A plain name, not the claim's Output: only task pods mount it, so the
+    # release must not wait for the claim (and, through it, the file system).
+    shared_data_claim_name: str
     # None: no LoadBalancer; the UI Service is ClusterIP, reached with
     # `kubectl port-forward` (local clusters without a LoadBalancer implementation).
     load_balancer: LoadBalancer | None
     worker_placement: Placement
-    # Resources the Helm release must wait for (node pools, add-ons, database).
+    # What the chart's own pods need before the Helm release starts: nodes that
+    # run them (the system pool), cluster networking and DNS, the database and
+    # the identities they write logs with. Never what only task pods use (the
+    # worker pool, shared-data storage and its CSI driver): the release would
+    # wait for them on every first `pulumi up` for nothing (README, "Cost and
+    # speed").
     dependencies: Sequence[pulumi.Resource]
     cluster_name: pulumi.Output[str] | None = None
     kubeconfig: pulumi.Output[str] | None = None

@@ -35,6 +35,8 @@ LONG_RUNNING = ("scheduler", "apiServer", "triggerer", "dagProcessor")
 # Oldest Kubernetes the chart supports is 1.30; validate against a current one.
 KUBERNETES_SCHEMA_VERSION = "1.33.0"
 RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
+# Type prefix of the Airflow layer's components (components/airflow/).
+AIRFLOW_LAYER = "airflow-platform:airflow:"
 SECRET_TYPE = "kubernetes:core/v1:Secret"
 # Generated values the mocks hand out; none may appear in chart values.
 GENERATED_SECRET_OUTPUTS = {
@@ -145,6 +147,16 @@ def airflow_release(run: Run) -> Registered:
     releases = [r for r in run.of_type(RELEASE_TYPE) if r.inputs["chart"] == "airflow"]
     assert len(releases) == 1, f"expected one Airflow release, found {len(releases)}"
     return releases[0]
+
+
+def platform_dependencies_of_release(run: Run) -> set[tuple[str, str]]:
+    """(type, name) of what the Airflow release waits for from the platform: all its
+    dependencies but the Airflow layer's own (its Secrets and what they are generated from)."""
+    release = airflow_release(run)
+    by_urn = {resource.urn: resource for resource in run.resources}
+    return {
+        (by_urn[urn].type, by_urn[urn].name) for urn in release.dependencies if AIRFLOW_LAYER not in urn.split("::")[2]
+    }
 
 
 def release_values(run: Run) -> dict[str, Any]:

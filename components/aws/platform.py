@@ -26,7 +26,7 @@ from components.aws.settings import AwsSettings
 from components.aws.storage import SharedStorage, SharedStorageArgs
 from components.config import PROJECT, LoadBalancerSettings, StackConfig
 from components.kubernetes_support import standard_support_warning
-from components.platform import LoadBalancer, PlatformOutputs, service_account_names
+from components.platform import SHARED_DATA_CLAIM_NAME, LoadBalancer, PlatformOutputs, service_account_names
 
 # The in-tree service controller (EKS's cloud-controller-manager) builds an
 # NLB from this annotation with no extra controller to install. The AWS Load
@@ -163,7 +163,7 @@ class AwsPlatform(pulumi.ComponentResource):
                 opts=children,
             )
         namespace = kube.namespace(f"{name}-namespace", config.airflow.namespace, provider, self)
-        storage = SharedStorage(
+        SharedStorage(
             f"{name}-shared-data",
             SharedStorageArgs(
                 cluster_name=prefix,
@@ -212,16 +212,16 @@ class AwsPlatform(pulumi.ComponentResource):
             logs_claim_name=None,
             # EKS Pod Identity binds by namespace + ServiceAccount name: no annotations.
             service_account_annotations={},
-            shared_data_claim_name=storage.claim.metadata.name,
+            shared_data_claim_name=SHARED_DATA_CLAIM_NAME,
             load_balancer=load_balancer(settings, config.load_balancer),
             worker_placement=node_groups.placement,
+            # Pod networking, Pod Identity and DNS (the database's host name)
+            # for the chart's pods; the Spot workers, EFS and its CSI driver
+            # are for task pods only.
             dependencies=[
                 node_groups.system,
-                node_groups.workers,
                 *network_addons.addons,
-                *workload_addons.addons,
-                *storage.mount_targets,
-                storage.claim,
+                workload_addons.coredns,
                 metadata_db.instance,
                 *log_store.associations.values(),
             ],

@@ -221,16 +221,16 @@ class GcpPlatform(pulumi.ComponentResource):
             remote_logging=logs.remote_logging,
             logs_claim_name=None,
             service_account_annotations=logs.service_account_annotations,
-            shared_data_claim_name=shared_data.metadata.name,
+            shared_data_claim_name=SHARED_DATA_CLAIM_NAME,
             load_balancer=LoadBalancer(
                 source_ranges=config.load_balancer.source_ranges, static_ip=network.ui_address.address
             ),
             worker_placement=node_pools.placement,
             # The release must not start before there are nodes to run it, a
-            # database and user to migrate, and identities to write logs with.
+            # database and user to migrate, and identities to write logs with;
+            # the worker pool and the Filestore share are for task pods only.
             dependencies=[
                 node_pools.system,
-                node_pools.workers,
                 metadata_db.database_resource,
                 metadata_db.user,
                 logs.bucket_access,

@@ -10,10 +10,11 @@ import pytest
 import stack_checks as checks
 
 from components.airflow.values import service_account_values
+from components.aws.addons import NETWORK_ADDONS
 from components.platform import AIRFLOW_COMPONENTS
 from components.validation import ConfigError
 from review.fakes.aws import DEPLOYER_ROLE
-from review.runner import Registered, Run, run_main
+from review.runner import Run, run_main
 
 from .test_autoscaler import AUTOSCALER_RELEASE, DEV_CONFIG
 
@@ -191,16 +192,23 @@ def test_dev_stateful_resources_are_not_protected(dev_run: Run) -> None:
     assert not any(r.protect for t in STATEFUL for r in dev_run.of_type(t))
 
 
-def test_release_waits_for_nodes_addons_storage_and_database(prod_run: Run) -> None:
-    release = airflow_only(prod_run).one(checks.RELEASE_TYPE)
-    waited: list[Registered] = [
-        *prod_run.of_type("aws:eks/nodeGroup:NodeGroup"),
-        *prod_run.of_type("aws:eks/addon:Addon"),
-        *prod_run.of_type("aws:efs/mountTarget:MountTarget"),
-        prod_run.one("aws:rds/instance:Instance"),
-    ]
-    for resource in waited:
-        assert resource.urn in release.dependencies, f"the Release does not wait for {resource.name}"
+# What the chart's pods need and nothing else (issue: deploy critical path): the
+# Spot workers, EFS (mount targets, CSI driver, claim) are for task pods only.
+RELEASE_NEEDS = {
+    ("aws:eks/nodeGroup:NodeGroup", "aws-nodes-system"),
+    *(("aws:eks/addon:Addon", f"aws-network-addons-{addon}") for addon in NETWORK_ADDONS),
+    ("aws:eks/addon:Addon", "aws-addons-coredns"),
+    ("aws:rds/instance:Instance", "aws-metadata-db-instance"),
+    ("random:index/randomPassword:RandomPassword", "aws-metadata-db-password"),
+    *(("aws:eks/podIdentityAssociation:PodIdentityAssociation", f"aws-logs-{c}") for c in AIRFLOW_COMPONENTS),
+    ("aws:s3/bucket:Bucket", "aws-logs-bucket"),
+    ("kubernetes:core/v1:Namespace", "aws-namespace"),
+}
+
+
+@pytest.mark.parametrize("run_name", ["prod_run", "dev_run"])
+def test_release_waits_only_for_what_the_chart_needs(run_name: str, request: pytest.FixtureRequest) -> None:
+    assert checks.platform_dependencies_of_release(airflow_only(request.getfixturevalue(run_name))) == RELEASE_NEEDS
 
 
 def test_no_database_password_in_release_values(prod_run: Run) -> None:

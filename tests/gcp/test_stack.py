@@ -26,6 +26,8 @@ PVC = "kubernetes:core/v1:PersistentVolumeClaim"
 STORAGE_CLASS = "kubernetes:storage.k8s.io/v1:StorageClass"
 FIREWALL = "gcp:compute/firewall:Firewall"
 PRIVATE_SERVICES = "gcp:compute/globalAddress:GlobalAddress"
+# The chart ServiceAccounts bound to the log writer (components/platform.py suffixes).
+WORKLOAD_ACCOUNTS = ("api-server", "dag-processor", "scheduler", "triggerer", "worker-kubernetes")
 
 PRODUCTION_CONFIG: dict[str, Any] = {
     "cloud": "gcp",
@@ -160,16 +162,26 @@ def test_every_workload_identity_binding_matches_a_service_account_the_chart_cre
         assert annotations == {"iam.gke.io/gcp-service-account": log_account.outputs["email"]}, component
 
 
-def test_release_waits_for_node_pools_database_and_identities(run: Run) -> None:
-    release = run.one(checks.RELEASE_TYPE)
-    waited = [
-        *run.of_type(NODE_POOL),
-        run.one("gcp:sql/database:Database"),
-        run.one("gcp:sql/user:User"),
-        *run.of_type(WI_MEMBER),
-    ]
-    for resource in waited:
-        assert resource.urn in release.dependencies, f"the Release does not wait for {resource.name}"
+# What the chart's pods need and nothing else (issue: deploy critical path). The
+# identities, bucket and address are inputs of the values; the worker pool, the
+# Filestore class and the shared-data claim are for task pods only.
+RELEASE_NEEDS = {
+    ("gcp:container/nodePool:NodePool", "gcp-pools-system"),
+    ("gcp:sql/databaseInstance:DatabaseInstance", "gcp-metadata-db-instance"),
+    ("gcp:sql/database:Database", "gcp-metadata-db-database"),
+    ("gcp:sql/user:User", "gcp-metadata-db-user"),
+    ("random:index/randomPassword:RandomPassword", "gcp-metadata-db-password"),
+    ("gcp:serviceaccount/account:Account", "gcp-logs-account"),
+    *((WI_MEMBER, f"gcp-logs-wi-airflow-{account}") for account in WORKLOAD_ACCOUNTS),
+    (BUCKET, "gcp-logs-bucket"),
+    ("gcp:storage/bucketIAMMember:BucketIAMMember", "gcp-logs-bucket-access"),
+    ("gcp:compute/address:Address", "gcp-network-ui"),
+    ("kubernetes:core/v1:Namespace", "gcp-namespace"),
+}
+
+
+def test_release_waits_only_for_what_the_chart_needs(run: Run) -> None:
+    assert checks.platform_dependencies_of_release(run) == RELEASE_NEEDS
 
 
 def test_every_gcp_resource_uses_the_stack_provider(run: Run) -> None:
