@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 
 .DEFAULT_GOAL := help
-.PHONY: help up preview test lint test-infra test-dags venv clean
+.PHONY: help up preview plan plan-diff test lint test-infra test-dags venv clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -17,6 +17,13 @@ up: ## pulumi up on STACK (default: local); checks prerequisites first
 
 preview: ## pulumi preview --diff on STACK
 	@scripts/pulumi.sh preview "$(STACK)"
+
+plan: venv ## Offline plan of STACK: resources, protected, exports (OUT=plan.json writes JSON)
+	@$(BIN)/python -m review plan --stack "$(STACK)" $(if $(OUT),--out "$(OUT)")
+
+plan-diff: venv ## What the working tree changes in STACK since BASE=<git ref>, as Markdown (OUT=file)
+	@$(if $(BASE),,echo "make plan-diff needs BASE=<git ref>, e.g. BASE=origin/main" >&2; exit 1)
+	@$(BIN)/python -m review plan-diff --stack "$(STACK)" --base "$(BASE)" $(if $(OUT),--out "$(OUT)")
 
 test: lint test-infra test-dags ## Lint, infrastructure tests under mocks, DAG tests
 

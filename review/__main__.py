@@ -1,0 +1,65 @@
+"""`python -m review plan|plan-diff`: the offline plan of a stack, and what a change does to it.
+
+Exit status: 0, or 1 with a clean message on stderr (no traceback) when the
+stack file is missing or invalid, BASE is not a commit, or the plan has a
+mandatory policy violation. The output files are written before exiting 1,
+so CI can still post them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from components.validation import ConfigError
+from review.diff import BaseRefError, diff_plans, plan_at
+from review.plan import StackFileError, build_plan
+from review.render import render_diff, render_plan
+
+
+def _write(path: str | None, text: str) -> None:
+    if path:
+        Path(path).write_text(text)
+
+
+def _plan(args: argparse.Namespace) -> int:
+    plan = build_plan(args.stack)
+    _write(args.out, json.dumps(plan, indent=2, sort_keys=True) + "\n")
+    sys.stdout.write(render_plan(plan))
+    return 0
+
+
+def _plan_diff(args: argparse.Namespace) -> int:
+    # BASE first: a mistyped ref fails before the working tree's plan is made.
+    base, note = plan_at(args.base, args.stack)
+    head = build_plan(args.stack)
+    text = render_diff(diff_plans(base, head, ref=args.base, base_note=note))
+    _write(args.out, text)
+    sys.stdout.write(text)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m review", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    plan = commands.add_parser("plan", help="what Pulumi.<stack>.yaml creates (Markdown; --out writes JSON)")
+    plan.add_argument("--stack", required=True)
+    plan.add_argument("--out", help="write the plan as JSON to this file")
+    plan.set_defaults(run=_plan)
+    diff = commands.add_parser("plan-diff", help="the plan at BASE against the working tree's (Markdown)")
+    diff.add_argument("--stack", required=True)
+    diff.add_argument("--base", required=True, help="a git ref: HEAD~1, origin/main, a commit")
+    diff.add_argument("--out", help="also write the Markdown to this file")
+    diff.set_defaults(run=_plan_diff)
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args))
+    except (ConfigError, StackFileError, BaseRefError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

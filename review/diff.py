@@ -1,0 +1,172 @@
+"""What a change does to a stack: the plan at a git ref against the working tree's, as data.
+
+The BASE plan is made by BASE's own code: a temporary `git worktree` at BASE
+runs `python -m review plan` with this interpreter (the same virtualenv), so
+a change to the program is compared with what the program did before it.
+A BASE without the stack file or without the plan command (older commits)
+has no plan: everything in the working tree is then listed as added.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from review import replacements
+from review.runner import ROOT
+
+HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
+HELM_VALUES = "values"
+
+
+class BaseRefError(Exception):
+    """BASE does not name a commit."""
+
+
+def _git(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
+
+
+def plan_at(ref: str, stack: str, root: Path = ROOT) -> tuple[dict[str, Any] | None, str]:
+    """The plan BASE's code makes of BASE's stack file, or None and why there is none."""
+    commit = _git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", cwd=root)
+    if commit.returncode != 0:
+        raise BaseRefError(f"BASE={ref!r} is not a commit in {root}")
+    with tempfile.TemporaryDirectory(prefix="plan-diff-") as tmp:
+        worktree = Path(tmp) / "base"
+        added = _git("worktree", "add", "--detach", "--quiet", str(worktree), commit.stdout.strip(), cwd=root)
+        if added.returncode != 0:
+            raise BaseRefError(f"cannot check out BASE={ref!r}: {added.stderr.strip()}")
+        try:
+            return _plan_in(worktree, ref, stack, Path(tmp) / "plan.json")
+        finally:
+            _git("worktree", "remove", "--force", str(worktree), cwd=root)
+
+
+def _plan_in(worktree: Path, ref: str, stack: str, out: Path) -> tuple[dict[str, Any] | None, str]:
+    if not (worktree / f"Pulumi.{stack}.yaml").is_file():
+        return None, f"`Pulumi.{stack}.yaml` does not exist at `{ref}`"
+    if not (worktree / "review" / "__main__.py").is_file():
+        return None, f"`{ref}` predates `make plan`"
+    result = subprocess.run(
+        [sys.executable, "-m", "review", "plan", "--stack", stack, "--out", str(out)],
+        cwd=worktree,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    # A mandatory policy violation at BASE still writes the plan (exit 1).
+    if out.is_file():
+        return json.loads(out.read_text()), ""
+    detail = (result.stderr.strip() or result.stdout.strip()).splitlines()
+    return None, f"the plan at `{ref}` failed: {' '.join(detail[-3:]) if detail else f'exit {result.returncode}'}"
+
+
+def flatten(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    """Leaf paths of an input tree: `a.b[0].c`; empty objects and lists are leaves."""
+    if isinstance(value, dict) and value:
+        for key, item in value.items():
+            yield from flatten(item, f"{path}.{key}" if path else key)
+    elif isinstance(value, list) and value:
+        for index, item in enumerate(value):
+            yield from flatten(item, f"{path}[{index}]")
+    else:
+        yield path, value
+
+
+def input_changes(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
+    """One entry per changed leaf path; a side without the path has no `before`/`after` key."""
+    old, new = dict(flatten(before)), dict(flatten(after))
+    changes = []
+    for path in sorted(old.keys() | new.keys()):
+        if old.get(path, ...) == new.get(path, ...):
+            continue
+        change: dict[str, Any] = {"path": path}
+        if path in old:
+            change["before"] = old[path]
+        if path in new:
+            change["after"] = new[path]
+        changes.append(change)
+    return changes
+
+
+def _brief(resource: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "urn": resource["urn"],
+        "name": resource["name"],
+        "type": resource["type"],
+        "protect": resource["protect"],
+        "stateful": replacements.is_stateful(resource["type"]),
+    }
+
+
+def _changed(old: dict[str, Any], new: dict[str, Any]) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """The resource's change (None if none) and its Helm values changes, by key path."""
+    changes = input_changes(old["inputs"], new["inputs"])
+    prefix = HELM_VALUES + "."
+    is_value = [new["type"] == HELM_RELEASE and change["path"].startswith(prefix) for change in changes]
+    helm_values = [
+        {**change, "release": new["name"], "path": change["path"].removeprefix(prefix)}
+        for change, value in zip(changes, is_value, strict=True)
+        if value
+    ]
+    protect_changed = old["protect"] != new["protect"]
+    if not changes and not protect_changed:
+        return None, helm_values
+    forcing = replacements.forcing_paths(new["type"], [change["path"] for change in changes])
+    entry = {
+        **_brief(new),
+        "action": "replace" if forcing else "update",
+        "forcing": forcing,
+        "source": replacements.source(new["type"]) if forcing else "",
+        # Pulumi refuses to delete a protected resource, so its replacement fails `pulumi up`.
+        "wasProtected": old["protect"],
+        "protectChange": [old["protect"], new["protect"]] if protect_changed else None,
+        "changes": [change for change, value in zip(changes, is_value, strict=True) if not value],
+        "helmValueChanges": len(helm_values),
+    }
+    return entry, helm_values
+
+
+def diff_plans(base: dict[str, Any] | None, head: dict[str, Any], *, ref: str, base_note: str = "") -> dict[str, Any]:
+    """Compare two plans by URN (as the engine does: a new URN is a delete and a create)."""
+    old = {r["urn"]: r for r in (base or {}).get("resources", [])}
+    new = {r["urn"]: r for r in head["resources"]}
+    added = [_brief(new[urn]) for urn in new if urn not in old]
+    removed = [_brief(old[urn]) for urn in old if urn not in new]
+    changed: list[dict[str, Any]] = []
+    helm_values: list[dict[str, Any]] = []
+    for urn in new.keys() & old.keys():
+        entry, values = _changed(old[urn], new[urn])
+        helm_values.extend(values)
+        if entry:
+            changed.append(entry)
+    changed.sort(key=lambda c: (c["action"] != "replace", c["type"], c["name"]))
+    dangers = [
+        {**c, "action": "replace"} for c in changed if c["action"] == "replace" and (c["stateful"] or c["wasProtected"])
+    ] + [{**r, "action": "delete", "forcing": [], "source": ""} for r in removed if r["stateful"] or r["protect"]]
+    return {
+        "stack": head["stack"],
+        "base": ref,
+        "basePlan": base is not None,
+        "baseNote": base_note,
+        "notes": sorted(set((base or {}).get("notes", [])) | set(head.get("notes", []))),
+        "summary": {
+            "add": len(added),
+            "delete": len(removed),
+            "update": sum(1 for c in changed if c["action"] == "update"),
+            "replace": sum(1 for c in changed if c["action"] == "replace"),
+            "unchanged": len(new) - len(added) - len(changed),
+        },
+        "dangers": dangers,
+        "added": sorted(added, key=lambda r: (r["type"], r["name"])),
+        "removed": sorted(removed, key=lambda r: (r["type"], r["name"])),
+        "changed": changed,
+        "helmValues": sorted(helm_values, key=lambda v: (v["release"], v["path"])),
+        "exports": input_changes((base or {}).get("exports", {}), head["exports"]),
+    }

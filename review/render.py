@@ -1,0 +1,213 @@
+"""Markdown for a plan (`make plan`) and a plan diff (`make plan-diff`), from their data only.
+
+A diff becomes a pull-request comment, and GitHub refuses comments over
+65,536 characters: `render_diff` keeps under MAX_DIFF_CHARS by showing fewer
+rows per table (each cut table ends with an "... and N more" row), never by
+cutting text mid-table.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from typing import Any
+
+MAX_DIFF_CHARS = 60_000
+# Rows per table, tried in order until the comment fits.
+ROW_LIMITS = (500, 200, 100, 50, 25, 10, 5)
+MAX_CELL = 100
+ABSENT = "(absent)"
+
+
+def cell(text: str) -> str:
+    """Table-safe and bounded: one line, no column breaks, at most MAX_CELL characters."""
+    text = text.replace("\n", " ").replace("|", "\\|")
+    return text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…"
+
+
+def code(text: str) -> str:
+    return "`" + cell(text).replace("`", "'") + "`"
+
+
+def value(item: dict[str, Any], key: str) -> str:
+    if key not in item:
+        return ABSENT
+    raw = item[key]
+    return code(raw if isinstance(raw, str) else json.dumps(raw, sort_keys=True))
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]], limit: int | None = None) -> list[str]:
+    shown = rows if limit is None or len(rows) <= limit else rows[: limit - 1]
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(row) + " |" for row in shown]
+    if len(shown) < len(rows):
+        more = [f"... and {len(rows) - len(shown)} more"] + [""] * (len(headers) - 1)
+        lines.append("| " + " | ".join(more) + " |")
+    return [*lines, ""]
+
+
+def short_type(type_token: str) -> str:
+    return type_token.rsplit(":", 1)[-1]
+
+
+def yes_no(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+# ---------------------------------------------------------------- plan
+
+
+def _tree(nodes: list[dict[str, Any]], depth: int = 0) -> list[str]:
+    lines = []
+    for node in nodes:
+        resources = ", ".join(f"{count} {short_type(t)}" for t, count in node["resources"].items())
+        lines.append(f"{'  ' * depth}- `{node['name']}` ({node['type']}){': ' + resources if resources else ''}")
+        lines += _tree(node["children"], depth + 1)
+    return lines
+
+
+def render_plan(plan: dict[str, Any]) -> str:
+    resources = plan["resources"]
+    components = sum(1 for r in resources if r["component"])
+    reads = sum(1 for r in resources if r["read"])
+    lines = [
+        f"# Plan: stack `{plan['stack']}` ({plan['stackFile']})",
+        "",
+        f"cloud `{plan['cloud']}`, production: {yes_no(plan['production'])}. "
+        f"{plan['resourceCount']} resources: {components} components, "
+        f"{plan['resourceCount'] - components - reads} to create, {reads} read (existing).",
+        "",
+    ]
+    lines += [f"> {note}" for note in plan["notes"]] + ([""] if plan["notes"] else [])
+    lines += ["## Component tree", "", *_tree(plan["tree"]), ""]
+    lines += ["## Resources by type", ""]
+    lines += table(["count", "type"], [[str(count), t] for t, count in plan["counts"].items()])
+    by_urn = {r["urn"]: r for r in resources}
+    lines += ["## Protected (`pulumi destroy` and replacements refuse to delete them)", ""]
+    lines += [f"- `{by_urn[urn]['name']}` ({by_urn[urn]['type']})" for urn in plan["protected"]] or ["- none"]
+    lines += ["", "## Exports", ""]
+    lines += table(["name", "value"], [[f"`{name}`", value(plan["exports"], name)] for name in plan["exports"]])
+    return "\n".join(lines).rstrip() + "\n"
+
+
+# ---------------------------------------------------------------- diff
+
+
+def _name(item: dict[str, Any]) -> str:
+    return f"`{item['name']}`"
+
+
+def _dangers(diff: dict[str, Any], limit: int) -> list[str]:
+    if not diff["dangers"]:
+        return []
+    rows = []
+    for item in diff["dangers"]:
+        why = []
+        if item["action"] == "replace":
+            why.append("forced by " + ", ".join(f"`{p}`" for p in item["forcing"][:5]))
+        if item["stateful"]:
+            why.append("stateful: its data is lost")
+        if item.get("wasProtected") or item["protect"]:
+            why.append("protected: `pulumi up` fails until it is unprotected")
+        rule = f"[provider]({item['source']})" if item["source"] else ""
+        rows.append([f"**{item['action'].upper()}**", _name(item), item["type"], cell("; ".join(why)), rule])
+    return [
+        "### :warning: Replacements and deletions of stateful or protected resources",
+        "",
+        *table(["action", "resource", "type", "why", "source"], rows, limit),
+    ]
+
+
+def _changed(diff: dict[str, Any], limit: int) -> list[str]:
+    if not diff["changed"]:
+        return []
+    summary = []
+    details = []
+    for item in diff["changed"]:
+        paths = len(item["changes"]) + item["helmValueChanges"]
+        protect = item["protectChange"]
+        note = f"protect {protect[0]} → {protect[1]}" if protect else ""
+        summary.append(
+            [
+                "**replace**" if item["action"] == "replace" else "update",
+                _name(item),
+                item["type"],
+                str(paths),
+                cell(", ".join(f"`{p}`" for p in item["forcing"][:5]) or note),
+            ]
+        )
+        details += [[_name(item), code(c["path"]), value(c, "before"), value(c, "after")] for c in item["changes"]]
+    lines = ["### Changed resources", ""]
+    lines += table(["action", "resource", "type", "changed inputs", "forces replacement"], summary, limit)
+    if details:
+        lines += ["#### Changed inputs", ""]
+        lines += table(["resource", "input path", "before", "after"], details, limit)
+    return lines
+
+
+def _listing(title: str, items: list[dict[str, Any]], limit: int) -> list[str]:
+    if not items:
+        return []
+    rows = [[_name(item), item["type"], yes_no(item["protect"])] for item in items]
+    return [f"### {title}", "", *table(["resource", "type", "protected"], rows, limit)]
+
+
+def _helm(diff: dict[str, Any], limit: int) -> list[str]:
+    if not diff["helmValues"]:
+        return []
+    rows = [[f"`{v['release']}`", code(v["path"]), value(v, "before"), value(v, "after")] for v in diff["helmValues"]]
+    return ["### Helm values", "", *table(["release", "key path", "before", "after"], rows, limit)]
+
+
+def _exports(diff: dict[str, Any], limit: int) -> list[str]:
+    if not diff["exports"]:
+        return []
+    rows = [[code(e["path"]), value(e, "before"), value(e, "after")] for e in diff["exports"]]
+    return ["### Exports", "", *table(["export", "before", "after"], rows, limit)]
+
+
+def _headline(diff: dict[str, Any]) -> list[str]:
+    counts = diff["summary"]
+    lines = [f"## Plan diff: stack `{diff['stack']}` (`{diff['base']}` → working tree)", ""]
+    if not diff["basePlan"]:
+        lines += [f"No plan at BASE: {diff['baseNote']}. Every resource is listed as added.", ""]
+    total = counts["add"] + counts["delete"] + counts["update"] + counts["replace"]
+    lines.append(
+        f"**{counts['add']} to add, {counts['delete']} to delete, {counts['update']} to update, "
+        f"{counts['replace']} to replace**, {counts['unchanged']} unchanged."
+        if total
+        else "**No resource changes.**"
+    )
+    if diff["dangers"]:
+        lines.append(f"**:warning: {len(diff['dangers'])} stateful or protected resource(s) replaced or deleted.**")
+    lines.append("")
+    lines += [f"> {note}" for note in diff["notes"]] + ([""] if diff["notes"] else [])
+    return lines
+
+
+SECTIONS: tuple[Callable[[dict[str, Any], int], list[str]], ...] = (
+    _dangers,
+    _changed,
+    _helm,
+    lambda diff, limit: _listing("Added resources", diff["added"], limit),
+    lambda diff, limit: _listing("Removed resources", diff["removed"], limit),
+    _exports,
+)
+
+FOOTER = (
+    "_Offline plan under mocks (`make plan-diff`): provider-computed values and replacements "
+    "decided at apply time are not shown; `pulumi preview` is the authority._"
+)
+
+
+def render_diff(diff: dict[str, Any]) -> str:
+    """The diff as Markdown under MAX_DIFF_CHARS, with as many rows per table as fit."""
+    # The smallest limit always fits: a handful of tables of 5 bounded rows.
+    for limit in ROW_LIMITS:
+        lines = _headline(diff)
+        for section in SECTIONS:
+            lines += section(diff, limit)
+        text = "\n".join([*lines, FOOTER]) + "\n"
+        if len(text) <= MAX_DIFF_CHARS or limit == ROW_LIMITS[-1]:
+            break
+    return text

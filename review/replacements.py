@@ -1,0 +1,230 @@
+"""Which input changes make the provider replace a resource, for the types this project creates.
+
+`pulumi preview` learns this from the provider at diff time; an offline plan
+cannot ask the provider, so the replacement-forcing input paths are kept here,
+each rule with where it was read. The pinned Python SDKs (pulumi_gcp 10.2,
+pulumi_aws 7.51, pulumi_kubernetes 4.34) carry no ForceNew flag and no
+provider schema, so the sources are the upstream providers the Pulumi
+packages bridge:
+- GCP: hashicorp/terraform-provider-google, `ForceNew: true` in the resource's
+  schema (the Cloud SQL entry was read in
+  google/services/sql/resource_sql_database_instance.go), documented on the
+  registry page as "Changing this forces a new resource to be created";
+- AWS: hashicorp/terraform-provider-aws, same convention;
+- Kubernetes: pulumi-kubernetes provider/pkg/provider/diff.go
+  (`forceNewProperties`: `.metadata.name` and `.metadata.namespace` for every
+  kind, plus a per-kind list).
+Paths are Pulumi's camelCase input paths as the mock runner records them;
+list indexes are ignored (`nodeConfig.taints[0].key` matches `nodeConfig.taints`).
+Some replacements depend on the direction of a change (Cloud SQL `settings.diskSize`
+shrinking, a subnet's range shrinking): they are not listed, because the plan
+compares values, not intent; `pulumi preview` remains the authority.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+TF_GOOGLE = "https://registry.terraform.io/providers/hashicorp/google/latest/docs/resources/"
+TF_AWS = "https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/"
+K8S_DIFF = "https://github.com/pulumi/pulumi-kubernetes/blob/master/provider/pkg/provider/diff.go"
+HELM_RELEASE = "https://github.com/pulumi/pulumi-kubernetes/blob/master/provider/pkg/provider/helm_release.go"
+
+# Every Kubernetes object is replaced when its name or namespace changes (diff.go).
+K8S_IDENTITY = ("metadata.name", "metadata.namespace")
+
+
+@dataclass(frozen=True)
+class Rule:
+    paths: tuple[str, ...]
+    # Replacing it loses data or everything inside it (a database, a bucket,
+    # a file system, a key that encrypts data, a cluster with its volumes).
+    stateful: bool
+    source: str
+
+
+def _k8s(*paths: str, stateful: bool = False) -> Rule:
+    return Rule(K8S_IDENTITY + paths, stateful, K8S_DIFF)
+
+
+RULES: dict[str, Rule] = {
+    # --- GCP ---
+    "gcp:container/cluster:Cluster": Rule(
+        (
+            "name",
+            "location",
+            "project",
+            "network",
+            "subnetwork",
+            "initialNodeCount",
+            "ipAllocationPolicy",
+            "privateClusterConfig.masterIpv4CidrBlock",
+        ),
+        True,
+        TF_GOOGLE + "container_cluster",
+    ),
+    "gcp:container/nodePool:NodePool": Rule(
+        (
+            "name",
+            "namePrefix",
+            "cluster",
+            "location",
+            "project",
+            "initialNodeCount",
+            "maxPodsPerNode",
+            "networkConfig",
+            "nodeConfig.spot",
+            "nodeConfig.preemptible",
+            "nodeConfig.serviceAccount",
+            "nodeConfig.oauthScopes",
+            "nodeConfig.metadata",
+            "nodeConfig.shieldedInstanceConfig",
+            "nodeConfig.bootDiskKmsKey",
+            "nodeConfig.localSsdCount",
+            "nodeConfig.guestAccelerators",
+        ),
+        False,
+        TF_GOOGLE + "container_node_pool",
+    ),
+    "gcp:sql/databaseInstance:DatabaseInstance": Rule(
+        ("name", "region", "project", "encryptionKeyName", "settings.diskType", "settings.collation"),
+        True,
+        TF_GOOGLE + "sql_database_instance",
+    ),
+    "gcp:sql/database:Database": Rule(("name", "instance", "project"), True, TF_GOOGLE + "sql_database"),
+    "gcp:sql/user:User": Rule(("name", "instance", "host", "project"), False, TF_GOOGLE + "sql_user"),
+    "gcp:storage/bucket:Bucket": Rule(("name", "location", "project"), True, TF_GOOGLE + "storage_bucket"),
+    "gcp:filestore/instance:Instance": Rule(
+        ("name", "location", "zone", "project", "tier", "networks", "kmsKeyName", "fileShares.name"),
+        True,
+        TF_GOOGLE + "filestore_instance",
+    ),
+    "gcp:kms/keyRing:KeyRing": Rule(("name", "location", "project"), True, TF_GOOGLE + "kms_key_ring"),
+    "gcp:kms/cryptoKey:CryptoKey": Rule(
+        ("name", "keyRing", "purpose", "importOnly", "skipInitialVersionCreation", "versionTemplate.protectionLevel"),
+        True,
+        TF_GOOGLE + "kms_crypto_key",
+    ),
+    "gcp:compute/network:Network": Rule(
+        ("name", "project", "autoCreateSubnetworks"), False, TF_GOOGLE + "compute_network"
+    ),
+    "gcp:compute/subnetwork:Subnetwork": Rule(
+        ("name", "network", "region", "project"), False, TF_GOOGLE + "compute_subnetwork"
+    ),
+    "gcp:compute/address:Address": Rule(
+        ("name", "address", "addressType", "region", "network", "subnetwork", "purpose", "project"),
+        False,
+        TF_GOOGLE + "compute_address",
+    ),
+    "gcp:compute/globalAddress:GlobalAddress": Rule(
+        ("name", "address", "addressType", "prefixLength", "network", "purpose", "project"),
+        False,
+        TF_GOOGLE + "compute_global_address",
+    ),
+    "gcp:serviceaccount/account:Account": Rule(("accountId", "project"), False, TF_GOOGLE + "google_service_account"),
+    # --- AWS ---
+    "aws:eks/cluster:Cluster": Rule(
+        (
+            "name",
+            "roleArn",
+            "kubernetesNetworkConfig",
+            "bootstrapSelfManagedAddons",
+            "accessConfig.bootstrapClusterCreatorAdminPermissions",
+            "outpostConfig",
+        ),
+        True,
+        TF_AWS + "eks_cluster",
+    ),
+    "aws:eks/nodeGroup:NodeGroup": Rule(
+        (
+            "clusterName",
+            "nodeGroupName",
+            "nodeGroupNamePrefix",
+            "nodeRoleArn",
+            "subnetIds",
+            "amiType",
+            "capacityType",
+            "instanceTypes",
+            "diskSize",
+            "remoteAccess",
+        ),
+        False,
+        TF_AWS + "eks_node_group",
+    ),
+    "aws:rds/instance:Instance": Rule(
+        (
+            "identifier",
+            "identifierPrefix",
+            "engine",
+            "availabilityZone",
+            "dbName",
+            "username",
+            "kmsKeyId",
+            "storageEncrypted",
+            "characterSetName",
+            "ncharCharacterSetName",
+            "timezone",
+            "snapshotIdentifier",
+            "restoreToPointInTime",
+            "s3Import",
+        ),
+        True,
+        TF_AWS + "db_instance",
+    ),
+    "aws:rds/subnetGroup:SubnetGroup": Rule(("name", "namePrefix"), False, TF_AWS + "db_subnet_group"),
+    "aws:efs/fileSystem:FileSystem": Rule(
+        ("creationToken", "encrypted", "kmsKeyId", "performanceMode", "availabilityZoneName"),
+        True,
+        TF_AWS + "efs_file_system",
+    ),
+    "aws:s3/bucket:Bucket": Rule(("bucket", "bucketPrefix", "objectLockEnabled"), True, TF_AWS + "s3_bucket"),
+    "aws:kms/key:Key": Rule(
+        ("customerMasterKeySpec", "keyUsage", "multiRegion", "customKeyStoreId", "xksKeyId"),
+        True,
+        TF_AWS + "kms_key",
+    ),
+    "aws:ec2/vpc:Vpc": Rule(("cidrBlock",), False, TF_AWS + "vpc"),
+    "aws:ec2/subnet:Subnet": Rule(
+        ("vpcId", "cidrBlock", "availabilityZone", "availabilityZoneId"), False, TF_AWS + "subnet"
+    ),
+    # --- Kubernetes (pulumi-kubernetes diff.go) ---
+    "kubernetes:core/v1:Namespace": _k8s(stateful=True),  # deleting it deletes everything in it
+    "kubernetes:core/v1:PersistentVolumeClaim": _k8s("spec", stateful=True),
+    "kubernetes:storage.k8s.io/v1:StorageClass": _k8s("parameters", "provisioner"),
+    "kubernetes:core/v1:Secret": _k8s("type", "stringData", "data"),
+    "kubernetes:core/v1:ConfigMap": _k8s("data", "binaryData"),
+    "kubernetes:core/v1:Service": _k8s("spec.clusterIP"),
+    # Helm cannot rename a release or move it to another namespace: the
+    # provider uninstalls and installs it again.
+    "kubernetes:helm.sh/v3:Release": Rule(("name", "namespace"), False, HELM_RELEASE),
+}
+
+_INDEX = re.compile(r"\[\d+\]")
+
+
+def _normalise(path: str) -> str:
+    return _INDEX.sub("", path)
+
+
+def _covers(rule_path: str, changed: str) -> bool:
+    """A change at or under the rule's path, or a whole parent object added or removed."""
+    return changed == rule_path or changed.startswith(rule_path + ".") or rule_path.startswith(changed + ".")
+
+
+def forcing_paths(type_token: str, changed_paths: list[str]) -> list[str]:
+    """The changed input paths that make the provider replace a resource of this type."""
+    rule = RULES.get(type_token)
+    if rule is None:
+        return []
+    return [path for path in changed_paths if any(_covers(rule_path, _normalise(path)) for rule_path in rule.paths)]
+
+
+def is_stateful(type_token: str) -> bool:
+    rule = RULES.get(type_token)
+    return rule is not None and rule.stateful
+
+
+def source(type_token: str) -> str:
+    rule = RULES.get(type_token)
+    return rule.source if rule else ""

@@ -1,0 +1,94 @@
+"""A throwaway git repository holding a copy of the project, for `plan` and `plan-diff` end to end.
+
+Commits, oldest first: the project without the plan command (a BASE that
+predates it), the project as it is, then the dev stack file edited (see
+`DEV_CHANGE`). Each plan costs a few seconds, so the repository and its plans
+are made once per session.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from review.runner import ROOT
+
+GIT = ("git", "-c", "user.name=plan-test", "-c", "user.email=plan-test@example.invalid", "-c", "commit.gpgsign=false")
+DEV_FILE = "Pulumi.dev.yaml"
+PREDATES = "predates"  # tag: the commit without `python -m review`
+
+
+@dataclass(frozen=True)
+class Repo:
+    path: Path
+
+    def git(self, *args: str) -> str:
+        result = subprocess.run([*GIT, *args], cwd=self.path, capture_output=True, text=True, check=True)
+        return result.stdout
+
+    def commit(self, message: str) -> None:
+        self.git("add", "-A")
+        self.git("commit", "-q", "-m", message)
+
+    def review(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """`python -m review ...` inside the copy, with this virtualenv's interpreter."""
+        return subprocess.run(
+            [sys.executable, "-m", "review", *args], cwd=self.path, capture_output=True, text=True, check=False
+        )
+
+    def edit_stack(self, name: str, change: Callable[[dict[str, Any]], None]) -> None:
+        path = self.path / name
+        document = yaml.safe_load(path.read_text())
+        change(document["config"])
+        path.write_text(yaml.safe_dump(document, sort_keys=False))
+
+
+def dev_change(config: dict[str, Any]) -> None:
+    """A node pool size, a region (replaces Cloud SQL, among others), a chart value."""
+    gcp = config["airflow-platform:gcp"]
+    gcp["workerMaxNodes"] = 8
+    gcp["region"] = "europe-west4"
+    gcp["zone"] = "europe-west4-b"
+    config["airflow-platform:airflow"]["apiServerReplicas"] = 2
+
+
+def _copy_project(destination: Path) -> None:
+    """The working tree's files as git sees them (tracked and new, not ignored), not the venvs."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split("\0")
+    for name in filter(None, listed):
+        source = ROOT / name
+        if source.is_file() and not source.is_symlink():
+            target = destination / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+
+
+@pytest.fixture(scope="session")
+def repo(tmp_path_factory: pytest.TempPathFactory) -> Repo:
+    repo = Repo(tmp_path_factory.mktemp("project"))
+    _copy_project(repo.path)
+    repo.git("init", "-q", "-b", "main")
+    entry = repo.path / "review" / "__main__.py"
+    kept = entry.read_text()
+    entry.unlink()
+    repo.commit("before make plan")
+    repo.git("tag", PREDATES)
+    entry.write_text(kept)
+    repo.commit("the project")
+    repo.edit_stack(DEV_FILE, dev_change)
+    repo.commit("dev: bigger worker pool, another region, two API servers")
+    return repo

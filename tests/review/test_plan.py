@@ -1,0 +1,140 @@
+"""`make plan` (`python -m review plan`): every shipped stack plans offline, config errors read cleanly,
+no secret value reaches the JSON or the text."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from conftest import Repo
+
+from review.__main__ import main
+from review.plan import SECRET, placeholder, read_stack, secret_strings
+from review.runner import ROOT, Run, run_main, stack_file_config
+
+SHIPPED = sorted(path.name.removeprefix("Pulumi.").removesuffix(".yaml") for path in ROOT.glob("Pulumi.*.yaml"))
+
+
+@pytest.fixture(scope="module", params=SHIPPED)
+def planned(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[str, int, dict[str, Any], str, Run]:
+    """The module entry's exit status, JSON and text for a shipped stack, and the mock run of the same file."""
+    stack = request.param
+    out = tmp_path_factory.mktemp("plan") / "plan.json"
+    text = io.StringIO()
+    with contextlib.redirect_stdout(text):
+        status = main(["plan", "--stack", stack, "--out", str(out)])
+    run = run_main(stack_file_config(ROOT / f"Pulumi.{stack}.yaml"), stack)
+    return stack, status, json.loads(out.read_text()), text.getvalue(), run
+
+
+def test_a_shipped_stack_plans_every_resource_the_mock_run_registers(
+    planned: tuple[str, int, dict[str, Any], str, Run],
+) -> None:
+    stack, status, plan, text, run = planned
+    assert status == 0
+    assert plan["stack"] == stack
+    assert plan["resourceCount"] == len(plan["resources"]) == len(run.resources)
+    assert sorted(r["urn"] for r in plan["resources"]) == sorted(r.urn for r in run.resources)
+    assert sum(plan["counts"].values()) == len(run.resources)
+    assert f"{len(run.resources)} resources" in text
+    for resource in plan["resources"]:
+        assert {"urn", "type", "name", "parent", "protect", "inputs"} <= resource.keys()
+
+
+def test_a_shipped_stack_plan_lists_what_is_protected_and_the_exports(
+    planned: tuple[str, int, dict[str, Any], str, Run],
+) -> None:
+    _, _, plan, _, run = planned
+    assert plan["protected"] == [r.urn for r in run.resources if r.protect]
+    assert plan["exports"].keys() == run.exports.keys()
+    for name, exported in run.exports.items():
+        if exported.secret:
+            assert plan["exports"][name] == SECRET
+
+
+def test_no_secret_value_reaches_the_plan_json_or_text(planned: tuple[str, int, dict[str, Any], str, Run]) -> None:
+    _, _, plan, text, run = planned
+    secrets = secret_strings(run)
+    # The run holds generated secrets (passwords, keys): the check is not vacuous.
+    assert secrets
+    document = json.dumps(plan)
+    leaked = [secret[:6] + "..." for secret in secrets if secret in document or secret in text]
+    assert not leaked
+    by_urn = {r["urn"]: r for r in plan["resources"]}
+    for resource in run.resources:
+        for path in resource.secret_inputs:
+            value = by_urn[resource.urn]["inputs"]
+            for part in path.split("."):
+                value = value[part]
+            assert value == SECRET, (resource.name, path)
+
+
+def test_the_component_tree_nests_components_under_their_parents(
+    planned: tuple[str, int, dict[str, Any], str, Run],
+) -> None:
+    _, _, plan, _, run = planned
+
+    def walk(nodes: list[dict[str, Any]]) -> list[str]:
+        return [name for node in nodes for name in [node["name"], *walk(node["children"])]]
+
+    components = [r.name for r in run.resources if r.type.startswith("airflow-platform:")]
+    assert sorted(walk(plan["tree"])) == sorted(components)
+
+
+def _broken(config: dict[str, Any]) -> None:
+    config["airflow-platform:airflow"]["schedulerReplicas"] = 0
+    config["airflow-platform:gcp"]["region"] = "mars"
+
+
+def test_a_config_error_exits_1_with_the_clean_problem_list_only(repo: Repo) -> None:
+    broken = repo.path / "Pulumi.broken.yaml"
+    broken.write_text((repo.path / "Pulumi.dev.yaml").read_text())
+    repo.edit_stack(broken.name, _broken)
+    try:
+        result = repo.review("plan", "--stack", "broken")
+    finally:
+        broken.unlink()
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.splitlines()
+    assert lines[0] == "error: invalid stack configuration (3 problem(s)):"
+    assert any("airflow-platform:airflow.schedulerReplicas: got 0" in line for line in lines)
+    assert any("airflow-platform:gcp.region: got 'mars'" in line for line in lines)
+    assert len(lines) == 4
+
+
+def test_a_missing_stack_file_exits_1_naming_the_shipped_stacks(repo: Repo) -> None:
+    result = repo.review("plan", "--stack", "staging")
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: no Pulumi.staging.yaml")
+    assert all(stack in result.stderr for stack in SHIPPED)
+
+
+def test_an_encrypted_config_value_plans_with_a_placeholder_and_says_so(repo: Repo, tmp_path: Path) -> None:
+    secured = repo.path / "Pulumi.secured.yaml"
+    document = yaml.safe_load((repo.path / "Pulumi.local.yaml").read_text())
+    ciphertext = "v1:AAAABBBBCCCCDDDDeeeeffff:opaqueciphertextthatnobodycanread"
+    document["config"]["airflow-platform:fernetPreviousKeys"] = {"secure": ciphertext}
+    secured.write_text(yaml.safe_dump(document))
+    out = tmp_path / "plan.json"
+    try:
+        result = repo.review("plan", "--stack", "secured", "--out", str(out))
+        stack_input = read_stack("secured", repo.path)
+    finally:
+        secured.unlink()
+    assert result.returncode == 0, result.stderr
+    plan = json.loads(out.read_text())
+    assert stack_input.secret_keys == ("fernetPreviousKeys",)
+    assert any("fernetPreviousKeys" in note and "placeholder" in note for note in plan["notes"])
+    assert "placeholder" in result.stdout
+    for text in (out.read_text(), result.stdout):
+        assert ciphertext not in text
+        assert placeholder("fernetPreviousKeys") not in text

@@ -1,0 +1,155 @@
+"""`make plan-diff` between two commits of a throwaway repository (see conftest.py), the replacement
+table against the pinned provider SDKs, and the size cap of the comment."""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import inspect
+import re
+import sys
+from typing import Any
+
+import pytest
+from conftest import PREDATES, Repo
+
+from review import replacements
+from review.diff import diff_plans, plan_at
+from review.plan import build_plan
+from review.render import MAX_DIFF_CHARS, render_diff
+
+DB_INSTANCE = "gcp:sql/databaseInstance:DatabaseInstance"
+
+
+@pytest.fixture(scope="module")
+def head(repo: Repo) -> dict[str, Any]:
+    return build_plan("dev", repo.path)
+
+
+@pytest.fixture(scope="module")
+def dev_diff(repo: Repo, head: dict[str, Any]) -> dict[str, Any]:
+    base, note = plan_at("HEAD~1", "dev", repo.path)
+    assert base is not None, note
+    return diff_plans(base, head, ref="HEAD~1")
+
+
+def _changed(diff: dict[str, Any], name: str) -> dict[str, Any]:
+    return next(item for item in diff["changed"] if item["name"] == name)
+
+
+def test_a_node_pool_size_change_is_an_update_with_before_and_after(dev_diff: dict[str, Any]) -> None:
+    pool = _changed(dev_diff, "gcp-pools-workers")
+    size = next(c for c in pool["changes"] if c["path"] == "autoscaling.totalMaxNodeCount")
+    assert (size["before"], size["after"]) == (5, 8)
+
+
+def test_a_replaced_database_is_flagged_first_and_loud(dev_diff: dict[str, Any]) -> None:
+    database = next(item for item in dev_diff["dangers"] if item["type"] == DB_INSTANCE)
+    assert database["action"] == "replace"
+    assert "region" in database["forcing"]
+    assert database["stateful"]
+    assert database["source"]
+    text = render_diff(dev_diff)
+    sections = [line for line in text.splitlines() if line.startswith("### ")]
+    assert "Replacements and deletions of stateful or protected resources" in sections[0]
+    assert text.index("`gcp-metadata-db-instance`") < text.index("### Changed resources")
+    assert "**REPLACE**" in text
+
+
+def test_a_chart_value_change_is_listed_by_key_path(dev_diff: dict[str, Any]) -> None:
+    replicas = next(v for v in dev_diff["helmValues"] if v["path"] == "apiServer.replicas")
+    assert (replicas["before"], replicas["after"]) == (1, 2)
+    release = _changed(dev_diff, "airflow-chart")
+    assert not any(change["path"].startswith("values.") for change in release["changes"])
+    assert "| `airflow-chart` | `apiServer.replicas` | `1` | `2` |" in render_diff(dev_diff)
+
+
+def test_plan_diff_from_the_command_line_writes_the_markdown(repo: Repo, tmp_path: Any) -> None:
+    out = tmp_path / "diff.md"
+    result = repo.review("plan-diff", "--stack", "dev", "--base", "HEAD~1", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert out.read_text() == result.stdout
+    assert "**REPLACE**" in result.stdout
+    assert "apiServer.replicas" in result.stdout
+
+
+def test_an_unknown_base_exits_1_with_a_clean_message(repo: Repo) -> None:
+    result = repo.review("plan-diff", "--stack", "dev", "--base", "no-such-ref")
+    assert result.returncode == 1
+    assert result.stderr == f"error: BASE='no-such-ref' is not a commit in {repo.path}\n"
+
+
+def test_a_base_before_make_plan_has_no_plan_and_everything_is_added(repo: Repo, head: dict[str, Any]) -> None:
+    base, note = plan_at(PREDATES, "dev", repo.path)
+    assert base is None
+    assert "predates" in note
+    diff = diff_plans(base, head, ref=PREDATES, base_note=note)
+    assert diff["summary"]["add"] == head["resourceCount"]
+    assert "No plan at BASE" in render_diff(diff)
+    # The temporary worktree is gone.
+    assert repo.git("worktree", "list").count("\n") == 1
+
+
+def _touch_everything(plan: dict[str, Any]) -> dict[str, Any]:
+    """Every resource changed in 40 long inputs, every chart value too."""
+    changed = copy.deepcopy(plan)
+    for resource in changed["resources"]:
+        resource["inputs"] = {f"setting{i}": "x" * 300 + str(i) for i in range(40)}
+    return changed
+
+
+def test_the_comment_stays_under_the_cap_whatever_changes(head: dict[str, Any]) -> None:
+    base = _touch_everything(head)
+    diff = diff_plans(base, head, ref="HEAD~1")
+    text = render_diff(diff)
+    assert len(text) <= MAX_DIFF_CHARS
+    assert "... and " in text
+    assert text.rstrip().endswith("is the authority._")
+    _assert_whole_tables(text)
+
+
+def _assert_whole_tables(text: str) -> None:
+    """Every table row has its header's column count: no table was cut mid-row."""
+    columns = None
+    for line in text.splitlines():
+        if not line.startswith("|"):
+            columns = None
+            continue
+        cells = len(re.split(r"(?<!\\)\|", line)) - 2
+        columns = columns or cells
+        assert cells == columns, line
+
+
+# --------------------------------------------------------------- replacement table
+
+PACKAGES = {"gcp": "pulumi_gcp", "aws": "pulumi_aws", "kubernetes": "pulumi_kubernetes"}
+
+
+def _sdk_class(type_token: str) -> Any:
+    package, module, name = type_token.split(":")
+    group, _, version = module.partition("/")
+    path = f"{group.split('.')[0]}.{version}" if package == "kubernetes" else group
+    return getattr(importlib.import_module(f"{PACKAGES[package]}.{path}"), name)
+
+
+def _snake(camel: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", camel).lower()
+
+
+@pytest.mark.parametrize("type_token", sorted(replacements.RULES))
+def test_each_replacement_rule_names_a_real_resource_and_its_inputs(type_token: str) -> None:
+    cls = _sdk_class(type_token)
+    assert f"'{type_token}'" in inspect.getsource(sys.modules[cls.__module__])
+    inputs = inspect.signature(cls._internal_init).parameters
+    for path in replacements.RULES[type_token].paths:
+        assert _snake(path.split(".")[0]) in inputs, path
+
+
+def test_forcing_paths_ignore_list_indexes_and_match_nested_and_whole_objects() -> None:
+    pool = "gcp:container/nodePool:NodePool"
+    assert replacements.forcing_paths(pool, ["nodeConfig.oauthScopes[0]", "autoscaling.totalMaxNodeCount"]) == [
+        "nodeConfig.oauthScopes[0]"
+    ]
+    assert replacements.forcing_paths(DB_INSTANCE, ["settings", "settings.tier"]) == ["settings"]
+    assert replacements.forcing_paths(DB_INSTANCE, ["settings.diskSize", "databaseVersion"]) == []
+    assert replacements.forcing_paths("gcp:unknown/thing:Thing", ["name"]) == []
