@@ -221,7 +221,8 @@ def build_plan(stack: str, root: Path = ROOT) -> dict[str, Any]:
     run = run_main(stack_input.config, stack, secret_keys=stack_input.secret_keys)
     placeholders = _strings([stack_input.config[key] for key in stack_input.secret_keys])
     secrets = secret_strings(run, placeholders)
-    resources = [_resource(resource, secrets) for resource in run.resources]
+    # Registration order varies between runs (async); URN order does not.
+    resources = sorted((_resource(resource, secrets) for resource in run.resources), key=lambda r: r["urn"])
     return {
         "version": PLAN_VERSION,
         "stack": stack,

@@ -52,7 +52,7 @@ def test_a_shipped_stack_plan_lists_what_is_protected_and_the_exports(
     planned: tuple[str, int, dict[str, Any], str, Run],
 ) -> None:
     _, _, plan, _, run = planned
-    assert plan["protected"] == [r.urn for r in run.resources if r.protect]
+    assert plan["protected"] == sorted(r.urn for r in run.resources if r.protect)
     assert plan["exports"].keys() == run.exports.keys()
     for name, exported in run.exports.items():
         if exported.secret:
