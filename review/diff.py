@@ -133,6 +133,33 @@ def _changed(old: dict[str, Any], new: dict[str, Any]) -> tuple[dict[str, Any] |
     return entry, helm_values
 
 
+def _monthly_by_resource(cost: dict[str, Any]) -> dict[str, tuple[str, float]]:
+    totals: dict[str, tuple[str, float]] = {}
+    for line in cost["lines"]:
+        _, usd = totals.get(line["urn"], (line["name"], 0.0))
+        totals[line["urn"]] = (line["name"], usd + line["monthly_usd"])
+    return totals
+
+
+def cost_delta(base: dict[str, Any] | None, head: dict[str, Any]) -> dict[str, Any]:
+    """Idle month and task-node hour before and after, and each resource whose monthly price moved."""
+    before = (base or {}).get("cost") or {"monthly_idle_usd": 0.0, "per_task_node_hour_usd": 0.0, "lines": []}
+    after = head["cost"]
+    old, new = _monthly_by_resource(before), _monthly_by_resource(after)
+    resources = []
+    for urn in sorted(old.keys() | new.keys()):
+        name = (new.get(urn) or old[urn])[0]
+        was, now = old.get(urn, (name, 0.0))[1], new.get(urn, (name, 0.0))[1]
+        if round(was, 2) != round(now, 2):
+            resources.append({"urn": urn, "name": name, "before": round(was, 2), "after": round(now, 2)})
+    return {
+        "monthlyIdleUsd": [before["monthly_idle_usd"], after["monthly_idle_usd"]],
+        "perTaskNodeHourUsd": [before["per_task_node_hour_usd"], after["per_task_node_hour_usd"]],
+        "resources": resources,
+        "unpriced": len(after.get("unpriced", [])),
+    }
+
+
 def diff_plans(base: dict[str, Any] | None, head: dict[str, Any], *, ref: str, base_note: str = "") -> dict[str, Any]:
     """Compare two plans by URN (as the engine does: a new URN is a delete and a create)."""
     old = {r["urn"]: r for r in (base or {}).get("resources", [])}
@@ -169,4 +196,5 @@ def diff_plans(base: dict[str, Any] | None, head: dict[str, Any], *, ref: str, b
         "changed": changed,
         "helmValues": sorted(helm_values, key=lambda v: (v["release"], v["path"])),
         "exports": input_changes((base or {}).get("exports", {}), head["exports"]),
+        "cost": cost_delta(base, head),
     }

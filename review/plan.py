@@ -2,7 +2,8 @@
 
 The stack program runs under the mock runner (no Pulumi CLI, no cloud, no
 credentials); the plan records every registered resource with its inputs,
-the component tree, what is protected and the exports. Secret values never
+the component tree, what is protected, the exports and the cost estimate
+(review/cost.py). Secret values never
 enter the plan: secret input paths, secret exports and any input string that
 contains a generated secret become "[secret]". The Markdown in review/render.py
 is made from this data only.
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from review.cost import estimate
 from review.runner import PROJECT, ROOT, Registered, Run, fake_bytes, run_main, stack_file_config
 
 SECRET = "[secret]"
@@ -239,4 +241,5 @@ def build_plan(stack: str, root: Path = ROOT) -> dict[str, Any]:
             for name, exported in sorted(run.exports.items())
         },
         "resources": resources,
+        "cost": estimate(run).to_dict(),
     }

@@ -87,7 +87,36 @@ def render_plan(plan: dict[str, Any]) -> str:
     lines += [f"- `{by_urn[urn]['name']}` ({by_urn[urn]['type']})" for urn in plan["protected"]] or ["- none"]
     lines += ["", "## Exports", ""]
     lines += table(["name", "value"], [[f"`{name}`", value(plan["exports"], name)] for name in plan["exports"]])
+    lines += _cost(plan["cost"])
     return "\n".join(lines).rstrip() + "\n"
+
+
+def usd(amount: float) -> str:
+    return f"-${-amount:,.2f}" if amount < 0 else f"${amount:,.2f}"
+
+
+def _cost(cost: dict[str, Any]) -> list[str]:
+    lines = [
+        f"## Estimated cost ({cost['cloud']}, {cost['region']}, list prices on {cost['priced_on']})",
+        "",
+        f"**{usd(cost['monthly_idle_usd'])} a month idle** (every pool at its minimum), "
+        f"plus **${cost['per_task_node_hour_usd']:,.4f} per task-node hour**.",
+        "",
+    ]
+    rows = [
+        [f"`{line['name']}`", cell(line["what"]), f"{line['quantity']:g} {line['unit']}", usd(line["monthly_usd"])]
+        for line in cost["lines"]
+    ]
+    lines += table(["resource", "item", "quantity", "a month"], rows)
+    lines += ["Assumptions:", "", *[f"- {text}" for text in cost["assumptions"]], ""]
+    unpriced = cost["unpriced"]
+    if unpriced:
+        lines += ["Not priced (they bill, but have no price here):", ""]
+        lines += [
+            f"- `{item['urn'].rsplit('::', 1)[-1]}` ({item['type']}): {item['reason']}" for item in cost["unpriced"]
+        ]
+        lines.append("")
+    return lines
 
 
 # ---------------------------------------------------------------- diff
@@ -166,6 +195,38 @@ def _exports(diff: dict[str, Any], limit: int) -> list[str]:
     return ["### Exports", "", *table(["export", "before", "after"], rows, limit)]
 
 
+def _change(pair: Sequence[float], fmt: Callable[[float], str] = usd) -> str:
+    before, after = pair
+    if round(before, 4) == round(after, 4):
+        return f"{fmt(after)} (no change)"
+    sign = "+" if after > before else "-"
+    return f"{fmt(before)} → {fmt(after)} ({sign}{fmt(abs(after - before))})"
+
+
+def _hourly(amount: float) -> str:
+    return f"${amount:,.4f}"
+
+
+def _cost_delta(diff: dict[str, Any], limit: int) -> list[str]:
+    cost = diff["cost"]
+    lines = [
+        "### Cost",
+        "",
+        f"- a month idle: **{_change(cost['monthlyIdleUsd'])}**",
+        f"- per task-node hour: {_change(cost['perTaskNodeHourUsd'], _hourly)}",
+    ]
+    if cost["unpriced"]:
+        lines.append(f"- {cost['unpriced']} resource(s) bill but are not priced (`make plan` lists them)")
+    lines.append("")
+    rows = [
+        [f"`{item['name']}`", usd(item["before"]), usd(item["after"]), usd(item["after"] - item["before"])]
+        for item in cost["resources"]
+    ]
+    if rows:
+        lines += table(["resource", "before (a month)", "after", "change"], rows, limit)
+    return lines
+
+
 def _headline(diff: dict[str, Any]) -> list[str]:
     counts = diff["summary"]
     lines = [f"## Plan diff: stack `{diff['stack']}` (`{diff['base']}` → working tree)", ""]
@@ -187,6 +248,7 @@ def _headline(diff: dict[str, Any]) -> list[str]:
 
 SECTIONS: tuple[Callable[[dict[str, Any], int], list[str]], ...] = (
     _dangers,
+    _cost_delta,
     _changed,
     _helm,
     lambda diff, limit: _listing("Added resources", diff["added"], limit),

@@ -52,9 +52,10 @@ class Repo:
 
 
 def dev_change(config: dict[str, Any]) -> None:
-    """A node pool size, a region (replaces Cloud SQL, among others), a chart value."""
+    """A node pool size, a region (replaces Cloud SQL, among others), a chart value, a bigger database."""
     gcp = config["airflow-platform:gcp"]
     gcp["workerMaxNodes"] = 8
+    gcp["databaseTier"] = "db-custom-2-7680"
     gcp["region"] = "europe-west4"
     gcp["zone"] = "europe-west4-b"
     config["airflow-platform:airflow"]["apiServerReplicas"] = 2

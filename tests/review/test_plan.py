@@ -4,6 +4,7 @@ no secret value reaches the JSON or the text."""
 from __future__ import annotations
 
 import contextlib
+import datetime
 import io
 import json
 from pathlib import Path
@@ -14,6 +15,7 @@ import yaml
 from conftest import Repo
 
 from review.__main__ import main
+from review.cost import estimate
 from review.plan import SECRET, placeholder, read_stack, secret_strings
 from review.runner import ROOT, Run, run_main, stack_file_config
 
@@ -46,6 +48,8 @@ def test_a_shipped_stack_plans_every_resource_the_mock_run_registers(
     assert f"{len(run.resources)} resources" in text
     for resource in plan["resources"]:
         assert {"urn", "type", "name", "parent", "protect", "inputs"} <= resource.keys()
+    assert plan["cost"] == estimate(run, on=datetime.date.fromisoformat(plan["cost"]["priced_on"])).to_dict()
+    assert "a month idle" in text
 
 
 def test_a_shipped_stack_plan_lists_what_is_protected_and_the_exports(

@@ -64,6 +64,16 @@ def test_a_chart_value_change_is_listed_by_key_path(dev_diff: dict[str, Any]) ->
     assert "| `airflow-chart` | `apiServer.replicas` | `1` | `2` |" in render_diff(dev_diff)
 
 
+def test_a_cost_change_shows_the_idle_month_before_and_after_and_the_resource(dev_diff: dict[str, Any]) -> None:
+    cost = dev_diff["cost"]
+    before, after = cost["monthlyIdleUsd"]
+    assert after > before
+    database = next(item for item in cost["resources"] if item["name"] == "gcp-metadata-db-instance")
+    assert database["after"] > database["before"]
+    text = render_diff(dev_diff)
+    assert f"${before:,.2f} → ${after:,.2f} (+${after - before:,.2f})" in text
+
+
 def test_plan_diff_from_the_command_line_writes_the_markdown(repo: Repo, tmp_path: Any) -> None:
     out = tmp_path / "diff.md"
     result = repo.review("plan-diff", "--stack", "dev", "--base", "HEAD~1", "--out", str(out))
