@@ -627,13 +627,14 @@ _PRICERS: dict[str, Callable[[_Context, Registered], None]] = {
 }
 
 
-def estimate(run: Run, *, on: datetime.date | None = None) -> CostEstimate:
-    """Price `run` at list price as of `on` (default today).
+def estimate(run: Run, *, on: datetime.date | None = None, region: str | None = None) -> CostEstimate:
+    """Price `run` at list price as of `on` (default today), in its own region unless `region` is given.
 
     An EKS cluster whose version is past its end of standard support on `on`
     (components/kubernetes_support.py) is priced at the extended-support rate.
     """
-    cloud, region = _cloud_and_region(run)
+    cloud, stack_region = _cloud_and_region(run)
+    region = region or stack_region
     priced_on = on or datetime.date.today()
     result = CostEstimate(cloud=cloud, region=region, priced_on=priced_on.isoformat())
     region_factor = prices.REGION_FACTORS.get(region)
@@ -732,7 +733,7 @@ def render_table(shape: Shape, cost: CostEstimate, sources: list[str]) -> str:
     """One shape's Markdown table; sources are numbered in `sources` (shared by a README block)."""
     if not cost.lines and not cost.unpriced:
         return f"**{shape.stack}** ({shape.label}; {cost.cloud}): **$0/month**, no billed cloud resources."
-    where = f"{cost.cloud.upper()}, {cost.region}"
+    where = f"{cost.cloud.upper()}, priced at {cost.region} list prices"
     out = [
         f"**{shape.stack}** ({shape.label}; {where}): idle **${cost.monthly_idle_usd:,.0f}/month**; "
         f"each task node adds **${cost.per_task_node_hour_usd:.3f}/hour** while it runs.",
@@ -754,8 +755,19 @@ def render_table(shape: Shape, cost: CostEstimate, sources: list[str]) -> str:
     return "\n".join(out)
 
 
-def estimate_shapes(priced_on: datetime.date) -> list[tuple[Shape, CostEstimate]]:
-    return [(shape, estimate(run_main(shape.config, stack=shape.stack), on=priced_on)) for shape in readme_shapes()]
+def readme_estimate(run: Run) -> CostEstimate:
+    """The README's prices: as of the price table's review date, in the cloud's base region.
+
+    Neither depends on what a user edits in a stack file (its region, say), so
+    the README tables change only with the program and the price table.
+    """
+    cloud, _ = _cloud_and_region(run)
+    base = {"gcp": prices.GCP_BASE_REGION, "aws": prices.AWS_BASE_REGION}.get(cloud)
+    return estimate(run, on=datetime.date.fromisoformat(prices.CHECKED_ON), region=base)
+
+
+def estimate_shapes() -> list[tuple[Shape, CostEstimate]]:
+    return [(shape, readme_estimate(run_main(shape.config, stack=shape.stack))) for shape in readme_shapes()]
 
 
 def render_blocks(estimates: list[tuple[Shape, CostEstimate]]) -> dict[str, str]:
@@ -802,16 +814,11 @@ def replace_blocks(text: str, blocks: Mapping[str, str]) -> str:
     return text
 
 
-def readme_priced_on() -> datetime.date:
-    """The README is priced as of the price table's review date, so it changes only with the table."""
-    return datetime.date.fromisoformat(prices.CHECKED_ON)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m review.cost", description=__doc__.splitlines()[0])
     parser.add_argument("--readme", action="store_true", help="rewrite the README's generated cost tables")
     args = parser.parse_args(argv)
-    blocks = render_blocks(estimate_shapes(readme_priced_on()))
+    blocks = render_blocks(estimate_shapes())
     if args.readme:
         README.write_text(replace_blocks(README.read_text(), blocks))
     else:

@@ -193,14 +193,20 @@ def test_local_costs_nothing_and_the_estimate_is_json(shapes: dict[str, tuple[Sh
 
 
 def test_readme_cost_tables_are_what_the_estimator_renders(shapes: dict[str, tuple[Shape, Run]]) -> None:
-    on = cost.readme_priced_on()
-    blocks = cost.render_blocks([(shape, cost.estimate(run, on=on)) for shape, run in shapes.values()])
+    blocks = cost.render_blocks([(shape, cost.readme_estimate(run)) for shape, run in shapes.values()])
     readme = cost.README.read_text()
     assert set(blocks) == {"gcp", "aws", "local"}
     for cloud, block in blocks.items():
         assert cost.readme_block(readme, cloud) == block, (
             f"README.md's {cloud} cost table is stale: run `{cost.REGENERATE}` and commit README.md"
         )
+
+
+def test_readme_prices_do_not_move_with_the_stack_files_region(shapes: dict[str, tuple[Shape, Run]]) -> None:
+    dev = _run(shapes, "dev")
+    moved = _with_inputs(dev, "pulumi:providers:gcp", {"region": "europe-west4"})
+    assert cost.readme_estimate(moved) == cost.readme_estimate(dev)
+    assert cost.estimate(moved).region == "europe-west4"
 
 
 def test_storage_quantities_convert_to_gib() -> None:
