@@ -2,11 +2,11 @@
 SHELL := /bin/bash
 STACK ?= local
 PYTHON ?= python3
-VENV ?= .venv
-BIN := $(VENV)/bin
+BIN := .venv/bin
+export PYTHON
 
 .DEFAULT_GOAL := help
-.PHONY: help up preview plan plan-diff test lint test-infra test-dags venv clean
+.PHONY: help up preview destroy plan plan-diff test checks lint test-infra test-dags venv venvs clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -18,6 +18,9 @@ up: ## pulumi up on STACK (default: local); checks prerequisites first
 preview: ## pulumi preview --diff on STACK
 	@scripts/pulumi.sh preview "$(STACK)"
 
+destroy: ## Delete STACK's resources (Airflow first, then the platform); protected ones stay (README: Destroy)
+	@scripts/pulumi.sh destroy "$(STACK)"
+
 plan: venv ## Offline plan of STACK: resources, protected, exports (OUT=plan.json writes JSON)
 	@$(BIN)/python -m review plan --stack "$(STACK)" $(if $(OUT),--out "$(OUT)")
 
@@ -25,7 +28,12 @@ plan-diff: venv ## What the working tree changes in STACK since BASE=<git ref>, 
 	@$(if $(BASE),,echo "make plan-diff needs BASE=<git ref>, e.g. BASE=origin/main" >&2; exit 1)
 	@$(BIN)/python -m review plan-diff --stack "$(STACK)" --base "$(BASE)" $(if $(OUT),--out "$(OUT)")
 
-test: lint test-infra test-dags ## Lint, infrastructure tests under mocks, DAG tests
+test: venvs ## Lint, infrastructure tests under mocks, DAG tests
+	@echo "test: lint, infrastructure tests and DAG tests run in parallel; each step's output appears when it ends"
+	@$(MAKE) --no-print-directory -j3 --output-sync=target checks
+
+# The three steps of `make test`, independent once both virtualenvs exist.
+checks: lint test-infra test-dags
 
 lint: venv ## ruff lint + format check, mypy on the Pulumi program
 	$(BIN)/ruff check .
@@ -33,18 +41,20 @@ lint: venv ## ruff lint + format check, mypy on the Pulumi program
 	$(BIN)/mypy
 
 test-infra: venv ## Config, values, components and stacks under Pulumi mocks
+	@echo "test-infra: pytest under Pulumi mocks"
 	$(BIN)/python -m pytest tests --ignore=tests/dags
 
 test-dags: ## DAG integrity and behaviour on the Airflow version the stack deploys
+	@echo "test-dags: pytest in .venv-dags on the deployed Airflow"
 	@scripts/test-dags.sh
 
-venv: $(BIN)/.installed
+venv: ## The Pulumi program's virtualenv (.venv), rebuilt when its requirements change
+	@scripts/venvs.sh main
 
-$(BIN)/.installed: requirements.txt requirements-dev.txt bootstrap/requirements.txt
-	@scripts/check-python.sh "$(PYTHON)"
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-	@touch $@
+# Both virtualenvs at once (in parallel), before the first test step.
+venvs:
+	@scripts/venvs.sh all
 
-clean: ## Remove virtualenvs and caches (not the stack state)
-	rm -rf $(VENV) .venv-dags .pytest_cache .ruff_cache
+clean: ## Remove everything `make test` created: virtualenvs and caches (not the stack state)
+	rm -rf .venv .venv-dags .pytest_cache .ruff_cache .mypy_cache
+	find . -name __pycache__ -type d -not -path './.git/*' -prune -exec rm -rf {} +

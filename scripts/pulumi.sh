@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# `make up` / `make preview`: check prerequisites, pick a backend, select the
-# stack, run Pulumi. Every missing prerequisite is named with how to get it.
+# `make up` / `make preview` / `make destroy`: check prerequisites, pick a
+# backend, select the stack, run Pulumi. Every missing prerequisite is named with how to get it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-action="${1:?usage: scripts/pulumi.sh up|preview STACK}"
+action="${1:?usage: scripts/pulumi.sh up|preview|destroy STACK}"
 stack="${2:-local}"
 missing=0
 need() { echo "missing: $1" >&2; echo "  -> $2" >&2; missing=1; }
@@ -52,6 +52,9 @@ case "$cloud" in
     ;;
   *) echo "error: Pulumi.$stack.yaml sets no airflow-platform:cloud (local | gcp | aws)" >&2; exit 2 ;;
 esac
+if [ "$action" = destroy ] && ! command -v kubectl >/dev/null 2>&1; then
+  need "kubectl" "install it: https://kubernetes.io/docs/tasks/tools/ (destroy waits for the load balancer to go)"
+fi
 [ "$missing" -eq 0 ] || { echo "make $action STACK=$stack: fix what is listed above, then run it again." >&2; exit 1; }
 
 # Use the backend the user is logged in to; otherwise keep state in the repo
@@ -67,9 +70,48 @@ if ! pulumi whoami >/dev/null 2>&1; then
   pulumi login "file://$PWD/.pulumi-state"
 fi
 
+# Destroy in two steps. Uninstalling the chart deletes the API server's
+# LoadBalancer Service; the cloud controller running in the cluster then
+# deletes the cloud load balancer (NLB / forwarding rule) behind it. One plain
+# `pulumi destroy` deletes the release before the cluster but does not wait for
+# that controller, so the cluster can go first and leave an orphaned, billed
+# load balancer that also blocks deleting the subnets (AWS) or the static IP
+# (GCP). So: the Airflow release alone, wait until no LoadBalancer Service is
+# left, then everything else. Protected resources (production) are refused by
+# pulumi destroy until released with `pulumi state unprotect` (README: Destroy).
+destroy_stack() {
+  local release namespace kubeconfig
+  release=$(pulumi stack export --stack "$stack" | .venv/bin/python -c '
+import json, sys
+resources = json.load(sys.stdin)["deployment"].get("resources") or []
+print(next((r["urn"] for r in resources if r["type"] == "kubernetes:helm.sh/v3:Release"
+            and (r.get("inputs") or {}).get("chart") == "airflow"), ""))')
+  if [ -n "$release" ]; then
+    namespace=$(pulumi stack output namespace --stack "$stack")
+    kubeconfig=$(mktemp)
+    trap 'rm -f "$kubeconfig"' RETURN
+    # Clouds export their kubeconfig; a local stack uses the current context.
+    if pulumi stack output kubeconfig --show-secrets --stack "$stack" >"$kubeconfig" 2>/dev/null; then
+      export KUBECONFIG="$kubeconfig"
+    fi
+    echo "destroy: 1/2 the Airflow release (its LoadBalancer Service goes with it)" >&2
+    pulumi destroy --stack "$stack" --target "$release" --target-dependents
+    echo "destroy: waiting for the cloud load balancer of namespace $namespace to be deleted" >&2
+    local deadline=$((SECONDS + 900))
+    while kubectl get services -n "$namespace" \
+      -o jsonpath='{range .items[?(@.spec.type=="LoadBalancer")]}{.metadata.name}{"\n"}{end}' | grep -q .; do
+      [ "$SECONDS" -lt "$deadline" ] || { echo "destroy: a LoadBalancer Service is still there after 15 min; see kubectl -n $namespace describe services" >&2; exit 1; }
+      sleep 10
+    done
+  fi
+  echo "destroy: 2/2 everything else" >&2
+  pulumi destroy --stack "$stack"
+}
+
 pulumi stack select --create "$stack"
 case "$action" in
   up) pulumi up --stack "$stack" ;;
   preview) pulumi preview --diff --stack "$stack" ;;
-  *) echo "error: unknown action $action (up | preview)" >&2; exit 2 ;;
+  destroy) destroy_stack ;;
+  *) echo "error: unknown action $action (up | preview | destroy)" >&2; exit 2 ;;
 esac

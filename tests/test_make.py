@@ -122,3 +122,13 @@ def test_make_up_accepts_a_stack_whose_placeholders_were_replaced(path_without_p
     result = make("up", path_without_pulumi, cwd=checkout, STACK="edited")
     assert "placeholders" not in result.stderr
     assert "missing: Pulumi CLI (pulumi)" in result.stderr
+
+
+def test_make_destroy_needs_kubectl_to_wait_for_the_load_balancer(path_without_pulumi: str, checkout: Path) -> None:
+    edited = PLACEHOLDER_STACK
+    for placeholder, value in EDITED.items():
+        edited = edited.replace(placeholder, value)
+    (checkout / "Pulumi.edited.yaml").write_text(edited)
+    result = make("destroy", path_without_pulumi, cwd=checkout, STACK="edited")
+    assert result.returncode != 0
+    assert "missing: kubectl" in result.stderr and "load balancer" in result.stderr
