@@ -114,21 +114,23 @@ def test_make_preview_refuses_the_shipped_placeholders_naming_each_key(
     assert "missing: Pulumi CLI (pulumi)" in result.stderr, "every problem is reported in one run"
 
 
-def test_make_up_accepts_a_stack_whose_placeholders_were_replaced(path_without_pulumi: str, checkout: Path) -> None:
+def write_edited_stack(checkout: Path) -> None:
+    """Pulumi.edited.yaml: the placeholder stack with every placeholder replaced."""
     edited = PLACEHOLDER_STACK
     for placeholder, value in EDITED.items():
         edited = edited.replace(placeholder, value)
     (checkout / "Pulumi.edited.yaml").write_text(edited)
+
+
+def test_make_up_accepts_a_stack_whose_placeholders_were_replaced(path_without_pulumi: str, checkout: Path) -> None:
+    write_edited_stack(checkout)
     result = make("up", path_without_pulumi, cwd=checkout, STACK="edited")
     assert "placeholders" not in result.stderr
     assert "missing: Pulumi CLI (pulumi)" in result.stderr
 
 
 def test_make_destroy_needs_kubectl_to_wait_for_the_load_balancer(path_without_pulumi: str, checkout: Path) -> None:
-    edited = PLACEHOLDER_STACK
-    for placeholder, value in EDITED.items():
-        edited = edited.replace(placeholder, value)
-    (checkout / "Pulumi.edited.yaml").write_text(edited)
+    write_edited_stack(checkout)
     result = make("destroy", path_without_pulumi, cwd=checkout, STACK="edited")
     assert result.returncode != 0
     assert "missing: kubectl" in result.stderr and "load balancer" in result.stderr
