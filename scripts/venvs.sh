@@ -52,7 +52,7 @@ pids=()
 if [[ "$which" != "dags" ]]; then
   # Not compiled: Python compiles what the tests import on first use; the
   # cloud SDKs' other modules are never imported.
-  build .venv requirements-dev.txt "" requirements-dev.txt requirements.txt &
+  build .venv requirements-dev.txt "" requirements-dev.txt requirements.txt bootstrap/requirements.txt &
   pids+=("$!")
 fi
 if [[ "$which" != "main" ]]; then
