@@ -21,6 +21,35 @@ scripts/check-python.sh "$python"
 checksum() { "$python" -c 'import hashlib,sys; print(hashlib.sha256(b"".join(open(f,"rb").read() for f in sys.argv[1:])).hexdigest())' "$@"; }
 say() { echo "setup: $*" >&2; }
 
+# Each virtualenv: the requirements it installs, uv's extra flag, and the files
+# its stamp covers (requirements-dev.txt includes the other two).
+# .venv is not byte-compiled: Python compiles what the tests import on first
+# use, and most of the cloud SDKs' modules are never imported.
+# .venv-dags is: the DAG tests run with PYTHONDONTWRITEBYTECODE (nothing may
+# land in dags/), so Airflow would otherwise be compiled again on every run.
+declare -A requirements=([.venv]=requirements-dev.txt [.venv-dags]=requirements-dags.txt)
+declare -A flags=([.venv]="" [.venv-dags]=--compile-bytecode)
+declare -A sources=(
+  [.venv]="requirements-dev.txt requirements.txt bootstrap/requirements.txt"
+  [.venv-dags]="requirements-dags.txt"
+)
+case "$which" in
+  all) wanted=(.venv .venv-dags) ;;
+  main) wanted=(.venv) ;;
+  dags) wanted=(.venv-dags) ;;
+  *) echo "usage: scripts/venvs.sh [all | main | dags]" >&2; exit 2 ;;
+esac
+
+stale=()
+for venv in "${wanted[@]}"; do
+  # shellcheck disable=SC2086 # the list of files is meant to split
+  sum="$(checksum ${sources[$venv]})"
+  if [[ ! -x "$venv/bin/python" || ! -f "$venv/.requirements.sha256" || "$(cat "$venv/.requirements.sha256")" != "$sum" ]]; then
+    stale+=("$venv")
+  fi
+done
+[[ ${#stale[@]} -gt 0 ]] || exit 0
+
 # `uv --version` prints "uv 0.13.9 (<platform>)".
 if [[ ! -x "$uv" ]] || [[ "$("$uv" --version 2>/dev/null)" != "uv $UV_VERSION "* ]]; then
   say "installing uv $UV_VERSION into .venv with pip (one binary wheel)"
@@ -28,39 +57,25 @@ if [[ ! -x "$uv" ]] || [[ "$("$uv" --version 2>/dev/null)" != "uv $UV_VERSION "*
   .venv/bin/python -m pip install --quiet --disable-pip-version-check "uv==$UV_VERSION"
 fi
 
-# build VENV REQUIREMENTS COMPILE STAMP-SOURCE...: install unless the stamp matches.
 build() {
-  local venv="$1" requirements="$2" compile="$3"
-  shift 3
-  local stamp="$venv/.requirements.sha256" wanted
-  wanted="$(checksum "$@")"
-  if [[ -x "$venv/bin/python" && -f "$stamp" && "$(cat "$stamp")" == "$wanted" ]]; then
-    return 0
-  fi
-  local start=$SECONDS
-  say "installing $requirements into $venv"
+  local venv="$1" start=$SECONDS
+  say "installing ${requirements[$venv]} into $venv"
   if [[ "$venv" != ".venv" ]]; then
     rm -rf "$venv"
     "$uv" venv --quiet --python "$python" "$venv"
   fi
-  "$uv" pip install --quiet --python "$venv/bin/python" $compile -r "$requirements"
-  echo "$wanted" >"$stamp"
+  # shellcheck disable=SC2086 # an empty flag must vanish
+  "$uv" pip install --quiet --python "$venv/bin/python" ${flags[$venv]} -r "${requirements[$venv]}"
+  # shellcheck disable=SC2086
+  checksum ${sources[$venv]} >"$venv/.requirements.sha256"
   say "$venv ready in $((SECONDS - start)) s"
 }
 
 pids=()
-if [[ "$which" != "dags" ]]; then
-  # Not compiled: Python compiles what the tests import on first use; the
-  # cloud SDKs' other modules are never imported.
-  build .venv requirements-dev.txt "" requirements-dev.txt requirements.txt bootstrap/requirements.txt &
+for venv in "${stale[@]}"; do
+  build "$venv" &
   pids+=("$!")
-fi
-if [[ "$which" != "main" ]]; then
-  # Compiled: the DAG tests run with PYTHONDONTWRITEBYTECODE (nothing may land
-  # in dags/), so Airflow would otherwise be recompiled from source every run.
-  build .venv-dags requirements-dags.txt --compile-bytecode requirements-dags.txt &
-  pids+=("$!")
-fi
+done
 status=0
 for pid in "${pids[@]}"; do wait "$pid" || status=1; done
 exit "$status"
