@@ -1,9 +1,9 @@
 """`python -m review plan|plan-diff`: the offline plan of a stack, and what a change does to it.
 
 Exit status: 0, or 1 with a clean message on stderr (no traceback) when the
-stack file is missing or invalid, BASE is not a commit, or the plan has a
-mandatory policy violation. The output files are written before exiting 1,
-so CI can still post them.
+stack file is missing or invalid, BASE is not a commit, or (`plan`) the plan
+has a mandatory violation nobody accepted - written out first. `plan-diff`
+reports violations in its Policy section and exits 0, so CI posts the comment.
 """
 
 from __future__ import annotations
@@ -28,6 +28,10 @@ def _plan(args: argparse.Namespace) -> int:
     plan = build_plan(args.stack)
     _write(args.out, json.dumps(plan, indent=2, sort_keys=True) + "\n")
     sys.stdout.write(render_plan(plan))
+    blocking = sum(1 for violation in plan["policy"]["violations"] if violation["blocking"])
+    if blocking:
+        print(f"error: {blocking} mandatory policy violation(s), listed under Policy above", file=sys.stderr)
+        return 1
     return 0
 
 

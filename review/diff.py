@@ -160,6 +160,22 @@ def cost_delta(base: dict[str, Any] | None, head: dict[str, Any]) -> dict[str, A
     }
 
 
+def policy_delta(base: dict[str, Any] | None, head: dict[str, Any]) -> dict[str, Any]:
+    """Violations the change introduces and resolves, by (policy, URN); accepted ones say so."""
+
+    def keyed(plan: dict[str, Any] | None) -> dict[tuple[str, str], dict[str, Any]]:
+        violations = ((plan or {}).get("policy") or {}).get("violations", [])
+        return {(v["policy"], v["urn"]): v for v in violations}
+
+    old, new = keyed(base), keyed(head)
+    return {
+        "new": [new[key] for key in new if key not in old],
+        "resolved": [old[key] for key in old if key not in new],
+        "blocking": sum(1 for v in new.values() if v["blocking"]),
+        "standing": len(new) - sum(1 for key in new if key not in old),
+    }
+
+
 def diff_plans(base: dict[str, Any] | None, head: dict[str, Any], *, ref: str, base_note: str = "") -> dict[str, Any]:
     """Compare two plans by URN (as the engine does: a new URN is a delete and a create)."""
     old = {r["urn"]: r for r in (base or {}).get("resources", [])}
@@ -197,4 +213,5 @@ def diff_plans(base: dict[str, Any] | None, head: dict[str, Any], *, ref: str, b
         "helmValues": sorted(helm_values, key=lambda v: (v["release"], v["path"])),
         "exports": input_changes((base or {}).get("exports", {}), head["exports"]),
         "cost": cost_delta(base, head),
+        "policy": policy_delta(base, head),
     }

@@ -2,8 +2,8 @@
 
 The stack program runs under the mock runner (no Pulumi CLI, no cloud, no
 credentials); the plan records every registered resource with its inputs,
-the component tree, what is protected, the exports and the cost estimate
-(review/cost.py). Secret values never
+the component tree, what is protected, the exports, the policy pack's
+verdict (policy/offline.py) and the cost estimate (review/cost.py). Secret values never
 enter the plan: secret input paths, secret exports and any input string that
 contains a generated secret become "[secret]". The Markdown in review/render.py
 is made from this data only.
@@ -18,6 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from policy.acceptance import load_accepted
+from policy.offline import evaluate
+from policy.policies import POLICIES
 from review.cost import estimate
 from review.runner import PROJECT, ROOT, Registered, Run, fake_bytes, run_main, stack_file_config
 
@@ -37,7 +40,7 @@ MIN_SECRET_LENGTH = 8
 
 
 class StackFileError(Exception):
-    """No stack file for the requested stack."""
+    """No stack file for the requested stack, or a policy/accepted.yaml entry the pack refuses."""
 
 
 @dataclass(frozen=True)
@@ -220,6 +223,10 @@ def build_plan(stack: str, root: Path = ROOT) -> dict[str, Any]:
     Raises StackFileError without a stack file and the program's ConfigError on invalid config.
     """
     stack_input = read_stack(stack, root)
+    try:
+        accepted = load_accepted([policy.name for policy in POLICIES])
+    except ValueError as error:
+        raise StackFileError(str(error)) from None
     run = run_main(stack_input.config, stack, secret_keys=stack_input.secret_keys)
     placeholders = _strings([stack_input.config[key] for key in stack_input.secret_keys])
     secrets = secret_strings(run, placeholders)
@@ -241,5 +248,21 @@ def build_plan(stack: str, root: Path = ROOT) -> dict[str, Any]:
             for name, exported in sorted(run.exports.items())
         },
         "resources": resources,
+        "policy": {
+            "violations": [
+                {
+                    "policy": v.policy,
+                    "enforcement": v.enforcement,
+                    "urn": v.urn,
+                    "message": v.message,
+                    "accepted": v.accepted,
+                    "blocking": v.blocking,
+                }
+                for v in sorted(
+                    evaluate(run, production=stack_input.config.get("production") is True, accepted=accepted),
+                    key=lambda v: (not v.blocking, v.policy, v.urn),
+                )
+            ]
+        },
         "cost": estimate(run).to_dict(),
     }

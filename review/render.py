@@ -87,8 +87,39 @@ def render_plan(plan: dict[str, Any]) -> str:
     lines += [f"- `{by_urn[urn]['name']}` ({by_urn[urn]['type']})" for urn in plan["protected"]] or ["- none"]
     lines += ["", "## Exports", ""]
     lines += table(["name", "value"], [[f"`{name}`", value(plan["exports"], name)] for name in plan["exports"]])
+    lines += _policy(plan["policy"]["violations"])
     lines += _cost(plan["cost"])
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _resource_name(urn: str) -> str:
+    return f"`{urn.rsplit('::', 1)[-1]}`" if urn else "(stack)"
+
+
+def _violation_rows(violations: list[dict[str, Any]]) -> list[list[str]]:
+    return [
+        [
+            f"`{v['policy']}`",
+            ("**mandatory**" if v["blocking"] else "mandatory") if v["enforcement"] == "mandatory" else "advisory",
+            _resource_name(v["urn"]),
+            cell(v["message"]),
+            cell(f"accepted: {v['accepted']}") if v["accepted"] else "",
+        ]
+        for v in violations
+    ]
+
+
+VIOLATION_HEADERS = ("policy", "enforcement", "resource", "what to change", "accepted")
+POLICY_DOCS = "README's [Policies](#policies) says what each id checks and how to accept a violation"
+
+
+def _policy(violations: list[dict[str, Any]]) -> list[str]:
+    blocking = sum(1 for v in violations if v["blocking"])
+    verdict = f"**FAIL: {blocking} mandatory violation(s)**" if blocking else "**PASS: no mandatory violation stands**"
+    lines = ["## Policy", "", f"{verdict} ({len(violations)} reported in all; the {POLICY_DOCS}).", ""]
+    if violations:
+        lines += table(VIOLATION_HEADERS, _violation_rows(violations))
+    return lines
 
 
 def usd(amount: float) -> str:
@@ -227,6 +258,22 @@ def _cost_delta(diff: dict[str, Any], limit: int) -> list[str]:
     return lines
 
 
+def _policy_delta(diff: dict[str, Any], limit: int) -> list[str]:
+    policy = diff["policy"]
+    lines = [
+        "### Policy",
+        "",
+        f"{len(policy['new'])} new, {len(policy['resolved'])} resolved, {policy['standing']} unchanged; "
+        f"{policy['blocking']} mandatory violation(s) stand in the working tree (the {POLICY_DOCS}).",
+        "",
+    ]
+    if policy["new"]:
+        lines += ["New:", "", *table(VIOLATION_HEADERS, _violation_rows(policy["new"]), limit)]
+    if policy["resolved"]:
+        lines += ["Resolved:", "", *table(VIOLATION_HEADERS, _violation_rows(policy["resolved"]), limit)]
+    return lines
+
+
 def _headline(diff: dict[str, Any]) -> list[str]:
     counts = diff["summary"]
     lines = [f"## Plan diff: stack `{diff['stack']}` (`{diff['base']}` → working tree)", ""]
@@ -239,6 +286,8 @@ def _headline(diff: dict[str, Any]) -> list[str]:
         if total
         else "**No resource changes.**"
     )
+    if diff["policy"]["blocking"]:
+        lines.append(f"**:x: {diff['policy']['blocking']} mandatory policy violation(s) (see Policy).**")
     if diff["dangers"]:
         lines.append(f"**:warning: {len(diff['dangers'])} stateful or protected resource(s) replaced or deleted.**")
     lines.append("")
@@ -248,6 +297,7 @@ def _headline(diff: dict[str, Any]) -> list[str]:
 
 SECTIONS: tuple[Callable[[dict[str, Any], int], list[str]], ...] = (
     _dangers,
+    _policy_delta,
     _cost_delta,
     _changed,
     _helm,

@@ -14,6 +14,8 @@ import pytest
 import yaml
 from conftest import Repo
 
+import review.plan
+from policy.offline import Violation
 from review.__main__ import main
 from review.cost import estimate
 from review.plan import SECRET, placeholder, read_stack, secret_strings
@@ -48,6 +50,10 @@ def test_a_shipped_stack_plans_every_resource_the_mock_run_registers(
     assert f"{len(run.resources)} resources" in text
     for resource in plan["resources"]:
         assert {"urn", "type", "name", "parent", "protect", "inputs"} <= resource.keys()
+    for violation in plan["policy"]["violations"]:
+        assert {"policy", "enforcement", "urn", "message"} <= violation.keys()
+        assert not violation["blocking"]
+    assert "## Policy" in text
     assert plan["cost"] == estimate(run, on=datetime.date.fromisoformat(plan["cost"]["priced_on"])).to_dict()
     assert "a month idle" in text
 
@@ -90,6 +96,29 @@ def test_the_component_tree_nests_components_under_their_parents(
 
     components = [r.name for r in run.resources if r.type.startswith("airflow-platform:")]
     assert sorted(walk(plan["tree"])) == sorted(components)
+
+
+def test_a_mandatory_violation_exits_1_after_writing_the_plan(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    violation = Violation("database-backups", "mandatory", "urn:pulumi:local::p::t::db", "Turn automated backups on.")
+    monkeypatch.setattr(review.plan, "evaluate", lambda run, production, accepted: [violation])
+    out = tmp_path / "plan.json"
+    assert main(["plan", "--stack", "local", "--out", str(out)]) == 1
+    written = json.loads(out.read_text())["policy"]["violations"]
+    assert written == [
+        {
+            "policy": "database-backups",
+            "enforcement": "mandatory",
+            "urn": violation.urn,
+            "message": violation.message,
+            "accepted": "",
+            "blocking": True,
+        }
+    ]
+    captured = capsys.readouterr()
+    assert "FAIL: 1 mandatory violation(s)" in captured.out
+    assert captured.err == "error: 1 mandatory policy violation(s), listed under Policy above\n"
 
 
 def _broken(config: dict[str, Any]) -> None:

@@ -74,6 +74,32 @@ def test_a_cost_change_shows_the_idle_month_before_and_after_and_the_resource(de
     assert f"${before:,.2f} → ${after:,.2f} (+${after - before:,.2f})" in text
 
 
+def _violation(policy: str, blocking: bool) -> dict[str, Any]:
+    urn = "urn:pulumi:dev::airflow-platform::t::thing"
+    enforcement = "mandatory" if blocking else "advisory"
+    return {
+        "policy": policy,
+        "enforcement": enforcement,
+        "urn": urn,
+        "message": "Do X.",
+        "accepted": "",
+        "blocking": blocking,
+    }
+
+
+def test_the_policy_delta_lists_new_and_resolved_violations(head: dict[str, Any]) -> None:
+    base, after = copy.deepcopy(head), copy.deepcopy(head)
+    base["policy"] = {"violations": [_violation("bucket-tls-only", True), _violation("gke-release-channel", False)]}
+    after["policy"] = {"violations": [_violation("gke-release-channel", False), _violation("efs-encryption", True)]}
+    policy = diff_plans(base, after, ref="HEAD~1")["policy"]
+    assert [v["policy"] for v in policy["new"]] == ["efs-encryption"]
+    assert [v["policy"] for v in policy["resolved"]] == ["bucket-tls-only"]
+    assert (policy["blocking"], policy["standing"]) == (1, 1)
+    text = render_diff(diff_plans(base, after, ref="HEAD~1"))
+    assert "1 mandatory policy violation(s)" in text
+    assert "| `efs-encryption` | **mandatory** | `thing` | Do X. |  |" in text
+
+
 def test_plan_diff_from_the_command_line_writes_the_markdown(repo: Repo, tmp_path: Any) -> None:
     out = tmp_path / "diff.md"
     result = repo.review("plan-diff", "--stack", "dev", "--base", "HEAD~1", "--out", str(out))
