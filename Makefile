@@ -21,7 +21,7 @@ preview: ## pulumi preview --diff on STACK
 destroy: ## Delete STACK's resources (Airflow first, then the platform); protected ones stay (README: Destroy)
 	@scripts/pulumi.sh destroy "$(STACK)"
 
-plan: venv ## Offline plan of STACK: resources, protected, exports (OUT=plan.json writes JSON)
+plan: venv ## Offline plan of STACK: resources, policy verdict, monthly cost (OUT=plan.json also writes JSON)
 	@$(BIN)/python -m review plan --stack "$(STACK)" $(if $(OUT),--out "$(OUT)")
 
 plan-diff: venv ## What the working tree changes in STACK since BASE=<git ref>, as Markdown (OUT=file)
