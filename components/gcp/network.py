@@ -28,7 +28,8 @@ class Network(pulumi.ComponentResource):
     subnet: gcp.compute.Subnetwork
     private_services_range: gcp.compute.GlobalAddress
     private_services: gcp.servicenetworking.Connection
-    ui_address: gcp.compute.Address
+    # None with gcp.uiAccess: portForward (an unused reserved address still bills).
+    ui_address: gcp.compute.Address | None
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("airflow-platform:gcp:Network", name, None, opts)
@@ -94,13 +95,19 @@ class Network(pulumi.ComponentResource):
 
         # A reserved address keeps the UI's IP stable across Service
         # re-creation (chart upgrades), so allowlists and DNS stay valid.
-        self.ui_address = gcp.compute.Address(
-            f"{name}-ui",
-            region=settings.region,
-            address_type="EXTERNAL",
-            network_tier="PREMIUM",
-            opts=depends,
-        )
+        self.ui_address = None
+        if settings.ui_access == "loadBalancer":
+            self.ui_address = gcp.compute.Address(
+                f"{name}-ui",
+                region=settings.region,
+                address_type="EXTERNAL",
+                network_tier="PREMIUM",
+                opts=depends,
+            )
         self.register_outputs(
-            {"network": self.network.id, "subnet": self.subnet.id, "uiAddress": self.ui_address.address}
+            {
+                "network": self.network.id,
+                "subnet": self.subnet.id,
+                "uiAddress": self.ui_address.address if self.ui_address is not None else None,
+            }
         )

@@ -20,10 +20,11 @@ SYSTEM = "system"
 WORKER_TAINT = {"key": POOL_LABEL, "value": WORKERS, "effect": "NO_SCHEDULE"}
 # GKE's taint effect enum -> the Kubernetes spelling pods tolerate.
 _KUBERNETES_EFFECT = {"NO_SCHEDULE": "NoSchedule", "PREFER_NO_SCHEDULE": "PreferNoSchedule", "NO_EXECUTE": "NoExecute"}
-# pd-balanced boot disks: SSD-backed image pulls at half pd-ssd's price;
-# 50 GB holds the Airflow image with room for task scratch data.
+# pd-balanced boot disks: SSD-backed image pulls at half pd-ssd's price.
 DISK_TYPE = "pd-balanced"
-DISK_SIZE_GB = 50
+# Worker nodes: the Airflow image with room for task scratch data. The system
+# pool's size is a setting (gcp.systemDiskSizeGb).
+WORKER_DISK_SIZE_GB = 50
 # The autoscaler owns the node count: after the first create these fields
 # drift with every scale-up and must not show as diffs (initial_node_count
 # would even force the pool's replacement).
@@ -51,6 +52,7 @@ class PoolSpec:
     min_nodes: int
     max_nodes: int
     spot: bool
+    disk_size_gb: int
 
 
 @dataclass(frozen=True)
@@ -127,7 +129,7 @@ class NodePools(pulumi.ComponentResource):
                 machine_type=spec.machine_type,
                 spot=spec.spot,
                 disk_type=DISK_TYPE,
-                disk_size_gb=DISK_SIZE_GB,
+                disk_size_gb=spec.disk_size_gb,
                 image_type="COS_CONTAINERD",
                 service_account=args.service_account,
                 # Access is governed by the account's IAM roles, not scopes.

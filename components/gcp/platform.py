@@ -14,7 +14,7 @@ from components.gcp.identity import NodeIdentity, NodeIdentityArgs
 from components.gcp.kms import SecretsKey, SecretsKeyArgs
 from components.gcp.logs import LogStore, LogStoreArgs
 from components.gcp.network import Network, NetworkArgs
-from components.gcp.node_pools import NodePools, NodePoolsArgs, PoolSpec
+from components.gcp.node_pools import WORKER_DISK_SIZE_GB, NodePools, NodePoolsArgs, PoolSpec
 from components.gcp.services import ProjectServices, ProjectServicesArgs
 from components.gcp.settings import GcpSettings
 from components.gcp.storage import (
@@ -29,6 +29,17 @@ from components.validation import Problems
 
 # Added to every labelled GCP resource (cost reports, audits).
 DEFAULT_LABELS = {"app": "airflow-platform", "managed-by": "pulumi"}
+
+
+def database_pool_environment(pool: tuple[int, int] | None) -> dict[str, str]:
+    """Airflow's SQLAlchemy pool capped for a small Cloud SQL tier (settings.SMALL_TIER_POOLS), else nothing."""
+    if pool is None:
+        return {}
+    size, overflow = pool
+    return {
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_POOL_SIZE": str(size),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_MAX_OVERFLOW": str(overflow),
+    }
 
 
 class GcpPlatform(pulumi.ComponentResource):
@@ -131,13 +142,15 @@ class GcpPlatform(pulumi.ComponentResource):
                     machine_type=settings.system_machine_type,
                     min_nodes=settings.system_min_nodes,
                     max_nodes=settings.system_max_nodes,
-                    spot=False,
+                    spot=settings.system_spot,
+                    disk_size_gb=settings.system_disk_size_gb,
                 ),
                 workers=PoolSpec(
                     machine_type=settings.worker_machine_type,
                     min_nodes=settings.worker_min_nodes,
                     max_nodes=settings.worker_max_nodes,
                     spot=settings.worker_spot,
+                    disk_size_gb=WORKER_DISK_SIZE_GB,
                 ),
                 depends_on=node_identity.role_bindings,
             ),
@@ -222,8 +235,10 @@ class GcpPlatform(pulumi.ComponentResource):
             logs_claim_name=None,
             service_account_annotations=logs.service_account_annotations,
             shared_data_claim_name=SHARED_DATA_CLAIM_NAME,
-            load_balancer=LoadBalancer(
-                source_ranges=config.load_balancer.source_ranges, static_ip=network.ui_address.address
+            load_balancer=(
+                LoadBalancer(source_ranges=config.load_balancer.source_ranges, static_ip=network.ui_address.address)
+                if network.ui_address is not None
+                else None
             ),
             worker_placement=node_pools.placement,
             # The release must not start before there are nodes to run it, a
@@ -238,6 +253,7 @@ class GcpPlatform(pulumi.ComponentResource):
             ],
             cluster_name=cluster.cluster.name,
             kubeconfig=cluster.kubeconfig,
+            environment=database_pool_environment(settings.database_pool),
         )
         self.register_outputs(
             {

@@ -2,8 +2,11 @@
 
 Two shapes from one code path: `production: false` (dev) defaults to the
 cheapest sane GKE - zonal cluster (its management fee is covered by the GKE
-free tier), spot task nodes that scale to zero, a shared-core Cloud SQL tier,
-a 100 GiB Filestore share for shared data. `production: true` flips the
+free tier), a Spot system node with a 30 GB boot disk, spot task nodes that
+scale to zero, the smallest shared-core Cloud SQL tier, the UI through
+`kubectl port-forward` instead of a load balancer, a 100 GiB Filestore share
+for shared data (README "Cost and speed" says what each of these trades
+away). `production: true` flips the
 defaults to a regional cluster, HA Cloud SQL with point-in-time recovery,
 KMS-encrypted Secrets and deletion protection. Every key can still
 be set on its own. Providers only validate during a real preview, so every
@@ -46,6 +49,18 @@ RELEASE_CHANNELS = ("RAPID", "REGULAR", "STABLE", "EXTENDED")
 # Airflow 3 supports PostgreSQL 13+; 13 is past Cloud SQL's standard support.
 DATABASE_VERSIONS = ("POSTGRES_14", "POSTGRES_15", "POSTGRES_16", "POSTGRES_17")
 SHARED_STORAGE = ("filestore", "pd")
+# How people reach the UI: a LoadBalancer Service on a reserved address (an L4
+# forwarding rule and a static IP, ~$24/month), or `kubectl port-forward`
+# through the control plane (free; allowlisted by masterAuthorizedNetworks).
+UI_ACCESS = ("loadBalancer", "portForward")
+# db-f1-micro's default max_connections is 25 (Cloud SQL quotas and limits:
+# https://cloud.google.com/sql/docs/postgres/quotas, "0.6 GiB (db-f1-micro): 25").
+# Airflow opens up to pool_size + max_overflow per engine (defaults 5 + 10) in
+# each long-running process - scheduler, API server (a sync and an async
+# engine), DAG processor, triggerer; Airflow 3 task pods open none (they go
+# through the API server's execution API). Capped at 2 + 2 per engine that is
+# at most 20 under the limit; the default pool could open 75.
+SMALL_TIER_POOLS = {"db-f1-micro": (2, 2)}
 
 # GKE gives every node a /24 of the pod range by default (110 pods per node).
 _POD_PREFIX_PER_NODE = 24
@@ -80,6 +95,8 @@ class GcpSettings:
         "systemMachineType",
         "systemMinNodes",
         "systemMaxNodes",
+        "systemSpot",
+        "systemDiskSizeGb",
         "workerMachineType",
         "workerMinNodes",
         "workerMaxNodes",
@@ -92,6 +109,7 @@ class GcpSettings:
         "logRetentionDays",
         "logVersioning",
         "sharedStorage",
+        "uiAccess",
         "kmsEncryption",
         "deletionProtection",
     )
@@ -112,6 +130,8 @@ class GcpSettings:
     system_machine_type: str
     system_min_nodes: int
     system_max_nodes: int
+    system_spot: bool
+    system_disk_size_gb: int
     worker_machine_type: str
     worker_min_nodes: int
     worker_max_nodes: int
@@ -124,6 +144,7 @@ class GcpSettings:
     log_retention_days: int
     log_versioning: bool
     shared_storage: str
+    ui_access: str
     kms_encryption: bool
     deletion_protection: bool
 
@@ -131,6 +152,11 @@ class GcpSettings:
     def location(self) -> str:
         """The cluster's location: a zone (zonal) or the region (regional)."""
         return self.zone if self.zone is not None else self.region
+
+    @property
+    def database_pool(self) -> tuple[int, int] | None:
+        """(sql_alchemy_pool_size, sql_alchemy_max_overflow) the tier's connection limit needs, or None."""
+        return SMALL_TIER_POOLS.get(self.database_tier)
 
     @property
     def workload_pool(self) -> str:
@@ -192,7 +218,7 @@ def parse_gcp_settings(section: Section, production: bool) -> GcpSettings:
     _check_max(section, "workerMaxNodes", worker_max, "workerMinNodes", worker_min)
     _check_capacity(section, networks, system_max + worker_max)
 
-    database_tier = section.str("databaseTier", "db-custom-2-7680" if production else "db-g1-small")
+    database_tier = section.str("databaseTier", "db-custom-2-7680" if production else "db-f1-micro")
     _check_database_tier(section, database_tier)
     shared_storage = _shared_storage(section, worker_max)
 
@@ -213,6 +239,14 @@ def parse_gcp_settings(section: Section, production: bool) -> GcpSettings:
         ),
         system_min_nodes=system_min,
         system_max_nodes=system_max,
+        # A Spot system node is ~70% cheaper; when Google reclaims it (30 s
+        # notice) the scheduler and API server restart on its replacement, a
+        # few minutes without a UI or scheduling. Fine for dev, not production.
+        system_spot=_system_spot(section, production),
+        # The system node holds the Airflow image (~3 GB unpacked) and
+        # kube-system's; 30 GB leaves room for two image versions during an
+        # upgrade. pd-balanced bills per GB, so production's 50 only buys headroom.
+        system_disk_size_gb=section.int("systemDiskSizeGb", 50 if production else 30, minimum=20, maximum=500),
         worker_machine_type=_machine_type(section, "workerMachineType", "e2-standard-4"),
         worker_min_nodes=worker_min,
         worker_max_nodes=worker_max,
@@ -228,6 +262,7 @@ def parse_gcp_settings(section: Section, production: bool) -> GcpSettings:
         log_retention_days=section.int("logRetentionDays", 365 if production else 30, minimum=1, maximum=3650),
         log_versioning=section.bool("logVersioning", False),
         shared_storage=shared_storage,
+        ui_access=section.choice("uiAccess", "loadBalancer" if production else "portForward", UI_ACCESS),
         kms_encryption=section.bool("kmsEncryption", production),
         deletion_protection=section.bool("deletionProtection", production),
     )
@@ -285,6 +320,17 @@ def _parse_authorized_networks(section: Section, production: bool) -> tuple[Auth
             problems.add(f"{item_key}.cidr", cidr, "specific CIDRs on a production stack, never the whole internet")
         networks.append(AuthorizedNetwork(cidr=str(cidr), name=name))
     return tuple(networks)
+
+
+def _system_spot(section: Section, production: bool) -> bool:
+    spot = section.bool("systemSpot", not production)
+    if production and spot:
+        section.problems.add(
+            section.key("systemSpot"),
+            spot,
+            "false on a production stack: a reclaimed Spot node stops the scheduler and the UI until GKE replaces it",
+        )
+    return spot
 
 
 def _shared_storage(section: Section, worker_max: int) -> str:

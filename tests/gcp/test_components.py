@@ -71,7 +71,10 @@ def test_services_stay_enabled_on_destroy_and_file_kms_only_when_used() -> None:
 
 def _network_program() -> Network:
     apis = _apis()
-    return Network("t-net", NetworkArgs(settings=settings(), apis=[apis["compute"], apis["servicenetworking"]]))
+    return Network(
+        "t-net",
+        NetworkArgs(settings=settings({"uiAccess": "loadBalancer"}), apis=[apis["compute"], apis["servicenetworking"]]),
+    )
 
 
 @pytest.fixture(scope="module", name="net")
@@ -109,6 +112,20 @@ def test_private_services_access_uses_the_configured_range(net: Run) -> None:
 def test_ui_address_is_a_regional_external_ip(net: Run) -> None:
     address = net.one("gcp:compute/address:Address").inputs
     assert (address["addressType"], address["region"]) == ("EXTERNAL", "europe-west1")
+
+
+def test_no_ui_address_when_the_ui_is_reached_by_port_forward() -> None:
+    def program() -> Network:
+        services = _apis()
+        return Network(
+            "t-net",
+            NetworkArgs(
+                settings=settings({"uiAccess": "portForward"}),
+                apis=[services["compute"], services["servicenetworking"]],
+            ),
+        )
+
+    assert run_program(program, config={}).of_type("gcp:compute/address:Address") == []
 
 
 def test_network_resources_wait_for_the_compute_api(net: Run) -> None:
@@ -295,8 +312,8 @@ def _pools_program(spot: bool) -> NodePools:
             cluster="cluster-id",
             location="europe-west1-b",
             service_account="nodes@acme.iam.gserviceaccount.com",
-            system=PoolSpec(machine_type="e2-standard-2", min_nodes=1, max_nodes=3, spot=False),
-            workers=PoolSpec(machine_type="e2-standard-4", min_nodes=0, max_nodes=5, spot=spot),
+            system=PoolSpec(machine_type="e2-standard-2", min_nodes=1, max_nodes=3, spot=False, disk_size_gb=30),
+            workers=PoolSpec(machine_type="e2-standard-4", min_nodes=0, max_nodes=5, spot=spot, disk_size_gb=50),
             depends_on=[],
         ),
     )
@@ -392,7 +409,7 @@ def test_cloud_sql_has_no_public_ip_requires_tls_and_backs_up(dev_db: Run) -> No
 def test_dev_cloud_sql_is_the_small_zonal_shape(dev_db: Run) -> None:
     instance = dev_db.one(SQL_INSTANCE)
     settings_ = instance.inputs["settings"]
-    assert (settings_["tier"], settings_["edition"]) == ("db-g1-small", "ENTERPRISE")
+    assert (settings_["tier"], settings_["edition"]) == ("db-f1-micro", "ENTERPRISE")
     assert settings_["availabilityType"] == "ZONAL"
     assert settings_["locationPreference"]["zone"] == "europe-west1-b"
     assert instance.inputs["databaseVersion"] == "POSTGRES_16"

@@ -19,11 +19,35 @@ def test_dev_defaults_are_the_cheap_shape() -> None:
     dev = settings()
     assert (dev.location_type, dev.zone, dev.location) == ("zonal", "europe-west1-b", "europe-west1-b")
     assert dev.worker_spot and dev.worker_min_nodes == 0
-    assert (dev.database_tier, dev.database_edition) == ("db-g1-small", "ENTERPRISE")
+    assert (dev.database_tier, dev.database_edition) == ("db-f1-micro", "ENTERPRISE")
+    assert dev.system_spot and dev.system_disk_size_gb == 30 and dev.ui_access == "portForward"
+    assert dev.database_pool == (2, 2)
     assert not (dev.database_high_availability or dev.point_in_time_recovery)
     assert dev.worker_max_nodes > 1 and dev.shared_storage == "filestore"
     assert not (dev.kms_encryption or dev.deletion_protection)
     assert dev.workload_pool == "acme-airflow-dev.svc.id.goog"
+
+
+def test_spot_system_nodes_are_refused_on_production() -> None:
+    problem = problems_by_key({"systemSpot": True}, production=True)[key("systemSpot")]
+    assert problem.value is True and "production" in problem.allowed
+
+
+@pytest.mark.parametrize(
+    ("raw", "name"),
+    [
+        ({"uiAccess": "ingress"}, "uiAccess"),
+        ({"systemDiskSizeGb": 10}, "systemDiskSizeGb"),
+        ({"systemSpot": "sometimes"}, "systemSpot"),
+    ],
+)
+def test_cost_levers_are_validated(raw: dict[str, object], name: str) -> None:
+    assert list(problems_by_key(raw)) == [key(name)]
+
+
+def test_only_the_smallest_tier_caps_airflow_s_connection_pool() -> None:
+    assert settings({"databaseTier": "db-f1-micro"}).database_pool == (2, 2)
+    assert settings({"databaseTier": "db-g1-small"}).database_pool is None
 
 
 def test_production_flips_the_defaults() -> None:
@@ -34,6 +58,8 @@ def test_production_flips_the_defaults() -> None:
     assert prod.shared_storage == "filestore"
     assert prod.release_channel == "STABLE"
     assert prod.system_min_nodes >= 3, "one system node per zone of a regional cluster"
+    assert not prod.system_spot and prod.system_disk_size_gb == 50 and prod.ui_access == "loadBalancer"
+    assert prod.database_pool is None
 
 
 def test_individual_keys_override_the_shape() -> None:

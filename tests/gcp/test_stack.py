@@ -14,6 +14,8 @@ import stack_checks as checks
 
 from components.airflow.values import service_account_values
 from components.config import ConfigError
+from components.gcp.settings import SMALL_TIER_POOLS
+from review.cost import estimate
 from review.fakes import gcp as fakes
 from review.runner import Registered, Run, run_main
 
@@ -26,6 +28,8 @@ PVC = "kubernetes:core/v1:PersistentVolumeClaim"
 STORAGE_CLASS = "kubernetes:storage.k8s.io/v1:StorageClass"
 FIREWALL = "gcp:compute/firewall:Firewall"
 PRIVATE_SERVICES = "gcp:compute/globalAddress:GlobalAddress"
+# Issue 12: the dev stack idles for at most this, at list price (review/cost.py).
+DEV_IDLE_BUDGET_USD = 60
 # The chart ServiceAccounts bound to the log writer (components/platform.py suffixes).
 WORKLOAD_ACCOUNTS = ("api-server", "dag-processor", "scheduler", "triggerer", "worker-kubernetes")
 
@@ -136,14 +140,28 @@ def test_log_bucket_is_private_and_is_the_remote_log_folder(run: Run) -> None:
     assert run.exports["logLocation"].value == logging["remote_base_log_folder"]
 
 
-@pytest.mark.parametrize(("fixture", "config"), [("dev", checks.stack_config("dev")), ("prod", PRODUCTION_CONFIG)])
-def test_static_ip_and_source_ranges_reach_the_api_server_service(
-    request: pytest.FixtureRequest, fixture: str, config: dict[str, Any]
-) -> None:
-    run = request.getfixturevalue(fixture)
-    service = _values(run)["apiServer"]["service"]
-    assert service["loadBalancerIP"] == run.one("gcp:compute/address:Address").outputs["address"] == fakes.UI_ADDRESS
-    assert service["loadBalancerSourceRanges"] == config["loadBalancer"]["sourceRanges"]
+def test_static_ip_and_source_ranges_reach_the_api_server_service(prod: Run) -> None:
+    service = _values(prod)["apiServer"]["service"]
+    assert service["loadBalancerIP"] == prod.one("gcp:compute/address:Address").outputs["address"] == fakes.UI_ADDRESS
+    assert service["loadBalancerSourceRanges"] == PRODUCTION_CONFIG["loadBalancer"]["sourceRanges"]
+
+
+def test_dev_idle_cost_is_at_most_60_usd_a_month_by_the_estimator(dev: Run) -> None:
+    assert estimate(dev).monthly_idle_usd <= DEV_IDLE_BUDGET_USD
+
+
+def test_airflow_pool_fits_the_small_database_tier(dev: Run, prod: Run) -> None:
+    env = {item["name"]: item["value"] for item in _values(dev)["env"]}
+    pool_size, overflow = SMALL_TIER_POOLS[dev.one(SQL_INSTANCE).inputs["settings"]["tier"]]
+    assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_POOL_SIZE"] == str(pool_size)
+    assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_MAX_OVERFLOW"] == str(overflow)
+    assert not any(item["name"].startswith("AIRFLOW__DATABASE__") for item in _values(prod)["env"])
+
+
+def test_dev_ui_is_reached_by_port_forward_with_no_load_balancer_or_address(dev: Run) -> None:
+    assert _values(dev)["apiServer"]["service"] == {"type": "ClusterIP"}
+    assert dev.of_type("gcp:compute/address:Address") == []
+    assert "port-forward svc/airflow-api-server" in dev.exports["uiPortForward"].value
 
 
 def test_every_workload_identity_binding_matches_a_service_account_the_chart_creates(run: Run) -> None:
@@ -175,13 +193,15 @@ RELEASE_NEEDS = {
     *((WI_MEMBER, f"gcp-logs-wi-airflow-{account}") for account in WORKLOAD_ACCOUNTS),
     (BUCKET, "gcp-logs-bucket"),
     ("gcp:storage/bucketIAMMember:BucketIAMMember", "gcp-logs-bucket-access"),
-    ("gcp:compute/address:Address", "gcp-network-ui"),
     ("kubernetes:core/v1:Namespace", "gcp-namespace"),
 }
+# The UI's static address, with gcp.uiAccess: loadBalancer (the production default).
+UI_ADDRESS_NEED = ("gcp:compute/address:Address", "gcp-network-ui")
 
 
-def test_release_waits_only_for_what_the_chart_needs(run: Run) -> None:
-    assert checks.platform_dependencies_of_release(run) == RELEASE_NEEDS
+def test_release_waits_only_for_what_the_chart_needs(dev: Run, prod: Run) -> None:
+    assert checks.platform_dependencies_of_release(dev) == RELEASE_NEEDS
+    assert checks.platform_dependencies_of_release(prod) == RELEASE_NEEDS | {UI_ADDRESS_NEED}
 
 
 def test_every_gcp_resource_uses_the_stack_provider(run: Run) -> None:

@@ -86,7 +86,7 @@ CASES: list[tuple[str, Callable[[], Run], str, str | None, dict[str, Any], bool]
     ("efs-encryption", eks, p.EFS, None, {"encrypted": False}, False),
     (
         "lb-source-ranges",
-        gke,
+        eks,
         p.HELM_RELEASE,
         "airflow-chart",
         {"values.apiServer.service.loadBalancerSourceRanges": []},

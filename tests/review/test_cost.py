@@ -66,7 +66,12 @@ def test_a_machine_type_change_moves_the_cost_by_the_table_delta(shapes: dict[st
     )
     before, after = _estimate(dev_run), _estimate(bigger)
     system_nodes = 1
-    delta = (prices.GCE_ON_DEMAND["e2-standard-4"].usd - prices.GCE_ON_DEMAND["e2-standard-2"].usd) * HOURS
+    # The dev system node is Spot (gcp.systemSpot).
+    delta = (
+        (prices.GCE_ON_DEMAND["e2-standard-4"].usd - prices.GCE_ON_DEMAND["e2-standard-2"].usd)
+        * prices.GCE_SPOT_FRACTION
+        * HOURS
+    )
     assert after.monthly_idle_usd - before.monthly_idle_usd == pytest.approx(
         system_nodes * delta * _factor(before), abs=0.02
     )
@@ -165,7 +170,7 @@ def test_idle_prices_pools_at_their_minimum_and_a_task_node_hour_prices_one_more
 ) -> None:
     dev = _estimate(_run(shapes, "dev"))
     assert [line.quantity for line in _lines(dev, "0 x e2-standard-4 Spot node")] == [0]
-    assert [line.quantity for line in _lines(dev, "1 x e2-standard-2 on-demand node")] == [1]
+    assert [line.quantity for line in _lines(dev, "1 x e2-standard-2 Spot node")] == [1]
     factor = _factor(dev)
     expected = (
         prices.GCE_ON_DEMAND["e2-standard-4"].usd * prices.GCE_SPOT_FRACTION * factor
