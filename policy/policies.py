@@ -68,9 +68,10 @@ STATEFUL_TYPES = (
     K8S_PVC,
 )
 
-# Generated credentials and the outputs that carry them.
+# Generated credentials and the outputs that carry them: the one list the
+# policy, `make plan`'s redaction and the stack tests' leak checks share.
 GENERATED_CREDENTIALS = {
-    "random:index/randomPassword:RandomPassword": ("result",),
+    "random:index/randomPassword:RandomPassword": ("result", "bcryptHash"),
     "random:index/randomBytes:RandomBytes": ("base64", "hex"),
     "tls:index/privateKey:PrivateKey": ("privateKeyPem", "privateKeyOpenssh", "privateKeyPemPkcs8"),
 }

@@ -20,21 +20,13 @@ from typing import Any
 
 from policy.acceptance import load_accepted
 from policy.offline import evaluate
-from policy.policies import POLICIES
+from policy.policies import GENERATED_CREDENTIALS, POLICIES
 from review.cost import estimate
 from review.runner import PROJECT, ROOT, Registered, Run, fake_bytes, run_main, stack_file_config
 
 SECRET = "[secret]"
 PLAN_VERSION = 1
 
-# Outputs the providers mark secret (random's `result`, tls's private keys):
-# the program may copy them into other resources' inputs, where the plan
-# must not show them.
-GENERATED_SECRET_OUTPUTS = {
-    "random:index/randomPassword:RandomPassword": ("result", "bcryptHash"),
-    "random:index/randomBytes:RandomBytes": ("base64", "hex"),
-    "tls:index/privateKey:PrivateKey": ("privateKeyPem", "privateKeyOpenssh", "privateKeyPemPkcs8"),
-}
 # Shorter strings (a port, "true") would redact innocent values by coincidence.
 MIN_SECRET_LENGTH = 8
 
@@ -145,7 +137,7 @@ def secret_strings(run: Run, extra: Iterable[str] = ()) -> set[str]:
     for resource in run.resources:
         for path in resource.secret_inputs:
             found.update(_strings(_get(resource.inputs, path)))
-        for key in GENERATED_SECRET_OUTPUTS.get(resource.type, ()):
+        for key in GENERATED_CREDENTIALS.get(resource.type, ()):
             found.update(_strings(resource.outputs.get(key)))
     for exported in run.exports.values():
         if exported.secret:

@@ -28,6 +28,7 @@ import yaml
 from cryptography.fernet import Fernet
 
 from components.versions import AIRFLOW_CHART_VERSION
+from policy.policies import GENERATED_CREDENTIALS
 from review.runner import ROOT, Registered, Run
 
 SECRETS_CHECKSUM = "airflow-platform/secrets-checksum"
@@ -38,12 +39,6 @@ RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
 # Type prefix of the Airflow layer's components (components/airflow/).
 AIRFLOW_LAYER = "airflow-platform:airflow:"
 SECRET_TYPE = "kubernetes:core/v1:Secret"
-# Generated values the mocks hand out; none may appear in chart values.
-GENERATED_SECRET_OUTPUTS = {
-    "random:index/randomPassword:RandomPassword": ("result",),
-    "random:index/randomBytes:RandomBytes": ("base64", "hex"),
-    "tls:index/privateKey:PrivateKey": ("privateKeyOpenssh", "privateKeyPem"),
-}
 
 
 # values.schema.json and values.yaml of the pinned chart, kept beside the repo
@@ -206,7 +201,8 @@ def generated_secret_values(run: Run) -> list[str]:
     values = [
         str(resource.outputs[output])
         for resource in run.resources
-        for output in GENERATED_SECRET_OUTPUTS.get(resource.type, ())
+        for output in GENERATED_CREDENTIALS.get(resource.type, ())
+        if output in resource.outputs
     ]
     assert values, "no generated secret was recorded: the check below would be vacuous"
     return values
