@@ -33,6 +33,8 @@ def create_bootstrap(settings: BootstrapSettings, stack: str) -> None:
         }
         pulumi.export("awsBackendUrl", aws_ci.backend_url)
         pulumi.export("awsSecretsProvider", aws_ci.secrets_provider)
+        # Goes into each EKS stack's aws.readOnlyRoleArns: its access entry lets the preview read in-cluster objects.
+        pulumi.export("awsPreviewRoleArn", aws_ci.preview_role.arn)
     GitHubDelivery(
         "github",
         GitHubDeliveryArgs(settings=settings.github, environments=DEPLOY_ENVIRONMENTS, variables=variables),

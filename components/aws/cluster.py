@@ -16,6 +16,13 @@ from components.validation import ConfigError, ConfigProblem
 # The log types CKV_AWS_37 asks for: API calls, audit trail, IAM authentication.
 CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator")
 CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
+# For read-only roles (CI's `pulumi preview --refresh`): get/list/watch on every
+# resource of every API group, Secrets included, and no write verb
+# (https://docs.aws.amazon.com/eks/latest/userguide/access-policy-permissions.html).
+# The least that lets a refresh read what the stack owns: AmazonEKSViewPolicy
+# leaves out Secrets, and both the stack's Secrets and Helm's release records
+# (Secrets `sh.helm.release.v1.*`) are read on refresh.
+READ_ONLY_POLICY = "AmazonEKSAdminViewPolicy"
 ADMIN_ROLE_KEY = f"{PROJECT}:aws.adminRoleArn"
 
 
@@ -29,11 +36,12 @@ class ClusterArgs:
     endpoint_public_access: bool
     public_access_cidrs: tuple[str, ...]
     admin_role_arn: str | None
+    read_only_role_arns: tuple[str, ...]
     production: bool
 
 
 class Cluster(pulumi.ComponentResource):
-    """`aws.eks.Cluster` with its role, Secrets KMS key, admin access entry and a Kubernetes provider."""
+    """`aws.eks.Cluster` with its role, Secrets KMS key, admin and read-only access entries, a Kubernetes provider."""
 
     cluster: aws.eks.Cluster
     secrets_key: aws.kms.Key
@@ -126,21 +134,11 @@ class Cluster(pulumi.ComponentResource):
         )
 
         if args.admin_role_arn is not None:
-            admin_entry = aws.eks.AccessEntry(
-                f"{name}-admin",
-                cluster_name=self.cluster.name,
-                principal_arn=args.admin_role_arn,
-                type="STANDARD",
-                opts=pulumi.ResourceOptions(parent=self),
-            )
-            aws.eks.AccessPolicyAssociation(
-                f"{name}-admin",
-                cluster_name=self.cluster.name,
-                principal_arn=args.admin_role_arn,
-                policy_arn=f"arn:{args.partition}:eks::aws:cluster-access-policy/{CLUSTER_ADMIN_POLICY}",
-                access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[admin_entry]),
-            )
+            self._grant(f"{name}-admin", args.admin_role_arn, CLUSTER_ADMIN_POLICY, args.partition)
+        for role_arn in args.read_only_role_arns:
+            # Named by account and role, not list position: reordering the list replaces nothing.
+            account, _, role_name = _principal(role_arn)
+            self._grant(f"{name}-read-only-{account}-{role_name}", role_arn, READ_ONLY_POLICY, args.partition)
 
         self.kubeconfig = pulumi.Output.secret(
             pulumi.Output.all(
@@ -153,6 +151,24 @@ class Cluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.register_outputs({"clusterName": self.cluster.name, "endpoint": self.cluster.endpoint})
+
+    def _grant(self, name: str, role_arn: str, policy: str, partition: str) -> None:
+        """An access entry for role_arn with one AWS-managed access policy on the whole cluster."""
+        entry = aws.eks.AccessEntry(
+            name,
+            cluster_name=self.cluster.name,
+            principal_arn=role_arn,
+            type="STANDARD",
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        aws.eks.AccessPolicyAssociation(
+            name,
+            cluster_name=self.cluster.name,
+            principal_arn=role_arn,
+            policy_arn=f"arn:{partition}:eks::aws:cluster-access-policy/{policy}",
+            access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[entry]),
+        )
 
 
 def deploying_principal_arn(provider: aws.Provider) -> str:

@@ -111,6 +111,7 @@ class AwsPlatform(pulumi.ComponentResource):
                 endpoint_public_access=settings.endpoint_public_access,
                 public_access_cidrs=settings.public_access_cidrs,
                 admin_role_arn=settings.admin_role_arn,
+                read_only_role_arns=settings.read_only_role_arns,
                 production=production,
             ),
             opts=children,

@@ -34,7 +34,9 @@ _DB_INSTANCE_CLASS = re.compile(r"^db\.[a-z0-9-]+\.[a-z0-9]+$")
 _ENGINE_VERSION = re.compile(r"^(\d+)(\.\d+)?$")
 # Airflow 3 supports PostgreSQL 13 and later.
 MIN_POSTGRES_MAJOR = 13
-_ROLE_ARN = re.compile(r"^arn:(?P<partition>aws|aws-cn|aws-us-gov):iam::\d{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$")
+_ROLE_ARN = re.compile(
+    r"^arn:(?P<partition>aws|aws-cn|aws-us-gov):iam::(?P<account>\d{12}):role/(?P<path>[A-Za-z0-9+=,.@_/-]{1,512})$"
+)
 LOAD_BALANCER_SCHEMES = ("internet-facing", "internal")
 WORLD = "0.0.0.0/0"
 # VPC sizes that leave room for per-AZ private subnets large enough for pod IPs.
@@ -134,6 +136,7 @@ class AwsSettings:
         "endpointPublicAccess",
         "publicAccessCidrs",
         "adminRoleArn",
+        "readOnlyRoleArns",
         "systemNodes",
         "workerNodes",
         "database",
@@ -152,6 +155,8 @@ class AwsSettings:
     endpoint_public_access: bool
     public_access_cidrs: tuple[str, ...]
     admin_role_arn: str | None
+    # Roles that may read, never write, the cluster's objects: CI's preview role.
+    read_only_role_arns: tuple[str, ...]
     system_nodes: NodeGroupSettings
     worker_nodes: NodeGroupSettings
     database: DatabaseSettings
@@ -181,20 +186,9 @@ def parse_aws_settings(section: Section, production: bool) -> AwsSettings:
     public_access, public_access_cidrs = _parse_endpoint(section, production)
 
     admin_role_arn = section.optional_str("adminRoleArn")
-    if admin_role_arn is not None:
-        match = _ROLE_ARN.match(admin_role_arn)
-        if match is None:
-            problems.add(
-                section.key("adminRoleArn"),
-                admin_role_arn,
-                "an IAM role ARN such as arn:aws:iam::123456789012:role/Admin",
-            )
-        elif match.group("partition") != partition_for(region):
-            problems.add(
-                section.key("adminRoleArn"),
-                admin_role_arn,
-                f"a role in the {partition_for(region)} partition (region {region})",
-            )
+    admin_key = section.key("adminRoleArn")
+    admin_role = None if admin_role_arn is None else _parse_role_arn(section, admin_key, admin_role_arn, region)
+    read_only_role_arns = _parse_read_only_roles(section, region, admin_role)
 
     kubernetes_version = section.version("kubernetesVersion", DEFAULT_KUBERNETES_VERSION)
     version_match = _KUBERNETES_VERSION.match(kubernetes_version)
@@ -252,6 +246,7 @@ def parse_aws_settings(section: Section, production: bool) -> AwsSettings:
         endpoint_public_access=public_access,
         public_access_cidrs=public_access_cidrs,
         admin_role_arn=admin_role_arn,
+        read_only_role_arns=read_only_role_arns,
         system_nodes=system_nodes,
         worker_nodes=worker_nodes,
         database=_parse_database(section.section("database", _DATABASE_KEYS), production),
@@ -259,6 +254,40 @@ def parse_aws_settings(section: Section, production: bool) -> AwsSettings:
         load_balancer_scheme=section.choice("loadBalancerScheme", "internet-facing", LOAD_BALANCER_SCHEMES),
         cluster_autoscaler=cluster_autoscaler,
     )
+
+
+def _parse_role_arn(section: Section, key: str, arn: str, region: str) -> tuple[str, str] | None:
+    """(account, role name) of a valid role ARN in the region's partition, else a problem and None.
+
+    A path (`role/aws-reserved/sso.amazonaws.com/x`) does not make another role:
+    role names are unique in an account whatever their path."""
+    match = _ROLE_ARN.match(arn)
+    if match is None:
+        section.problems.add(key, arn, "an IAM role ARN such as arn:aws:iam::123456789012:role/Admin")
+        return None
+    if match.group("partition") != partition_for(region):
+        section.problems.add(key, arn, f"a role in the {partition_for(region)} partition (region {region})")
+        return None
+    return match.group("account"), match.group("path").rsplit("/", 1)[-1]
+
+
+def _parse_read_only_roles(section: Section, region: str, admin_role: tuple[str, str] | None) -> tuple[str, ...]:
+    """Each role once, and never the admin role: EKS keeps one access entry per
+    principal, so a second entry for the same role is refused at `pulumi up`."""
+    arns = section.str_list("readOnlyRoleArns", [])
+    key = section.key("readOnlyRoleArns")
+    seen: set[tuple[str, str]] = set()
+    for index, arn in enumerate(arns):
+        item_key = f"{key}[{index}]"
+        role = _parse_role_arn(section, item_key, arn, region)
+        if role is None:
+            continue
+        if role == admin_role:
+            section.problems.add(item_key, arn, "a role other than aws.adminRoleArn (that one is admin already)")
+        elif role in seen:
+            section.problems.add(item_key, arn, "each role once (it is listed before)")
+        seen.add(role)
+    return tuple(arns)
 
 
 def _parse_zones(section: Section, region: str, production: bool) -> tuple[str, ...]:

@@ -91,7 +91,7 @@ def test_subnets_carry_load_balancer_and_cluster_tags() -> None:
 # --- cluster -----------------------------------------------------------------
 
 
-def cluster(production: bool, public: bool = True, admin: str | None = None) -> Run:
+def cluster(production: bool, public: bool = True, admin: str | None = None, read_only: tuple[str, ...] = ()) -> Run:
     def build() -> None:
         component = Cluster(
             "cl",
@@ -104,6 +104,7 @@ def cluster(production: bool, public: bool = True, admin: str | None = None) -> 
                 endpoint_public_access=public,
                 public_access_cidrs=("198.51.100.0/24",) if public else (),
                 admin_role_arn=admin,
+                read_only_role_arns=read_only,
                 production=production,
             ),
         )
@@ -156,8 +157,11 @@ def test_dev_cluster_is_not_protected_and_private_endpoint_drops_allowlist() -> 
     assert eks.inputs["upgradePolicy"] == {"supportType": "STANDARD"}
 
 
+ADMIN_ROLE = "arn:aws:iam::123456789012:role/platform-admins"
+
+
 def test_admin_role_gets_cluster_scoped_admin_policy() -> None:
-    arn = "arn:aws:iam::123456789012:role/platform-admins"
+    arn = ADMIN_ROLE
     recorded = cluster(production=False, admin=arn)
     entry = recorded.one("aws:eks/accessEntry:AccessEntry")
     association = recorded.one("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
@@ -165,7 +169,60 @@ def test_admin_role_gets_cluster_scoped_admin_policy() -> None:
     assert association.inputs["policyArn"] == "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
     assert association.inputs["accessScope"] == {"type": "cluster"}
     assert depends_on(association, entry)
-    assert not cluster(production=False).of_type("aws:eks/accessEntry:AccessEntry")
+    nobody = cluster(production=False, read_only=())
+    assert not nobody.of_type("aws:eks/accessEntry:AccessEntry")
+    assert not nobody.of_type("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
+
+
+PREVIEW_ROLE = "arn:aws:iam::123456789012:role/airflow-platform-ci-preview"
+AUDIT_ROLE = "arn:aws:iam::210987654321:role/security/auditors"
+ACCESS_ENTRY = "aws:eks/accessEntry:AccessEntry"
+POLICY_ASSOCIATION = "aws:eks/accessPolicyAssociation:AccessPolicyAssociation"
+# The AWS-managed access policies without a write verb (EKS user guide, "Review access policy permissions").
+VIEW_ONLY_POLICIES = {
+    "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy",
+    "arn:aws:eks::aws:cluster-access-policy/AmazonEKSAdminViewPolicy",
+}
+
+
+def grants(recorded: Run, role_arn: str) -> tuple[list[Registered], list[Registered]]:
+    """The access entries and policy associations of one principal."""
+    return (
+        [entry for entry in recorded.of_type(ACCESS_ENTRY) if entry.inputs["principalArn"] == role_arn],
+        [link for link in recorded.of_type(POLICY_ASSOCIATION) if link.inputs["principalArn"] == role_arn],
+    )
+
+
+def test_read_only_roles_get_a_cluster_scoped_view_policy_each() -> None:
+    recorded = cluster(production=False, read_only=(PREVIEW_ROLE, AUDIT_ROLE))
+    for role_arn in (PREVIEW_ROLE, AUDIT_ROLE):
+        (entry,), (association,) = grants(recorded, role_arn)
+        assert entry.inputs["type"] == "STANDARD", entry.name
+        assert association.inputs["policyArn"] == "arn:aws:eks::aws:cluster-access-policy/AmazonEKSAdminViewPolicy"
+        assert association.inputs["accessScope"] == {"type": "cluster"}, association.name
+        assert depends_on(association, entry), association.name
+    assert {entry.name for entry in recorded.of_type(ACCESS_ENTRY)} == {
+        "cl-read-only-123456789012-airflow-platform-ci-preview",
+        "cl-read-only-210987654321-auditors",
+    }
+
+
+def test_read_only_roles_can_never_write() -> None:
+    """Fails if the preview role's policy became an admin or edit one: whoever
+    can push a pull request branch acts as that role."""
+    recorded = cluster(production=False, admin=ADMIN_ROLE, read_only=(PREVIEW_ROLE,))
+    _, associations = grants(recorded, PREVIEW_ROLE)
+    assert associations
+    for association in associations:
+        assert association.inputs["policyArn"] in VIEW_ONLY_POLICIES, association.name
+
+
+def test_admin_entry_keeps_its_names_beside_read_only_roles() -> None:
+    """The admin entry and association existed before read-only roles: renaming them would replace live access."""
+    recorded = cluster(production=False, admin=ADMIN_ROLE, read_only=(PREVIEW_ROLE,))
+    (entry,), (association,) = grants(recorded, ADMIN_ROLE)
+    assert entry.name == association.name == "cl-admin"
+    assert len(recorded.of_type(ACCESS_ENTRY)) == len(recorded.of_type(POLICY_ASSOCIATION)) == 2
 
 
 def test_kubeconfig_is_secret_and_uses_aws_eks_get_token() -> None:

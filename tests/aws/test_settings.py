@@ -165,6 +165,39 @@ def test_admin_role_arn() -> None:
     assert f"{KEY}.adminRoleArn" in problem_keys({"adminRoleArn": "arn:aws-cn:iam::123456789012:role/admin"})
 
 
+PREVIEW_ROLE = "arn:aws:iam::123456789012:role/airflow-platform-ci-preview"
+
+
+def test_read_only_role_arns() -> None:
+    assert parse({}).read_only_role_arns == ()
+    assert parse({"readOnlyRoleArns": [PREVIEW_ROLE]}).read_only_role_arns == (PREVIEW_ROLE,)
+
+
+@pytest.mark.parametrize(
+    "arn",
+    [
+        "arn:aws:iam::123456789012:user/alice",
+        "arn:aws:iam::12345:role/preview",
+        "arn:aws:sts::123456789012:assumed-role/preview/session",
+        "arn:aws-cn:iam::123456789012:role/preview",  # not the partition of eu-west-1
+    ],
+)
+def test_read_only_role_arn_must_be_a_role_of_the_partition(arn: str) -> None:
+    keys = problem_keys({"readOnlyRoleArns": [PREVIEW_ROLE, arn]})
+    assert f"{KEY}.readOnlyRoleArns[1]" in keys
+    assert f"{KEY}.readOnlyRoleArns[0]" not in keys
+
+
+def test_read_only_roles_are_listed_once_and_not_the_admin() -> None:
+    # A path does not make another role: EKS would refuse the second access entry.
+    same_role_with_path = "arn:aws:iam::123456789012:role/ci/airflow-platform-ci-preview"
+    keys = problem_keys({"readOnlyRoleArns": [PREVIEW_ROLE, same_role_with_path]})
+    assert "each role once" in keys[f"{KEY}.readOnlyRoleArns[1]"]
+    keys = problem_keys({"adminRoleArn": PREVIEW_ROLE, "readOnlyRoleArns": [PREVIEW_ROLE]})
+    assert "aws.adminRoleArn" in keys[f"{KEY}.readOnlyRoleArns[0]"]
+    assert f"{KEY}.readOnlyRoleArns" in problem_keys({"readOnlyRoleArns": PREVIEW_ROLE})
+
+
 def test_node_group_sizes_and_types() -> None:
     keys = problem_keys({"workerNodes": {"minSize": 3, "desiredSize": 2, "maxSize": 5}})
     assert f"{KEY}.workerNodes.desiredSize" in keys

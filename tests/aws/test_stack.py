@@ -285,3 +285,18 @@ def test_another_admin_role_gets_its_access_entry() -> None:
     run = run_main(with_admin_role(arn), stack="aws-admin")
     assert run.one("aws:eks/accessEntry:AccessEntry").inputs["principalArn"] == arn
     assert run.one("aws:eks/cluster:Cluster").inputs["accessConfig"]["bootstrapClusterCreatorAdminPermissions"] is True
+
+
+def test_read_only_roles_get_view_access_beside_the_admin_role() -> None:
+    """The stack file's `aws.readOnlyRoleArns` (CI's preview role) reaches the cluster as view-only access entries."""
+    admin = "arn:aws:iam::123456789012:role/platform-admins"
+    preview = "arn:aws:iam::123456789012:role/airflow-platform-ci-preview"
+    config = with_admin_role(admin)
+    run = run_main({**config, "aws": {**config["aws"], "readOnlyRoleArns": [preview]}}, stack="aws-read-only")
+    entries = {entry.inputs["principalArn"] for entry in run.of_type("aws:eks/accessEntry:AccessEntry")}
+    assert entries == {admin, preview}
+    policies = {
+        link.inputs["principalArn"]: link.inputs["policyArn"].rsplit("/", 1)[-1]
+        for link in run.of_type("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
+    }
+    assert policies == {admin: "AmazonEKSClusterAdminPolicy", preview: "AmazonEKSAdminViewPolicy"}

@@ -193,6 +193,12 @@ def test_aws_preview_role_cannot_write() -> None:
     assert any(bucket in statement["Resource"] for statement in statements), "preview must read the state"
 
 
+def test_aws_preview_role_arn_is_exported_for_the_eks_stacks() -> None:
+    """README step: `pulumi -C bootstrap stack output awsPreviewRoleArn` into aws.readOnlyRoleArns."""
+    run = fixture_run()
+    assert run.exports["awsPreviewRoleArn"].value == run.one("aws:iam/role:Role", "aws-ci-preview").outputs["arn"]
+
+
 def test_aws_deploy_role_has_no_managed_admin_policy() -> None:
     attached, statements = role_policies(fixture_run(), "aws-ci-deploy")
     assert attached == []
