@@ -160,11 +160,16 @@ def test_ci_scripts_never_trace_commands() -> None:
 
 
 def test_caches_keyed_on_the_requirements_files() -> None:
-    caches = {step["with"]["path"]: step["with"]["key"] for step in step_using(SETUP_ACTION, "actions/cache")}
-    assert set(caches) == {"~/.cache/pip", "~/.pulumi/plugins"}
+    caches = {
+        path: step["with"]["key"]
+        for step in step_using(SETUP_ACTION, "actions/cache")
+        for path in step["with"]["path"].split()
+    }
+    # pip installs uv; uv downloads everything else (scripts/venvs.sh).
+    assert set(caches) == {"~/.cache/pip", "~/.cache/uv", "~/.pulumi/plugins"}
     for path, key in caches.items():
         assert "hashFiles(" in key and "'requirements.txt'" in key, f"{path}: key {key!r}"
-    assert "'requirements-dev.txt'" in caches["~/.cache/pip"]
+    assert "'requirements-dev.txt'" in caches["~/.cache/uv"] and "'requirements-dags.txt'" in caches["~/.cache/uv"]
 
 
 def test_pulumi_cli_is_the_sdk_release() -> None:
