@@ -45,7 +45,7 @@ DAG_SOURCES = ("git", "configmap")
 
 # Top-level keys under `airflow-platform:`. `fernetPreviousKeys` is secret and
 # read separately (see `load_fernet_previous_keys`).
-TOP_LEVEL_KEYS = ("cloud", "production", "airflow", "dags", "loadBalancer", "local", "gcp", "aws")
+TOP_LEVEL_KEYS = ("cloud", "production", "airflow", "dags", "loadBalancer", "ui", "local", "gcp", "aws")
 SECRET_KEYS = ("fernetPreviousKeys",)
 
 WORLD = "0.0.0.0/0"
@@ -140,6 +140,22 @@ class LoadBalancerSettings:
 
 
 @dataclass(frozen=True)
+class UiSettings:
+    """How people reach the Airflow UI/API on a cloud stack: HTTPS on `domain`, or plain HTTP on purpose."""
+
+    # The UI's DNS name; None: plain HTTP on the load balancer's address.
+    domain: str | None
+    # Cloud DNS managed-zone name (gcp) or Route 53 hosted-zone id (aws) that
+    # holds `domain`; None: the stack exports the records to create by hand.
+    dns_zone: str | None
+    allow_plain_http: bool
+
+    @property
+    def public_url(self) -> str | None:
+        return f"https://{self.domain}" if self.domain is not None else None
+
+
+@dataclass(frozen=True)
 class LocalSettings:
     """`cloud: local` - an existing cluster reached through a kube context."""
 
@@ -163,6 +179,7 @@ class StackConfig:
     airflow: AirflowSettings
     dags: DagSettings
     load_balancer: LoadBalancerSettings
+    ui: UiSettings
     local: LocalSettings | None
     gcp: GcpSettings | None
     aws: AwsSettings | None
@@ -197,6 +214,7 @@ def parse_stack_config(raw: Mapping[str, Any], stack: str) -> StackConfig:
             cloud,
             production,
         ),
+        ui=_parse_ui(Section(problems, f"{PROJECT}:ui", raw.get("ui"), _UI_KEYS), cloud),
         local=_parse_local(Section(problems, f"{PROJECT}:local", raw.get("local"), _LOCAL_KEYS))
         if cloud == "local"
         else None,
@@ -210,6 +228,7 @@ def parse_stack_config(raw: Mapping[str, Any], stack: str) -> StackConfig:
     for other in CLOUDS:
         if other != cloud and other in raw:
             problems.add(f"{PROJECT}:{other}", raw[other], f"no '{other}' section on a stack with cloud: {cloud}")
+    _check_production_https(problems, config)
     problems.raise_if_any()
     return config
 
@@ -417,6 +436,93 @@ def _parse_load_balancer(section: Section, cloud: Cloud, production: bool) -> Lo
             key, ranges, f"specific CIDRs on a production stack; {WORLD} needs loadBalancer.allowPublicAccess: true"
         )
     return LoadBalancerSettings(source_ranges=tuple(ranges), allow_public_access=allow_public)
+
+
+_UI_KEYS = ("domain", "dnsZone", "allowPlainHttp")
+# RFC 1123 host name of at least two labels, lowercase, no trailing dot and no
+# wildcard: Google-managed certificates cover exact names only, and one name
+# keeps the ACM and Google certificates alike.
+_FQDN = re.compile(r"^(?=.{4,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
+# Cloud DNS managed-zone names: 1-63 lowercase letters, digits and dashes, starting with a letter.
+_CLOUD_DNS_ZONE = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
+# Route 53 hosted-zone ids: "Z" and upper-case letters/digits (Z0123456789ABCDEFGHIJ).
+_ROUTE53_ZONE = re.compile(r"^Z[A-Z0-9]{1,31}$")
+_DNS_ZONE_FORMS = {
+    "gcp": (_CLOUD_DNS_ZONE, "a Cloud DNS managed-zone name such as 'example-com' (gcloud dns managed-zones list)"),
+    "aws": (_ROUTE53_ZONE, "a Route 53 hosted-zone id such as 'Z0123456789ABCDEFGHIJ' (aws route53 list-hosted-zones)"),
+}
+
+
+def _parse_ui(section: Section, cloud: Cloud) -> UiSettings:
+    """HTTPS on cloud stacks; plain HTTP only as a deliberate choice on production.
+
+    Without a domain a cloud load balancer serves the UI as plain HTTP:
+    passwords and session cookies cross the network in clear text. A
+    production stack must either name the domain or say `allowPlainHttp: true`
+    (`_check_production_https`); a non-production one gets a warning at
+    preview (`plain_http_warning`). GKE's `gcp.uiAccess: portForward` puts
+    the UI on no load balancer at all (kubectl's tunnel is TLS).
+    """
+    problems = section.problems
+    domain = section.optional_str("domain")
+    dns_zone = section.optional_str("dnsZone")
+    allow_plain_http = section.bool("allowPlainHttp", False)
+    if cloud == "local":
+        for name, value in (("domain", domain), ("dnsZone", dns_zone)):
+            if value is not None:
+                problems.add(
+                    section.key(name),
+                    value,
+                    "unset on cloud: local (the local UI is plain HTTP through kubectl port-forward)",
+                )
+        return UiSettings(domain=None, dns_zone=None, allow_plain_http=allow_plain_http)
+    if domain is not None and not _FQDN.match(domain):
+        problems.add(
+            section.key("domain"),
+            domain,
+            "a fully qualified DNS name in lowercase, without wildcard or trailing dot, e.g. airflow.example.com",
+        )
+    if dns_zone is not None:
+        pattern, form = _DNS_ZONE_FORMS[cloud]
+        if domain is None:
+            problems.add(section.key("dnsZone"), dns_zone, "unset unless ui.domain is set (the zone holds that name)")
+        elif not pattern.match(dns_zone):
+            problems.add(section.key("dnsZone"), dns_zone, form)
+    if domain is not None and allow_plain_http:
+        problems.add(
+            section.key("allowPlainHttp"),
+            allow_plain_http,
+            "unset with ui.domain (the domain is served over HTTPS only)",
+        )
+    return UiSettings(domain=domain, dns_zone=dns_zone, allow_plain_http=allow_plain_http)
+
+
+def _check_production_https(problems: Problems, config: StackConfig) -> None:
+    """A production UI on a load balancer is HTTPS, unless plain HTTP is chosen on purpose."""
+    if config.production and _serves_plain_http(config) and not config.ui.allow_plain_http:
+        problems.add(
+            f"{PROJECT}:ui.domain",
+            None,
+            "the UI's DNS name on a production stack (served over HTTPS with a managed certificate), "
+            "or ui.allowPlainHttp: true to serve passwords in clear text on purpose",
+        )
+
+
+def _serves_plain_http(config: StackConfig) -> bool:
+    """The UI is on a cloud load balancer without TLS (not local, not GKE's port-forward-only access)."""
+    port_forward_only = config.gcp is not None and config.gcp.ui_access == "portForward"
+    return config.cloud != "local" and config.ui.domain is None and not port_forward_only
+
+
+def plain_http_warning(config: StackConfig) -> str | None:
+    """What `pulumi preview` prints for a cloud stack whose UI is plain HTTP; None otherwise."""
+    if not _serves_plain_http(config):
+        return None
+    return (
+        "ui.domain is unset: the Airflow UI and API are served as plain HTTP on the load balancer, so "
+        "passwords and session cookies cross the network in clear text. Set ui.domain (README, "
+        "'HTTPS for the UI') to serve them over HTTPS."
+    )
 
 
 _LOCAL_KEYS = ("kubeContext", "storageClass", "accessMode", "databaseSize", "uiServiceType")

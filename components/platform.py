@@ -31,6 +31,22 @@ _COMPONENT_SUFFIX = {
 }
 
 
+def api_server_service_name(release_name: str) -> str:
+    """The chart's API Service, `{{ include "airflow.fullname" . }}-api-server`.
+
+    chart/templates/api-server/api-server-service.yaml names it so, and
+    `airflow.fullname` (chart/templates/_helpers.yaml) is the release name
+    when it contains the chart name "airflow", else `<release>-airflow`.
+    """
+    full_name = release_name if "airflow" in release_name else f"{release_name}-airflow"
+    return f"{full_name}-api-server"
+
+
+def api_server_pod_labels(release_name: str) -> dict[str, str]:
+    """The labels the chart's API Service selects its pods by (same template as above)."""
+    return {"tier": "airflow", "component": "api-server", "release": release_name}
+
+
 def service_account_names(release_name: str) -> dict[str, str]:
     """Kubernetes ServiceAccount name of each Airflow component, e.g. `airflow-worker`."""
     return {component: f"{release_name}-{suffix}" for component, suffix in _COMPONENT_SUFFIX.items()}
@@ -99,6 +115,21 @@ class LoadBalancer:
 
 
 @dataclass(frozen=True)
+class DnsRecord:
+    """A DNS record the user creates by hand (no `ui.dnsZone`), exported as `uiDnsRecords`."""
+
+    purpose: str
+    name: pulumi.Input[str]
+    type: str
+    value: pulumi.Input[str]
+
+    def as_output(self) -> pulumi.Output[dict[str, str]]:
+        return pulumi.Output.all(self.name, self.value).apply(
+            lambda parts: {"purpose": self.purpose, "name": parts[0], "type": self.type, "value": parts[1]}
+        )
+
+
+@dataclass(frozen=True)
 class PlatformOutputs:
     provider: k8s.Provider
     namespace: pulumi.Output[str]
@@ -112,8 +143,9 @@ class PlatformOutputs:
     # A plain name, not the claim's Output: only task pods mount it, so the
     # release must not wait for the claim (and, through it, the file system).
     shared_data_claim_name: str
-    # None: no LoadBalancer; the UI Service is ClusterIP, reached with
-    # `kubectl port-forward` (local clusters without a LoadBalancer implementation).
+    # None: the chart's UI Service is ClusterIP: reached with `kubectl
+    # port-forward` (local clusters without a LoadBalancer implementation), or
+    # through the platform's own HTTPS entry point when `public_url` is set.
     load_balancer: LoadBalancer | None
     worker_placement: Placement
     # What the chart's own pods need before the Helm release starts: nodes that
@@ -128,10 +160,17 @@ class PlatformOutputs:
     # Plain (non-secret) environment every Airflow container and task pod
     # needs from the cloud, e.g. AWS_REGION for the S3 log handler.
     environment: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    # `https://<ui.domain>` when the platform serves the UI over HTTPS itself
+    # (certificate, TLS listener, allowlist); Airflow's links use it.
+    public_url: pulumi.Input[str] | None = None
+    # Records the user must create (no `ui.dnsZone`): certificate validation, the UI's name.
+    manual_dns_records: Sequence[DnsRecord] = ()
 
     def __post_init__(self) -> None:
         if (self.remote_logging is None) == (self.logs_claim_name is None):
             raise ValueError("a platform must provide exactly one of remote_logging or logs_claim_name")
+        if self.public_url is not None and self.load_balancer is not None:
+            raise ValueError("public_url and load_balancer exclude each other: the HTTPS entry point replaces the LB")
 
 
 # PVC names the Airflow layer mounts; every platform creates them under these names.

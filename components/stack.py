@@ -9,7 +9,7 @@ import pulumi
 
 from components.airflow.dag_files import read_dag_files
 from components.airflow.release import AirflowRelease, AirflowReleaseArgs
-from components.config import StackConfig, load_fernet_previous_keys
+from components.config import StackConfig, load_fernet_previous_keys, plain_http_warning
 from components.platform import LOGS_CLAIM_NAME, PlatformOutputs
 
 DAGS_FOLDER = Path(__file__).resolve().parent.parent / "dags"
@@ -50,6 +50,10 @@ def create_platform(config: StackConfig) -> PlatformOutputs:
 
 
 def create_stack(config: StackConfig) -> Stack:
+    warning = plain_http_warning(config)
+    if warning is not None:
+        # Printed by every `pulumi preview` and `up` until the stack sets ui.domain.
+        pulumi.log.warn(warning)
     fernet_previous_keys = load_fernet_previous_keys()
     platform = create_platform(config)
     airflow = AirflowRelease(
@@ -75,6 +79,8 @@ def export_outputs(stack: Stack) -> None:
         pulumi.export(
             "uiPortForward", airflow.port_forward_command.apply(lambda command: command.replace("kubectl ", prefix, 1))
         )
+    if stack.platform.manual_dns_records:
+        pulumi.export("uiDnsRecords", [record.as_output() for record in stack.platform.manual_dns_records])
     pulumi.export("adminUser", stack.config.airflow.admin_username)
     pulumi.export("adminPassword", airflow.secrets.admin_password)
     # Exported (as a secret) so the key is backed up with the stack: losing it

@@ -16,6 +16,7 @@ from components.config import (
     StackConfigError,
     parse_fernet_previous_keys,
     parse_stack_config,
+    plain_http_warning,
 )
 from components.validation import ConfigProblem, describe, parse_quantity
 from review.runner import run_main
@@ -420,3 +421,107 @@ def test_config_error_is_a_run_error_so_the_cli_prints_only_the_problems() -> No
         "  - airflow-platform:airflow.namespace: got 'Bad_NS'; allowed: a DNS-1123 label: lowercase letters, "
         "digits and '-', starting and ending with a letter or digit, at most 63 characters",
     ]
+
+
+# --- ui: HTTPS on cloud stacks ---------------------------------------------------
+
+ALLOWLIST = ["198.51.100.0/24"]
+CLOUD_STACKS: dict[str, dict[str, Any]] = {
+    "gcp": {
+        "cloud": "gcp",
+        "gcp": {
+            "project": "acme-airflow-dev",
+            "masterAuthorizedNetworks": [{"cidr": ALLOWLIST[0], "name": "vpn"}],
+            "uiAccess": "loadBalancer",
+        },
+        "loadBalancer": {"sourceRanges": ALLOWLIST},
+        "dags": {"repo": "git@github.com:acme/airflow-dags.git"},
+    },
+    "aws": {
+        "cloud": "aws",
+        "aws": {"publicAccessCidrs": ALLOWLIST},
+        "loadBalancer": {"sourceRanges": ALLOWLIST},
+        "dags": {"repo": "git@github.com:acme/airflow-dags.git"},
+    },
+}
+GOOD_ZONES = {"gcp": "acme-example", "aws": "Z0ACMEEXAMPLE0ZONE01"}
+UI = "airflow-platform:ui"
+
+
+def cloud_stack(cloud: str, production: bool = False, **ui: Any) -> dict[str, Any]:
+    return {**CLOUD_STACKS[cloud], "production": production, **({"ui": ui} if ui else {})}
+
+
+@pytest.mark.parametrize("cloud", ["gcp", "aws"])
+def test_production_cloud_stack_needs_a_domain_or_an_explicit_plain_http_choice(cloud: str) -> None:
+    problem = problems_of(cloud_stack(cloud, production=True))[f"{UI}.domain"]
+    assert "ui.allowPlainHttp: true" in problem
+    chosen = parse_stack_config(cloud_stack(cloud, production=True, allowPlainHttp=True), stack="prod")
+    assert chosen.ui.allow_plain_http is True and chosen.ui.public_url is None
+    assert plain_http_warning(chosen) is not None, "plain HTTP on purpose is still said at every preview"
+
+
+@pytest.mark.parametrize("cloud", ["gcp", "aws"])
+def test_non_production_cloud_stack_without_domain_works_with_a_warning(cloud: str) -> None:
+    config = parse_stack_config(cloud_stack(cloud), stack="dev")
+    assert config.ui.domain is None
+    warning = plain_http_warning(config)
+    assert warning is not None and "ui.domain" in warning and "clear text" in warning
+
+
+@pytest.mark.parametrize("cloud", ["gcp", "aws"])
+def test_domain_and_zone_give_an_https_url_and_no_warning(cloud: str) -> None:
+    config = parse_stack_config(
+        cloud_stack(cloud, production=True, domain="airflow.acme.example", dnsZone=GOOD_ZONES[cloud]), stack="prod"
+    )
+    assert (config.ui.domain, config.ui.dns_zone) == ("airflow.acme.example", GOOD_ZONES[cloud])
+    assert config.ui.public_url == "https://airflow.acme.example"
+    assert plain_http_warning(config) is None
+
+
+@pytest.mark.parametrize("production", [False, True])
+def test_gke_ui_through_port_forward_only_is_no_plain_http_exposure(production: bool) -> None:
+    raw = cloud_stack("gcp", production=production)
+    raw["gcp"] = {**raw["gcp"], "uiAccess": "portForward"}
+    assert plain_http_warning(parse_stack_config(raw, stack="gke")) is None
+
+
+def test_local_stays_plain_http_and_refuses_a_domain() -> None:
+    assert plain_http_warning(parse_stack_config(LOCAL, stack="local")) is None
+    problems = problems_of(with_section("ui", domain="airflow.acme.example", dnsZone="acme-example"))
+    assert "port-forward" in problems[f"{UI}.domain"] and f"{UI}.dnsZone" in problems
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "Airflow.acme.example",
+        "*.acme.example",
+        "airflow",
+        "airflow.acme.example.",
+        "-airflow.acme.example",
+        "airflow..acme.example",
+        "https://airflow.acme.example",
+        "airflow.acme.example/ui",
+        "airflow.acme.123",
+        "a" * 64 + ".acme.example",
+    ],
+)
+def test_domain_is_a_lowercase_fqdn(bad: str) -> None:
+    message = problems_of(cloud_stack("aws", domain=bad))[f"{UI}.domain"]
+    assert repr(bad) in message and "airflow.example.com" in message
+
+
+@pytest.mark.parametrize(
+    ("cloud", "bad"), [("gcp", "Z0ACMEEXAMPLE0ZONE01"), ("gcp", "acme.example"), ("aws", "acme-example")]
+)
+def test_dns_zone_has_the_clouds_form(cloud: str, bad: str) -> None:
+    message = problems_of(cloud_stack(cloud, domain="airflow.acme.example", dnsZone=bad))[f"{UI}.dnsZone"]
+    assert repr(bad) in message and ("managed-zone" if cloud == "gcp" else "hosted-zone") in message
+
+
+def test_dns_zone_needs_a_domain_and_a_domain_excludes_plain_http() -> None:
+    assert "ui.domain" in problems_of(cloud_stack("aws", dnsZone=GOOD_ZONES["aws"]))[f"{UI}.dnsZone"]
+    conflict = problems_of(cloud_stack("gcp", domain="airflow.acme.example", allowPlainHttp=True))
+    assert "HTTPS only" in conflict[f"{UI}.allowPlainHttp"]
+    assert "true or false" in problems_of(cloud_stack("gcp", allowPlainHttp="yes"))[f"{UI}.allowPlainHttp"]

@@ -35,7 +35,7 @@ class AirflowRelease(pulumi.ComponentResource):
     secrets: AirflowSecrets
     release: k8s.helm.v3.Release
     url: pulumi.Output[str]
-    # Without a LoadBalancer: the command that makes `url` reachable.
+    # Without a LoadBalancer or HTTPS entry point: the command that makes `url` reachable.
     port_forward_command: pulumi.Output[str] | None
 
     def __init__(self, name: str, args: AirflowReleaseArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -88,6 +88,7 @@ class AirflowRelease(pulumi.ComponentResource):
                 service_account_annotations=platform.service_account_annotations,
                 dag_config_map=dag_config_map,
                 environment=platform.environment,
+                public_url=platform.public_url,
             )
         )
         self.release = k8s.helm.v3.Release(
@@ -111,7 +112,10 @@ class AirflowRelease(pulumi.ComponentResource):
         )
 
         self.port_forward_command = None
-        if platform.load_balancer is None:
+        if platform.public_url is not None:
+            # The platform's HTTPS entry point; the chart's Service stays internal.
+            self.url = pulumi.Output.from_input(platform.public_url)
+        elif platform.load_balancer is None:
             self.url = pulumi.Output.from_input(f"http://localhost:{API_SERVER_PORT}")
             self.port_forward_command = pulumi.Output.concat(
                 "kubectl -n ",

@@ -23,7 +23,14 @@ import pulumi
 from components import platform_variables
 from components.airflow.secrets import ADMIN_PASSWORD_KEY, ASYNC_CONNECTION_KEY, SecretNames
 from components.config import AirflowSettings, DagSettings
-from components.platform import AIRFLOW_COMPONENTS, LoadBalancer, Placement, RemoteLogging, service_account_names
+from components.platform import (
+    AIRFLOW_COMPONENTS,
+    LoadBalancer,
+    Placement,
+    RemoteLogging,
+    api_server_service_name,
+    service_account_names,
+)
 
 API_SERVER_PORT = 8080
 # Where the chart mounts DAGs in every Airflow container (dags.mountPath).
@@ -82,6 +89,8 @@ class ChartInputs:
     service_account_annotations: Mapping[str, Mapping[str, pulumi.Input[str]]] = field(default_factory=dict)
     dag_config_map: DagConfigMap | None = None
     environment: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    # PlatformOutputs.public_url: the HTTPS address people use.
+    public_url: pulumi.Input[str] | None = None
 
 
 def build_values(inputs: ChartInputs) -> dict[str, Any]:
@@ -146,6 +155,8 @@ def build_values(inputs: ChartInputs) -> dict[str, Any]:
         "enableServiceLinks": False,
     }
     values.update(_logging(inputs))
+    if inputs.public_url is not None:
+        _set_public_url(values, inputs)
     if inputs.dag_config_map is not None:
         values["volumes"], values["volumeMounts"] = _dag_config_map_volume(inputs.dag_config_map)
     _set_service_accounts(values, inputs)
@@ -313,6 +324,22 @@ def _logging(inputs: ChartInputs) -> dict[str, Any]:
     if inputs.logs_claim_name is None:
         raise ValueError("task logs need remote logging or a logs PVC; the platform provided neither")
     return {"logs": {"persistence": {"enabled": True, "existingClaim": inputs.logs_claim_name}}}
+
+
+def _set_public_url(values: dict[str, Any], inputs: ChartInputs) -> None:
+    """Airflow's links and e-mails use the HTTPS address; task pods keep the in-cluster API.
+
+    `[api] base_url` (Airflow 3.2 config.yml: "Airflow cannot guess what
+    domain or CNAME you are using") makes links absolute https URLs. Its
+    documented side effect: `[core] execution_api_server_url` defaults to
+    `{base_url}/execution/`, which would send every task pod out through the
+    public entry point and its allowlist (the NAT addresses are not on it).
+    So the execution API stays pinned to the chart's internal Service.
+    """
+    config = values.setdefault("config", {})
+    config["api"] = {"base_url": inputs.public_url}
+    service = api_server_service_name(inputs.airflow.release_name)
+    config["core"] = {"execution_api_server_url": f"http://{service}:{API_SERVER_PORT}/execution/"}
 
 
 def _environment(inputs: ChartInputs) -> list[dict[str, Any]]:

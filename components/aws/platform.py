@@ -19,6 +19,7 @@ from components.aws.addons import NetworkAddons, NetworkAddonsArgs, WorkloadAddo
 from components.aws.autoscaler import ClusterAutoscaler, ClusterAutoscalerArgs
 from components.aws.cluster import Cluster, ClusterArgs, check_admin_role, deploying_principal_arn
 from components.aws.database import MetadataDb, MetadataDbArgs
+from components.aws.https import HttpsEntry, HttpsEntryArgs
 from components.aws.logs import LogStore, LogStoreArgs
 from components.aws.network import Network, NetworkArgs
 from components.aws.nodes import NodeGroups, NodeGroupsArgs
@@ -205,6 +206,24 @@ class AwsPlatform(pulumi.ComponentResource):
             opts=children,
         )
 
+        # With ui.domain the platform serves HTTPS itself and the chart's
+        # Service stays ClusterIP; without, the chart's Service is the NLB.
+        ui_load_balancer = load_balancer(settings, config.load_balancer)
+        https = None
+        if config.ui.domain is not None:
+            https = HttpsEntry(
+                f"{name}-https",
+                HttpsEntryArgs(
+                    domain=config.ui.domain,
+                    dns_zone=config.ui.dns_zone,
+                    namespace=namespace.metadata.name,
+                    release_name=config.airflow.release_name,
+                    load_balancer=ui_load_balancer,
+                    provider=provider,
+                ),
+                opts=children,
+            )
+
         self.outputs = PlatformOutputs(
             provider=provider,
             namespace=namespace.metadata.name,
@@ -214,7 +233,9 @@ class AwsPlatform(pulumi.ComponentResource):
             # EKS Pod Identity binds by namespace + ServiceAccount name: no annotations.
             service_account_annotations={},
             shared_data_claim_name=SHARED_DATA_CLAIM_NAME,
-            load_balancer=load_balancer(settings, config.load_balancer),
+            load_balancer=ui_load_balancer if https is None else None,
+            public_url=config.ui.public_url,
+            manual_dns_records=https.manual_dns_records if https is not None else (),
             worker_placement=node_groups.placement,
             # Pod networking, Pod Identity and DNS (the database's host name)
             # for the chart's pods; the Spot workers, EFS and its CSI driver

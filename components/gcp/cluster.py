@@ -26,6 +26,8 @@ class GkeClusterArgs:
     # None: Secrets in etcd use Google's default encryption only.
     secrets_key: pulumi.Input[str] | None
     filestore_csi: bool
+    # GKE's Gateway controller and the Gateway API CRDs (the HTTPS entry point, components/gcp/https.py).
+    gateway_api: bool
     protect: bool
     # The container API, the node identity's role bindings, the KMS grant.
     depends_on: Sequence[pulumi.Resource]
@@ -77,6 +79,12 @@ class GkeCluster(pulumi.ComponentResource):
                 )
             ),
             enable_shielded_nodes=True,
+            # Switching the channel updates the cluster in place (the provider
+            # sends desiredGatewayApiConfig in UpdateCluster; not among the
+            # fields that force a new cluster, shared/reference/clouds.md).
+            gateway_api_config=gcp.container.ClusterGatewayApiConfigArgs(channel="CHANNEL_STANDARD")
+            if args.gateway_api
+            else None,
             addons_config=gcp.container.ClusterAddonsConfigArgs(
                 gcp_filestore_csi_driver_config=gcp.container.ClusterAddonsConfigGcpFilestoreCsiDriverConfigArgs(
                     enabled=args.filestore_csi

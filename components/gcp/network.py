@@ -21,6 +21,9 @@ class NetworkArgs:
     settings: GcpSettings
     # The compute and servicenetworking APIs.
     apis: Sequence[pulumi.Resource]
+    # The regional address of the plain-HTTP UI LoadBalancer; with HTTPS the
+    # Gateway has its own global address and this one would cost for nothing.
+    ui_address: bool = True
 
 
 class Network(pulumi.ComponentResource):
@@ -28,7 +31,8 @@ class Network(pulumi.ComponentResource):
     subnet: gcp.compute.Subnetwork
     private_services_range: gcp.compute.GlobalAddress
     private_services: gcp.servicenetworking.Connection
-    # None with gcp.uiAccess: portForward (an unused reserved address still bills).
+    # None with gcp.uiAccess: portForward (an unused reserved address still bills),
+    # or with ui.domain (the HTTPS Gateway has its own global address).
     ui_address: gcp.compute.Address | None
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -96,7 +100,7 @@ class Network(pulumi.ComponentResource):
         # A reserved address keeps the UI's IP stable across Service
         # re-creation (chart upgrades), so allowlists and DNS stay valid.
         self.ui_address = None
-        if settings.ui_access == "loadBalancer":
+        if settings.ui_access == "loadBalancer" and args.ui_address:
             self.ui_address = gcp.compute.Address(
                 f"{name}-ui",
                 region=settings.region,

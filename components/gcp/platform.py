@@ -10,6 +10,7 @@ from components import kube
 from components.config import PROJECT, StackConfig
 from components.gcp.cluster import GkeCluster, GkeClusterArgs
 from components.gcp.database import CloudSql, CloudSqlArgs
+from components.gcp.https import HttpsEntry, HttpsEntryArgs
 from components.gcp.identity import NodeIdentity, NodeIdentityArgs
 from components.gcp.kms import SecretsKey, SecretsKeyArgs
 from components.gcp.logs import LogStore, LogStoreArgs
@@ -98,7 +99,11 @@ class GcpPlatform(pulumi.ComponentResource):
         )
         network = Network(
             f"{name}-network",
-            NetworkArgs(settings=settings, apis=[apis["compute"], apis["servicenetworking"]]),
+            NetworkArgs(
+                settings=settings,
+                apis=[apis["compute"], apis["servicenetworking"]],
+                ui_address=config.ui.domain is None,
+            ),
             opts=child(),
         )
 
@@ -127,6 +132,7 @@ class GcpPlatform(pulumi.ComponentResource):
                 node_service_account=node_identity.account.email,
                 secrets_key=secrets_key.crypto_key.id if secrets_key is not None else None,
                 filestore_csi=settings.shared_storage == "filestore",
+                gateway_api=config.ui.domain is not None,
                 protect=production,
                 depends_on=cluster_depends,
             ),
@@ -227,6 +233,30 @@ class GcpPlatform(pulumi.ComponentResource):
                 parent=self,
             )
 
+        # With ui.domain the Gateway serves HTTPS and the chart's Service stays
+        # ClusterIP; without, the chart's Service is an L4 LoadBalancer on the
+        # reserved regional address.
+        https = None
+        ui_load_balancer = None
+        if config.ui.domain is not None:
+            https = HttpsEntry(
+                f"{name}-https",
+                HttpsEntryArgs(
+                    domain=config.ui.domain,
+                    dns_zone=config.ui.dns_zone,
+                    namespace=namespace.metadata.name,
+                    release_name=airflow.release_name,
+                    source_ranges=config.load_balancer.source_ranges,
+                    provider=k8s_provider,
+                    apis=[apis["compute"]],
+                ),
+                opts=child(),
+            )
+        elif network.ui_address is not None:
+            ui_load_balancer = LoadBalancer(
+                source_ranges=config.load_balancer.source_ranges, static_ip=network.ui_address.address
+            )
+
         self.outputs = PlatformOutputs(
             provider=k8s_provider,
             namespace=namespace.metadata.name,
@@ -235,11 +265,9 @@ class GcpPlatform(pulumi.ComponentResource):
             logs_claim_name=None,
             service_account_annotations=logs.service_account_annotations,
             shared_data_claim_name=SHARED_DATA_CLAIM_NAME,
-            load_balancer=(
-                LoadBalancer(source_ranges=config.load_balancer.source_ranges, static_ip=network.ui_address.address)
-                if network.ui_address is not None
-                else None
-            ),
+            load_balancer=ui_load_balancer,
+            public_url=config.ui.public_url,
+            manual_dns_records=https.manual_dns_records if https is not None else (),
             worker_placement=node_pools.placement,
             # The release must not start before there are nodes to run it, a
             # database and user to migrate, and identities to write logs with;

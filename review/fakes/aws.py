@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from review.runner import fake_bytes, register_fake_call, register_fake_outputs
+from review.runner import FAKE_OUTPUTS, fake_bytes, register_fake_call, register_fake_outputs
 
 ACCOUNT = "123456789012"
 CLUSTER_SECURITY_GROUP = "sg-0c1a55e7c1u57e400"
@@ -80,3 +80,49 @@ def _session_context(args: dict[str, Any]) -> dict[str, Any]:
     arn = args["arn"]
     issuer = DEPLOYER_ROLE_ARN if arn == DEPLOYER_SESSION_ARN else arn
     return {"arn": arn, "issuerArn": issuer, "issuerName": issuer.rsplit("/", 1)[-1], "id": arn}
+
+
+@register_fake_outputs("aws:acm/certificate:Certificate")
+def _certificate(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    token = fake_bytes(name, 16).hex()
+    return {
+        "arn": f"arn:aws:acm:eu-west-1:{ACCOUNT}:certificate/{token[:8]}-{token[8:12]}-{token[12:16]}-{token[16:20]}",
+        "status": "PENDING_VALIDATION",
+        # ACM's DNS validation record for the name: a CNAME under the domain.
+        "domainValidationOptions": [
+            {
+                "domainName": inputs["domainName"],
+                "resourceRecordName": f"_{token[:32]}.{inputs['domainName']}.",
+                "resourceRecordType": "CNAME",
+                "resourceRecordValue": f"_{token[:32]}.validations.aws.",
+            }
+        ],
+    }
+
+
+@register_fake_outputs("aws:route53/record:Record")
+def _record(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    return {"fqdn": str(inputs["name"]).rstrip(".")}
+
+
+# Route 53's canonical hosted zone of Network Load Balancers in eu-west-1 (ELB endpoints table).
+NLB_HOSTED_ZONE = "Z2IFOLAFXWLO4F"
+
+
+@register_fake_call("aws:lb/getHostedZoneId:getHostedZoneId")
+def _lb_hosted_zone(args: dict[str, Any]) -> dict[str, Any]:
+    return {"id": NLB_HOSTED_ZONE, "loadBalancerType": args.get("loadBalancerType")}
+
+
+_PLAIN_SERVICE = FAKE_OUTPUTS["kubernetes:core/v1:Service"]
+LB_TYPE_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-type"
+
+
+@register_fake_outputs("kubernetes:core/v1:Service")
+def _service(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    """The in-tree controller gives an NLB a DNS name, never an IP."""
+    annotations = (inputs.get("metadata") or {}).get("annotations") or {}
+    if LB_TYPE_ANNOTATION not in annotations:
+        return _PLAIN_SERVICE(name, inputs)
+    suffix = fake_bytes(name, 8).hex()
+    return {"status": {"loadBalancer": {"ingress": [{"hostname": f"k8s-{suffix}.elb.eu-west-1.amazonaws.com"}]}}}

@@ -18,6 +18,7 @@ FAKE_PROJECT = "fake-project-0000"
 CLUSTER_ENDPOINT = "34.76.0.10"
 CLUSTER_CA = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCmZha2UKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo="
 UI_ADDRESS = "34.76.0.99"
+GATEWAY_ADDRESS = "34.120.0.80"
 SQL_PRIVATE_IP = "10.16.0.3"
 
 
@@ -52,6 +53,17 @@ def _router(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
 
 @register_fake_outputs("gcp:compute/globalAddress:GlobalAddress")
 def _global_address(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    # A reserved range keeps the address it asked for; an external one is allocated.
+    return {"name": autonamed(name), "address": inputs.get("address") or GATEWAY_ADDRESS}
+
+
+@register_fake_outputs("gcp:compute/managedSslCertificate:ManagedSslCertificate")
+def _managed_certificate(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    return {"name": autonamed(name), "certificateId": 1234567890}
+
+
+@register_fake_outputs("gcp:compute/securityPolicy:SecurityPolicy")
+def _security_policy(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     return {"name": autonamed(name)}
 
 

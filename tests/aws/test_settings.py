@@ -18,6 +18,8 @@ def parse(aws: dict[str, Any], production: bool = False) -> AwsSettings:
         "cloud": "aws",
         "production": production,
         "loadBalancer": {"sourceRanges": ["203.0.113.0/24"]},
+        # HTTPS rules are tested in tests/test_config.py; production needs a choice.
+        "ui": {"domain": "airflow.acme.example"} if production else {},
         "dags": {"repo": "git@github.com:your-org/airflow-platform.git"},
         "aws": {"publicAccessCidrs": ALLOWLIST, **aws},
     }

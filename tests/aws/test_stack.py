@@ -221,12 +221,19 @@ def test_no_database_password_in_release_values(prod_run: Run) -> None:
     checks.assert_no_generated_secret_in_values(airflow_only(prod_run))
 
 
-def test_load_balancer_is_an_allowlisted_nlb(prod_run: Run) -> None:
-    service = values(prod_run)["apiServer"]["service"]
+def test_plain_http_load_balancer_is_an_allowlisted_nlb(dev_run: Run) -> None:
+    service = values(dev_run)["apiServer"]["service"]
     assert service["type"] == "LoadBalancer"
     assert service["annotations"] == {"service.beta.kubernetes.io/aws-load-balancer-type": "nlb"}
-    assert service["loadBalancerSourceRanges"] == checks.stack_config("prod")["loadBalancer"]["sourceRanges"]
+    assert service["loadBalancerSourceRanges"] == DEV_CONFIG["loadBalancer"]["sourceRanges"]
     assert WORLD not in service["loadBalancerSourceRanges"]
+
+
+def test_prod_stack_file_serves_the_ui_over_https(prod_run: Run) -> None:
+    """The shipped production stack names a domain (a placeholder to change): its chart Service stays internal."""
+    assert values(prod_run)["apiServer"]["service"] == {"type": "ClusterIP"}
+    assert prod_run.exports["airflowUrl"].value.startswith("https://")
+    assert len(prod_run.of_type("aws:acm/certificate:Certificate")) == 1
 
 
 def test_internal_scheme_adds_the_internal_annotation() -> None:

@@ -163,6 +163,7 @@ def _cluster_program(gcp_settings: GcpSettings, kms: bool, protect: bool) -> Non
             node_service_account=identity.account.email,
             secrets_key=key.crypto_key.id if key else None,
             filestore_csi=gcp_settings.shared_storage == "filestore",
+            gateway_api=False,
             protect=protect,
             depends_on=[apis["container"], *identity.role_bindings, *([key.gke_access] if key else [])],
         ),

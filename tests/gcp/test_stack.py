@@ -42,6 +42,8 @@ PRODUCTION_CONFIG: dict[str, Any] = {
         "masterAuthorizedNetworks": [{"cidr": "198.51.100.0/24", "name": "vpn"}],
     },
     "loadBalancer": {"sourceRanges": ["198.51.100.0/24"]},
+    # HTTPS itself is tested in tests/gcp/test_https.py.
+    "ui": {"domain": "airflow.acme.example"},
     "dags": {"source": "git", "repo": "git@github.com:acme/airflow-dags.git"},
     "airflow": {"sharedDataSize": "1Ti"},
 }
@@ -140,10 +142,12 @@ def test_log_bucket_is_private_and_is_the_remote_log_folder(run: Run) -> None:
     assert run.exports["logLocation"].value == logging["remote_base_log_folder"]
 
 
-def test_static_ip_and_source_ranges_reach_the_api_server_service(prod: Run) -> None:
-    service = _values(prod)["apiServer"]["service"]
-    assert service["loadBalancerIP"] == prod.one("gcp:compute/address:Address").outputs["address"] == fakes.UI_ADDRESS
+def test_plain_http_static_ip_and_source_ranges_reach_the_api_server_service() -> None:
+    plain = run_main({**PRODUCTION_CONFIG, "ui": {"allowPlainHttp": True}}, stack="prod-plain")
+    service = _values(plain)["apiServer"]["service"]
+    assert service["loadBalancerIP"] == plain.one("gcp:compute/address:Address").outputs["address"] == fakes.UI_ADDRESS
     assert service["loadBalancerSourceRanges"] == PRODUCTION_CONFIG["loadBalancer"]["sourceRanges"]
+    assert checks.platform_dependencies_of_release(plain) == RELEASE_NEEDS | {UI_ADDRESS_NEED}
 
 
 def test_dev_idle_cost_is_at_most_60_usd_a_month_by_the_estimator(dev: Run) -> None:
@@ -201,7 +205,8 @@ UI_ADDRESS_NEED = ("gcp:compute/address:Address", "gcp-network-ui")
 
 def test_release_waits_only_for_what_the_chart_needs(dev: Run, prod: Run) -> None:
     assert checks.platform_dependencies_of_release(dev) == RELEASE_NEEDS
-    assert checks.platform_dependencies_of_release(prod) == RELEASE_NEEDS | {UI_ADDRESS_NEED}
+    # With ui.domain the Gateway, not the release, holds the (global) address.
+    assert checks.platform_dependencies_of_release(prod) == RELEASE_NEEDS
 
 
 def test_every_gcp_resource_uses_the_stack_provider(run: Run) -> None:
@@ -238,7 +243,7 @@ def test_shared_volume_is_filestore_on_the_stack_network(run: Run) -> None:
     assert claim.inputs["metadata"]["name"] == "airflow-shared-data"
     project = run.one("pulumi:providers:gcp").inputs["project"]
     vpc = run.one("gcp:compute/network:Network").outputs["name"]
-    private_services = run.one(PRIVATE_SERVICES)
+    private_services = run.one(PRIVATE_SERVICES, "gcp-network-private-services")
     parameters = storage_class.inputs["parameters"]
     assert parameters["network"] == f"projects/{project}/global/networks/{vpc}"
     assert parameters["reserved-ip-range"] == private_services.outputs["name"]
