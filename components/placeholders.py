@@ -39,6 +39,12 @@ PLACEHOLDERS = (
         re.compile(r"\byour-org\b", re.IGNORECASE),
         "your fork of this repo, e.g. git@github.com:acme/airflow-platform.git",
     ),
+    # RFC 2606 reserves example.com/.net/.org and the .example TLD: no
+    # certificate authority issues for them, so ui.domain must be the user's.
+    Placeholder(
+        re.compile(r"^([a-z0-9-]+\.)*example(\.(com|net|org))?$", re.IGNORECASE),
+        "a DNS name you control, e.g. airflow.acme.com (RFC 2606 example domains get no certificate)",
+    ),
 )
 DOCUMENTATION_CIDR = (
     "your own CIDRs (office, VPN or `curl -s ifconfig.me`/32); RFC 5737 documentation ranges reach nobody"

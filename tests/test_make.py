@@ -68,6 +68,8 @@ config:
       - cidr: 10.20.0.0/16
   airflow-platform:loadBalancer:
     sourceRanges: [192.0.2.7/32, 198.51.100.0/24]
+  airflow-platform:ui:
+    domain: airflow.example.com
   airflow-platform:dags:
     source: git
     repo: git@github.com:your-org/airflow-platform.git
@@ -79,6 +81,7 @@ PLACEHOLDER_KEYS = [
     "airflow-platform:gcp.masterAuthorizedNetworks[0].cidr",
     "airflow-platform:loadBalancer.sourceRanges[0]",
     "airflow-platform:loadBalancer.sourceRanges[1]",
+    "airflow-platform:ui.domain",
     "airflow-platform:dags.repo",
 ]
 EDITED = {
@@ -87,6 +90,7 @@ EDITED = {
     "192.0.2.7/32": "100.64.2.7/32",
     "198.51.100.0/24": "100.64.3.0/24",
     "your-org": "acme",
+    "airflow.example.com": "airflow.acme.com",
 }
 
 
