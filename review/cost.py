@@ -75,7 +75,15 @@ FREE_TYPES = frozenset(
         "gcp:sql/user:User",
         "gcp:storage/bucketIAMMember:BucketIAMMember",
         "gcp:kms/keyRing:KeyRing",
+        # Google-managed certificates are free; a record costs nothing beyond the user's own zone.
+        "gcp:compute/managedSslCertificate:ManagedSslCertificate",
+        "gcp:dns/recordSet:RecordSet",
         "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember",
+        # Public ACM certificates are free; records in the user's hosted zone
+        # cost nothing more (alias queries to an ELB are free).
+        "aws:acm/certificate:Certificate",
+        "aws:acm/certificateValidation:CertificateValidation",
+        "aws:route53/record:Record",
         "aws:ec2/vpc:Vpc",
         "aws:ec2/subnet:Subnet",
         "aws:ec2/internetGateway:InternetGateway",
@@ -350,6 +358,19 @@ def _gcp_address(ctx: _Context, resource: Registered) -> None:
         ctx.line(resource, "static external IP (in use by the UI load balancer)", 1, prices.STATIC_IP_IN_USE)
 
 
+def _cloud_armor(ctx: _Context, resource: Registered) -> None:
+    rules = len(resource.inputs.get("rules") or [])
+    ctx.line(resource, "Cloud Armor policy (UI allowlist)", 1, prices.CLOUD_ARMOR_POLICY)
+    ctx.line(resource, f"Cloud Armor rules x {rules}", rules, prices.CLOUD_ARMOR_RULE)
+    ctx.assume("Cloud Armor: the UI's requests (people, not a public API) add a negligible per-request charge.")
+
+
+def _gateway(ctx: _Context, resource: Registered) -> None:
+    # GKE's Gateway controller creates the global load balancer's forwarding rule; the
+    # Gateway itself and its policies are free Kubernetes objects.
+    ctx.line(resource, "UI Gateway forwarding rule (global external Application LB)", 1, prices.FORWARDING_RULE)
+
+
 def _cloud_nat(ctx: _Context, resource: Registered) -> None:
     vms = sum(gke_idle_nodes(pool.inputs) for pool in ctx.run.of_type("gcp:container/nodePool:NodePool"))
     if vms * prices.CLOUD_NAT_VM_HOUR.usd < prices.CLOUD_NAT_MAX_HOUR.usd:
@@ -610,6 +631,8 @@ _PRICERS: dict[str, Callable[[_Context, Registered], None]] = {
     "gcp:compute/address:Address": _gcp_address,
     "gcp:compute/globalAddress:GlobalAddress": _gcp_address,
     "gcp:compute/routerNat:RouterNat": _cloud_nat,
+    "gcp:compute/securityPolicy:SecurityPolicy": _cloud_armor,
+    "kubernetes:gateway.networking.k8s.io/v1:Gateway": _gateway,
     "gcp:kms/cryptoKey:CryptoKey": _cloud_kms_key,
     "aws:eks/cluster:Cluster": _eks_cluster,
     "aws:eks/nodeGroup:NodeGroup": _eks_node_group,
@@ -692,6 +715,8 @@ GCP_PRODUCTION_SHAPE: dict[str, Any] = {
         "masterAuthorizedNetworks": [{"cidr": _DOC_RANGE, "name": "office"}],
     },
     "loadBalancer": {"sourceRanges": [_DOC_RANGE]},
+    # Production needs HTTPS (or the plain-HTTP opt-in): priced with the Gateway.
+    "ui": {"domain": "airflow.example.com"},
     "dags": {"source": "git", "repo": _REPO},
     # Filestore's minimum instance size.
     "airflow": {"sharedDataSize": "1Ti"},

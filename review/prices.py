@@ -127,6 +127,10 @@ CLOUD_NAT_DATA = Price(0.045, "GiB", _NAT_PRICING, "2026", regional=False)
 CLOUD_NAT_IP = Price(0.005, "hour", _NAT_PRICING, "2026")
 
 FORWARDING_RULE = Price(0.025, "hour", "https://cloud.google.com/load-balancing/pricing (first 5 rules)", "2026")
+# Cloud Armor Standard (pay as you go): per policy and per rule, plus $0.75 per
+# million requests (a UI used by people: negligible, said as an assumption).
+CLOUD_ARMOR_POLICY = _recalled(5.0, "month", regional=False)
+CLOUD_ARMOR_RULE = _recalled(1.0, "month", regional=False)
 STATIC_IP_IN_USE = _recalled(0.005, "hour")
 CLOUD_KMS_KEY_VERSION = _recalled(0.06, "month")
 

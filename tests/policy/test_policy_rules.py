@@ -93,11 +93,12 @@ CASES: list[tuple[str, Callable[[], Run], str, str | None, dict[str, Any], bool]
         False,
     ),
     (
+        # The production stack serves HTTPS: its load balancer is the platform's own Service.
         "lb-no-world-in-production",
         eks,
-        p.HELM_RELEASE,
-        "airflow-chart",
-        {"values.apiServer.service.loadBalancerSourceRanges": ["10.0.0.0/8", "0.0.0.0/0"]},
+        p.K8S_SERVICE,
+        "aws-https-service",
+        {"spec.loadBalancerSourceRanges": ["10.0.0.0/8", "0.0.0.0/0"]},
         True,
     ),
 ]
