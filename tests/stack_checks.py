@@ -121,6 +121,7 @@ STACK_SHAPES: dict[str, dict[str, Any]] = {
             "loadBalancerScheme": "internet-facing",
         },
         "loadBalancer": {"sourceRanges": [_OFFICE]},
+        "ui": {"domain": "airflow.acme.com"},
         "dags": {"source": "git", "repo": _REPO, "branch": "main", "subPath": "dags"},
         "airflow": {
             "namespace": "airflow",

@@ -229,8 +229,8 @@ def test_plain_http_load_balancer_is_an_allowlisted_nlb(dev_run: Run) -> None:
     assert WORLD not in service["loadBalancerSourceRanges"]
 
 
-def test_prod_stack_file_serves_the_ui_over_https(prod_run: Run) -> None:
-    """The shipped production stack names a domain (a placeholder to change): its chart Service stays internal."""
+def test_prod_shape_serves_the_ui_over_https(prod_run: Run) -> None:
+    """The production stack names a domain: its chart Service stays internal."""
     assert values(prod_run)["apiServer"]["service"] == {"type": "ClusterIP"}
     assert prod_run.exports["airflowUrl"].value.startswith("https://")
     assert len(prod_run.of_type("aws:acm/certificate:Certificate")) == 1
