@@ -73,7 +73,7 @@ def test_cluster_runs_the_gateway_controller_and_no_regional_ui_address_is_reser
 
 
 def test_plain_http_stack_keeps_its_regional_address_and_no_gateway() -> None:
-    plain = run_main({**BASE, "ui": {}}, stack="gcp-plain")
+    plain = run_main({**BASE, "gcp": {**BASE["gcp"], "uiAccess": "loadBalancer"}}, stack="gcp-plain")
     assert "gatewayApiConfig" not in plain.one(CLUSTER).inputs
     assert plain.one("gcp:compute/address:Address")
     assert not plain.of_type(GATEWAY) and not plain.of_type(CERTIFICATE) and not plain.of_type(SECURITY_POLICY)

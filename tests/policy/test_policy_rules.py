@@ -87,9 +87,9 @@ CASES: list[tuple[str, Callable[[], Run], str, str | None, dict[str, Any], bool]
     (
         "lb-source-ranges",
         eks,
-        p.HELM_RELEASE,
-        "airflow-chart",
-        {"values.apiServer.service.loadBalancerSourceRanges": []},
+        p.K8S_SERVICE,
+        "aws-https-service",
+        {"spec.loadBalancerSourceRanges": []},
         False,
     ),
     (
