@@ -57,6 +57,8 @@ DEPLOY_ROLES = (
     "roles/cloudsql.admin",
     "roles/cloudkms.admin",
     "roles/storage.admin",
+    # The Docker Hub cache repository and its reader binding (components/gcp/registry.py).
+    "roles/artifactregistry.admin",
     "roles/serviceusage.serviceUsageAdmin",
     "roles/servicenetworking.networksAdmin",
     "roles/iam.serviceAccountAdmin",

@@ -157,6 +157,9 @@ class PlatformOutputs:
     dependencies: Sequence[pulumi.Resource]
     cluster_name: pulumi.Output[str] | None = None
     kubeconfig: pulumi.Output[str] | None = None
+    # Registry path that serves Docker Hub images through the stack's own
+    # pull-through cache (`<mirror>/apache/airflow`); None: pull from Docker Hub.
+    docker_hub_mirror: pulumi.Input[str] | None = None
     # Plain (non-secret) environment every Airflow container and task pod
     # needs from the cloud, e.g. AWS_REGION for the S3 log handler.
     environment: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
@@ -171,6 +174,20 @@ class PlatformOutputs:
             raise ValueError("a platform must provide exactly one of remote_logging or logs_claim_name")
         if self.public_url is not None and self.load_balancer is not None:
             raise ValueError("public_url and load_balancer exclude each other: the HTTPS entry point replaces the LB")
+
+
+def docker_hub_image(repository: str, mirror: pulumi.Input[str] | None) -> pulumi.Input[str]:
+    """`repository` through `mirror` when it is a Docker Hub image; any other registry's name unchanged.
+
+    A Docker Hub name has no registry host: its first path part has no '.'
+    or ':' and is not `localhost` (the Docker reference grammar); official
+    images (`python`) live under `library/` on the registry itself.
+    """
+    first, _, rest = repository.partition("/")
+    if mirror is None or (rest and ("." in first or ":" in first or first == "localhost")):
+        return repository
+    path = repository if rest else f"library/{repository}"
+    return f"{mirror}/{path}" if isinstance(mirror, str) else pulumi.Output.concat(mirror, "/", path)
 
 
 # PVC names the Airflow layer mounts; every platform creates them under these names.

@@ -37,6 +37,9 @@ from review.runner import ROOT, Registered, Run, run_main, stack_file_config
 
 # Usage the program does not say; each is stated in the estimate's assumptions.
 LOG_BUCKET_GIB = 20
+# The registry cache: the Airflow image (~1 GiB compressed) in up to two
+# versions around an upgrade (components/gcp/registry.py expires old ones).
+REGISTRY_CACHE_GIB = 2
 EFS_STORED_GIB = 10
 EFS_TRANSFER_GIB = 5  # read and, again, written per month
 NAT_DATA_GIB = 20  # image pulls and API calls through NAT, per month, per stack
@@ -74,6 +77,7 @@ FREE_TYPES = frozenset(
         "gcp:sql/database:Database",
         "gcp:sql/user:User",
         "gcp:storage/bucketIAMMember:BucketIAMMember",
+        "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember",
         "gcp:kms/keyRing:KeyRing",
         # Google-managed certificates are free; a record costs nothing beyond the user's own zone.
         "gcp:compute/managedSslCertificate:ManagedSslCertificate",
@@ -353,6 +357,16 @@ def _gcs_bucket(ctx: _Context, resource: Registered) -> None:
     ctx.assume(f"Task logs: {LOG_BUCKET_GIB} GiB stored (the bucket's lifecycle rule bounds it).")
 
 
+def _artifact_registry(ctx: _Context, resource: Registered) -> None:
+    ctx.line(
+        resource,
+        f"Artifact Registry, {REGISTRY_CACHE_GIB} GiB of cached images",
+        REGISTRY_CACHE_GIB,
+        prices.ARTIFACT_REGISTRY_STORAGE,
+    )
+    ctx.assume(f"Registry cache: {REGISTRY_CACHE_GIB} GiB of images stored (Airflow's, two versions).")
+
+
 def _gcp_address(ctx: _Context, resource: Registered) -> None:
     if resource.inputs.get("addressType", "EXTERNAL") == "EXTERNAL":
         ctx.line(resource, "static external IP (in use by the UI load balancer)", 1, prices.STATIC_IP_IN_USE)
@@ -628,6 +642,7 @@ _PRICERS: dict[str, Callable[[_Context, Registered], None]] = {
     "gcp:container/nodePool:NodePool": _gke_node_pool,
     "gcp:sql/databaseInstance:DatabaseInstance": _cloud_sql,
     "gcp:storage/bucket:Bucket": _gcs_bucket,
+    "gcp:artifactregistry/repository:Repository": _artifact_registry,
     "gcp:compute/address:Address": _gcp_address,
     "gcp:compute/globalAddress:GlobalAddress": _gcp_address,
     "gcp:compute/routerNat:RouterNat": _cloud_nat,

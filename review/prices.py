@@ -119,6 +119,11 @@ CLOUD_SQL_BACKUP = _recalled(0.08, "GiB-month")
 CLOUD_SQL_HA_FACTOR = 2
 
 GCS_STORAGE: dict[str, Price] = {"STANDARD": _recalled(0.020, "GiB-month")}
+# Docker images cached by a remote repository; pulls within the region are free.
+# The first 0.5 GB per billing account is free; not counted here.
+ARTIFACT_REGISTRY_STORAGE = Price(
+    0.10, "GiB-month", "https://cloud.google.com/artifact-registry/pricing (Docker, over 0.5 GB)", "2026", False
+)
 
 _NAT_PRICING = "https://cloud.google.com/nat/pricing"
 CLOUD_NAT_VM_HOUR = Price(0.0014, "hour", _NAT_PRICING, "2026")  # per VM using the gateway

@@ -22,7 +22,7 @@ from components.airflow.values import (
     service_account_values,
 )
 from components.config import parse_stack_config
-from components.platform import LoadBalancer, Placement, RemoteLogging, service_account_names
+from components.platform import LoadBalancer, Placement, RemoteLogging, docker_hub_image, service_account_names
 
 WORKER_TOLERATION = {"key": "airflow-platform/pool", "operator": "Equal", "value": "workers", "effect": "NoSchedule"}
 
@@ -384,3 +384,18 @@ def test_the_schema_check_flags_a_deprecated_key() -> None:
     assert any(
         problem.startswith("workers.tolerations: deprecated") for problem in checks.chart_schema().problems(values)
     )
+
+
+@pytest.mark.parametrize(
+    ("repository", "expected"),
+    [
+        ("apache/airflow", "mirror.example/cache/apache/airflow"),
+        ("python", "mirror.example/cache/library/python"),
+        ("ghcr.io/acme/airflow", "ghcr.io/acme/airflow"),
+        ("localhost:5000/airflow", "localhost:5000/airflow"),
+        ("europe-docker.pkg.dev/p/images/airflow", "europe-docker.pkg.dev/p/images/airflow"),
+    ],
+)
+def test_only_docker_hub_images_go_through_the_mirror(repository: str, expected: str) -> None:
+    assert docker_hub_image(repository, "mirror.example/cache") == expected
+    assert docker_hub_image(repository, None) == repository

@@ -89,6 +89,7 @@ class AirflowRelease(pulumi.ComponentResource):
                 dag_config_map=dag_config_map,
                 environment=platform.environment,
                 public_url=platform.public_url,
+                docker_hub_mirror=platform.docker_hub_mirror,
             )
         )
         self.release = k8s.helm.v3.Release(

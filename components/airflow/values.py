@@ -29,6 +29,7 @@ from components.platform import (
     Placement,
     RemoteLogging,
     api_server_service_name,
+    docker_hub_image,
     service_account_names,
 )
 
@@ -91,19 +92,23 @@ class ChartInputs:
     environment: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     # PlatformOutputs.public_url: the HTTPS address people use.
     public_url: pulumi.Input[str] | None = None
+    docker_hub_mirror: pulumi.Input[str] | None = None
 
 
 def build_values(inputs: ChartInputs) -> dict[str, Any]:
     """The complete values dict for `helm.v3.Release`."""
     settings = inputs.airflow
+    # The scheduler, API server, migration Job and every task pod (the chart's
+    # pod template) run this image: through the stack's registry cache if any.
+    airflow_repository = docker_hub_image(settings.image_repository, inputs.docker_hub_mirror)
     values: dict[str, Any] = {
         "executor": "KubernetesExecutor",
         "airflowVersion": settings.airflow_version,
-        "defaultAirflowRepository": settings.image_repository,
+        "defaultAirflowRepository": airflow_repository,
         "defaultAirflowTag": settings.airflow_version,
         "images": {
             "airflow": {
-                "repository": settings.image_repository,
+                "repository": airflow_repository,
                 "tag": settings.airflow_version,
                 "pullPolicy": "IfNotPresent",
             }

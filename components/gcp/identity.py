@@ -10,15 +10,17 @@ import pulumi_gcp as gcp
 
 from components.gcp.names import service_account_id
 
-# GKE's documented minimum for a node service account, plus pulling images
-# from Artifact Registry. The default compute account has Editor on the
-# whole project, which every pod on the node could borrow.
+# GKE's documented minimum for a node service account. The default compute
+# account has Editor on the whole project, which every pod on the node could
+# borrow. Image pulls: reader on the stack's Docker Hub cache only
+# (components/gcp/registry.py), not on every repository of the project; a
+# custom airflow.imageRepository in another repository needs its own grant
+# (README, "Cost and speed").
 NODE_ROLES = (
     "roles/logging.logWriter",
     "roles/monitoring.metricWriter",
     "roles/monitoring.viewer",
     "roles/stackdriver.resourceMetadata.writer",
-    "roles/artifactregistry.reader",
 )
 
 

@@ -16,6 +16,7 @@ from components.gcp.kms import SecretsKey, SecretsKeyArgs
 from components.gcp.logs import LogStore, LogStoreArgs
 from components.gcp.network import Network, NetworkArgs
 from components.gcp.node_pools import WORKER_DISK_SIZE_GB, NodePools, NodePoolsArgs, PoolSpec
+from components.gcp.registry import DockerHubCache, DockerHubCacheArgs
 from components.gcp.services import ProjectServices, ProjectServicesArgs
 from components.gcp.settings import GcpSettings
 from components.gcp.storage import (
@@ -25,7 +26,7 @@ from components.gcp.storage import (
     check_shared_volume_size,
     shared_volume_owner,
 )
-from components.platform import SHARED_DATA_CLAIM_NAME, LoadBalancer, PlatformOutputs
+from components.platform import SHARED_DATA_CLAIM_NAME, LoadBalancer, PlatformOutputs, docker_hub_image
 from components.validation import Problems
 
 # Added to every labelled GCP resource (cost reports, audits).
@@ -174,6 +175,17 @@ class GcpPlatform(pulumi.ComponentResource):
             opts=child(),
         )
 
+        docker_hub = DockerHubCache(
+            f"{name}-docker-hub",
+            DockerHubCacheArgs(
+                project=settings.project,
+                region=settings.region,
+                node_service_account=node_identity.account.email,
+                apis=[apis["artifactregistry"]],
+            ),
+            opts=child(),
+        )
+
         k8s_provider = k8s.Provider(
             f"{name}-k8s", kubeconfig=cluster.kubeconfig, opts=pulumi.ResourceOptions(parent=self)
         )
@@ -228,7 +240,9 @@ class GcpPlatform(pulumi.ComponentResource):
                 f"{name}-shared-data-owner",
                 claim_name=shared_data.metadata.name,
                 namespace=namespace.metadata.name,
-                image=f"{airflow.image_repository}:{airflow.airflow_version}",
+                image=pulumi.Output.concat(
+                    docker_hub_image(airflow.image_repository, docker_hub.mirror), ":", airflow.airflow_version
+                ),
                 provider=k8s_provider,
                 parent=self,
             )
@@ -274,6 +288,8 @@ class GcpPlatform(pulumi.ComponentResource):
             # the worker pool and the Filestore share are for task pods only.
             dependencies=[
                 node_pools.system,
+                # The nodes pull the Airflow image from the cache as soon as the chart's pods exist.
+                docker_hub.reader,
                 metadata_db.database_resource,
                 metadata_db.user,
                 logs.bucket_access,
@@ -282,6 +298,7 @@ class GcpPlatform(pulumi.ComponentResource):
             cluster_name=cluster.cluster.name,
             kubeconfig=cluster.kubeconfig,
             environment=database_pool_environment(settings.database_pool),
+            docker_hub_mirror=docker_hub.mirror,
         )
         self.register_outputs(
             {

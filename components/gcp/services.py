@@ -19,6 +19,10 @@ BASE_APIS = (
     "cloudresourcemanager",
     "logging",
     "monitoring",
+    # The Docker Hub cache (components/gcp/registry.py) and image streaming
+    # (the worker pool's gcfs_config) that reads from it.
+    "artifactregistry",
+    "containerfilesystem",
 )
 FILESTORE_API = "file"
 KMS_API = "cloudkms"

@@ -140,7 +140,7 @@ def shared_volume_owner(
     *,
     claim_name: pulumi.Input[str],
     namespace: pulumi.Input[str],
-    image: str,
+    image: pulumi.Input[str],
     provider: k8s.Provider,
     parent: pulumi.Resource,
 ) -> k8s.batch.v1.Job:

@@ -150,6 +150,43 @@ def test_plain_http_static_ip_and_source_ranges_reach_the_api_server_service() -
     assert checks.platform_dependencies_of_release(plain) == RELEASE_NEEDS | {UI_ADDRESS_NEED}
 
 
+REGISTRY = "gcp:artifactregistry/repository:Repository"
+REGISTRY_READER = "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember"
+
+
+def test_docker_hub_cache_is_a_remote_repository_only_the_nodes_read(run: Run) -> None:
+    repository = run.one(REGISTRY).inputs
+    assert (repository["mode"], repository["format"]) == ("REMOTE_REPOSITORY", "DOCKER")
+    assert repository["remoteRepositoryConfig"]["dockerRepository"]["publicRepository"] == "DOCKER_HUB"
+    reader = run.one(REGISTRY_READER)
+    node_account = run.one("gcp:serviceaccount/account:Account", "gcp-node-identity-account").outputs["email"]
+    assert (reader.inputs["role"], reader.inputs["member"]) == (
+        "roles/artifactregistry.reader",
+        f"serviceAccount:{node_account}",
+    )
+    assert run.one(REGISTRY).urn in reader.dependencies, "the binding is on the cache repository"
+    project_roles = {member.inputs["role"] for member in run.of_type("gcp:projects/iAMMember:IAMMember")}
+    assert not any(role.startswith("roles/artifactregistry") for role in project_roles), "reader on the cache only"
+
+
+def test_airflow_image_and_task_pods_pull_through_the_cache(run: Run) -> None:
+    repository = run.one(REGISTRY)
+    region = repository.inputs["location"]
+    project = run.one("pulumi:providers:gcp").inputs["project"]
+    mirrored = f"{region}-docker.pkg.dev/{project}/{repository.inputs['repositoryId']}/apache/airflow"
+    values = _values(run)
+    # The chart renders task pods' image from the same keys (pod template file).
+    assert values["defaultAirflowRepository"] == values["images"]["airflow"]["repository"] == mirrored
+    for job in run.of_type("kubernetes:batch/v1:Job"):
+        assert job.inputs["spec"]["template"]["spec"]["containers"][0]["image"].startswith(f"{mirrored}:")
+
+
+def test_image_streaming_on_the_worker_pool(run: Run) -> None:
+    pools = {pool.name: pool.inputs["nodeConfig"] for pool in run.of_type(NODE_POOL)}
+    assert pools["gcp-pools-workers"]["gcfsConfig"] == {"enabled": True}
+    assert "gcfsConfig" not in pools["gcp-pools-system"]
+
+
 def test_dev_idle_cost_is_at_most_60_usd_a_month_by_the_estimator(dev: Run) -> None:
     assert estimate(dev).monthly_idle_usd <= DEV_IDLE_BUDGET_USD
 
@@ -198,6 +235,9 @@ RELEASE_NEEDS = {
     (BUCKET, "gcp-logs-bucket"),
     ("gcp:storage/bucketIAMMember:BucketIAMMember", "gcp-logs-bucket-access"),
     ("kubernetes:core/v1:Namespace", "gcp-namespace"),
+    # The Docker Hub cache the nodes pull the Airflow image through, and their access to it.
+    ("gcp:artifactregistry/repository:Repository", "gcp-docker-hub-repository"),
+    ("gcp:artifactregistry/repositoryIamMember:RepositoryIamMember", "gcp-docker-hub-node-reader"),
 }
 # The UI's static address, with gcp.uiAccess: loadBalancer (the production default).
 UI_ADDRESS_NEED = ("gcp:compute/address:Address", "gcp-network-ui")

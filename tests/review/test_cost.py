@@ -146,15 +146,15 @@ def test_unknown_types_and_sizes_are_listed_as_unpriced_not_counted_as_zero(
     dev = _run(shapes, "dev")
     registry = dataclasses.replace(
         dev.one("gcp:storage/bucket:Bucket"),
-        urn="urn:pulumi:dev::airflow-platform::gcp:artifactregistry/repository:Repository::images",
-        type="gcp:artifactregistry/repository:Repository",
-        name="images",
+        urn="urn:pulumi:dev::airflow-platform::gcp:redis/instance:Instance::cache",
+        type="gcp:redis/instance:Instance",
+        name="cache",
     )
     odd_machine = _with_inputs(dev, "gcp:container/nodePool:NodePool", {"nodeConfig": {"machineType": "n4-standard-2"}})
     result = _estimate(Run(resources=[*odd_machine.resources, registry], exports=dev.exports))
     unpriced = {(item.type, item.reason) for item in result.unpriced}
     assert (
-        "gcp:artifactregistry/repository:Repository",
+        "gcp:redis/instance:Instance",
         "no price in review/prices.py and not known to be free",
     ) in unpriced
     assert (
