@@ -34,12 +34,12 @@ _COMPONENT_SUFFIX = {
 def api_server_service_name(release_name: str) -> str:
     """The chart's API Service, `{{ include "airflow.fullname" . }}-api-server`.
 
-    chart/templates/api-server/api-server-service.yaml names it so, and
-    `airflow.fullname` (chart/templates/_helpers.yaml) is the release name
-    when it contains the chart name "airflow", else `<release>-airflow`.
+    With `useStandardNaming: false` (the chart's default, kept here: turning
+    it on renames and recreates every object) `airflow.fullname` is the
+    release name as it is; the chart's own tests expect `release-name-api-server`
+    for the release `release-name` (chart/tests, test_backend_service_name).
     """
-    full_name = release_name if "airflow" in release_name else f"{release_name}-airflow"
-    return f"{full_name}-api-server"
+    return f"{release_name}-api-server"
 
 
 def api_server_pod_labels(release_name: str) -> dict[str, str]:

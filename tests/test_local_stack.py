@@ -203,3 +203,9 @@ def test_long_running_pods_roll_when_a_secret_changes(local_run: Run) -> None:
     )
     assert checks.assert_long_running_pods_carry_the_secrets_checksum(with_previous) != before
     assert previous not in str(checks.release_values(with_previous))
+
+
+def test_a_custom_release_name_names_the_service_the_chart_creates() -> None:
+    """The chart names its objects `<release>-...` (useStandardNaming off), whatever the name holds."""
+    run = run_main({**checks.stack_config("local"), "airflow": {"releaseName": "data"}}, stack="local-data")
+    assert run.exports["uiPortForward"].value == "kubectl -n airflow port-forward svc/data-api-server 8080:8080"

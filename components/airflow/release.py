@@ -13,7 +13,7 @@ from components.airflow.secrets import AirflowSecrets, AirflowSecretsArgs
 from components.airflow.values import API_SERVER_PORT, ChartInputs, DagConfigMap, build_values
 from components.config import AirflowSettings, DagSettings
 from components.kube import MANAGED_BY, child_options
-from components.platform import PlatformOutputs
+from components.platform import PlatformOutputs, api_server_service_name
 from components.versions import AIRFLOW_CHART_REPOSITORY
 
 # First installs pull images and run the schema migration before the
@@ -113,6 +113,7 @@ class AirflowRelease(pulumi.ComponentResource):
         )
 
         self.port_forward_command = None
+        api_service_name = api_server_service_name(args.airflow.release_name)
         if platform.public_url is not None:
             # The platform's HTTPS entry point; the chart's Service stays internal.
             self.url = pulumi.Output.from_input(platform.public_url)
@@ -121,14 +122,12 @@ class AirflowRelease(pulumi.ComponentResource):
             self.port_forward_command = pulumi.Output.concat(
                 "kubectl -n ",
                 self.release.status.namespace,
-                " port-forward svc/",
-                self.release.status.name,
-                f"-api-server {API_SERVER_PORT}:{API_SERVER_PORT}",
+                f" port-forward svc/{api_service_name} {API_SERVER_PORT}:{API_SERVER_PORT}",
             )
         else:
             api_service = k8s.core.v1.Service.get(
                 f"{name}-api-server",
-                pulumi.Output.concat(self.release.status.namespace, "/", self.release.status.name, "-api-server"),
+                pulumi.Output.concat(self.release.status.namespace, f"/{api_service_name}"),
                 opts=child_options(self, provider, depends_on=[self.release]),
             )
             self.url = api_service.status.apply(_service_url)

@@ -174,3 +174,13 @@ def test_preview_warns_about_plain_http_only_without_a_domain(config: dict[str, 
         run_main(config, stack="aws-warn")
     messages = [str(call.args[0]) for call in warn.call_args_list]
     assert any("ui.domain is unset" in message for message in messages) is warned, messages
+
+
+def test_a_custom_release_name_reaches_the_service_the_chart_names() -> None:
+    """The chart names its Service `<release>-api-server` whatever the release name holds
+    (useStandardNaming off): the execution API URL and the HTTPS Service must follow it."""
+    run = run_main({**WITHOUT_ZONE, "airflow": {"releaseName": "data"}}, stack="aws-https-data")
+    values = checks.release_values(airflow_only(run))
+    assert values["config"]["core"]["execution_api_server_url"] == "http://data-api-server:8080/execution/"
+    https = [s for s in run.of_type("kubernetes:core/v1:Service") if not s.read]
+    assert [s.inputs["metadata"]["name"] for s in https] == ["data-api-server-https"]
