@@ -198,7 +198,8 @@ def test_local_costs_nothing_and_the_estimate_is_json(shapes: dict[str, tuple[Sh
 
 
 def test_readme_cost_tables_are_what_the_estimator_renders(shapes: dict[str, tuple[Shape, Run]]) -> None:
-    blocks = cost.render_blocks([(shape, cost.readme_estimate(run)) for shape, run in shapes.values()])
+    estimates = [(shape, cost.readme_estimate(run)) for shape, run in shapes.values()]
+    blocks = cost.render_blocks(estimates, cost.ha_choice_costs(estimates))
     readme = cost.README.read_text()
     assert set(blocks) == {"gcp", "aws", "local"}
     for cloud, block in blocks.items():
@@ -218,3 +219,17 @@ def test_storage_quantities_convert_to_gib() -> None:
     assert [cost.gib(q) for q in ("10Gi", "1Ti", "512Mi")] == [10, 1024, 0.5]
     with pytest.raises(ValueError, match="not a Kubernetes storage quantity"):
         cost.gib("ten")
+
+
+def test_each_ha_choice_is_priced_as_what_dropping_it_saves(shapes: dict[str, tuple[Shape, Run]]) -> None:
+    estimates = [(shape, cost.readme_estimate(run)) for shape, run in shapes.values() if shape.stack == "prod"]
+    [nat, multi_az] = [usd for cloud, _, usd in cost.ha_choice_costs(estimates + _gcp_prod(shapes))][:2]
+    # Two NAT gateways fewer (their hours, addresses and a share of data); one RDS instance and its storage fewer.
+    assert nat > 2 * prices.NAT_GATEWAY_HOUR.usd * HOURS * 0.99
+    rds = _lines(estimates[0][1], "RDS PostgreSQL")[0]
+    assert multi_az >= rds.monthly_usd / 2
+
+
+def _gcp_prod(shapes: dict[str, tuple[Shape, Run]]) -> list[tuple[Shape, cost.CostEstimate]]:
+    shape, run = shapes["prod-gcp"]
+    return [(shape, cost.readme_estimate(run))]
