@@ -47,10 +47,18 @@ PREVIEW_ROLES = (
     # resourcemanager.projects.get: the stack looks its project number up.
     "roles/browser",
 )
-# container.viewer excludes Secrets, but the stack manages Secrets and Helm keeps
-# its release records in them: refreshing them needs get/list. The same values
-# are in the state this identity can already decrypt.
-PREVIEW_SECRET_READ_PERMISSIONS = ("container.secrets.get", "container.secrets.list")
+# Reads the viewer roles above leave out, each needed by `preview --refresh`:
+# - container.viewer excludes Secrets, but the stack manages Secrets and Helm
+#   keeps its release records in them (the same values are in the state this
+#   identity can already decrypt);
+# - no viewer role covers Artifact Registry: the Docker Hub cache repository and
+#   its reader binding (components/gcp/registry.py).
+PREVIEW_READ_PERMISSIONS = (
+    "container.secrets.get",
+    "container.secrets.list",
+    "artifactregistry.repositories.get",
+    "artifactregistry.repositories.getIamPolicy",
+)
 DEPLOY_ROLES = (
     "roles/container.admin",
     "roles/compute.networkAdmin",
@@ -178,12 +186,12 @@ class GcpCi(pulumi.ComponentResource):
                 opts=local,
             )
 
-        secrets_reader = gcp.projects.IAMCustomRole(
+        extra_reader = gcp.projects.IAMCustomRole(
             f"{name}-preview-secrets",
-            role_id="ciPreviewKubernetesSecretsReader",
-            title="CI preview: read Kubernetes Secrets",
-            description="Refresh of the stack's Secrets and Helm release records by the read-only CI identity.",
-            permissions=list(PREVIEW_SECRET_READ_PERMISSIONS),
+            role_id="ciPreviewExtraReader",
+            title="CI preview: reads no viewer role grants",
+            description="Refresh of Kubernetes Secrets, Helm release records and the image cache repository.",
+            permissions=list(PREVIEW_READ_PERMISSIONS),
             project=project,
             opts=after_apis,
         )
@@ -192,7 +200,7 @@ class GcpCi(pulumi.ComponentResource):
                 f"{name}-preview-{role_resource_name(role)}", project=project, role=role, member=preview, opts=local
             )
         gcp.projects.IAMMember(
-            f"{name}-preview-secrets-reader", project=project, role=secrets_reader.name, member=preview, opts=local
+            f"{name}-preview-secrets-reader", project=project, role=extra_reader.name, member=preview, opts=local
         )
         for role in DEPLOY_ROLES:
             gcp.projects.IAMMember(

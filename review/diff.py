@@ -199,6 +199,8 @@ def diff_plans(base: dict[str, Any] | None, head: dict[str, Any], *, ref: str, b
         "basePlan": base is not None,
         "baseNote": base_note,
         "notes": sorted(set((base or {}).get("notes", [])) | set(head.get("notes", []))),
+        # What `pulumi preview` would warn about after the change.
+        "warnings": head.get("warnings", []),
         "summary": {
             "add": len(added),
             "delete": len(removed),

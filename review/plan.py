@@ -231,6 +231,9 @@ def build_plan(stack: str, root: Path = ROOT) -> dict[str, Any]:
         "cloud": stack_input.config.get("cloud"),
         "production": stack_input.config.get("production") is True,
         "notes": list(stack_input.notes),
+        # The program's own preview warnings (a Kubernetes version near the end
+        # of standard support, plain HTTP on a cloud stack, ...).
+        "warnings": sorted(set(run.warnings)),
         "resourceCount": len(resources),
         "counts": dict(sorted(Counter(r["type"] for r in resources).items())),
         "tree": component_tree(resources),

@@ -79,6 +79,7 @@ def render_plan(plan: dict[str, Any]) -> str:
         "",
     ]
     lines += [f"> {note}" for note in plan["notes"]] + ([""] if plan["notes"] else [])
+    lines += _warnings(plan["warnings"])
     lines += ["## Component tree", "", *_tree(plan["tree"]), ""]
     lines += ["## Resources by type", ""]
     lines += table(["count", "type"], [[str(count), t] for t, count in plan["counts"].items()])
@@ -292,7 +293,15 @@ def _headline(diff: dict[str, Any]) -> list[str]:
         lines.append(f"**:warning: {len(diff['dangers'])} stateful or protected resource(s) replaced or deleted.**")
     lines.append("")
     lines += [f"> {note}" for note in diff["notes"]] + ([""] if diff["notes"] else [])
+    lines += _warnings(diff.get("warnings", []))
     return lines
+
+
+def _warnings(warnings: list[str]) -> list[str]:
+    """The program's preview warnings, before anything else a reviewer reads."""
+    if not warnings:
+        return []
+    return ["### :warning: Warnings `pulumi preview` will print", "", *[f"- {cell(text)}" for text in warnings], ""]
 
 
 SECTIONS: tuple[Callable[[dict[str, Any], int], list[str]], ...] = (

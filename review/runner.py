@@ -23,6 +23,7 @@ import asyncio
 import base64
 import hashlib
 import json
+import logging
 import runpy
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -162,6 +163,9 @@ class Exported:
 class Run:
     resources: list[Registered] = field(default_factory=list)
     exports: dict[str, Exported] = field(default_factory=dict)
+    # What the program told the engine at WARNING or above (`pulumi.log.warn`):
+    # what `pulumi preview` would print, e.g. a Kubernetes version near the end of its support.
+    warnings: list[str] = field(default_factory=list)
 
     def of_type(self, type_token: str) -> list[Registered]:
         return [resource for resource in self.resources if resource.type == type_token]
@@ -207,6 +211,22 @@ class _RecordingMonitor(MockMonitor):
         return response
 
 
+class _Collect(logging.Handler):
+    def __init__(self, into: list[str]) -> None:
+        super().__init__(level=logging.WARNING)
+        self.into = into
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.into.append(record.getMessage())
+
+
+def _warnings_logger(into: list[str]) -> logging.Logger:
+    """A logger of its own per run (never the root logger): the mock engine's Log calls land in `into`."""
+    logger = logging.Logger(f"{PROJECT}.mock-engine")
+    logger.addHandler(_Collect(into))
+    return logger
+
+
 def config_values(config: Mapping[str, Any], project: str = PROJECT) -> dict[str, str]:
     """Stack-file style config (`{"cloud": "local", "dags": {...}}`) as the engine passes it."""
     return {
@@ -230,7 +250,9 @@ def run_program(
     pulumi.runtime.set_all_config(values, [k if ":" in k else f"{PROJECT}:{k}" for k in secret_keys])
     mocks = _RecordingMocks()
     monitor = _RecordingMonitor(mocks)
-    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_mocks(
+        mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor, logger=_warnings_logger(run.warnings)
+    )
     exported: dict[str, Any] = {}
 
     async def resolve_exports() -> None:

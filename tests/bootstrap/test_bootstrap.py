@@ -43,7 +43,7 @@ CONFIG: dict[str, Any] = {
 # What a read-only identity may hold. GCP: viewer-type roles, the state bucket's
 # object reader, the secrets key's decrypter; AWS: ReadOnlyAccess plus Get/List/Decrypt.
 GCP_READ_ROLE = re.compile(r"^roles/([a-zA-Z]+\.([a-zA-Z]*[vV]iewer|securityReviewer|cryptoKeyDecrypter)|browser)$")
-READ_PERMISSION = re.compile(r"^[a-z]+(\.[a-zA-Z]+)+\.(get|list)$")
+READ_PERMISSION = re.compile(r"^[a-z]+(\.[a-zA-Z]+)+\.(get|list|getIamPolicy)$")
 AWS_READ_ACTION = re.compile(r"^[a-z0-9-]+:(Get|List|Describe)[A-Za-z]*$|^kms:Decrypt$")
 
 
@@ -317,3 +317,12 @@ def test_no_cloud_is_refused() -> None:
 def test_name_form_subject_prefix_is_accepted() -> None:
     settings = parse_settings(with_change("github.subjectPrefix", f"repo:{OWNER}/{REPOSITORY}"))
     assert settings.github.subject_prefix == f"repo:{OWNER}/{REPOSITORY}"
+
+
+def test_gcp_preview_can_refresh_the_image_cache_repository() -> None:
+    """No viewer role covers Artifact Registry; `preview --refresh` reads the Docker Hub cache repository."""
+    run = run_bootstrap(CONFIG)
+    [role] = run.of_type("gcp:projects/iAMCustomRole:IAMCustomRole")
+    assert {"artifactregistry.repositories.get", "artifactregistry.repositories.getIamPolicy"} <= set(
+        role.inputs["permissions"]
+    )
