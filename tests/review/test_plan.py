@@ -19,6 +19,7 @@ from policy.offline import Violation
 from review.__main__ import main
 from review.cost import estimate
 from review.plan import SECRET, placeholder, read_stack, secret_strings
+from review.render import render_plan
 from review.runner import ROOT, Run, run_main, stack_file_config
 
 SHIPPED = sorted(path.name.removeprefix("Pulumi.").removesuffix(".yaml") for path in ROOT.glob("Pulumi.*.yaml"))
@@ -173,17 +174,17 @@ def test_an_encrypted_config_value_plans_with_a_placeholder_and_says_so(repo: Re
         assert placeholder("fernetPreviousKeys") not in text
 
 
-def test_a_kubernetes_version_near_the_end_of_support_is_flagged_in_the_plan(repo: Repo, tmp_path: Path) -> None:
+def test_a_kubernetes_version_near_the_end_of_support_is_flagged_in_the_plan(repo: Repo) -> None:
     """Extended support costs +$365/month per EKS cluster: the plan says so before anyone merges."""
     ending = repo.path / "Pulumi.ending.yaml"
     ending.write_text((repo.path / "Pulumi.prod.yaml").read_text())
     repo.edit_stack(ending.name, lambda config: config["airflow-platform:aws"].update(kubernetesVersion="1.33"))
-    out = tmp_path / "plan.json"
     try:
-        result = repo.review("plan", "--stack", "ending", "--out", str(out))
+        plan = review.plan.build_plan("ending", repo.path)
     finally:
         ending.unlink()
-    [warning] = [text for text in json.loads(out.read_text())["warnings"] if "kubernetesVersion" in text]
+    [warning] = [text for text in plan["warnings"] if "kubernetesVersion" in text]
     assert "1.33" in warning and "extended support" in warning
-    assert "Warnings `pulumi preview` will print" in result.stdout
-    assert warning.split(":")[0] in result.stdout
+    rendered = render_plan(plan)
+    assert rendered.index("Warnings `pulumi preview` will print") < rendered.index("## Component tree")
+    assert warning.split(":")[0] in rendered
