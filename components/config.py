@@ -43,10 +43,11 @@ Cloud = Literal["local", "gcp", "aws"]
 CLOUDS: tuple[Cloud, ...] = ("local", "gcp", "aws")
 DAG_SOURCES = ("git", "configmap")
 
-# Top-level keys under `airflow-platform:`. `fernetPreviousKeys` is secret and
-# read separately (see `load_fernet_previous_keys`).
+# Top-level keys under `airflow-platform:`. The secret ones are read separately
+# (`load_fernet_previous_keys`, `load_docker_hub_token`) and only leave as secrets.
 TOP_LEVEL_KEYS = ("cloud", "production", "airflow", "dags", "loadBalancer", "ui", "local", "gcp", "aws")
-SECRET_KEYS = ("fernetPreviousKeys",)
+DOCKER_HUB_TOKEN_KEY = "dockerHubToken"
+SECRET_KEYS = ("fernetPreviousKeys", DOCKER_HUB_TOKEN_KEY)
 
 WORLD = "0.0.0.0/0"
 
@@ -584,6 +585,13 @@ def load_fernet_previous_keys() -> pulumi.Output[str] | None:
     value = pulumi.runtime.config.get_config(f"{PROJECT}:fernetPreviousKeys")
     keys = parse_fernet_previous_keys(value)
     return pulumi.Output.secret(",".join(keys)) if keys else None
+
+
+def load_docker_hub_token() -> pulumi.Output[str] | None:
+    """The Docker Hub access token for the AWS pull-through cache, as a secret Output (or None when unset)."""
+    # Read through the runtime like the Fernet keys: never a plaintext value in the program.
+    value = pulumi.runtime.config.get_config(f"{PROJECT}:{DOCKER_HUB_TOKEN_KEY}")
+    return pulumi.Output.secret(value.strip()) if value is not None and value.strip() else None
 
 
 def _decode(value: Any) -> Any:

@@ -38,8 +38,10 @@ from review.runner import ROOT, Registered, Run, run_main, stack_file_config
 # Usage the program does not say; each is stated in the estimate's assumptions.
 LOG_BUCKET_GIB = 20
 # The registry cache: the Airflow image (~1 GiB compressed) in up to two
-# versions around an upgrade (components/gcp/registry.py expires old ones).
+# versions around an upgrade (components/gcp/registry.py expires old ones;
+# on AWS the cached repositories keep what was pulled).
 REGISTRY_CACHE_GIB = 2
+REGISTRY_CACHE_ASSUMPTION = f"Registry cache: {REGISTRY_CACHE_GIB} GiB of images stored (Airflow's, two versions)."
 EFS_STORED_GIB = 10
 EFS_TRANSFER_GIB = 5  # read and, again, written per month
 NAT_DATA_GIB = 20  # image pulls and API calls through NAT, per month, per stack
@@ -103,6 +105,7 @@ FREE_TYPES = frozenset(
         "aws:eks/accessPolicyAssociation:AccessPolicyAssociation",
         "aws:iam/role:Role",
         "aws:iam/rolePolicy:RolePolicy",
+        "aws:secretsmanager/secretVersion:SecretVersion",
         "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
         "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
         "aws:kms/alias:Alias",
@@ -364,7 +367,7 @@ def _artifact_registry(ctx: _Context, resource: Registered) -> None:
         REGISTRY_CACHE_GIB,
         prices.ARTIFACT_REGISTRY_STORAGE,
     )
-    ctx.assume(f"Registry cache: {REGISTRY_CACHE_GIB} GiB of images stored (Airflow's, two versions).")
+    ctx.assume(REGISTRY_CACHE_ASSUMPTION)
 
 
 def _gcp_address(ctx: _Context, resource: Registered) -> None:
@@ -565,6 +568,15 @@ def _kms_key(ctx: _Context, resource: Registered) -> None:
     ctx.line(resource, "KMS customer managed key", 1, prices.KMS_KEY)
 
 
+def _ecr_cache(ctx: _Context, resource: Registered) -> None:
+    ctx.line(resource, f"ECR, {REGISTRY_CACHE_GIB} GiB of cached images", REGISTRY_CACHE_GIB, prices.ECR_STORAGE)
+    ctx.assume(REGISTRY_CACHE_ASSUMPTION)
+
+
+def _secret(ctx: _Context, resource: Registered) -> None:
+    ctx.line(resource, "Secrets Manager secret", 1, prices.SECRETS_MANAGER_SECRET)
+
+
 # --- Kubernetes objects that create cloud resources --------------------------------
 
 
@@ -659,6 +671,8 @@ _PRICERS: dict[str, Callable[[_Context, Registered], None]] = {
     "aws:s3/bucket:Bucket": _s3_bucket,
     "aws:s3/bucketV2:BucketV2": _s3_bucket,
     "aws:kms/key:Key": _kms_key,
+    "aws:ecr/pullThroughCacheRule:PullThroughCacheRule": _ecr_cache,
+    "aws:secretsmanager/secret:Secret": _secret,
     "kubernetes:core/v1:PersistentVolumeClaim": _pvc,
     "kubernetes:core/v1:Service": _service,
     "kubernetes:helm.sh/v3:Release": _helm_release,

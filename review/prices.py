@@ -242,6 +242,14 @@ EFS_ELASTIC_WRITE = Price(0.06, "GiB", _EFS_THROUGHPUT, "2026-06")
 AWS_BACKUP_EFS_WARM = _recalled(0.05, "GiB-month")
 S3_STANDARD = _recalled(0.023, "GiB-month")
 KMS_KEY = _recalled(1.00, "month")
+# The pull-through cache: images ECR keeps in the repositories the rule creates
+# (pulls in the same region are free), and the secret with the Docker Hub token.
+ECR_STORAGE = Price(
+    0.10, "GiB-month", "https://cloudburn.io/blog/amazon-ecr-pricing (summary of aws.amazon.com/ecr/pricing)", "2026-03"
+)
+SECRETS_MANAGER_SECRET = Price(
+    0.40, "month", "https://hivebook.wiki/wiki/aws-secrets-manager-rotated-secrets-dynamic-db-credentials-kms", "2026"
+)
 CLOUDWATCH_LOGS_INGEST = _recalled(0.50, "GiB")
 
 # --- Region factors -------------------------------------------------------------

@@ -41,6 +41,8 @@ class NodeGroups(pulumi.ComponentResource):
     system: aws.eks.NodeGroup
     workers: aws.eks.NodeGroup
     placement: Placement
+    # The kubelet pulls images as this role (the pull-through cache grants it more).
+    role: aws.iam.Role
 
     def __init__(self, name: str, args: NodeGroupsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("airflow-platform:aws:NodeGroups", name, None, opts)
@@ -102,4 +104,5 @@ class NodeGroups(pulumi.ComponentResource):
             [aws.eks.NodeGroupTaintArgs(key=POOL_LABEL, value=WORKER_POOL, effect="NO_SCHEDULE")],
         )
         self.placement = WORKER_PLACEMENT
+        self.role = node_role.role
         self.register_outputs({"system": self.system.node_group_name, "workers": self.workers.node_group_name})

@@ -23,9 +23,10 @@ from components.aws.https import HttpsEntry, HttpsEntryArgs
 from components.aws.logs import LogStore, LogStoreArgs
 from components.aws.network import Network, NetworkArgs
 from components.aws.nodes import NodeGroups, NodeGroupsArgs
-from components.aws.settings import AwsSettings
+from components.aws.registry import DockerHubCache, DockerHubCacheArgs
+from components.aws.settings import AwsSettings, check_docker_hub_credentials
 from components.aws.storage import SharedStorage, SharedStorageArgs
-from components.config import PROJECT, LoadBalancerSettings, StackConfig
+from components.config import PROJECT, LoadBalancerSettings, StackConfig, load_docker_hub_token
 from components.kubernetes_support import standard_support_warning
 from components.platform import SHARED_DATA_CLAIM_NAME, LoadBalancer, PlatformOutputs, service_account_names
 
@@ -36,6 +37,12 @@ from components.platform import SHARED_DATA_CLAIM_NAME, LoadBalancer, PlatformOu
 # node security group rules the controller writes from loadBalancerSourceRanges.
 LB_TYPE_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-type"
 LB_INTERNAL_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-internal"
+ANONYMOUS_PULL_WARNING = (
+    "aws.dockerHubUsername and dockerHubToken are not set: the nodes pull the Airflow image anonymously "
+    "from Docker Hub, which limits anonymous pulls per source IP (the NAT gateways), so new nodes can stall "
+    "task starts on 'toomanyrequests'. Set both to pull through the stack's ECR pull-through cache (README, "
+    "'Cost and speed')."
+)
 
 
 def resource_prefix(stack: str) -> str:
@@ -58,6 +65,8 @@ class AwsPlatform(pulumi.ComponentResource):
         super().__init__("airflow-platform:aws:Platform", name, None, opts)
         assert config.aws is not None, "AwsPlatform needs the aws section (cloud: aws)"
         settings = config.aws
+        docker_hub_token = load_docker_hub_token()
+        check_docker_hub_credentials(settings.docker_hub_username, docker_hub_token is not None)
         production = config.production
         prefix = resource_prefix(config.stack)
         # A warning, not an error: the table is dated data that goes stale, and
@@ -132,6 +141,22 @@ class AwsPlatform(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self, providers={"aws": aws_provider}, depends_on=network_addons.addons),
         )
+        docker_hub = None
+        if settings.docker_hub_username is not None and docker_hub_token is not None:
+            docker_hub = DockerHubCache(
+                f"{name}-docker-hub",
+                DockerHubCacheArgs(
+                    region=settings.region,
+                    partition=settings.partition,
+                    stack=config.stack,
+                    username=settings.docker_hub_username,
+                    token=docker_hub_token,
+                    node_role_name=node_groups.role.name,
+                ),
+                opts=children,
+            )
+        else:
+            pulumi.log.warn(ANONYMOUS_PULL_WARNING, resource=self)
         workload_addons = WorkloadAddons(
             f"{name}-addons",
             WorkloadAddonsArgs(
@@ -246,12 +271,15 @@ class AwsPlatform(pulumi.ComponentResource):
                 workload_addons.coredns,
                 metadata_db.instance,
                 *log_store.associations.values(),
+                # The chart's pods pull the Airflow image through the rule at once.
+                *([docker_hub.rule, docker_hub.node_import] if docker_hub is not None else []),
             ],
             cluster_name=cluster.cluster.name,
             kubeconfig=cluster.kubeconfig,
             # Pod Identity hands out credentials but no region; boto3 needs
             # one for the S3 log handler's regional endpoint.
             environment={"AWS_REGION": settings.region, "AWS_DEFAULT_REGION": settings.region},
+            docker_hub_mirror=docker_hub.mirror if docker_hub is not None else None,
         )
         self.register_outputs(
             {

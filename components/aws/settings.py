@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from typing import ClassVar
 
-from components.validation import Section, check_disjoint_cidrs, parse_cidr
+from components.validation import ConfigError, ConfigProblem, Section, check_disjoint_cidrs, parse_cidr
 
 _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 _KUBERNETES_VERSION = re.compile(r"^1\.(\d+)$")
@@ -37,6 +37,10 @@ MIN_POSTGRES_MAJOR = 13
 _ROLE_ARN = re.compile(
     r"^arn:(?P<partition>aws|aws-cn|aws-us-gov):iam::(?P<account>\d{12}):role/(?P<path>[A-Za-z0-9+=,.@_/-]{1,512})$"
 )
+# Docker Hub IDs: 4 to 30 characters, lowercase letters and digits only.
+_DOCKER_HUB_USERNAME = re.compile(r"^[a-z0-9]{4,30}$")
+DOCKER_HUB_USERNAME = "airflow-platform:aws.dockerHubUsername"
+DOCKER_HUB_TOKEN = "airflow-platform:dockerHubToken"
 LOAD_BALANCER_SCHEMES = ("internet-facing", "internal")
 WORLD = "0.0.0.0/0"
 # VPC sizes that leave room for per-AZ private subnets large enough for pod IPs.
@@ -143,6 +147,7 @@ class AwsSettings:
         "logRetentionDays",
         "loadBalancerScheme",
         "clusterAutoscaler",
+        "dockerHubUsername",
     )
 
     region: str
@@ -164,6 +169,9 @@ class AwsSettings:
     load_balancer_scheme: str
     # Install the Cluster Autoscaler; without it the node groups stay at desiredSize.
     cluster_autoscaler: bool
+    # With the top-level secret `dockerHubToken`: the nodes pull Docker Hub
+    # images through an ECR pull-through cache (components/aws/registry.py).
+    docker_hub_username: str | None
 
     @property
     def partition(self) -> str:
@@ -253,7 +261,33 @@ def parse_aws_settings(section: Section, production: bool) -> AwsSettings:
         log_retention_days=section.int("logRetentionDays", 90 if production else 14, minimum=1, maximum=3650),
         load_balancer_scheme=section.choice("loadBalancerScheme", "internet-facing", LOAD_BALANCER_SCHEMES),
         cluster_autoscaler=cluster_autoscaler,
+        docker_hub_username=_parse_docker_hub_username(section),
     )
+
+
+def _parse_docker_hub_username(section: Section) -> str | None:
+    username = section.optional_str("dockerHubUsername")
+    if username is not None and not _DOCKER_HUB_USERNAME.match(username):
+        section.problems.add(
+            section.key("dockerHubUsername"), username, "a Docker Hub username: 4 to 30 lowercase letters and digits"
+        )
+    return username
+
+
+def check_docker_hub_credentials(username: str | None, token_set: bool) -> None:
+    """The pull-through cache needs both halves of the Docker Hub login, or neither (anonymous pulls)."""
+    if (username is not None) != token_set:
+        missing = DOCKER_HUB_TOKEN if username is not None else DOCKER_HUB_USERNAME
+        raise ConfigError(
+            [
+                ConfigProblem(
+                    missing,
+                    None,
+                    f"set together with {DOCKER_HUB_USERNAME if token_set else DOCKER_HUB_TOKEN}: "
+                    f"{DOCKER_HUB_USERNAME} and {DOCKER_HUB_TOKEN} (secret) both, or neither",
+                )
+            ]
+        )
 
 
 def _parse_role_arn(section: Section, key: str, arn: str, region: str) -> tuple[str, str] | None:

@@ -126,3 +126,9 @@ def _service(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
         return _PLAIN_SERVICE(name, inputs)
     suffix = fake_bytes(name, 8).hex()
     return {"status": {"loadBalancer": {"ingress": [{"hostname": f"k8s-{suffix}.elb.eu-west-1.amazonaws.com"}]}}}
+
+
+@register_fake_outputs("aws:secretsmanager/secret:Secret")
+def _secret(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    # Secrets Manager appends a dash and six random characters to the name.
+    return {"arn": f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:secret:{inputs['name']}-{fake_bytes(name, 3).hex()}"}
