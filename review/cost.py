@@ -38,8 +38,7 @@ from review.runner import ROOT, Registered, Run, run_main, stack_file_config
 # Usage the program does not say; each is stated in the estimate's assumptions.
 LOG_BUCKET_GIB = 20
 # The registry cache: the Airflow image (~1 GiB compressed) in up to two
-# versions around an upgrade (components/gcp/registry.py expires old ones;
-# on AWS the cached repositories keep what was pulled).
+# versions around an upgrade (components/{gcp,aws}/registry.py expire old ones).
 REGISTRY_CACHE_GIB = 2
 REGISTRY_CACHE_ASSUMPTION = f"Registry cache: {REGISTRY_CACHE_GIB} GiB of images stored (Airflow's, two versions)."
 EFS_STORED_GIB = 10
@@ -106,6 +105,7 @@ FREE_TYPES = frozenset(
         "aws:iam/role:Role",
         "aws:iam/rolePolicy:RolePolicy",
         "aws:secretsmanager/secretVersion:SecretVersion",
+        "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate",
         "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
         "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
         "aws:kms/alias:Alias",

@@ -272,7 +272,7 @@ class AwsPlatform(pulumi.ComponentResource):
                 metadata_db.instance,
                 *log_store.associations.values(),
                 # The chart's pods pull the Airflow image through the rule at once.
-                *([docker_hub.rule, docker_hub.node_import] if docker_hub is not None else []),
+                *([docker_hub.rule, docker_hub.template, docker_hub.node_import] if docker_hub is not None else []),
             ],
             cluster_name=cluster.cluster.name,
             kubeconfig=cluster.kubeconfig,

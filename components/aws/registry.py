@@ -39,6 +39,10 @@ UPSTREAM_REGISTRY = "registry-1.docker.io"
 # ECR refuses a credential secret whose name does not start with this.
 SECRET_NAME_PREFIX = "ecr-pullthroughcache/"
 IMPORT_ACTIONS = ("ecr:BatchImportUpstreamImage", "ecr:CreateRepository")
+# Cached images are expired this long after ECR cached them, so the cache
+# (billed per GiB stored) does not keep every tag ever pulled; an image still
+# in use is fetched from Docker Hub once more on its next pull (as on GCP).
+CACHE_RETENTION_DAYS = 30
 
 
 def repository_prefix(stack: str) -> str:
@@ -64,6 +68,27 @@ def registry_host(account: str, region: str, partition: str) -> str:
     return f"{account}.dkr.ecr.{region}.{suffix}"
 
 
+def expiry_policy() -> str:
+    """ECR lifecycle policy: expire every image `CACHE_RETENTION_DAYS` after it was cached (pushed)."""
+    return json.dumps(
+        {
+            "rules": [
+                {
+                    "rulePriority": 1,
+                    "description": f"expire cached images after {CACHE_RETENTION_DAYS} days",
+                    "selection": {
+                        "tagStatus": "any",
+                        "countType": "sinceImagePushed",
+                        "countUnit": "days",
+                        "countNumber": CACHE_RETENTION_DAYS,
+                    },
+                    "action": {"type": "expire"},
+                }
+            ]
+        }
+    )
+
+
 def import_policy(repositories_arn: str) -> str:
     return json.dumps(
         {
@@ -76,6 +101,7 @@ def import_policy(repositories_arn: str) -> str:
 class DockerHubCache(pulumi.ComponentResource):
     secret: aws.secretsmanager.Secret
     rule: aws.ecr.PullThroughCacheRule
+    template: aws.ecr.RepositoryCreationTemplate
     node_import: aws.iam.RolePolicy
     # Prefix that replaces Docker Hub's: `<mirror>/apache/airflow`.
     mirror: pulumi.Output[str]
@@ -106,6 +132,16 @@ class DockerHubCache(pulumi.ComponentResource):
             credential_arn=self.secret.arn,
             # ECR validates the credentials when the rule is created.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[secret_version]),
+        )
+        # The repositories the rule creates on first pull take their settings
+        # from a creation template with the same prefix; it must exist first.
+        self.template = aws.ecr.RepositoryCreationTemplate(
+            f"{name}-template",
+            prefix=prefix,
+            applied_fors=["PULL_THROUGH_CACHE"],
+            description="Docker Hub cache: cached images expire",
+            lifecycle_policy=expiry_policy(),
+            opts=local,
         )
         account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
         self.node_import = aws.iam.RolePolicy(

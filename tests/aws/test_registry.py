@@ -26,6 +26,7 @@ TOKEN = "dckr_pat_not-a-real-token-0123456789"
 RULE = "aws:ecr/pullThroughCacheRule:PullThroughCacheRule"
 SECRET = "aws:secretsmanager/secret:Secret"
 SECRET_VERSION = "aws:secretsmanager/secretVersion:SecretVersion"
+TEMPLATE = "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 NODE_ROLE = "aws-nodes-role"
 USERNAME_KEY = f"{PROJECT}:aws.dockerHubUsername"
@@ -107,7 +108,27 @@ def test_node_role_may_import_only_under_the_rules_prefix(run: Run) -> None:
 
 def test_release_waits_for_the_rule_and_the_node_policy(run: Run) -> None:
     needs = checks.platform_dependencies_of_release(run)
-    assert {(RULE, "aws-docker-hub-rule"), (ROLE_POLICY, "aws-docker-hub-node-import")} <= needs
+    assert {
+        (RULE, "aws-docker-hub-rule"),
+        (TEMPLATE, "aws-docker-hub-template"),
+        (ROLE_POLICY, "aws-docker-hub-node-import"),
+    } <= needs
+
+
+def test_cached_repositories_expire_old_images(run: Run) -> None:
+    template = run.one(TEMPLATE).inputs
+    assert (template["prefix"], template["appliedFors"]) == (
+        run.one(RULE).inputs["ecrRepositoryPrefix"],
+        ["PULL_THROUGH_CACHE"],
+    )
+    (rule,) = json.loads(template["lifecyclePolicy"])["rules"]
+    assert rule["selection"] == {
+        "tagStatus": "any",
+        "countType": "sinceImagePushed",
+        "countUnit": "days",
+        "countNumber": 30,
+    }
+    assert rule["action"] == {"type": "expire"}
 
 
 def test_prefix_fits_ecr_for_any_stack_name() -> None:
