@@ -17,6 +17,7 @@ from components.validation import ConfigError
 from review.diff import BaseRefError, diff_plans, plan_at
 from review.plan import StackFileError, build_plan
 from review.render import render_diff, render_plan
+from review.runner import ROOT
 
 
 def _write(path: str | None, text: str) -> None:
@@ -24,8 +25,8 @@ def _write(path: str | None, text: str) -> None:
         Path(path).write_text(text)
 
 
-def _plan(args: argparse.Namespace) -> int:
-    plan = build_plan(args.stack)
+def _plan(args: argparse.Namespace, root: Path) -> int:
+    plan = build_plan(args.stack, root)
     _write(args.out, json.dumps(plan, indent=2, sort_keys=True) + "\n")
     sys.stdout.write(render_plan(plan))
     blocking = sum(1 for violation in plan["policy"]["violations"] if violation["blocking"])
@@ -35,17 +36,20 @@ def _plan(args: argparse.Namespace) -> int:
     return 0
 
 
-def _plan_diff(args: argparse.Namespace) -> int:
+def _plan_diff(args: argparse.Namespace, root: Path) -> int:
     # BASE first: a mistyped ref fails before the working tree's plan is made.
-    base, note = plan_at(args.base, args.stack)
-    head = build_plan(args.stack)
-    text = render_diff(diff_plans(base, head, ref=args.base, base_note=note))
+    base, note = plan_at(args.base, args.stack, root)
+    head = build_plan(args.stack, root)
+    diff = diff_plans(base, head, ref=args.base, base_note=note)
+    text = render_diff(diff)
     _write(args.out, text)
+    _write(args.json, json.dumps(diff, indent=2, sort_keys=True) + "\n")
     sys.stdout.write(text)
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
+    """The command line; `root` is the checkout whose stack files (and git history) are planned."""
     parser = argparse.ArgumentParser(prog="python -m review", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     plan = commands.add_parser("plan", help="what Pulumi.<stack>.yaml creates (Markdown; --out writes JSON)")
@@ -56,10 +60,11 @@ def main(argv: list[str] | None = None) -> int:
     diff.add_argument("--stack", required=True)
     diff.add_argument("--base", required=True, help="a git ref: HEAD~1, origin/main, a commit")
     diff.add_argument("--out", help="also write the Markdown to this file")
+    diff.add_argument("--json", help="also write the diff as JSON to this file (the data the Markdown is made of)")
     diff.set_defaults(run=_plan_diff)
     args = parser.parse_args(argv)
     try:
-        return int(args.run(args))
+        return int(args.run(args, root))
     except (ConfigError, StackFileError, BaseRefError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

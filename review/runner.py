@@ -34,6 +34,7 @@ from unittest import mock
 import pulumi
 import yaml
 from pulumi.runtime.mocks import MockMonitor
+from pulumi.runtime.proto import source_pb2
 
 PROJECT = "airflow-platform"
 ROOT = Path(__file__).resolve().parent.parent
@@ -114,6 +115,8 @@ def _helm_release(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
 def _service(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     return {"status": {"loadBalancer": {"ingress": [{"ip": "203.0.113.10"}]}}}
 
+
+_NO_STACK_TRACE = source_pb2.StackTrace()
 
 # The signature Pulumi's wire format uses to mark a secret value.
 _SECRET_SIGNATURE = pulumi.runtime.rpc._special_secret_sig
@@ -265,7 +268,13 @@ def run_program(
         program()
         return pulumi.Output.from_input(asyncio.ensure_future(resolve_exports()))
 
-    with mock.patch.object(pulumi, "export", side_effect=lambda name, value: exported.__setitem__(name, value)):
+    with (
+        mock.patch.object(pulumi, "export", side_effect=lambda name, value: exported.__setitem__(name, value)),
+        # Every registration walks the whole Python stack (pytest's too) to attach a source
+        # position for the engine's diagnostics; the mock monitor ignores it and it was a third
+        # of a run's time. pulumi/runtime/resource.py: `_get_stack_trace` in register/read_resource.
+        mock.patch.object(pulumi.runtime.resource, "_get_stack_trace", new=lambda: _NO_STACK_TRACE),
+    ):
         execute()
 
     for urn, (request, is_read) in monitor.requests.items():

@@ -23,6 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import jsonschema
 import kubernetes_validate
+import kubernetes_validate.utils
 import pytest
 import yaml
 from cryptography.fernet import Fernet
@@ -30,6 +31,11 @@ from cryptography.fernet import Fernet
 from components.versions import AIRFLOW_CHART_VERSION
 from policy.policies import GENERATED_CREDENTIALS
 from review.runner import ROOT, Registered, Run
+
+# kubernetes-validate reads and parses its schema files again on every `validate()` call,
+# its ~1 MB `_definitions.json` among them: some 300 parses a session, 2 s of it. The files
+# do not change while the tests run and the validator only reads the parsed schema.
+kubernetes_validate.utils.schema_contents = functools.cache(kubernetes_validate.utils.schema_contents)
 
 SECRETS_CHECKSUM = "airflow-platform/secrets-checksum"
 LONG_RUNNING = ("scheduler", "apiServer", "triggerer", "dagProcessor")

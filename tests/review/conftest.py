@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,12 +36,6 @@ class Repo:
     def commit(self, message: str) -> None:
         self.git("add", "-A")
         self.git("commit", "-q", "-m", message)
-
-    def review(self, *args: str) -> subprocess.CompletedProcess[str]:
-        """`python -m review ...` inside the copy, with this virtualenv's interpreter."""
-        return subprocess.run(
-            [sys.executable, "-m", "review", *args], cwd=self.path, capture_output=True, text=True, check=False
-        )
 
     def edit_stack(self, name: str, change: Callable[[dict[str, Any]], None]) -> None:
         path = self.path / name

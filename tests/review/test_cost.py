@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -22,6 +23,17 @@ PRICED_ON = datetime.date.fromisoformat(prices.CHECKED_ON)
 def shapes() -> dict[str, tuple[Shape, Run]]:
     """One mock run per shape the README prices (shipped stack files and the two fixtures)."""
     return {shape.stack: (shape, run_main(shape.config, stack=shape.stack)) for shape in cost.readme_shapes()}
+
+
+@pytest.fixture(scope="module")
+def readme_estimates(shapes: dict[str, tuple[Shape, Run]]) -> list[tuple[Shape, CostEstimate]]:
+    return [(shape, cost.readme_estimate(run)) for shape, run in shapes.values()]
+
+
+@pytest.fixture(scope="module")
+def ha_rows(readme_estimates: list[tuple[Shape, CostEstimate]]) -> list[tuple[str, cost.HaChoice, float]]:
+    """Each HA choice priced from a second run of its shape without it (four more runs: made once)."""
+    return cost.ha_choice_costs(readme_estimates)
 
 
 def _run(shapes: dict[str, tuple[Shape, Run]], stack: str) -> Run:
@@ -197,9 +209,10 @@ def test_local_costs_nothing_and_the_estimate_is_json(shapes: dict[str, tuple[Sh
     assert all(line["source"] and line["as_of"] for line in data["lines"])
 
 
-def test_readme_cost_tables_are_what_the_estimator_renders(shapes: dict[str, tuple[Shape, Run]]) -> None:
-    estimates = [(shape, cost.readme_estimate(run)) for shape, run in shapes.values()]
-    blocks = cost.render_blocks(estimates, cost.ha_choice_costs(estimates))
+def test_readme_cost_tables_are_what_the_estimator_renders(
+    readme_estimates: list[tuple[Shape, CostEstimate]], ha_rows: list[tuple[str, cost.HaChoice, float]]
+) -> None:
+    blocks = cost.render_blocks(readme_estimates, ha_rows)
     readme = cost.README.read_text()
     assert set(blocks) == {"gcp", "aws", "local"}
     for cloud, block in blocks.items():
@@ -221,15 +234,19 @@ def test_storage_quantities_convert_to_gib() -> None:
         cost.gib("ten")
 
 
-def test_each_ha_choice_is_priced_as_what_dropping_it_saves(shapes: dict[str, tuple[Shape, Run]]) -> None:
-    estimates = [(shape, cost.readme_estimate(run)) for shape, run in shapes.values() if shape.stack == "prod"]
-    [nat, multi_az] = [usd for cloud, _, usd in cost.ha_choice_costs(estimates + _gcp_prod(shapes))][:2]
+def test_each_ha_choice_is_priced_as_what_dropping_it_saves(
+    readme_estimates: list[tuple[Shape, CostEstimate]], ha_rows: list[tuple[str, cost.HaChoice, float]]
+) -> None:
+    usd = {_dotted(choice.without): value for _, choice, value in ha_rows}
+    nat, multi_az = usd["aws.natGatewayPerAz"], usd["aws.database.multiAz"]
     # Two NAT gateways fewer (their hours, addresses and a share of data); one RDS instance and its storage fewer.
     assert nat > 2 * prices.NAT_GATEWAY_HOUR.usd * HOURS * 0.99
-    rds = _lines(estimates[0][1], "RDS PostgreSQL")[0]
+    [prod] = [estimate for shape, estimate in readme_estimates if shape.stack == "prod"]
+    rds = _lines(prod, "RDS PostgreSQL")[0]
     assert multi_az >= rds.monthly_usd / 2
 
 
-def _gcp_prod(shapes: dict[str, tuple[Shape, Run]]) -> list[tuple[Shape, cost.CostEstimate]]:
-    shape, run = shapes["prod-gcp"]
-    return [(shape, cost.readme_estimate(run))]
+def _dotted(without: Mapping[str, Any]) -> str:
+    """The one config key an HA choice's override sets: `aws.database.multiAz`."""
+    [(key, value)] = without.items()
+    return f"{key}.{_dotted(value)}" if isinstance(value, Mapping) else key

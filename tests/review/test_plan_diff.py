@@ -3,17 +3,22 @@ table against the pinned provider SDKs, and the size cap of the comment."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import importlib
 import inspect
+import io
+import json
 import re
 import sys
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from conftest import PREDATES, Repo
 
 from review import replacements
+from review.__main__ import main
 from review.diff import diff_plans, plan_at
 from review.plan import build_plan
 from review.render import MAX_DIFF_CHARS, render_diff
@@ -26,11 +31,45 @@ def head(repo: Repo) -> dict[str, Any]:
     return build_plan("dev", repo.path)
 
 
+@dataclass(frozen=True)
+class CommandLine:
+    status: int
+    stdout: str
+    markdown: str  # what --out wrote
+    diff: dict[str, Any]  # what --json wrote
+
+
 @pytest.fixture(scope="module")
-def dev_diff(repo: Repo, head: dict[str, Any]) -> dict[str, Any]:
-    base, note = plan_at("HEAD~1", "dev", repo.path)
-    assert base is not None, note
-    return diff_plans(base, head, ref="HEAD~1")
+def command_line(repo: Repo, tmp_path_factory: pytest.TempPathFactory) -> CommandLine:
+    """`make plan-diff STACK=dev BASE=HEAD~1 OUT=... JSON=...` in the throwaway repository: BASE's plan is
+    made by BASE's code in a worktree (a subprocess), the working tree's in this process. Made once: the
+    tests below read its Markdown and its data."""
+    out = tmp_path_factory.mktemp("plan-diff")
+    stdout = io.StringIO()
+    with contextlib.redirect_stdout(stdout):
+        status = main(
+            [
+                "plan-diff",
+                "--stack",
+                "dev",
+                "--base",
+                "HEAD~1",
+                "--out",
+                str(out / "diff.md"),
+                "--json",
+                str(out / "diff.json"),
+            ],
+            root=repo.path,
+        )
+    return CommandLine(
+        status, stdout.getvalue(), (out / "diff.md").read_text(), json.loads((out / "diff.json").read_text())
+    )
+
+
+@pytest.fixture(scope="module")
+def dev_diff(command_line: CommandLine) -> dict[str, Any]:
+    assert command_line.status == 0
+    return command_line.diff
 
 
 def _changed(diff: dict[str, Any], name: str) -> dict[str, Any]:
@@ -100,19 +139,19 @@ def test_the_policy_delta_lists_new_and_resolved_violations(head: dict[str, Any]
     assert "| `efs-encryption` | **mandatory** | `thing` | Do X. |  |" in text
 
 
-def test_plan_diff_from_the_command_line_writes_the_markdown(repo: Repo, tmp_path: Any) -> None:
-    out = tmp_path / "diff.md"
-    result = repo.review("plan-diff", "--stack", "dev", "--base", "HEAD~1", "--out", str(out))
-    assert result.returncode == 0, result.stderr
-    assert out.read_text() == result.stdout
-    assert "**REPLACE**" in result.stdout
-    assert "apiServer.replicas" in result.stdout
+def test_plan_diff_from_the_command_line_writes_the_markdown_and_its_data(command_line: CommandLine) -> None:
+    assert command_line.status == 0
+    assert command_line.markdown == command_line.stdout
+    assert "**REPLACE**" in command_line.stdout
+    assert "apiServer.replicas" in command_line.stdout
+    # --json holds what the Markdown is rendered from.
+    assert render_diff(command_line.diff) == command_line.markdown
 
 
-def test_an_unknown_base_exits_1_with_a_clean_message(repo: Repo) -> None:
-    result = repo.review("plan-diff", "--stack", "dev", "--base", "no-such-ref")
-    assert result.returncode == 1
-    assert result.stderr == f"error: BASE='no-such-ref' is not a commit in {repo.path}\n"
+def test_an_unknown_base_exits_1_with_a_clean_message(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plan-diff", "--stack", "dev", "--base", "no-such-ref"], root=repo.path) == 1
+    captured = capsys.readouterr()
+    assert (captured.out, captured.err) == ("", f"error: BASE='no-such-ref' is not a commit in {repo.path}\n")
 
 
 def test_a_base_before_make_plan_has_no_plan_and_everything_is_added(repo: Repo, head: dict[str, Any]) -> None:
