@@ -4,6 +4,12 @@ STACK ?= local
 PYTHON ?= python3
 BIN := .venv/bin
 export PYTHON
+# Python's bytecode cache is what makes a second run fast: the cloud SDKs' modules take
+# seconds to compile on every import without it (warm `make test` 40 s instead of 21 s).
+# Some images set PYTHONDONTWRITEBYTECODE (this project's CI machine does); the targets
+# here keep the cache in the virtualenv they own. dags/ stays clean: scripts/test-dags.sh
+# sets the variable again for the DAG suite, and the ConfigMap packer skips __pycache__.
+unexport PYTHONDONTWRITEBYTECODE
 
 .DEFAULT_GOAL := help
 .PHONY: help up preview destroy plan plan-diff test checks lint test-infra test-infra-review test-infra-program test-dags venv venvs clean
