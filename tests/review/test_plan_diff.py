@@ -45,25 +45,12 @@ def command_line(repo: Repo, tmp_path_factory: pytest.TempPathFactory) -> Comman
     made by BASE's code in a worktree (a subprocess), the working tree's in this process. Made once: the
     tests below read its Markdown and its data."""
     out = tmp_path_factory.mktemp("plan-diff")
+    markdown, data = out / "diff.md", out / "diff.json"
+    argv = ["plan-diff", "--stack", "dev", "--base", "HEAD~1", "--out", str(markdown), "--json", str(data)]
     stdout = io.StringIO()
     with contextlib.redirect_stdout(stdout):
-        status = main(
-            [
-                "plan-diff",
-                "--stack",
-                "dev",
-                "--base",
-                "HEAD~1",
-                "--out",
-                str(out / "diff.md"),
-                "--json",
-                str(out / "diff.json"),
-            ],
-            root=repo.path,
-        )
-    return CommandLine(
-        status, stdout.getvalue(), (out / "diff.md").read_text(), json.loads((out / "diff.json").read_text())
-    )
+        status = main(argv, root=repo.path)
+    return CommandLine(status, stdout.getvalue(), markdown.read_text(), json.loads(data.read_text()))
 
 
 @pytest.fixture(scope="module")
