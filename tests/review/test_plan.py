@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import Repo
+from plan_repo import Repo
 
 import review.plan
 from policy.offline import Violation

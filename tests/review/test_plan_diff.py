@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from conftest import PREDATES, Repo
+from plan_repo import PREDATES, Repo
 
 from review import replacements
 from review.__main__ import main

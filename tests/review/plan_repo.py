@@ -1,0 +1,70 @@
+"""A throwaway git repository holding a copy of the project, for `plan` and `plan-diff` end to end.
+
+Commits, oldest first: the project without the plan command (a BASE that
+predates it), the project as it is, then the dev stack file edited (see
+`dev_change`). Each plan costs a few seconds, so the repository and its plans
+are made once per session (conftest.py).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from review.runner import ROOT
+
+GIT = ("git", "-c", "user.name=plan-test", "-c", "user.email=plan-test@example.invalid", "-c", "commit.gpgsign=false")
+DEV_FILE = "Pulumi.dev.yaml"
+PREDATES = "predates"  # tag: the commit without `python -m review`
+
+
+@dataclass(frozen=True)
+class Repo:
+    path: Path
+
+    def git(self, *args: str) -> str:
+        result = subprocess.run([*GIT, *args], cwd=self.path, capture_output=True, text=True, check=True)
+        return result.stdout
+
+    def commit(self, message: str) -> None:
+        self.git("add", "-A")
+        self.git("commit", "-q", "-m", message)
+
+    def edit_stack(self, name: str, change: Callable[[dict[str, Any]], None]) -> None:
+        path = self.path / name
+        document = yaml.safe_load(path.read_text())
+        change(document["config"])
+        path.write_text(yaml.safe_dump(document, sort_keys=False))
+
+
+def dev_change(config: dict[str, Any]) -> None:
+    """A node pool size, a region (replaces Cloud SQL, among others), a chart value, a bigger database."""
+    gcp = config["airflow-platform:gcp"]
+    gcp["workerMaxNodes"] = 8
+    gcp["databaseTier"] = "db-custom-2-7680"
+    gcp["region"] = "europe-west4"
+    gcp["zone"] = "europe-west4-b"
+    config["airflow-platform:airflow"]["apiServerReplicas"] = 2
+
+
+def copy_project(destination: Path) -> None:
+    """The working tree's files as git sees them (tracked and new, not ignored), not the venvs."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split("\0")
+    for name in filter(None, listed):
+        source = ROOT / name
+        if source.is_file() and not source.is_symlink():
+            target = destination / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
