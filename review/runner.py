@@ -116,6 +116,7 @@ def _service(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     return {"status": {"loadBalancer": {"ingress": [{"ip": "203.0.113.10"}]}}}
 
 
+# What registrations carry instead of a source position under the mocks (see run_program).
 _NO_STACK_TRACE = source_pb2.StackTrace()
 
 # The signature Pulumi's wire format uses to mark a secret value.
@@ -271,7 +272,7 @@ def run_program(
     with (
         mock.patch.object(pulumi, "export", side_effect=lambda name, value: exported.__setitem__(name, value)),
         # Every registration walks the whole Python stack (pytest's too) to attach a source
-        # position for the engine's diagnostics; the mock monitor ignores it and it was a third
+        # position for the engine's diagnostics; the mock monitor ignores it, and it was a fifth
         # of a run's time. pulumi/runtime/resource.py: `_get_stack_trace` in register/read_resource.
         mock.patch.object(pulumi.runtime.resource, "_get_stack_trace", new=lambda: _NO_STACK_TRACE),
     ):
