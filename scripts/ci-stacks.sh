@@ -2,7 +2,7 @@
 # Which stacks CI works on, read from the stack files (Pulumi.<stack>.yaml) in
 # the repository root, so a new stack file is previewed without a workflow edit.
 #   scripts/ci-stacks.sh names            every stack, one per line (the offline plan-diff loops over these)
-#   scripts/ci-stacks.sh cloud STACK      the stack's cloud: local | gcp | aws
+#   scripts/ci-stacks.sh cloud STACK      the stack's cloud: local | gcp | aws (also what `make up|preview|destroy` reads)
 #   scripts/ci-stacks.sh github-output    for $GITHUB_OUTPUT: `matrix` = the cloud stacks as
 #                                         [{"stack": .., "cloud": ..}], `clouds` = {"<stack>": "<cloud>"}
 set -euo pipefail
@@ -20,7 +20,7 @@ names() {
 cloud_of() {
   local file="Pulumi.$1.yaml" cloud
   [ -f "$file" ] || { echo "error: no stack file $file" >&2; exit 2; }
-  # Same reading as scripts/pulumi.sh: the first airflow-platform:cloud line.
+  # The first airflow-platform:cloud line.
   cloud=$(sed -n 's/^ *airflow-platform:cloud: *\([a-z]*\).*/\1/p' "$file" | head -n1)
   case "$cloud" in
     local|gcp|aws) echo "$cloud" ;;

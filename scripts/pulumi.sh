@@ -26,7 +26,8 @@ fi
 command -v pulumi >/dev/null 2>&1 ||
   need "Pulumi CLI (pulumi)" "install it: https://www.pulumi.com/docs/iac/download-install/ (brew install pulumi, or curl -fsSL https://get.pulumi.com | sh)"
 
-cloud=$(sed -n 's/^ *airflow-platform:cloud: *\([a-z]*\).*/\1/p' "Pulumi.$stack.yaml" | head -n1)
+# One reading of the stack's cloud for make and CI; it exits 2 naming the file when the key is missing.
+cloud=$(scripts/ci-stacks.sh cloud "$stack")
 case "$cloud" in
   local)
     if ! command -v kubectl >/dev/null 2>&1; then
@@ -50,7 +51,6 @@ case "$cloud" in
       need "AWS credentials" "aws configure sso && aws sso login (or export AWS_PROFILE=...)"
     fi
     ;;
-  *) echo "error: Pulumi.$stack.yaml sets no airflow-platform:cloud (local | gcp | aws)" >&2; exit 2 ;;
 esac
 if [ "$action" = destroy ] && ! command -v kubectl >/dev/null 2>&1; then
   need "kubectl" "install it: https://kubernetes.io/docs/tasks/tools/ (destroy waits for the load balancer to go)"
@@ -70,23 +70,47 @@ if ! pulumi whoami >/dev/null 2>&1; then
   pulumi login "file://$PWD/.pulumi-state"
 fi
 
-# Destroy in two steps. Uninstalling the chart deletes the API server's
-# LoadBalancer Service; the cloud controller running in the cluster then
-# deletes the cloud load balancer (NLB / forwarding rule) behind it. One plain
-# `pulumi destroy` deletes the release before the cluster but does not wait for
-# that controller, so the cluster can go first and leave an orphaned, billed
-# load balancer that also blocks deleting the subnets (AWS) or the static IP
-# (GCP). So: the Airflow release alone, wait until no LoadBalancer Service is
-# left, then everything else. Protected resources (production) are refused by
-# pulumi destroy until released with `pulumi state unprotect` (README: Destroy).
+# Destroy in two steps. Deleting a LoadBalancer Service makes the cloud
+# controller running in the cluster delete the cloud load balancer (NLB /
+# forwarding rule) behind it; the Service object stays listed until then (its
+# service.kubernetes.io/load-balancer-cleanup finalizer). One plain `pulumi
+# destroy` does not wait for that controller, so the cluster can go first and
+# leave an orphaned, billed load balancer that also blocks deleting the
+# subnets (AWS) or the static IP (GCP). So: step 1 deletes the Airflow release
+# and every LoadBalancer Service the stack made itself, waits until no
+# LoadBalancer Service is left in the namespace, then step 2 deletes the rest.
+# Protected resources (production) are refused by pulumi destroy until
+# released with `pulumi state unprotect` (README: Destroy).
+#
+# Why step 1 also takes the stack's own LoadBalancer Services: on AWS with
+# ui.domain the HTTPS Service (components/aws/https.py) is the platform's, not
+# the chart's, so it is no dependent of the release and the wait would see it
+# until its timeout. Waiting only for the chart's Services would not do: step
+# 2 deletes that Service before the cluster, but without a DNS zone it carries
+# pulumi.com/skipAwait, which skips waiting for the deletion too
+# (pulumi/pulumi-kubernetes#3147), so the cluster could go before its NLB.
+# Chosen by type and spec.type in the state, not by name, so any LoadBalancer
+# Service added later is covered. Read resources ("external": `Service.get`)
+# are never deleted, only forgotten. GCP's HTTPS entry is a Gateway, not a
+# Service: step 2 deletes it, awaited, before the cluster and its address.
 destroy_stack() {
-  local release namespace kubeconfig
-  release=$(pulumi stack export --stack "$stack" | .venv/bin/python -c '
+  local targets namespace kubeconfig urn
+  targets=$(pulumi stack export --stack "$stack" | .venv/bin/python -c '
 import json, sys
 resources = json.load(sys.stdin)["deployment"].get("resources") or []
-print(next((r["urn"] for r in resources if r["type"] == "kubernetes:helm.sh/v3:Release"
-            and (r.get("inputs") or {}).get("chart") == "airflow"), ""))')
-  if [ -n "$release" ]; then
+
+def first_step(resource):
+    inputs = resource.get("inputs") or {}
+    if resource.get("external"):
+        return False
+    if resource["type"] == "kubernetes:helm.sh/v3:Release":
+        return inputs.get("chart") == "airflow"
+    return resource["type"] == "kubernetes:core/v1:Service" and (inputs.get("spec") or {}).get("type") == "LoadBalancer"
+
+print("\n".join(resource["urn"] for resource in resources if first_step(resource)))')
+  if [ -n "$targets" ]; then
+    local -a target_args=()
+    while IFS= read -r urn; do target_args+=(--target "$urn"); done <<<"$targets"
     namespace=$(pulumi stack output namespace --stack "$stack")
     kubeconfig=$(mktemp)
     trap 'rm -f "$kubeconfig"' RETURN
@@ -94,9 +118,9 @@ print(next((r["urn"] for r in resources if r["type"] == "kubernetes:helm.sh/v3:R
     if pulumi stack output kubeconfig --show-secrets --stack "$stack" >"$kubeconfig" 2>/dev/null; then
       export KUBECONFIG="$kubeconfig"
     fi
-    echo "destroy: 1/2 the Airflow release (its LoadBalancer Service goes with it)" >&2
-    pulumi destroy --stack "$stack" --target "$release" --target-dependents
-    echo "destroy: waiting for the cloud load balancer of namespace $namespace to be deleted" >&2
+    echo "destroy: 1/2 the Airflow release and the stack's LoadBalancer Services" >&2
+    pulumi destroy --stack "$stack" "${target_args[@]}" --target-dependents
+    echo "destroy: waiting for the cloud load balancers of namespace $namespace to be deleted" >&2
     local deadline=$((SECONDS + 900))
     while kubectl get services -n "$namespace" \
       -o jsonpath='{range .items[?(@.spec.type=="LoadBalancer")]}{.metadata.name}{"\n"}{end}' | grep -q .; do

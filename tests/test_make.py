@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -12,7 +14,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 # Tools the Makefile and scripts/pulumi.sh use; pulumi is deliberately absent.
-TOOLS = ("bash", "make", "sed", "head", "dirname", "python3", "env", "grep", "awk")
+TOOLS = ("bash", "make", "sed", "head", "dirname", "python3", "env", "grep", "awk", "mktemp", "rm")
 
 
 @pytest.fixture
@@ -138,3 +140,100 @@ def test_make_destroy_needs_kubectl_to_wait_for_the_load_balancer(path_without_p
     result = make("destroy", path_without_pulumi, cwd=checkout, STACK="edited")
     assert result.returncode != 0
     assert "missing: kubectl" in result.stderr and "load balancer" in result.stderr
+
+
+def test_make_up_names_a_stack_file_without_a_cloud(path_without_pulumi: str, checkout: Path) -> None:
+    (checkout / "Pulumi.nocloud.yaml").write_text("config:\n  airflow-platform:production: false\n")
+    result = make("up", path_without_pulumi, cwd=checkout, STACK="nocloud")
+    assert result.returncode != 0
+    assert "error: Pulumi.nocloud.yaml sets no airflow-platform:cloud (local | gcp | aws)" in result.stderr
+
+
+# An AWS stack with ui.domain: its HTTPS LoadBalancer Service is the platform's
+# (components/aws/https.py), made before the release and no dependent of it.
+AWS_HTTPS_STACK = """\
+config:
+  airflow-platform:cloud: aws
+  airflow-platform:ui:
+    domain: airflow.acme.com
+"""
+PLATFORM = "urn:pulumi:aws-https::airflow-platform::airflow-platform:aws:Platform"
+RELEASE_URN = f"{PLATFORM}$airflow-platform:airflow:Release$kubernetes:helm.sh/v3:Release::airflow"
+HTTPS_SERVICE_URN = f"{PLATFORM}$airflow-platform:aws:HttpsEntry$kubernetes:core/v1:Service::platform-https-service"
+STATE = {
+    "deployment": {
+        "resources": [
+            {"urn": RELEASE_URN, "type": "kubernetes:helm.sh/v3:Release", "inputs": {"chart": "airflow"}},
+            {
+                "urn": HTTPS_SERVICE_URN,
+                "type": "kubernetes:core/v1:Service",
+                "inputs": {"spec": {"type": "LoadBalancer"}},
+            },
+            # The live read of the same Service (no DNS zone): Pulumi never deletes it.
+            {
+                "urn": f"{HTTPS_SERVICE_URN}-status",
+                "type": "kubernetes:core/v1:Service",
+                "external": True,
+                "inputs": {"spec": {"type": "LoadBalancer"}},
+            },
+            {
+                "urn": f"{PLATFORM}$kubernetes:core/v1:Service::postgres",
+                "type": "kubernetes:core/v1:Service",
+                "inputs": {"spec": {"type": "ClusterIP"}},
+            },
+        ]
+    }
+}
+# Stand-ins logging to $FAKES. `pulumi destroy` targeting the HTTPS Service
+# deletes it; kubectl then lists it once more (the finalizer holds it until the
+# NLB is gone) and never again. A fourth `sleep` ends the run: the real wait
+# would last its whole 15 minutes.
+FAKE_PULUMI = """
+echo "$*" >> "$FAKES/pulumi.log"
+case "$1 $2" in
+  "stack export") echo "$(<"$FAKES/state.json")" ;;
+  "stack output") [ "$3" = namespace ] && echo airflow || echo "apiVersion: v1" ;;
+  "destroy --stack") [[ " $* " != *" --target $HTTPS_SERVICE_URN "* ]] || : > "$FAKES/deleted" ;;
+esac
+"""
+FAKE_KUBECTL = """
+if [ ! -e "$FAKES/deleted" ]; then echo airflow-api-server-https
+elif [ ! -e "$FAKES/finalized" ]; then : > "$FAKES/finalized"; echo airflow-api-server-https
+fi
+"""
+FAKE_SLEEP = """
+echo "$*" >> "$FAKES/sleep.log"
+count=0; while read -r _; do count=$((count + 1)); done < "$FAKES/sleep.log"
+[ "$count" -lt 4 ] || { echo "fake sleep: a LoadBalancer Service never goes" >&2; exit 1; }
+"""
+
+
+def fake(bin_dir: Path, name: str, body: str, **values: str) -> None:
+    lines = [f"{key}={shlex.quote(value)}" for key, value in values.items()]
+    path = bin_dir / name
+    path.write_text("\n".join(["#!/usr/bin/env bash", *lines, body]))
+    path.chmod(0o755)
+
+
+def test_make_destroy_deletes_the_platforms_load_balancer_service_before_waiting(
+    path_without_pulumi: str, checkout: Path, tmp_path: Path
+) -> None:
+    (checkout / "Pulumi.aws-https.yaml").write_text(AWS_HTTPS_STACK)
+    fakes = tmp_path / "fakes"
+    fakes.mkdir()
+    (fakes / "state.json").write_text(json.dumps(STATE))
+    bin_dir = Path(path_without_pulumi)
+    fake(bin_dir, "pulumi", FAKE_PULUMI, FAKES=str(fakes), HTTPS_SERVICE_URN=HTTPS_SERVICE_URN)
+    fake(bin_dir, "kubectl", FAKE_KUBECTL, FAKES=str(fakes))
+    fake(bin_dir, "sleep", FAKE_SLEEP, FAKES=str(fakes))
+    fake(bin_dir, "aws", "exit 0")
+
+    result = make("destroy", path_without_pulumi, cwd=checkout, STACK="aws-https")
+
+    assert result.returncode == 0, result.stderr
+    destroys = [line for line in (fakes / "pulumi.log").read_text().splitlines() if line.startswith("destroy")]
+    assert destroys == [
+        f"destroy --stack aws-https --target {RELEASE_URN} --target {HTTPS_SERVICE_URN} --target-dependents",
+        "destroy --stack aws-https",
+    ]
+    assert (fakes / "sleep.log").read_text().splitlines() == ["10"], "waits while the finalizer holds the Service"
