@@ -7,9 +7,9 @@ from unittest import mock
 
 import pulumi
 import pytest
-import stack_checks as checks
 
 from components.aws.settings import CLUSTER_AUTOSCALER_IMAGE_TAGS, DEFAULT_KUBERNETES_VERSION
+from components.config import parse_stack_config
 from components.kubernetes_support import (
     STANDARD_SUPPORT,
     WARNING_DAYS,
@@ -61,7 +61,9 @@ def test_clouds_without_a_table_are_not_checked() -> None:
 
 def test_defaults_are_the_newest_eks_version_with_an_autoscaler() -> None:
     assert newest_version("aws") == DEFAULT_KUBERNETES_VERSION
-    assert checks.stack_config("prod")["aws"]["kubernetesVersion"] == newest_version("aws")
+    unpinned = {**DEV_CONFIG, "aws": {k: v for k, v in DEV_CONFIG["aws"].items() if k != "kubernetesVersion"}}
+    parsed = parse_stack_config(unpinned, "eks-default")
+    assert parsed.aws is not None and parsed.aws.kubernetes_version == newest_version("aws")
     assert set(CLUSTER_AUTOSCALER_IMAGE_TAGS) <= set(EKS), "an autoscaler minor without support dates"
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import time
+import threading
 from typing import Any
 from unittest import mock
 
@@ -277,16 +277,24 @@ def test_kms_grant_goes_to_an_explicitly_created_gke_service_agent(prod_cluster:
 
 
 def test_project_number_lookup_waits_for_the_resource_manager_api() -> None:
-    """Each API takes a while to switch on; the lookup must not start before its API is on."""
+    """Each API takes a while to switch on; the lookup must not start before its API is on.
+
+    The mock monitor serves registrations and invokes on worker threads: the resource manager API's
+    registration holds until the lookup has been made, or 0.5 s. Without the dependency the lookup
+    runs in that window and is recorded first; with it, the lookup can only follow the API.
+    """
     events: list[str] = []
+    looked_up = threading.Event()
 
     def slow_service(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
-        time.sleep(0.05)
+        if inputs["service"] == "cloudresourcemanager.googleapis.com":
+            looked_up.wait(timeout=0.5)
         events.append(inputs["service"])
         return {}
 
     def project_lookup(args: dict[str, Any]) -> dict[str, Any]:
         events.append("getProject")
+        looked_up.set()
         return {"number": fakes.PROJECT_NUMBER}
 
     with (

@@ -14,6 +14,7 @@ from plan_repo import DEV_FILE, PREDATES, Repo, copy_project, dev_change
 def repo(tmp_path_factory: pytest.TempPathFactory) -> Repo:
     repo = Repo(tmp_path_factory.mktemp("project"))
     copy_project(repo.path)
+    repo.write_known_stack_files()
     repo.git("init", "-q", "-b", "main")
     entry = repo.path / "review" / "__main__.py"
     kept = entry.read_text()

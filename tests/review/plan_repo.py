@@ -1,6 +1,7 @@
 """A throwaway git repository holding a copy of the project, for `plan` and `plan-diff` end to end.
 
-Commits, oldest first: the project without the plan command (a BASE that
+Commits, oldest first (the stack files are the tests' own shapes, not the user's):
+the project without the plan command (a BASE that
 predates it), the project as it is, then the dev stack file edited (see
 `dev_change`). Each plan costs a few seconds, so the repository and its plans
 are made once per session (conftest.py).
@@ -16,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from stack_checks import STACK_SHAPES
 
-from review.runner import ROOT
+from review.runner import PROJECT, ROOT
 
 GIT = ("git", "-c", "user.name=plan-test", "-c", "user.email=plan-test@example.invalid", "-c", "commit.gpgsign=false")
 DEV_FILE = "Pulumi.dev.yaml"
@@ -35,6 +37,13 @@ class Repo:
     def commit(self, message: str) -> None:
         self.git("add", "-A")
         self.git("commit", "-q", "-m", message)
+
+    def write_known_stack_files(self) -> None:
+        """Replace the copied `Pulumi.<stack>.yaml` files by the tests' own shapes (tests/stack_checks.py):
+        the diffs asserted here must not depend on the region or sizes a user put in their stack files."""
+        for stack, config in STACK_SHAPES.items():
+            document = {"config": {f"{PROJECT}:{key}": value for key, value in config.items()}}
+            (self.path / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
 
     def edit_stack(self, name: str, change: Callable[[dict[str, Any]], None]) -> None:
         path = self.path / name

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import pytest
+import stack_checks as checks
 
 from components import kubernetes_support
 from review import cost, prices
@@ -36,8 +37,13 @@ def ha_rows(readme_estimates: list[tuple[Shape, CostEstimate]]) -> list[tuple[st
     return cost.ha_choice_costs(readme_estimates)
 
 
-def _run(shapes: dict[str, tuple[Shape, Run]], stack: str) -> Run:
-    return shapes[stack][1]
+@pytest.fixture(scope="module")
+def runs(shapes: dict[str, tuple[Shape, Run]]) -> dict[str, Run]:
+    """Known shapes for the tests that assert figures: the tests' own stack configs (tests/stack_checks.py)
+    and the estimator's two fixture shapes. Never the shipped stack files: a user's README edits (region,
+    CIDRs, project, repo) must not move these numbers."""
+    own = {stack: run_main(checks.stack_config(stack), stack) for stack in ("local", "dev", "prod")}
+    return {**own, "prod-gcp": shapes["prod-gcp"][1], "dev-aws": shapes["dev-aws"][1]}
 
 
 def _estimate(run: Run, **kwargs: Any) -> CostEstimate:
@@ -71,11 +77,9 @@ def test_shipped_stacks_and_fixtures_have_nothing_unpriced(shapes: dict[str, tup
         assert _estimate(run).unpriced == [], stack
 
 
-def test_a_machine_type_change_moves_the_cost_by_the_table_delta(shapes: dict[str, tuple[Shape, Run]]) -> None:
-    dev_shape, dev_run = shapes["dev"]
-    bigger = run_main(
-        {**dev_shape.config, "gcp": {**dev_shape.config["gcp"], "systemMachineType": "e2-standard-4"}}, "dev"
-    )
+def test_a_machine_type_change_moves_the_cost_by_the_table_delta(runs: dict[str, Run]) -> None:
+    dev_config, dev_run = checks.stack_config("dev"), runs["dev"]
+    bigger = run_main({**dev_config, "gcp": {**dev_config["gcp"], "systemMachineType": "e2-standard-4"}}, "dev")
     before, after = _estimate(dev_run), _estimate(bigger)
     system_nodes = 1
     # The dev system node is Spot (gcp.systemSpot).
@@ -89,17 +93,15 @@ def test_a_machine_type_change_moves_the_cost_by_the_table_delta(shapes: dict[st
     )
 
 
-def test_spot_worker_pools_cost_the_spot_fraction_of_on_demand(shapes: dict[str, tuple[Shape, Run]]) -> None:
+def test_spot_worker_pools_cost_the_spot_fraction_of_on_demand(runs: dict[str, Run]) -> None:
     # Same e2-standard-4 workers and boot disk: Spot in dev, on-demand in the production shape.
-    spot, on_demand = _estimate(_run(shapes, "dev")), _estimate(_run(shapes, "prod-gcp"))
+    spot, on_demand = _estimate(runs["dev"]), _estimate(runs["prod-gcp"])
     machine = prices.GCE_ON_DEMAND["e2-standard-4"].usd * _factor(spot)
     assert on_demand.per_task_node_hour_usd - spot.per_task_node_hour_usd == pytest.approx(
         machine * (1 - prices.GCE_SPOT_FRACTION), abs=1e-3
     )
-    eks = _estimate(_run(shapes, "prod"))
-    eks_on_demand = _estimate(
-        _with_inputs(_run(shapes, "prod"), "aws:eks/nodeGroup:NodeGroup", {"capacityType": "ON_DEMAND"})
-    )
+    eks = _estimate(runs["prod"])
+    eks_on_demand = _estimate(_with_inputs(runs["prod"], "aws:eks/nodeGroup:NodeGroup", {"capacityType": "ON_DEMAND"}))
     worker = prices.EC2_ON_DEMAND["m6i.xlarge"].usd * _factor(eks)
     assert eks.per_task_node_hour_usd < eks_on_demand.per_task_node_hour_usd
     assert eks_on_demand.per_task_node_hour_usd - eks.per_task_node_hour_usd == pytest.approx(
@@ -107,9 +109,9 @@ def test_spot_worker_pools_cost_the_spot_fraction_of_on_demand(shapes: dict[str,
     )
 
 
-def test_multi_az_rds_and_ha_cloud_sql_double_instance_and_storage(shapes: dict[str, tuple[Shape, Run]]) -> None:
-    multi_az = _estimate(_run(shapes, "prod"))
-    single_az = _estimate(_with_inputs(_run(shapes, "prod"), "aws:rds/instance:Instance", {"multiAz": False}))
+def test_multi_az_rds_and_ha_cloud_sql_double_instance_and_storage(runs: dict[str, Run]) -> None:
+    multi_az = _estimate(runs["prod"])
+    single_az = _estimate(_with_inputs(runs["prod"], "aws:rds/instance:Instance", {"multiAz": False}))
     for prefix in ("RDS PostgreSQL db.t4g.large", "RDS 50 GiB gp3"):
         [double], [single] = _lines(multi_az, prefix), _lines(single_az, prefix)
         assert double.monthly_usd == pytest.approx(2 * single.monthly_usd, abs=0.02), prefix
@@ -118,10 +120,10 @@ def test_multi_az_rds_and_ha_cloud_sql_double_instance_and_storage(shapes: dict[
         prices.RDS_POSTGRES["db.t4g.large"].usd * _factor(single_az) * HOURS, abs=0.01
     )
 
-    regional = _estimate(_run(shapes, "prod-gcp"))
+    regional = _estimate(runs["prod-gcp"])
     zonal = _estimate(
         _with_inputs(
-            _run(shapes, "prod-gcp"),
+            runs["prod-gcp"],
             "gcp:sql/databaseInstance:DatabaseInstance",
             {"settings": {"availabilityType": "ZONAL"}},
         )
@@ -132,9 +134,9 @@ def test_multi_az_rds_and_ha_cloud_sql_double_instance_and_storage(shapes: dict[
 
 
 def test_an_eks_version_past_standard_support_is_priced_at_the_extended_rate(
-    shapes: dict[str, tuple[Shape, Run]],
+    runs: dict[str, Run],
 ) -> None:
-    prod = _run(shapes, "prod")
+    prod = runs["prod"]
     cluster = prod.one("aws:eks/cluster:Cluster").inputs
     assert cluster["upgradePolicy"]["supportType"] == "EXTENDED"
     ends = kubernetes_support.STANDARD_SUPPORT["aws"][cluster["version"]].end_of_standard_support
@@ -153,9 +155,9 @@ def test_an_eks_version_past_standard_support_is_priced_at_the_extended_rate(
 
 
 def test_unknown_types_and_sizes_are_listed_as_unpriced_not_counted_as_zero(
-    shapes: dict[str, tuple[Shape, Run]],
+    runs: dict[str, Run],
 ) -> None:
-    dev = _run(shapes, "dev")
+    dev = runs["dev"]
     registry = dataclasses.replace(
         dev.one("gcp:storage/bucket:Bucket"),
         urn="urn:pulumi:dev::airflow-platform::gcp:redis/instance:Instance::cache",
@@ -178,9 +180,9 @@ def test_unknown_types_and_sizes_are_listed_as_unpriced_not_counted_as_zero(
 
 
 def test_idle_prices_pools_at_their_minimum_and_a_task_node_hour_prices_one_more_worker(
-    shapes: dict[str, tuple[Shape, Run]],
+    runs: dict[str, Run],
 ) -> None:
-    dev = _estimate(_run(shapes, "dev"))
+    dev = _estimate(runs["dev"])
     assert [line.quantity for line in _lines(dev, "0 x e2-standard-4 Spot node")] == [0]
     assert [line.quantity for line in _lines(dev, "1 x e2-standard-2 Spot node")] == [1]
     factor = _factor(dev)
@@ -191,7 +193,7 @@ def test_idle_prices_pools_at_their_minimum_and_a_task_node_hour_prices_one_more
     )
     assert dev.per_task_node_hour_usd == pytest.approx(expected, abs=1e-4)
     # Without the Cluster Autoscaler nothing scales the workers down: they cost their desired size.
-    prod = _run(shapes, "prod")
+    prod = runs["prod"]
     no_autoscaler = Run(
         resources=[r for r in prod.resources if r.inputs.get("chart") != "cluster-autoscaler"], exports=prod.exports
     )
@@ -199,10 +201,10 @@ def test_idle_prices_pools_at_their_minimum_and_a_task_node_hour_prices_one_more
     assert [line.quantity for line in _lines(_estimate(no_autoscaler), "1 x m6i.xlarge Spot node")] == [1]
 
 
-def test_local_costs_nothing_and_the_estimate_is_json(shapes: dict[str, tuple[Shape, Run]]) -> None:
-    local = _estimate(_run(shapes, "local"))
+def test_local_costs_nothing_and_the_estimate_is_json(runs: dict[str, Run]) -> None:
+    local = _estimate(runs["local"])
     assert (local.monthly_idle_usd, local.per_task_node_hour_usd, local.lines, local.unpriced) == (0, 0, [], [])
-    prod = _estimate(_run(shapes, "prod"))
+    prod = _estimate(runs["prod"])
     data = json.loads(json.dumps(prod.to_dict()))
     assert {"monthly_idle_usd", "per_task_node_hour_usd", "lines", "assumptions", "unpriced"} <= set(data)
     assert data["monthly_idle_usd"] == pytest.approx(sum(line["monthly_usd"] for line in data["lines"]), abs=0.01)
@@ -221,8 +223,8 @@ def test_readme_cost_tables_are_what_the_estimator_renders(
         )
 
 
-def test_readme_prices_do_not_move_with_the_stack_files_region(shapes: dict[str, tuple[Shape, Run]]) -> None:
-    dev = _run(shapes, "dev")
+def test_readme_prices_do_not_move_with_the_stack_files_region(runs: dict[str, Run]) -> None:
+    dev = runs["dev"]
     moved = _with_inputs(dev, "pulumi:providers:gcp", {"region": "europe-west4"})
     assert cost.readme_estimate(moved) == cost.readme_estimate(dev)
     assert cost.estimate(moved).region == "europe-west4"
