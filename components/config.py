@@ -15,13 +15,13 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, cast
+from typing import Any, Literal, TypeGuard, cast
 from urllib.parse import urlsplit
 
 import pulumi
 
 from components import versions
-from components.aws.settings import AwsSettings, parse_aws_settings
+from components.aws.settings import DOCKER_HUB_USERNAME_KEY, AwsSettings, parse_aws_settings
 from components.gcp.settings import GcpSettings, parse_gcp_settings
 from components.validation import (
     HIDDEN,
@@ -222,16 +222,39 @@ def parse_stack_config(raw: Mapping[str, Any], stack: str) -> StackConfig:
         gcp=parse_gcp_settings(Section(problems, f"{PROJECT}:gcp", raw.get("gcp"), GcpSettings.KEYS), production)
         if cloud == "gcp"
         else None,
-        aws=parse_aws_settings(Section(problems, f"{PROJECT}:aws", raw.get("aws"), AwsSettings.KEYS), production)
+        aws=_parse_aws(Section(problems, f"{PROJECT}:aws", raw.get("aws"), AwsSettings.KEYS), raw, production)
         if cloud == "aws"
         else None,
     )
     for other in CLOUDS:
         if other != cloud and other in raw:
             problems.add(f"{PROJECT}:{other}", raw[other], f"no '{other}' section on a stack with cloud: {cloud}")
+    if cloud != "aws" and _is_set(raw.get(DOCKER_HUB_TOKEN_KEY)):
+        # Only the EKS platform reads it (its ECR pull-through cache logs in to
+        # Docker Hub): anywhere else a token would sit in the stack unused.
+        problems.add(
+            f"{PROJECT}:{DOCKER_HUB_TOKEN_KEY}",
+            HIDDEN,
+            f"unset on a stack with cloud: {cloud} (only cloud: aws logs in to Docker Hub, "
+            "for its ECR pull-through cache)",
+        )
     _check_production_https(problems, config)
     problems.raise_if_any()
     return config
+
+
+def _parse_aws(section: Section, raw: Mapping[str, Any], production: bool) -> AwsSettings:
+    """The aws section, and the Docker Hub login whose halves live in it and at the top level."""
+    settings = parse_aws_settings(section, production)
+    username_key, token_key = section.key(DOCKER_HUB_USERNAME_KEY), f"{PROJECT}:{DOCKER_HUB_TOKEN_KEY}"
+    token_set = _is_set(raw.get(DOCKER_HUB_TOKEN_KEY))
+    # The pull-through cache needs both halves of the login, or neither (anonymous pulls).
+    if (settings.docker_hub_username is not None) != token_set:
+        missing, given = (username_key, token_key) if token_set else (token_key, username_key)
+        section.problems.add(
+            missing, None, f"set together with {given}: {username_key} and {token_key} (secret) both, or neither"
+        )
+    return settings
 
 
 _AIRFLOW_KEYS = (
@@ -573,8 +596,15 @@ def load_stack_config() -> StackConfig:
     prefix = f"{PROJECT}:"
     raw: dict[str, Any] = {}
     for full_key, value in pulumi.runtime.config.CONFIG.get().items():
-        if full_key.startswith(prefix) and full_key[len(prefix) :] not in SECRET_KEYS:
-            raw[full_key[len(prefix) :]] = _decode(value)
+        if not full_key.startswith(prefix):
+            continue
+        key = full_key[len(prefix) :]
+        if key not in SECRET_KEYS:
+            raw[key] = _decode(value)
+        elif _is_set(value):
+            # A secret's value never enters the StackConfig: only that it is set,
+            # which the rules need (dockerHubToken: which cloud, with which username).
+            raw[key] = HIDDEN
     return parse_stack_config(raw, stack=pulumi.get_stack())
 
 
@@ -591,7 +621,12 @@ def load_docker_hub_token() -> pulumi.Output[str] | None:
     """The Docker Hub access token for the AWS pull-through cache, as a secret Output (or None when unset)."""
     # Read through the runtime like the Fernet keys: never a plaintext value in the program.
     value = pulumi.runtime.config.get_config(f"{PROJECT}:{DOCKER_HUB_TOKEN_KEY}")
-    return pulumi.Output.secret(value.strip()) if value is not None and value.strip() else None
+    return pulumi.Output.secret(value.strip()) if _is_set(value) else None
+
+
+def _is_set(secret: object) -> TypeGuard[str]:
+    """A blank secret counts as unset, the same in validation and where it is read."""
+    return isinstance(secret, str) and bool(secret.strip())
 
 
 def _decode(value: Any) -> Any:

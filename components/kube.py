@@ -45,3 +45,17 @@ def volume_claim(
         ),
         opts=child_options(parent, provider, protect=protect),
     )
+
+
+def load_balancer_address(status: k8s.core.v1.outputs.ServiceStatus | None) -> str | None:
+    """Where a LoadBalancer Service is reached: its first ingress's hostname, else its IP; None until assigned.
+
+    AWS load balancers report a DNS name only (the NLB's IPs are AWS's to
+    change, and a Route 53 alias or CNAME must name it), GCP L4 ones an IP
+    only. Where a controller reports both, the name is the one that outlives
+    a change of the addresses behind it.
+    """
+    ingress = status.load_balancer.ingress if status and status.load_balancer else None
+    if not ingress:
+        return None
+    return ingress[0].hostname or ingress[0].ip or None

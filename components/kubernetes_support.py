@@ -5,7 +5,7 @@ and the plan / cost tooling can read the same table, keyed by the stack's
 `cloud`: `standard_support_warning("aws", "1.36", date.today())`.
 
 Past the end of standard support EKS bills the control plane at the extended
-support rate, $0.60/h instead of $0.10/h (+$365/month per cluster), or - with
+support rate instead of the standard one (the prices below), or - with
 the STANDARD upgrade policy - upgrades it on its own, after which the pinned
 version in the stack file no longer matches the cluster.
 
@@ -25,7 +25,20 @@ from datetime import date
 # "at least 60 days in advance" (EKS user guide, version FAQ), and an upgrade
 # with its node group roll needs planning time.
 WARNING_DAYS = 60
-EXTENDED_SUPPORT_EXTRA_USD_PER_MONTH = 365  # ($0.60 - $0.10) x 730 h
+# The EKS control plane's hourly list prices (the same in every region). The
+# one source of these numbers: review/prices.py prices the plan with them, and
+# components never import review.
+EKS_SUPPORT_PRICING = (
+    "https://aws.amazon.com/blogs/containers/amazon-eks-extended-support-for-kubernetes-versions-pricing/"
+)
+EKS_SUPPORT_PRICES_AS_OF = "2024-04"
+EKS_STANDARD_SUPPORT_USD_PER_HOUR = 0.10
+EKS_EXTENDED_SUPPORT_USD_PER_HOUR = 0.60
+# The month AWS and Google price "per month" figures with.
+HOURS_PER_MONTH = 730
+EXTENDED_SUPPORT_EXTRA_USD_PER_MONTH = round(
+    (EKS_EXTENDED_SUPPORT_USD_PER_HOUR - EKS_STANDARD_SUPPORT_USD_PER_HOUR) * HOURS_PER_MONTH
+)
 
 EKS_CALENDAR = "https://docs.aws.amazon.com/eks/latest/userguide/kubernetes-versions.html#kubernetes-release-calendar"
 EKS_CALENDAR_SOURCE = (

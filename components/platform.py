@@ -140,9 +140,6 @@ class PlatformOutputs:
     # Per Airflow component (AIRFLOW_COMPONENTS): ServiceAccount annotations
     # that grant the cloud identity (GKE Workload Identity, IRSA).
     service_account_annotations: Mapping[str, Mapping[str, pulumi.Input[str]]]
-    # A plain name, not the claim's Output: only task pods mount it, so the
-    # release must not wait for the claim (and, through it, the file system).
-    shared_data_claim_name: str
     # None: the chart's UI Service is ClusterIP: reached with `kubectl
     # port-forward` (local clusters without a LoadBalancer implementation), or
     # through the platform's own HTTPS entry point when `public_url` is set.

@@ -64,6 +64,7 @@ def create_stack(config: StackConfig) -> Stack:
             platform=platform,
             dag_files=read_dag_files(DAGS_FOLDER) if config.dags.source == "configmap" else {},
             fernet_previous_keys=fernet_previous_keys,
+            kube_context=config.local.kube_context if config.local else None,
         ),
     )
     return Stack(config=config, platform=platform, airflow=airflow)
@@ -74,11 +75,7 @@ def export_outputs(stack: Stack) -> None:
     airflow = stack.airflow
     pulumi.export("airflowUrl", airflow.url)
     if airflow.port_forward_command is not None:
-        context = stack.config.local.kube_context if stack.config.local else None
-        prefix = f"kubectl --context {context} " if context else "kubectl "
-        pulumi.export(
-            "uiPortForward", airflow.port_forward_command.apply(lambda command: command.replace("kubectl ", prefix, 1))
-        )
+        pulumi.export("uiPortForward", airflow.port_forward_command)
     if stack.platform.manual_dns_records:
         pulumi.export("uiDnsRecords", [record.as_output() for record in stack.platform.manual_dns_records])
     pulumi.export("adminUser", stack.config.airflow.admin_username)

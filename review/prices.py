@@ -16,7 +16,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-HOURS_PER_MONTH = 730
+from components import kubernetes_support
+
+HOURS_PER_MONTH = kubernetes_support.HOURS_PER_MONTH
 # The day this table was last reviewed; the README tables are priced as of it.
 CHECKED_ON = "2026-11-22"
 NOT_VERIFIED = "list price as of 2025, not re-verified here"
@@ -141,11 +143,21 @@ CLOUD_KMS_KEY_VERSION = _recalled(0.06, "month")
 
 # --- AWS (us-east-1) ----------------------------------------------------------
 
-_EKS_SUPPORT_PRICING = (
-    "https://aws.amazon.com/blogs/containers/amazon-eks-extended-support-for-kubernetes-versions-pricing/"
+# From components/kubernetes_support.py, whose extended-support warning quotes the difference.
+EKS_STANDARD_SUPPORT = Price(
+    kubernetes_support.EKS_STANDARD_SUPPORT_USD_PER_HOUR,
+    "hour",
+    kubernetes_support.EKS_SUPPORT_PRICING,
+    kubernetes_support.EKS_SUPPORT_PRICES_AS_OF,
+    regional=False,
 )
-EKS_STANDARD_SUPPORT = Price(0.10, "hour", _EKS_SUPPORT_PRICING, "2024-04", regional=False)
-EKS_EXTENDED_SUPPORT = Price(0.60, "hour", _EKS_SUPPORT_PRICING, "2024-04", regional=False)
+EKS_EXTENDED_SUPPORT = Price(
+    kubernetes_support.EKS_EXTENDED_SUPPORT_USD_PER_HOUR,
+    "hour",
+    kubernetes_support.EKS_SUPPORT_PRICING,
+    kubernetes_support.EKS_SUPPORT_PRICES_AS_OF,
+    regional=False,
+)
 
 # EC2 on-demand, Linux, per instance-hour. Spot prices move; the estimate
 # assumes EC2_SPOT_FRACTION of on-demand for SPOT node groups.

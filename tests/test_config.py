@@ -240,6 +240,19 @@ def test_fernet_previous_keys_must_be_valid_and_are_never_echoed() -> None:
     assert "not-a-key-but-secret" not in str(error.value)
 
 
+@pytest.mark.parametrize("cloud", ["local", "gcp"])
+def test_docker_hub_token_is_refused_off_aws_and_never_echoed(cloud: str) -> None:
+    """Only the EKS pull-through cache reads it: elsewhere it would be silently ignored."""
+    token = "dckr_pat_not-a-real-token-0123456789"
+    config = {**(GCP if cloud == "gcp" else LOCAL), "dockerHubToken": token}
+    with pytest.raises(ConfigError) as error:
+        run_main(config, stack=f"{cloud}-token", secret_keys=("dockerHubToken",))
+    (problem,) = error.value.problems
+    assert problem.key == "airflow-platform:dockerHubToken"
+    assert f"cloud: {cloud}" in problem.allowed and "cloud: aws" in problem.allowed
+    assert token not in str(error.value)
+
+
 # --- errors that teach --------------------------------------------------------
 
 # A cloud stack with everything required set; the tests' own values, not a stack file's.

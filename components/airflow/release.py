@@ -12,8 +12,8 @@ from components.airflow.dag_files import config_map_key
 from components.airflow.secrets import AirflowSecrets, AirflowSecretsArgs
 from components.airflow.values import API_SERVER_PORT, ChartInputs, DagConfigMap, build_values
 from components.config import AirflowSettings, DagSettings
-from components.kube import MANAGED_BY, child_options
-from components.platform import PlatformOutputs, api_server_service_name
+from components.kube import MANAGED_BY, child_options, load_balancer_address
+from components.platform import SHARED_DATA_CLAIM_NAME, PlatformOutputs, api_server_service_name
 from components.versions import AIRFLOW_CHART_REPOSITORY
 
 # First installs pull images and run the schema migration before the
@@ -29,6 +29,9 @@ class AirflowReleaseArgs:
     # Relative path -> content, for `dags.source: configmap`.
     dag_files: Mapping[str, str]
     fernet_previous_keys: pulumi.Output[str] | None = None
+    # The kubeconfig context the cluster is reached through (local.kubeContext);
+    # None: kubectl's current context. Named in the port-forward command.
+    kube_context: str | None = None
 
 
 class AirflowRelease(pulumi.ComponentResource):
@@ -80,7 +83,9 @@ class AirflowRelease(pulumi.ComponentResource):
                 secrets=self.secrets.names,
                 secrets_checksum=self.secrets.checksum,
                 namespace=platform.namespace,
-                shared_data_claim_name=platform.shared_data_claim_name,
+                # The name, not the claim's Output: only task pods mount it, so the
+                # release must not wait for the claim (and, through it, the file system).
+                shared_data_claim_name=SHARED_DATA_CLAIM_NAME,
                 load_balancer=platform.load_balancer,
                 worker_placement=platform.worker_placement,
                 remote_logging=platform.remote_logging,
@@ -119,8 +124,9 @@ class AirflowRelease(pulumi.ComponentResource):
             self.url = pulumi.Output.from_input(platform.public_url)
         elif platform.load_balancer is None:
             self.url = pulumi.Output.from_input(f"http://localhost:{API_SERVER_PORT}")
+            context = f"--context {args.kube_context} " if args.kube_context else ""
             self.port_forward_command = pulumi.Output.concat(
-                "kubectl -n ",
+                f"kubectl {context}-n ",
                 self.release.status.namespace,
                 f" port-forward svc/{api_service_name} {API_SERVER_PORT}:{API_SERVER_PORT}",
             )
@@ -135,8 +141,7 @@ class AirflowRelease(pulumi.ComponentResource):
 
 
 def _service_url(status: k8s.core.v1.outputs.ServiceStatus | None) -> str:
-    ingress = status.load_balancer.ingress if status and status.load_balancer else None
-    if not ingress:
+    address = load_balancer_address(status)
+    if address is None:
         return "pending: the LoadBalancer has no address yet (see README, Troubleshooting)"
-    address = ingress[0].ip or ingress[0].hostname
     return f"http://{address}:{API_SERVER_PORT}"

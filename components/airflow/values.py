@@ -42,11 +42,13 @@ ADMIN_PASSWORD_ENV = "AIRFLOW_PLATFORM_ADMIN_PASSWORD"
 ASYNC_CONNECTION_ENV = "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC"
 # Pod annotation carrying AirflowSecrets.checksum; its change rolls the pods.
 SECRETS_CHECKSUM_ANNOTATION = "airflow-platform/secrets-checksum"
+# The chart's section of the KubernetesExecutor's task pods (`workers.kubernetes`).
+WORKERS = "workers"
 # The long-running components: they read the Secrets once, at start. Task
 # pods and Job pods start afresh each time and read the current Secrets.
 # (Not the chart's `airflowPodAnnotations`: it also annotates the Jobs, whose
 # pod template is immutable.)
-LONG_RUNNING_COMPONENTS = ("scheduler", "apiServer", "triggerer", "dagProcessor")
+LONG_RUNNING_COMPONENTS = tuple(component for component in AIRFLOW_COMPONENTS if component != WORKERS)
 ADMIN_PASSWORD_HINT = "not-here: run `pulumi stack output adminPassword --show-secrets`"
 # Seconds a finished migrate / create-user Job is kept. The chart names both
 # Jobs after the release (`<release>-run-airflow-migrations`, no name option in
@@ -147,7 +149,7 @@ def build_values(inputs: ChartInputs) -> dict[str, Any]:
         # 100Gi volumeClaimTemplate (chart default) would be a second store.
         "triggerer": {"persistence": {"enabled": False}},
         "dagProcessor": {"enabled": True},
-        "workers": _workers(inputs),
+        WORKERS: _workers(inputs),
         "dags": _dags(inputs),
         "env": _environment(inputs),
         # `airflow db clean` on a schedule: the metadata database stays small.
@@ -376,7 +378,7 @@ def service_account_values(values: dict[str, Any], component: str) -> dict[str, 
     its own template, so its name must differ from the root worker account
     the chart still creates by default (see components/platform.py).
     """
-    section = values[component]["kubernetes"] if component == "workers" else values[component]
+    section = values[component]["kubernetes"] if component == WORKERS else values[component]
     return section.setdefault("serviceAccount", {})
 
 

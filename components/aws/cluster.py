@@ -10,6 +10,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.aws.iam import service_role
+from components.aws.settings import iam_principal
 from components.config import PROJECT
 from components.validation import ConfigError, ConfigProblem
 
@@ -137,7 +138,7 @@ class Cluster(pulumi.ComponentResource):
             self._grant(f"{name}-admin", args.admin_role_arn, CLUSTER_ADMIN_POLICY, args.partition)
         for role_arn in args.read_only_role_arns:
             # Named by account and role, not list position: reordering the list replaces nothing.
-            account, _, role_name = _principal(role_arn)
+            account, _, role_name = iam_principal(role_arn)
             self._grant(f"{name}-read-only-{account}-{role_name}", role_arn, READ_ONLY_POLICY, args.partition)
 
         self.kubeconfig = pulumi.Output.secret(
@@ -180,15 +181,6 @@ def deploying_principal_arn(provider: aws.Provider) -> str:
     return aws.iam.get_session_context(arn=caller.arn, opts=opts).issuer_arn
 
 
-def _principal(arn: str) -> tuple[str, str, str]:
-    """(account, kind, name) of an IAM ARN. A path (SSO roles live under
-    `aws-reserved/sso.amazonaws.com/<region>/`) does not make another role, and
-    the README's example ARN has none."""
-    _, _, _, _, account, resource = arn.split(":", 5)
-    kind, _, rest = resource.partition("/")
-    return account, kind, rest.rsplit("/", 1)[-1]
-
-
 def check_admin_role(admin_role_arn: str, deployer_arn: str) -> None:
     """Refuse an admin role that is the identity creating the cluster.
 
@@ -196,7 +188,7 @@ def check_admin_role(admin_role_arn: str, deployer_arn: str) -> None:
     its own cluster-admin access entry; a second AccessEntry for the same
     principal is refused (ResourceInUseException) after the cluster is built.
     """
-    if _principal(admin_role_arn) == _principal(deployer_arn):
+    if iam_principal(admin_role_arn) == iam_principal(deployer_arn):
         raise ConfigError(
             [
                 ConfigProblem(

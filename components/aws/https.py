@@ -25,7 +25,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.airflow.values import API_SERVER_PORT
-from components.kube import MANAGED_BY, child_options
+from components.kube import MANAGED_BY, child_options, load_balancer_address
 from components.platform import DnsRecord, LoadBalancer, api_server_pod_labels, api_server_service_name
 
 HTTPS_PORT = 443
@@ -156,7 +156,7 @@ class HttpsEntry(pulumi.ComponentResource):
                 type="A",
                 aliases=[
                     aws.route53.RecordAliasArgs(
-                        name=self.service.status.apply(_load_balancer_address),
+                        name=self.service.status.apply(_address_or_pending),
                         zone_id=nlb_zone.id,
                         evaluate_target_health=True,
                     )
@@ -183,7 +183,7 @@ class HttpsEntry(pulumi.ComponentResource):
                     purpose="the Airflow UI",
                     name=args.domain,
                     type="CNAME",
-                    value=live.status.apply(_load_balancer_address),
+                    value=live.status.apply(_address_or_pending),
                 ),
             )
         self.register_outputs({"certificateArn": self.certificate.arn, "service": self.service.metadata.name})
@@ -201,8 +201,5 @@ def _validation_record(options: Sequence[aws.acm.outputs.CertificateDomainValida
     return name, kind, value
 
 
-def _load_balancer_address(status: k8s.core.v1.outputs.ServiceStatus | None) -> str:
-    ingress = status.load_balancer.ingress if status and status.load_balancer else None
-    if not ingress:
-        return PENDING
-    return ingress[0].hostname or ingress[0].ip or PENDING
+def _address_or_pending(status: k8s.core.v1.outputs.ServiceStatus | None) -> str:
+    return load_balancer_address(status) or PENDING

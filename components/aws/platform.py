@@ -24,11 +24,11 @@ from components.aws.logs import LogStore, LogStoreArgs
 from components.aws.network import Network, NetworkArgs
 from components.aws.nodes import NodeGroups, NodeGroupsArgs
 from components.aws.registry import DockerHubCache, DockerHubCacheArgs
-from components.aws.settings import AwsSettings, check_docker_hub_credentials
+from components.aws.settings import AwsSettings
 from components.aws.storage import SharedStorage, SharedStorageArgs
 from components.config import PROJECT, LoadBalancerSettings, StackConfig, load_docker_hub_token
 from components.kubernetes_support import standard_support_warning
-from components.platform import SHARED_DATA_CLAIM_NAME, LoadBalancer, PlatformOutputs, service_account_names
+from components.platform import LoadBalancer, PlatformOutputs, service_account_names
 
 # The in-tree service controller (EKS's cloud-controller-manager) builds an
 # NLB from this annotation with no extra controller to install. The AWS Load
@@ -65,8 +65,8 @@ class AwsPlatform(pulumi.ComponentResource):
         super().__init__("airflow-platform:aws:Platform", name, None, opts)
         assert config.aws is not None, "AwsPlatform needs the aws section (cloud: aws)"
         settings = config.aws
+        # Validated with aws.dockerHubUsername in parse_stack_config: both set, or neither.
         docker_hub_token = load_docker_hub_token()
-        check_docker_hub_credentials(settings.docker_hub_username, docker_hub_token is not None)
         production = config.production
         prefix = resource_prefix(config.stack)
         # A warning, not an error: the table is dated data that goes stale, and
@@ -257,7 +257,6 @@ class AwsPlatform(pulumi.ComponentResource):
             logs_claim_name=None,
             # EKS Pod Identity binds by namespace + ServiceAccount name: no annotations.
             service_account_annotations={},
-            shared_data_claim_name=SHARED_DATA_CLAIM_NAME,
             load_balancer=ui_load_balancer if https is None else None,
             public_url=config.ui.public_url,
             manual_dns_records=https.manual_dns_records if https is not None else (),

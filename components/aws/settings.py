@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from typing import ClassVar
 
-from components.validation import ConfigError, ConfigProblem, Section, check_disjoint_cidrs, parse_cidr
+from components.validation import Section, check_disjoint_cidrs, parse_cidr
 
 _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 _KUBERNETES_VERSION = re.compile(r"^1\.(\d+)$")
@@ -39,8 +39,8 @@ _ROLE_ARN = re.compile(
 )
 # Docker Hub IDs: 4 to 30 characters, lowercase letters and digits only.
 _DOCKER_HUB_USERNAME = re.compile(r"^[a-z0-9]{4,30}$")
-DOCKER_HUB_USERNAME = "airflow-platform:aws.dockerHubUsername"
-DOCKER_HUB_TOKEN = "airflow-platform:dockerHubToken"
+# Set together with the top-level secret `dockerHubToken`: components/config.py checks the pair.
+DOCKER_HUB_USERNAME_KEY = "dockerHubUsername"
 LOAD_BALANCER_SCHEMES = ("internet-facing", "internal")
 WORLD = "0.0.0.0/0"
 # VPC sizes that leave room for per-AZ private subnets large enough for pod IPs.
@@ -147,7 +147,7 @@ class AwsSettings:
         "logRetentionDays",
         "loadBalancerScheme",
         "clusterAutoscaler",
-        "dockerHubUsername",
+        DOCKER_HUB_USERNAME_KEY,
     )
 
     region: str
@@ -266,35 +266,28 @@ def parse_aws_settings(section: Section, production: bool) -> AwsSettings:
 
 
 def _parse_docker_hub_username(section: Section) -> str | None:
-    username = section.optional_str("dockerHubUsername")
+    username = section.optional_str(DOCKER_HUB_USERNAME_KEY)
     if username is not None and not _DOCKER_HUB_USERNAME.match(username):
         section.problems.add(
-            section.key("dockerHubUsername"), username, "a Docker Hub username: 4 to 30 lowercase letters and digits"
+            section.key(DOCKER_HUB_USERNAME_KEY),
+            username,
+            "a Docker Hub username: 4 to 30 lowercase letters and digits",
         )
     return username
 
 
-def check_docker_hub_credentials(username: str | None, token_set: bool) -> None:
-    """The pull-through cache needs both halves of the Docker Hub login, or neither (anonymous pulls)."""
-    if (username is not None) != token_set:
-        missing = DOCKER_HUB_TOKEN if username is not None else DOCKER_HUB_USERNAME
-        raise ConfigError(
-            [
-                ConfigProblem(
-                    missing,
-                    None,
-                    f"set together with {DOCKER_HUB_USERNAME if token_set else DOCKER_HUB_TOKEN}: "
-                    f"{DOCKER_HUB_USERNAME} and {DOCKER_HUB_TOKEN} (secret) both, or neither",
-                )
-            ]
-        )
+def iam_principal(arn: str) -> tuple[str, str, str]:
+    """(account, kind, name) of an IAM ARN, kind being `role`, `user`...: what tells two principals apart.
+
+    A path (SSO roles live under `aws-reserved/sso.amazonaws.com/<region>/`) does
+    not make another principal: names are unique in an account whatever their path."""
+    _, _, _, _, account, resource = arn.split(":", 5)
+    kind, _, path = resource.partition("/")
+    return account, kind, path.rsplit("/", 1)[-1]
 
 
-def _parse_role_arn(section: Section, key: str, arn: str, region: str) -> tuple[str, str] | None:
-    """(account, role name) of a valid role ARN in the region's partition, else a problem and None.
-
-    A path (`role/aws-reserved/sso.amazonaws.com/x`) does not make another role:
-    role names are unique in an account whatever their path."""
+def _parse_role_arn(section: Section, key: str, arn: str, region: str) -> tuple[str, str, str] | None:
+    """`iam_principal` of a valid role ARN in the region's partition, else a problem and None."""
     match = _ROLE_ARN.match(arn)
     if match is None:
         section.problems.add(key, arn, "an IAM role ARN such as arn:aws:iam::123456789012:role/Admin")
@@ -302,15 +295,15 @@ def _parse_role_arn(section: Section, key: str, arn: str, region: str) -> tuple[
     if match.group("partition") != partition_for(region):
         section.problems.add(key, arn, f"a role in the {partition_for(region)} partition (region {region})")
         return None
-    return match.group("account"), match.group("path").rsplit("/", 1)[-1]
+    return iam_principal(arn)
 
 
-def _parse_read_only_roles(section: Section, region: str, admin_role: tuple[str, str] | None) -> tuple[str, ...]:
+def _parse_read_only_roles(section: Section, region: str, admin_role: tuple[str, str, str] | None) -> tuple[str, ...]:
     """Each role once, and never the admin role: EKS keeps one access entry per
     principal, so a second entry for the same role is refused at `pulumi up`."""
     arns = section.str_list("readOnlyRoleArns", [])
     key = section.key("readOnlyRoleArns")
-    seen: set[tuple[str, str]] = set()
+    seen: set[tuple[str, str, str]] = set()
     for index, arn in enumerate(arns):
         item_key = f"{key}[{index}]"
         role = _parse_role_arn(section, item_key, arn, region)

@@ -278,7 +278,6 @@ class GcpPlatform(pulumi.ComponentResource):
             remote_logging=logs.remote_logging,
             logs_claim_name=None,
             service_account_annotations=logs.service_account_annotations,
-            shared_data_claim_name=SHARED_DATA_CLAIM_NAME,
             load_balancer=ui_load_balancer,
             public_url=config.ui.public_url,
             manual_dns_records=https.manual_dns_records if https is not None else (),

@@ -80,7 +80,6 @@ class LocalPlatform(pulumi.ComponentResource):
             remote_logging=None,
             logs_claim_name=claims[LOGS_CLAIM_NAME].metadata.name,
             service_account_annotations={},
-            shared_data_claim_name=SHARED_DATA_CLAIM_NAME,
             load_balancer=LoadBalancer(source_ranges=args.load_balancer.source_ranges)
             if settings.ui_service_type == "LoadBalancer"
             else None,

@@ -6,7 +6,13 @@ from typing import Any
 
 import pytest
 
-from components.aws.settings import CLUSTER_AUTOSCALER_IMAGE_TAGS, AwsSettings, is_arm_instance_type, partition_for
+from components.aws.settings import (
+    CLUSTER_AUTOSCALER_IMAGE_TAGS,
+    AwsSettings,
+    iam_principal,
+    is_arm_instance_type,
+    partition_for,
+)
 from components.config import ConfigError, parse_stack_config
 
 KEY = "airflow-platform:aws"
@@ -198,6 +204,14 @@ def test_read_only_roles_are_listed_once_and_not_the_admin() -> None:
     keys = problem_keys({"adminRoleArn": PREVIEW_ROLE, "readOnlyRoleArns": [PREVIEW_ROLE]})
     assert "aws.adminRoleArn" in keys[f"{KEY}.readOnlyRoleArns[0]"]
     assert f"{KEY}.readOnlyRoleArns" in problem_keys({"readOnlyRoleArns": PREVIEW_ROLE})
+
+
+def test_a_principal_is_its_account_kind_and_name_whatever_its_path() -> None:
+    """The one parse the settings (duplicate roles) and the cluster (admin role = deployer) share."""
+    sso = "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Admin_0a1b"
+    assert iam_principal(sso) == ("123456789012", "role", "AWSReservedSSO_Admin_0a1b")
+    assert iam_principal("arn:aws:iam::123456789012:role/AWSReservedSSO_Admin_0a1b") == iam_principal(sso)
+    assert iam_principal("arn:aws:iam::123456789012:user/AWSReservedSSO_Admin_0a1b") != iam_principal(sso)
 
 
 def test_node_group_sizes_and_types() -> None:
