@@ -27,6 +27,8 @@ _DURATION = re.compile(r"^\d+(s|m|h)$")
 # SI, decimal SI (m = milli, "" = units), or a decimal exponent such as 1e3.
 _QUANTITY = re.compile(r"^(?P<number>[+-]?(\d+(\.\d*)?|\.\d+))(?P<suffix>Ki|Mi|Gi|Ti|Pi|Ei|[mkMGTPE]?|[eE][+-]?\d+)$")
 _BINARY_SI = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
+# Bytes in a GiB, for sizes `parse_quantity` returns in bytes.
+GIB = _BINARY_SI["Gi"]
 _DECIMAL_SI = {"m": Decimal("0.001"), "": Decimal(1), "k": Decimal(10) ** 3, "M": Decimal(10) ** 6}
 _DECIMAL_SI |= {"G": Decimal(10) ** 9, "T": Decimal(10) ** 12, "P": Decimal(10) ** 15, "E": Decimal(10) ** 18}
 # An image name as the Docker reference grammar defines it (distribution/reference,

@@ -31,6 +31,9 @@ from components import kubernetes_support
 from components.aws.autoscaler import CHART as AUTOSCALER_CHART
 from components.aws.nodes import POOL_LABEL, WORKER_POOL
 from components.aws.platform import LB_INTERNAL_ANNOTATION
+from components.aws.storage import EFS_PROVISIONER
+from components.gcp.storage import FILESTORE_MIN_GIB, FILESTORE_PROVISIONER, PD_CLASS
+from components.validation import GIB, parse_quantity
 from review import prices
 from review.prices import HOURS_PER_MONTH, Price
 from review.runner import ROOT, Registered, Run, run_main, stack_file_config
@@ -52,12 +55,9 @@ GKE_DEFAULT_DISK_GIB = 100
 GKE_DEFAULT_DISK_TYPE = "pd-balanced"
 GKE_REGIONAL_ZONES = 3  # node locations of a regional pool when none are listed
 
-# GKE's built-in StorageClasses: PD classes map to a disk type, Filestore classes to a tier.
-GKE_PD_CLASSES = {"standard-rwo": "pd-balanced", "standard": "pd-standard", "premium-rwo": "pd-ssd"}
-GKE_FILESTORE_CLASSES = {"standard-rwx": "BASIC_HDD", "premium-rwx": "BASIC_SSD"}
-EBS_CLASSES = {"gp3": "gp3", "gp2": "gp2"}
-EFS_PROVISIONER = "efs.csi.aws.com"
-FILESTORE_PROVISIONER = "filestore.csi.storage.gke.io"
+# The one built-in GKE StorageClass the program claims on (components/gcp/storage.py) and
+# its disk type; every other claim is on the stack's own Filestore or EFS class.
+GKE_PD_CLASSES = {PD_CLASS: "pd-balanced"}
 # The Filestore CSI driver's `tier` parameter -> the Filestore tier it creates.
 FILESTORE_CSI_TIERS = {"standard": "BASIC_HDD", "premium": "BASIC_SSD"}
 
@@ -122,20 +122,6 @@ FREE_TYPES = frozenset(
     }
 )
 
-_QUANTITY = re.compile(r"^(?P<number>\d+(?:\.\d+)?)(?P<unit>Ki|Mi|Gi|Ti|Pi|K|M|G|T|P)?$")
-_GIB_PER_UNIT = {
-    None: 1 / 2**30,
-    "Ki": 1 / 2**20,
-    "Mi": 1 / 2**10,
-    "Gi": 1,
-    "Ti": 2**10,
-    "Pi": 2**20,
-    "K": 1e3 / 2**30,
-    "M": 1e6 / 2**30,
-    "G": 1e9 / 2**30,
-    "T": 1e12 / 2**30,
-    "P": 1e15 / 2**30,
-}
 _CUSTOM_SQL_TIER = re.compile(r"^db-custom-(?P<cpus>\d+)-(?P<memory_mib>\d+)$")
 _GCP_ZONE = re.compile(r"^[a-z]+-[a-z]+\d+-[a-z]$")
 
@@ -214,10 +200,10 @@ class _Context:
 
 def gib(quantity: str) -> float:
     """A Kubernetes storage quantity ("10Gi", "1Ti", "500G") in GiB."""
-    match = _QUANTITY.match(quantity.strip())
-    if match is None:
+    size = parse_quantity(quantity.strip())
+    if size is None or size < 0:
         raise ValueError(f"not a Kubernetes storage quantity: {quantity!r}")
-    return float(match.group("number")) * _GIB_PER_UNIT[match.group("unit")]
+    return float(size / GIB)
 
 
 def _cloud_and_region(run: Run) -> tuple[str, str]:
@@ -588,10 +574,9 @@ def _pvc(ctx: _Context, resource: Registered) -> None:
     provisioner = storage_class.get("provisioner")
     if provisioner == EFS_PROVISIONER:
         return  # billed on the EFS file system's line, by use
+    tier = ""
     if provisioner == FILESTORE_PROVISIONER:
         tier = FILESTORE_CSI_TIERS.get(str((storage_class.get("parameters") or {}).get("tier", "standard")), "")
-    else:
-        tier = GKE_FILESTORE_CLASSES.get(name, "") if ctx.cloud == "gcp" else ""
     if tier in prices.FILESTORE:
         ctx.line(
             resource, f"PVC {size:g} GiB on Filestore {tier} (billed as provisioned)", size, prices.FILESTORE[tier]
@@ -599,8 +584,6 @@ def _pvc(ctx: _Context, resource: Registered) -> None:
     elif ctx.cloud == "gcp" and name in GKE_PD_CLASSES:
         disk_type = GKE_PD_CLASSES[name]
         ctx.line(resource, f"PVC {size:g} GiB on {disk_type}", size, prices.GCE_DISK[disk_type])
-    elif ctx.cloud == "aws" and name in EBS_CLASSES:
-        ctx.line(resource, f"PVC {size:g} GiB on EBS {name}", size, prices.EBS_VOLUME[EBS_CLASSES[name]])
     else:
         ctx.unpriced(resource, f"PVC on StorageClass {name!r}: no price for it on {ctx.cloud}")
 
@@ -747,8 +730,8 @@ GCP_PRODUCTION_SHAPE: dict[str, Any] = {
     # Production needs HTTPS (or the plain-HTTP opt-in): priced with the Gateway.
     "ui": {"domain": "airflow.example.com"},
     "dags": {"source": "git", "repo": _REPO},
-    # Filestore's minimum instance size.
-    "airflow": {"sharedDataSize": "1Ti"},
+    # The default 10Gi is below Filestore Basic HDD's minimum on GKE: the shape takes the minimum.
+    "airflow": {"sharedDataSize": f"{FILESTORE_MIN_GIB}Gi"},
 }
 AWS_DEV_SHAPE: dict[str, Any] = {
     "cloud": "aws",

@@ -198,7 +198,7 @@ EC2_SPOT_SOURCE = (
     "https://aws.amazon.com/ec2/spot/pricing/, not re-verified here"
 )
 
-EBS_VOLUME: dict[str, Price] = {"gp3": _recalled(0.08, "GiB-month"), "gp2": _recalled(0.10, "GiB-month")}
+EBS_VOLUME: dict[str, Price] = {"gp3": _recalled(0.08, "GiB-month")}
 # Root volume of a managed node group node when `diskSize` is not set.
 EKS_NODE_DEFAULT_DISK_GIB = 20
 

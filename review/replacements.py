@@ -26,6 +26,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from policy.policies import STATEFUL_TYPES
+
 TF_GOOGLE = "https://registry.terraform.io/providers/hashicorp/google/latest/docs/resources/"
 TF_AWS = "https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/"
 K8S_DIFF = "https://github.com/pulumi/pulumi-kubernetes/blob/master/provider/pkg/provider/diff.go"
@@ -34,18 +36,35 @@ HELM_RELEASE = "https://github.com/pulumi/pulumi-kubernetes/blob/master/provider
 # Every Kubernetes object is replaced when its name or namespace changes (diff.go).
 K8S_IDENTITY = ("metadata.name", "metadata.namespace")
 
+SQL_DATABASE = "gcp:sql/database:Database"
+KMS_KEY_RING = "gcp:kms/keyRing:KeyRing"
+K8S_NAMESPACE = "kubernetes:core/v1:Namespace"
+
+# Replacing or deleting one loses data or everything inside it: the types the
+# policy makes production protect (policy/policies.py: a database, a bucket, a
+# file system, a key that encrypts data, a cluster with its volumes, a claim),
+# and three it does not, whose replacement still loses what they hold.
+STATEFUL = frozenset(
+    {
+        *STATEFUL_TYPES,
+        # A new name is a new, empty database for Airflow (the old one is abandoned, not dropped).
+        SQL_DATABASE,
+        # Its crypto key goes with it (`keyRing` forces a new key): the Secrets it encrypted become unreadable.
+        KMS_KEY_RING,
+        # Deleting it deletes everything in it, the data claims among them.
+        K8S_NAMESPACE,
+    }
+)
+
 
 @dataclass(frozen=True)
 class Rule:
     paths: tuple[str, ...]
-    # Replacing it loses data or everything inside it (a database, a bucket,
-    # a file system, a key that encrypts data, a cluster with its volumes).
-    stateful: bool
     source: str
 
 
-def _k8s(*paths: str, stateful: bool = False) -> Rule:
-    return Rule(K8S_IDENTITY + paths, stateful, K8S_DIFF)
+def _k8s(*paths: str) -> Rule:
+    return Rule(K8S_IDENTITY + paths, K8S_DIFF)
 
 
 RULES: dict[str, Rule] = {
@@ -61,7 +80,6 @@ RULES: dict[str, Rule] = {
             "ipAllocationPolicy",
             "privateClusterConfig.masterIpv4CidrBlock",
         ),
-        True,
         TF_GOOGLE + "container_cluster",
     ),
     "gcp:container/nodePool:NodePool": Rule(
@@ -84,45 +102,33 @@ RULES: dict[str, Rule] = {
             "nodeConfig.localSsdCount",
             "nodeConfig.guestAccelerators",
         ),
-        False,
         TF_GOOGLE + "container_node_pool",
     ),
     "gcp:sql/databaseInstance:DatabaseInstance": Rule(
         ("name", "region", "project", "encryptionKeyName", "settings.diskType", "settings.collation"),
-        True,
         TF_GOOGLE + "sql_database_instance",
     ),
-    "gcp:sql/database:Database": Rule(("name", "instance", "project"), True, TF_GOOGLE + "sql_database"),
-    "gcp:sql/user:User": Rule(("name", "instance", "host", "project"), False, TF_GOOGLE + "sql_user"),
-    "gcp:storage/bucket:Bucket": Rule(("name", "location", "project"), True, TF_GOOGLE + "storage_bucket"),
-    "gcp:filestore/instance:Instance": Rule(
-        ("name", "location", "zone", "project", "tier", "networks", "kmsKeyName", "fileShares.name"),
-        True,
-        TF_GOOGLE + "filestore_instance",
-    ),
-    "gcp:kms/keyRing:KeyRing": Rule(("name", "location", "project"), True, TF_GOOGLE + "kms_key_ring"),
+    SQL_DATABASE: Rule(("name", "instance", "project"), TF_GOOGLE + "sql_database"),
+    "gcp:sql/user:User": Rule(("name", "instance", "host", "project"), TF_GOOGLE + "sql_user"),
+    "gcp:storage/bucket:Bucket": Rule(("name", "location", "project"), TF_GOOGLE + "storage_bucket"),
+    KMS_KEY_RING: Rule(("name", "location", "project"), TF_GOOGLE + "kms_key_ring"),
     "gcp:kms/cryptoKey:CryptoKey": Rule(
         ("name", "keyRing", "purpose", "importOnly", "skipInitialVersionCreation", "versionTemplate.protectionLevel"),
-        True,
         TF_GOOGLE + "kms_crypto_key",
     ),
-    "gcp:compute/network:Network": Rule(
-        ("name", "project", "autoCreateSubnetworks"), False, TF_GOOGLE + "compute_network"
-    ),
+    "gcp:compute/network:Network": Rule(("name", "project", "autoCreateSubnetworks"), TF_GOOGLE + "compute_network"),
     "gcp:compute/subnetwork:Subnetwork": Rule(
-        ("name", "network", "region", "project"), False, TF_GOOGLE + "compute_subnetwork"
+        ("name", "network", "region", "project"), TF_GOOGLE + "compute_subnetwork"
     ),
     "gcp:compute/address:Address": Rule(
         ("name", "address", "addressType", "region", "network", "subnetwork", "purpose", "project"),
-        False,
         TF_GOOGLE + "compute_address",
     ),
     "gcp:compute/globalAddress:GlobalAddress": Rule(
         ("name", "address", "addressType", "prefixLength", "network", "purpose", "project"),
-        False,
         TF_GOOGLE + "compute_global_address",
     ),
-    "gcp:serviceaccount/account:Account": Rule(("accountId", "project"), False, TF_GOOGLE + "google_service_account"),
+    "gcp:serviceaccount/account:Account": Rule(("accountId", "project"), TF_GOOGLE + "google_service_account"),
     # --- AWS ---
     "aws:eks/cluster:Cluster": Rule(
         (
@@ -133,7 +139,6 @@ RULES: dict[str, Rule] = {
             "accessConfig.bootstrapClusterCreatorAdminPermissions",
             "outpostConfig",
         ),
-        True,
         TF_AWS + "eks_cluster",
     ),
     "aws:eks/nodeGroup:NodeGroup": Rule(
@@ -149,7 +154,6 @@ RULES: dict[str, Rule] = {
             "diskSize",
             "remoteAccess",
         ),
-        False,
         TF_AWS + "eks_node_group",
     ),
     "aws:rds/instance:Instance": Rule(
@@ -169,35 +173,30 @@ RULES: dict[str, Rule] = {
             "restoreToPointInTime",
             "s3Import",
         ),
-        True,
         TF_AWS + "db_instance",
     ),
-    "aws:rds/subnetGroup:SubnetGroup": Rule(("name", "namePrefix"), False, TF_AWS + "db_subnet_group"),
+    "aws:rds/subnetGroup:SubnetGroup": Rule(("name", "namePrefix"), TF_AWS + "db_subnet_group"),
     "aws:efs/fileSystem:FileSystem": Rule(
         ("creationToken", "encrypted", "kmsKeyId", "performanceMode", "availabilityZoneName"),
-        True,
         TF_AWS + "efs_file_system",
     ),
-    "aws:s3/bucket:Bucket": Rule(("bucket", "bucketPrefix", "objectLockEnabled"), True, TF_AWS + "s3_bucket"),
+    "aws:s3/bucket:Bucket": Rule(("bucket", "bucketPrefix", "objectLockEnabled"), TF_AWS + "s3_bucket"),
     "aws:kms/key:Key": Rule(
         ("customerMasterKeySpec", "keyUsage", "multiRegion", "customKeyStoreId", "xksKeyId"),
-        True,
         TF_AWS + "kms_key",
     ),
-    "aws:ec2/vpc:Vpc": Rule(("cidrBlock",), False, TF_AWS + "vpc"),
-    "aws:ec2/subnet:Subnet": Rule(
-        ("vpcId", "cidrBlock", "availabilityZone", "availabilityZoneId"), False, TF_AWS + "subnet"
-    ),
+    "aws:ec2/vpc:Vpc": Rule(("cidrBlock",), TF_AWS + "vpc"),
+    "aws:ec2/subnet:Subnet": Rule(("vpcId", "cidrBlock", "availabilityZone", "availabilityZoneId"), TF_AWS + "subnet"),
     # --- Kubernetes (pulumi-kubernetes diff.go) ---
-    "kubernetes:core/v1:Namespace": _k8s(stateful=True),  # deleting it deletes everything in it
-    "kubernetes:core/v1:PersistentVolumeClaim": _k8s("spec", stateful=True),
+    K8S_NAMESPACE: _k8s(),
+    "kubernetes:core/v1:PersistentVolumeClaim": _k8s("spec"),
     "kubernetes:storage.k8s.io/v1:StorageClass": _k8s("parameters", "provisioner"),
     "kubernetes:core/v1:Secret": _k8s("type", "stringData", "data"),
     "kubernetes:core/v1:ConfigMap": _k8s("data", "binaryData"),
     "kubernetes:core/v1:Service": _k8s("spec.clusterIP"),
     # Helm cannot rename a release or move it to another namespace: the
     # provider uninstalls and installs it again.
-    "kubernetes:helm.sh/v3:Release": Rule(("name", "namespace"), False, HELM_RELEASE),
+    "kubernetes:helm.sh/v3:Release": Rule(("name", "namespace"), HELM_RELEASE),
 }
 
 _INDEX = re.compile(r"\[\d+\]")
@@ -221,8 +220,7 @@ def forcing_paths(type_token: str, changed_paths: list[str]) -> list[str]:
 
 
 def is_stateful(type_token: str) -> bool:
-    rule = RULES.get(type_token)
-    return rule is not None and rule.stateful
+    return type_token in STATEFUL
 
 
 def source(type_token: str) -> str:

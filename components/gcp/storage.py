@@ -17,7 +17,6 @@ plane, so the 100 GiB minimum holds for any cluster this stack creates.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -27,7 +26,7 @@ import pulumi_kubernetes as k8s
 
 from components import kube
 from components.airflow.values import AIRFLOW_GID, AIRFLOW_UID
-from components.validation import Problems
+from components.validation import GIB, Problems, parse_quantity
 
 # `standard-rwo` is always installed on GKE: pd-balanced, WaitForFirstConsumer.
 PD_CLASS = "standard-rwo"
@@ -46,17 +45,14 @@ FILESTORE_MAX_TIB = 63.9
 # ingress by default, so the nodes must admit the instance on these ports
 # (https://cloud.google.com/filestore/docs/configuring-firewall).
 NFS_PORTS = ["111", "2046", "2049", "2050", "4045"]
-_QUANTITY = re.compile(r"^(?P<number>\d+)(?P<unit>Mi|Gi|Ti)$")
-_GIB = {"Mi": 1 / 1024, "Gi": 1, "Ti": 1024}
 
 
 def check_shared_volume_size(problems: Problems, key: str, shared_storage: str, size: str) -> None:
     """Filestore rejects a claim outside its tier's capacity range; say so before anything is created."""
-    match = _QUANTITY.match(size)
-    if shared_storage != "filestore" or match is None:
-        return
-    gib = int(match.group("number")) * _GIB[match.group("unit")]
-    if not FILESTORE_MIN_GIB <= gib <= FILESTORE_MAX_TIB * 1024:
+    size_bytes = parse_quantity(size)
+    if shared_storage != "filestore" or size_bytes is None:
+        return  # not a quantity at all: the config's own check (check_quantity) reports that
+    if not FILESTORE_MIN_GIB <= size_bytes / GIB <= FILESTORE_MAX_TIB * 1024:
         problems.add(
             key,
             size,

@@ -269,7 +269,7 @@ def test_rejects_database_tiers(tier: str) -> None:
     assert problem.value == tier and "db-custom" in problem.allowed
 
 
-@pytest.mark.parametrize("size", ["99Gi", "102399Mi", "64Ti"])
+@pytest.mark.parametrize("size", ["99Gi", "102399Mi", "64Ti", "100G"])
 def test_filestore_size_outside_the_basic_hdd_range_on_gke_is_refused(size: str) -> None:
     problems = Problems()
     check_shared_volume_size(problems, "airflow-platform:airflow.sharedDataSize", "filestore", size)

@@ -236,6 +236,17 @@ def test_storage_quantities_convert_to_gib() -> None:
         cost.gib("ten")
 
 
+@pytest.mark.parametrize(("quantity", "gib"), [("500G", 500e9 / 2**30), ("1k", 1e3 / 2**30), ("1e9", 1e9 / 2**30)])
+def test_storage_quantities_take_every_kubernetes_suffix(quantity: str, gib: float) -> None:
+    assert cost.gib(quantity) == pytest.approx(gib)
+
+
+@pytest.mark.parametrize("quantity", ["1K", "-1Gi", "10GB"])
+def test_storage_quantities_refuse_what_kubernetes_refuses(quantity: str) -> None:
+    with pytest.raises(ValueError, match="not a Kubernetes storage quantity"):
+        cost.gib(quantity)
+
+
 def test_each_ha_choice_is_priced_as_what_dropping_it_saves(
     readme_estimates: list[tuple[Shape, CostEstimate]], ha_rows: list[tuple[str, cost.HaChoice, float]]
 ) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from plan_repo import PREDATES, Repo
 
+from policy.policies import STATEFUL_TYPES
 from review import replacements
 from review.__main__ import main
 from review.diff import diff_plans, plan_at
@@ -205,6 +206,12 @@ def test_each_replacement_rule_names_a_real_resource_and_its_inputs(type_token: 
     inputs = inspect.signature(cls._internal_init).parameters
     for path in replacements.RULES[type_token].paths:
         assert _snake(path.split(".")[0]) in inputs, path
+
+
+def test_the_review_flags_every_type_the_policy_protects_and_each_stateful_type_has_a_rule() -> None:
+    assert set(STATEFUL_TYPES) <= replacements.STATEFUL <= set(replacements.RULES)
+    assert replacements.is_stateful(replacements.K8S_NAMESPACE)
+    assert not replacements.is_stateful("gcp:sql/user:User")
 
 
 def test_forcing_paths_ignore_list_indexes_and_match_nested_and_whole_objects() -> None:
