@@ -4,9 +4,11 @@ Least privilege (README "CI/CD" has the table):
 - preview role, trusted for pull requests and the default branch (nightly
   drift): AWS's ReadOnlyAccess for `preview --refresh`, read of the state
   bucket (a DIY-backend preview takes no lock and writes nothing), decrypt on
-  the secrets key (only the stack's data key goes through KMS).
+  the secrets key (only the stack's data key goes through KMS), and the value
+  of the stacks' Docker Hub cache secrets (see PULL_THROUGH_CACHE_SECRETS).
 - deploy role, trusted only for jobs of the deploy environments (their `sub`
-  claim): full control of the services the stack creates. Creating IAM roles
+  claim): full control of the services the stack creates (RESOURCE_SERVICES:
+  one IAM service per resource module of the main stack). Creating IAM roles
   is one of them, which makes the role as strong as an administrator in
   practice: the environment's reviewer and branch policy guard it.
 """
@@ -21,27 +23,59 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from bootstrap.settings import CloudSettings, GitHubSettings
+from bootstrap.settings import GITHUB_OIDC_HOST, GITHUB_OIDC_ISSUER, CloudSettings, GitHubSettings
 from components.aws.buckets import lock_down_bucket
+from components.aws.registry import REPOSITORY_PREFIX, SECRET_NAME_PREFIX
 
-OIDC_HOST = "token.actions.githubusercontent.com"
 AUDIENCE = "sts.amazonaws.com"
 READ_ONLY_POLICY = "arn:aws:iam::aws:policy/ReadOnlyAccess"
 STATE_READ_ACTIONS = ("s3:GetObject", "s3:ListBucket")
 KEY_DECRYPT_ACTIONS = ("kms:Decrypt",)
-# The services the stack's resources belong to (components/aws), and nothing else.
-DEPLOY_ACTIONS = (
-    "ec2:*",
-    "eks:*",
-    "rds:*",
-    "elasticfilesystem:*",
-    "kms:*",
-    "s3:*",
+# ReadOnlyAccess leaves out secret values, but refreshing an
+# aws.secretsmanager.SecretVersion reads the value (terraform-provider-aws
+# internal/service/secretsmanager/secret_version.go: resourceSecretVersionRead ->
+# GetSecretValue). So the preview may read the stacks' Docker Hub cache secrets,
+# and only those: `ecr-pullthroughcache/docker-hub-<stack>` (components/aws/registry.py),
+# in any region of this account. Acceptable because the same token is in each
+# stack's state, which this identity already decrypts (as GCP's preview reads
+# Kubernetes Secrets: bootstrap/gcp.py PREVIEW_READ_PERMISSIONS).
+SECRET_READ_ACTIONS = ("secretsmanager:GetSecretValue",)
+PULL_THROUGH_CACHE_SECRETS = f"{SECRET_NAME_PREFIX}{REPOSITORY_PREFIX}-*"
+# Where the deploy role's rights come from: every `aws:<module>/...` resource
+# type the main stack registers maps to the IAM service prefix its API calls
+# are authorised under (AWS Service Authorization Reference, "Actions, resources,
+# and condition keys for <service>"). tests/bootstrap runs the main program for
+# every shape of stack and fails on a type whose module is missing here.
+RESOURCE_SERVICES = {
+    "acm": "acm",  # the UI certificate and its validation (components/aws/https.py)
+    "ec2": "ec2",
+    "ecr": "ecr",  # pull-through cache rule, repository creation template (components/aws/registry.py)
+    "efs": "elasticfilesystem",
+    "eks": "eks",
+    "iam": "iam",
+    "kms": "kms",
+    "rds": "rds",
+    # Alias records; CertificateValidation waits on route53:GetChange.
+    "route53": "route53",
+    "s3": "s3",
+    "secretsmanager": "secretsmanager",  # the Docker Hub token secret and its version
+    "vpc": "ec2",  # aws.vpc.SecurityGroupIngressRule is ec2:AuthorizeSecurityGroupIngress
+}
+# Granted apart from any resource type.
+OTHER_DEPLOY_ACTIONS = (
+    # aws.get_caller_identity (components/aws/cluster.py).
+    "sts:GetCallerIdentity",
+    # From the bootstrap's first version, for what the services do around the
+    # stack's resources (EKS control-plane and RDS log groups, managed node
+    # groups' Auto Scaling groups, EKS-optimised AMI parameters); no resource
+    # type of the stack needs them directly.
     "logs:*",
     "autoscaling:*",
-    "iam:*",
     "ssm:GetParameter",
-    "sts:GetCallerIdentity",
+)
+DEPLOY_ACTIONS = (
+    *sorted({f"{service}:*" for service in RESOURCE_SERVICES.values()}),
+    *OTHER_DEPLOY_ACTIONS,
 )
 SECRETS_ALIAS = "alias/airflow-platform-pulumi"
 
@@ -58,7 +92,7 @@ def preview_subjects(github: GitHubSettings) -> list[str]:
 
 
 def deploy_subjects(github: GitHubSettings, environments: Sequence[str]) -> list[str]:
-    return [f"{github.subject_prefix}:environment:{environment}" for environment in environments]
+    return [github.environment_subject(environment) for environment in environments]
 
 
 def github_trust_policy(provider_arn: str, subjects: Sequence[str]) -> str:
@@ -72,11 +106,19 @@ def github_trust_policy(provider_arn: str, subjects: Sequence[str]) -> str:
                     "Principal": {"Federated": provider_arn},
                     "Action": "sts:AssumeRoleWithWebIdentity",
                     # StringEquals, not StringLike: no wildcard widens the subjects.
-                    "Condition": {"StringEquals": {f"{OIDC_HOST}:aud": AUDIENCE, f"{OIDC_HOST}:sub": list(subjects)}},
+                    "Condition": {
+                        "StringEquals": {f"{GITHUB_OIDC_HOST}:aud": AUDIENCE, f"{GITHUB_OIDC_HOST}:sub": list(subjects)}
+                    },
                 }
             ],
         }
     )
+
+
+def pull_through_cache_secrets(account_arn: str) -> str:
+    """The stacks' Docker Hub cache secrets in every region of the account (and partition) of `account_arn`."""
+    _, partition, _, _, account, _ = account_arn.split(":", 5)
+    return f"arn:{partition}:secretsmanager:*:{account}:secret:{PULL_THROUGH_CACHE_SECRETS}"
 
 
 def allow(actions: Sequence[str], resources: Sequence[str]) -> dict[str, Any]:
@@ -125,7 +167,7 @@ class AwsCi(pulumi.ComponentResource):
 
         # AWS validates GitHub's certificate against its own trusted CAs: no thumbprint.
         self.oidc_provider = aws.iam.OpenIdConnectProvider(
-            f"{name}-github", url=f"https://{OIDC_HOST}", client_id_lists=[AUDIENCE], opts=local
+            f"{name}-github", url=GITHUB_OIDC_ISSUER, client_id_lists=[AUDIENCE], opts=local
         )
         self.preview_role = aws.iam.Role(
             f"{name}-preview",
@@ -143,7 +185,9 @@ class AwsCi(pulumi.ComponentResource):
             role=self.preview_role.name,
             policy=pulumi.Output.all(self.state_bucket.arn, self.secrets_key.arn).apply(
                 lambda arns: policy(
-                    allow(STATE_READ_ACTIONS, [arns[0], f"{arns[0]}/*"]), allow(KEY_DECRYPT_ACTIONS, [arns[1]])
+                    allow(STATE_READ_ACTIONS, [arns[0], f"{arns[0]}/*"]),
+                    allow(KEY_DECRYPT_ACTIONS, [arns[1]]),
+                    allow(SECRET_READ_ACTIONS, [pull_through_cache_secrets(arns[1])]),
                 )
             ),
             opts=local,

@@ -19,10 +19,9 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_gcp as gcp
 
-from bootstrap.settings import CloudSettings, GitHubSettings
+from bootstrap.settings import GITHUB_OIDC_ISSUER, CloudSettings, GitHubSettings
 from components.gcp.names import service_account_id
 
-ISSUER = "https://token.actions.githubusercontent.com"
 WORKLOAD_IDENTITY_USER = "roles/iam.workloadIdentityUser"
 STATE_READER = "roles/storage.objectViewer"
 KEY_DECRYPTER = "roles/cloudkms.cryptoKeyDecrypter"
@@ -34,6 +33,58 @@ APIS = (
     "cloudresourcemanager.googleapis.com",
     "storage.googleapis.com",
 )
+# Predefined roles and what they hold: https://cloud.google.com/iam/docs/roles-permissions/<service>.
+NETWORK_ADMIN = "roles/compute.networkAdmin"
+# compute.networkAdmin leaves out firewall rules and SSL certificates, and
+# Cloud Armor policies are created only by compute.securityAdmin
+# (https://cloud.google.com/armor/docs/create-security-policies, "Set up IAM permissions").
+SECURITY_ADMIN = "roles/compute.securityAdmin"
+CONTAINER_ADMIN = "roles/container.admin"
+# Clusters and node pools run as the stack's node service account (iam.serviceAccounts.actAs).
+ACT_AS = "roles/iam.serviceAccountUser"
+SERVICE_USAGE_ADMIN = "roles/serviceusage.serviceUsageAdmin"
+SERVICE_ACCOUNT_ADMIN = "roles/iam.serviceAccountAdmin"
+# Where the deploy identity's rights come from: the roles each `gcp:` resource
+# type of the main stack needs, nothing else. tests/bootstrap runs the main
+# program for every shape of stack and fails on a type missing here.
+DEPLOY_GRANTS: dict[str, tuple[str, ...]] = {
+    "gcp:artifactregistry/repository:Repository": ("roles/artifactregistry.admin",),
+    "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember": ("roles/artifactregistry.admin",),
+    "gcp:compute/address:Address": (NETWORK_ADMIN,),
+    "gcp:compute/globalAddress:GlobalAddress": (NETWORK_ADMIN,),
+    "gcp:compute/network:Network": (NETWORK_ADMIN,),
+    "gcp:compute/router:Router": (NETWORK_ADMIN,),
+    "gcp:compute/routerNat:RouterNat": (NETWORK_ADMIN,),
+    "gcp:compute/subnetwork:Subnetwork": (NETWORK_ADMIN,),
+    "gcp:compute/firewall:Firewall": (SECURITY_ADMIN,),
+    "gcp:compute/managedSslCertificate:ManagedSslCertificate": (SECURITY_ADMIN,),
+    "gcp:compute/securityPolicy:SecurityPolicy": (SECURITY_ADMIN,),
+    "gcp:container/cluster:Cluster": (CONTAINER_ADMIN, ACT_AS),
+    "gcp:container/nodePool:NodePool": (CONTAINER_ADMIN, ACT_AS),
+    # The UI's A record when `ui.dnsZone` is set (dns.changes.create, dns.resourceRecordSets.*).
+    "gcp:dns/recordSet:RecordSet": ("roles/dns.admin",),
+    "gcp:kms/keyRing:KeyRing": ("roles/cloudkms.admin",),
+    "gcp:kms/cryptoKey:CryptoKey": ("roles/cloudkms.admin",),
+    "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember": ("roles/cloudkms.admin",),
+    # Also resourcemanager.projects.get, which the stack's project-number lookup needs.
+    "gcp:projects/iAMMember:IAMMember": ("roles/resourcemanager.projectIamAdmin",),
+    "gcp:projects/service:Service": (SERVICE_USAGE_ADMIN,),
+    # services.generateServiceIdentity: Google documents no IAM permission for it
+    # (github.com/firebase/firebase-tools/issues/11005 asks); the service-state
+    # admin role is the one that manages a project's services and their agents.
+    "gcp:projects/serviceIdentity:ServiceIdentity": (SERVICE_USAGE_ADMIN,),
+    "gcp:serviceaccount/account:Account": (SERVICE_ACCOUNT_ADMIN,),
+    # iam.serviceAccounts.setIamPolicy (Workload Identity bindings).
+    "gcp:serviceaccount/iAMMember:IAMMember": (SERVICE_ACCOUNT_ADMIN,),
+    "gcp:servicenetworking/connection:Connection": ("roles/servicenetworking.networksAdmin",),
+    "gcp:sql/databaseInstance:DatabaseInstance": ("roles/cloudsql.admin",),
+    "gcp:sql/database:Database": ("roles/cloudsql.admin",),
+    "gcp:sql/user:User": ("roles/cloudsql.admin",),
+    # Also the state bucket's objects: the deploy writes its checkpoints there.
+    "gcp:storage/bucket:Bucket": ("roles/storage.admin",),
+    "gcp:storage/bucketIAMMember:BucketIAMMember": ("roles/storage.admin",),
+}
+DEPLOY_ROLES = tuple(dict.fromkeys(role for roles in DEPLOY_GRANTS.values() for role in roles))
 # `preview --refresh` reads every resource of the stack: one viewer role per service it uses.
 PREVIEW_ROLES = (
     "roles/compute.viewer",
@@ -42,6 +93,8 @@ PREVIEW_ROLES = (
     "roles/cloudkms.viewer",
     "roles/storage.bucketViewer",
     "roles/serviceusage.serviceUsageViewer",
+    # The UI's record set, when the stack manages one (https://cloud.google.com/dns/docs/access-control).
+    "roles/dns.reader",
     # Reads the IAM policies the stack's IAMMember resources live in.
     "roles/iam.securityReviewer",
     # resourcemanager.projects.get: the stack looks its project number up.
@@ -58,21 +111,6 @@ PREVIEW_READ_PERMISSIONS = (
     "container.secrets.list",
     "artifactregistry.repositories.get",
     "artifactregistry.repositories.getIamPolicy",
-)
-DEPLOY_ROLES = (
-    "roles/container.admin",
-    "roles/compute.networkAdmin",
-    "roles/cloudsql.admin",
-    "roles/cloudkms.admin",
-    "roles/storage.admin",
-    # The Docker Hub cache repository and its reader binding (components/gcp/registry.py).
-    "roles/artifactregistry.admin",
-    "roles/serviceusage.serviceUsageAdmin",
-    "roles/servicenetworking.networksAdmin",
-    "roles/iam.serviceAccountAdmin",
-    # GKE node pools run as the stack's node service account.
-    "roles/iam.serviceAccountUser",
-    "roles/resourcemanager.projectIamAdmin",
 )
 
 
@@ -144,7 +182,7 @@ class GcpCi(pulumi.ComponentResource):
             },
             # Without a condition any repository on GitHub could exchange its token here.
             attribute_condition=attribute_condition(args.github),
-            oidc=gcp.iam.WorkloadIdentityPoolProviderOidcArgs(issuer_uri=ISSUER),
+            oidc=gcp.iam.WorkloadIdentityPoolProviderOidcArgs(issuer_uri=GITHUB_OIDC_ISSUER),
             opts=after_apis,
         )
 
@@ -177,7 +215,7 @@ class GcpCi(pulumi.ComponentResource):
             opts=local,
         )
         for environment in args.cloud.deploy_environments:
-            subject = f"{args.github.subject_prefix}:environment:{environment}"
+            subject = args.github.environment_subject(environment)
             gcp.serviceaccount.IAMMember(
                 f"{name}-deploy-wif-{environment}",
                 service_account_id=self.deploy_account.name,

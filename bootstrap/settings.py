@@ -15,6 +15,7 @@ from typing import Any
 
 import pulumi
 
+from components.gcp.settings import PROJECT_ID
 from components.validation import Problems, Section
 
 PROJECT = "airflow-platform-bootstrap"
@@ -22,9 +23,15 @@ PROJECT = "airflow-platform-bootstrap"
 DEPLOY_ENVIRONMENTS = ("dev", "prod")
 # An environment whose jobs change production waits for one of its reviewers.
 REVIEWED_ENVIRONMENTS = ("prod",)
+# GitHub's "Create or update an environment": "You can list up to six users or
+# teams as reviewers" - six in all, users and teams together.
+MAX_REVIEWERS = 6
+# Where GitHub Actions' OIDC tokens come from: the `iss` claim, and the prefix
+# of the claim keys AWS conditions on (`<host>:sub`, `<host>:aud`).
+GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
+GITHUB_OIDC_ISSUER = f"https://{GITHUB_OIDC_HOST}"
 
 _GITHUB_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
-_GCP_PROJECT = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
 _REGION = re.compile(r"^[a-z]+(-[a-z]+)+-?\d$")
 _BRANCH = re.compile(r"^[A-Za-z0-9._/-]+$")
 
@@ -48,6 +55,10 @@ class GitHubSettings:
     @property
     def full_name(self) -> str:
         return f"{self.owner}/{self.repository}"
+
+    def environment_subject(self, environment: str) -> str:
+        """The `sub` of a job that runs in a GitHub environment (what a deploy identity trusts)."""
+        return f"{self.subject_prefix}:environment:{environment}"
 
 
 @dataclass(frozen=True)
@@ -125,6 +136,13 @@ def _parse_reviewers(section: Section, problems: Problems) -> dict[str, Reviewer
         entry = section.section(environment, ("users", "teams"))
         ids = {kind: _ids(entry, kind, problems) for kind in ("users", "teams")}
         reviewers[environment] = Reviewers(users=ids["users"], teams=ids["teams"])
+        count = len(ids["users"]) + len(ids["teams"])
+        if count > MAX_REVIEWERS:
+            problems.add(
+                entry.path,
+                f"{len(ids['users'])} users + {len(ids['teams'])} teams = {count} reviewers",
+                f"at most {MAX_REVIEWERS} reviewers in all: GitHub counts users and teams together",
+            )
         if environment in REVIEWED_ENVIRONMENTS and not (ids["users"] or ids["teams"]):
             problems.add(
                 entry.path,
@@ -140,9 +158,6 @@ def _ids(section: Section, kind: str, problems: Problems) -> tuple[int, ...]:
     if not isinstance(value, list) or not all(isinstance(item, int) and not isinstance(item, bool) for item in value):
         problems.add(section.key(kind), value, "a list of numeric GitHub ids (names are not accepted by the API)")
         return ()
-    # GitHub accepts at most six reviewers per environment.
-    if len(value) > 6:
-        problems.add(section.key(kind), value, "at most 6 ids")
     return tuple(value)
 
 
@@ -157,7 +172,7 @@ def _parse_cloud(problems: Problems, cloud: str, raw: Any) -> CloudSettings | No
     project = ""
     if cloud == "gcp":
         project = section.str("project", "")
-        if project and not _GCP_PROJECT.match(project):
+        if project and not PROJECT_ID.match(project):
             problems.add(section.key("project"), project, "a GCP project id (6-30 of a-z, 0-9, '-')")
     environments = section.str_list("deployEnvironments", [])
     for environment in environments:

@@ -22,7 +22,8 @@ from typing import Any, ClassVar
 
 from components.validation import Problems, Section, check_disjoint_cidrs, parse_cidr
 
-_PROJECT_ID = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
+# A GCP project id (bootstrap/settings.py checks its own `gcp.project` with it too).
+PROJECT_ID = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
 _REGION = re.compile(r"^[a-z]+-[a-z]+\d+$")
 _ZONE = re.compile(r"^(?P<region>[a-z]+-[a-z]+\d+)-[a-z]$")
 
@@ -181,7 +182,7 @@ def parse_gcp_settings(section: Section, production: bool) -> GcpSettings:
     )
     # Required: reported once when unset, then not matched again.
     project = section.required_str("project", project_rule)
-    if project is not None and not _PROJECT_ID.match(project):
+    if project is not None and not PROJECT_ID.match(project):
         problems.add(section.key("project"), project, project_rule)
     region = section.str("region", "europe-west1")
     if not _REGION.match(region):

@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 import yaml
 
-from bootstrap.settings import PROJECT, parse_settings
-from components.validation import ConfigError
+from bootstrap.settings import PROJECT, Reviewers, parse_settings
+from components.validation import ConfigError, ConfigProblem
 from review.runner import Registered, Run, run_program
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,8 +41,11 @@ CONFIG: dict[str, Any] = {
 }
 
 # What a read-only identity may hold. GCP: viewer-type roles, the state bucket's
-# object reader, the secrets key's decrypter; AWS: ReadOnlyAccess plus Get/List/Decrypt.
-GCP_READ_ROLE = re.compile(r"^roles/([a-zA-Z]+\.([a-zA-Z]*[vV]iewer|securityReviewer|cryptoKeyDecrypter)|browser)$")
+# object reader, the secrets key's decrypter, Cloud DNS's reader (named: it is
+# not a viewer); AWS: ReadOnlyAccess plus Get/List/Decrypt.
+GCP_READ_ROLE = re.compile(
+    r"^roles/([a-zA-Z]+\.([a-zA-Z]*[vV]iewer|securityReviewer|cryptoKeyDecrypter)|browser|dns\.reader)$"
+)
 READ_PERMISSION = re.compile(r"^[a-z]+(\.[a-zA-Z]+)+\.(get|list|getIamPolicy)$")
 AWS_READ_ACTION = re.compile(r"^[a-z0-9-]+:(Get|List|Describe)[A-Za-z]*$|^kms:Decrypt$")
 
@@ -326,3 +329,24 @@ def test_gcp_preview_can_refresh_the_image_cache_repository() -> None:
     assert {"artifactregistry.repositories.get", "artifactregistry.repositories.getIamPolicy"} <= set(
         role.inputs["permissions"]
     )
+
+
+def reviewer_problems(users: int, teams: int) -> list[ConfigProblem]:
+    reviewers = {"prod": {"users": list(range(1, users + 1)), "teams": list(range(101, teams + 101))}}
+    with pytest.raises(ConfigError) as error:
+        parse_settings(with_change("github.reviewers", reviewers))
+    return error.value.problems
+
+
+@pytest.mark.parametrize(("users", "teams"), [(4, 3), (7, 0), (0, 7)])
+def test_more_than_six_reviewers_in_all_is_one_problem_with_the_count(users: int, teams: int) -> None:
+    """GitHub takes up to six users or teams per environment: the limit is on both together."""
+    [problem] = reviewer_problems(users, teams)
+    assert problem.key == f"{PROJECT}:github.reviewers.prod"
+    assert f"{users + teams} reviewers" in str(problem.value)
+    assert "at most 6" in problem.allowed
+
+
+def test_six_reviewers_in_all_are_accepted() -> None:
+    settings = parse_settings(with_change("github.reviewers", {"prod": {"users": [1, 2, 3], "teams": [4, 5, 6]}}))
+    assert settings.github.reviewers["prod"] == Reviewers(users=(1, 2, 3), teams=(4, 5, 6))
