@@ -7,9 +7,10 @@ Least privilege, role by role (README "CI/CD" has the table):
   and decrypt on the secrets key (the stack's data key is decrypted once,
   secrets are then en/decrypted locally).
 - deploy (`dev`/`prod` environment jobs only): the admin roles of the services
-  the stack creates (DEPLOY_GRANTS: the roles each resource type needs). Setting IAM on the project is among them, so the deploy
-  identity is as powerful as the stack it deploys: the environment's reviewer
-  and branch policy are what guard it.
+  the stack creates (DEPLOY_GRANTS: the roles each resource type needs).
+  Setting IAM on the project is among them, so the deploy identity is as
+  powerful as the stack it deploys: the environment's reviewer and branch
+  policy are what guard it.
 """
 
 from __future__ import annotations
