@@ -35,6 +35,8 @@ def create_bootstrap(settings: BootstrapSettings, stack: str) -> None:
         pulumi.export("awsSecretsProvider", aws_ci.secrets_provider)
         # Goes into each EKS stack's aws.readOnlyRoleArns: its access entry lets the preview read in-cluster objects.
         pulumi.export("awsPreviewRoleArn", aws_ci.preview_role.arn)
+        # Goes into each EKS stack's aws.deployRoleArns: a cluster-admin access entry for CI's `pulumi up`.
+        pulumi.export("awsDeployRoleArn", aws_ci.deploy_role.arn)
     GitHubDelivery(
         "github",
         GitHubDeliveryArgs(settings=settings.github, environments=DEPLOY_ENVIRONMENTS, variables=variables),

@@ -10,6 +10,7 @@ has no plan: everything in the working tree is then listed as added.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import tempfile
@@ -105,9 +106,18 @@ def _brief(resource: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def ignored(path: str, ignore_changes: list[str]) -> bool:
+    """Whether the engine keeps `path` at its old value: it is at or under one of the
+    resource's `ignoreChanges` paths (list indexes aside), so it neither updates nor replaces."""
+    bare = re.sub(r"\[\d+\]", "", path)
+    return any(bare == kept or bare.startswith(kept + ".") for kept in ignore_changes)
+
+
 def _changed(old: dict[str, Any], new: dict[str, Any]) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
     """The resource's change (None if none) and its Helm values changes, by key path."""
-    changes = input_changes(old["inputs"], new["inputs"])
+    # The head program's ignoreChanges decide, as in `pulumi up` (a plan before the key has none).
+    kept = new.get("ignoreChanges", [])
+    changes = [change for change in input_changes(old["inputs"], new["inputs"]) if not ignored(change["path"], kept)]
     prefix = HELM_VALUES + "."
     is_value = [new["type"] == HELM_RELEASE and change["path"].startswith(prefix) for change in changes]
     helm_values = [

@@ -184,6 +184,8 @@ def _resource(resource: Registered, secrets: set[str]) -> dict[str, Any]:
         "read": resource.read,
         "component": is_component(resource),
         "inputs": inputs,
+        # Input paths the engine keeps at their old value on update (the diff honours them).
+        "ignoreChanges": list(resource.ignore_changes),
     }
 
 

@@ -11,8 +11,6 @@ import pulumi_kubernetes as k8s
 
 from components.aws.iam import service_role
 from components.aws.settings import iam_principal
-from components.config import PROJECT
-from components.validation import ConfigError, ConfigProblem
 
 # The log types CKV_AWS_37 asks for: API calls, audit trail, IAM authentication.
 CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator")
@@ -24,7 +22,12 @@ CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
 # leaves out Secrets, and both the stack's Secrets and Helm's release records
 # (Secrets `sh.helm.release.v1.*`) are read on refresh.
 READ_ONLY_POLICY = "AmazonEKSAdminViewPolicy"
-ADMIN_ROLE_KEY = f"{PROJECT}:aws.adminRoleArn"
+# ForceNew in terraform-provider-aws (internal/service/eks/cluster.go, `access_config`
+# schema) and never returned by the EKS API: resourceClusterRead keeps the value
+# in state as it was at creation ("bootstrap_cluster_creator_admin_permissions
+# isn't returned from the AWS API"). Ignoring changes to it keeps every cluster
+# created before the explicit admin entries (with it true) from being replaced.
+CREATOR_ADMIN_INPUT = "accessConfig.bootstrapClusterCreatorAdminPermissions"
 
 
 @dataclass(frozen=True)
@@ -37,8 +40,21 @@ class ClusterArgs:
     endpoint_public_access: bool
     public_access_cidrs: tuple[str, ...]
     admin_role_arn: str | None
+    deploy_role_arns: tuple[str, ...]
     read_only_role_arns: tuple[str, ...]
     production: bool
+
+    @property
+    def creator_is_admin(self) -> bool:
+        """EKS makes whoever creates the cluster its admin only when no admin is declared.
+
+        With an admin declared, every admin has an entry of the stack's own and
+        the creator gets none: who runs the first `pulumi up` (a person or CI)
+        changes nothing that is declared, and no principal gets a second entry
+        (EKS refuses one: ResourceInUseException). Without, the creator's
+        entry is the only way in, as before these keys existed.
+        """
+        return self.admin_role_arn is None and not self.deploy_role_arns
 
 
 class Cluster(pulumi.ComponentResource):
@@ -110,11 +126,10 @@ class Cluster(pulumi.ComponentResource):
                 provider=aws.eks.ClusterEncryptionConfigProviderArgs(key_arn=self.secrets_key.arn),
             ),
             enabled_cluster_log_types=list(CONTROL_PLANE_LOG_TYPES),
-            # Access entries, not the aws-auth ConfigMap; the identity running
-            # `pulumi up` becomes admin so it can create the Kubernetes objects.
+            # Access entries, not the aws-auth ConfigMap (see ClusterArgs.creator_is_admin).
             access_config=aws.eks.ClusterAccessConfigArgs(
                 authentication_mode="API",
-                bootstrap_cluster_creator_admin_permissions=True,
+                bootstrap_cluster_creator_admin_permissions=args.creator_is_admin,
             ),
             # Dev: never drift into paid extended support ($0.60/h instead of
             # $0.10/h); EKS upgrades the control plane at the end of standard
@@ -126,6 +141,8 @@ class Cluster(pulumi.ComponentResource):
                 parent=self,
                 protect=args.production,
                 depends_on=[*cluster_role.attachments, key_policy],
+                # Applies to updates only: a new cluster gets the value above.
+                ignore_changes=[CREATOR_ADMIN_INPUT],
             ),
         )
         # EKS creates this group and attaches it to the control-plane ENIs and
@@ -134,12 +151,17 @@ class Cluster(pulumi.ComponentResource):
             lambda vpc_config: vpc_config.cluster_security_group_id or ""
         )
 
+        # The Kubernetes provider waits for the admins' access: with no creator
+        # entry, the first `pulumi up` can reach the API only once they exist.
+        admin_access = []
         if args.admin_role_arn is not None:
-            self._grant(f"{name}-admin", args.admin_role_arn, CLUSTER_ADMIN_POLICY, args.partition)
+            admin_access.append(self._grant(f"{name}-admin", args.admin_role_arn, CLUSTER_ADMIN_POLICY, args.partition))
+        for role_arn in args.deploy_role_arns:
+            admin_access.append(
+                self._grant(_entry_name(name, "deploy", role_arn), role_arn, CLUSTER_ADMIN_POLICY, args.partition)
+            )
         for role_arn in args.read_only_role_arns:
-            # Named by account and role, not list position: reordering the list replaces nothing.
-            account, _, role_name = iam_principal(role_arn)
-            self._grant(f"{name}-read-only-{account}-{role_name}", role_arn, READ_ONLY_POLICY, args.partition)
+            self._grant(_entry_name(name, "read-only", role_arn), role_arn, READ_ONLY_POLICY, args.partition)
 
         self.kubeconfig = pulumi.Output.secret(
             pulumi.Output.all(
@@ -149,11 +171,11 @@ class Cluster(pulumi.ComponentResource):
         self.provider = k8s.Provider(
             f"{name}-k8s",
             kubeconfig=self.kubeconfig,
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=admin_access),
         )
         self.register_outputs({"clusterName": self.cluster.name, "endpoint": self.cluster.endpoint})
 
-    def _grant(self, name: str, role_arn: str, policy: str, partition: str) -> None:
+    def _grant(self, name: str, role_arn: str, policy: str, partition: str) -> aws.eks.AccessPolicyAssociation:
         """An access entry for role_arn with one AWS-managed access policy on the whole cluster."""
         entry = aws.eks.AccessEntry(
             name,
@@ -162,7 +184,7 @@ class Cluster(pulumi.ComponentResource):
             type="STANDARD",
             opts=pulumi.ResourceOptions(parent=self),
         )
-        aws.eks.AccessPolicyAssociation(
+        return aws.eks.AccessPolicyAssociation(
             name,
             cluster_name=self.cluster.name,
             principal_arn=role_arn,
@@ -170,6 +192,12 @@ class Cluster(pulumi.ComponentResource):
             access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[entry]),
         )
+
+
+def _entry_name(name: str, purpose: str, role_arn: str) -> str:
+    """Named by account and role, not list position: reordering a list replaces nothing."""
+    account, _, role_name = iam_principal(role_arn)
+    return f"{name}-{purpose}-{account}-{role_name}"
 
 
 def deploying_principal_arn(provider: aws.Provider) -> str:
@@ -181,26 +209,24 @@ def deploying_principal_arn(provider: aws.Provider) -> str:
     return aws.iam.get_session_context(arn=caller.arn, opts=opts).issuer_arn
 
 
-def check_admin_role(admin_role_arn: str, deployer_arn: str) -> None:
-    """Refuse an admin role that is the identity creating the cluster.
+def caller_access_warning(args: ClusterArgs, caller_arn: str) -> str | None:
+    """Why the identity running Pulumi may be refused by the cluster, or None.
 
-    With `bootstrap_cluster_creator_admin_permissions` EKS gives the creator
-    its own cluster-admin access entry; a second AccessEntry for the same
-    principal is refused (ResourceInUseException) after the cluster is built.
+    A warning, never an error: the caller decides nothing that is declared, and
+    a cluster created before the explicit admin entries still admits its creator
+    through EKS's own entry, which the program cannot see.
     """
-    if iam_principal(admin_role_arn) == iam_principal(deployer_arn):
-        raise ConfigError(
-            [
-                ConfigProblem(
-                    ADMIN_ROLE_KEY,
-                    admin_role_arn,
-                    f"a role other than the one running `pulumi up` ({deployer_arn}): the cluster's "
-                    "accessConfig.bootstrapClusterCreatorAdminPermissions already makes that role cluster "
-                    "admin, and EKS refuses a second access entry for it; unset aws.adminRoleArn, or run "
-                    "`pulumi up` as another identity (e.g. CI's role)",
-                )
-            ]
-        )
+    if args.creator_is_admin:
+        return None
+    listed = (args.admin_role_arn, *args.deploy_role_arns, *args.read_only_role_arns)
+    if iam_principal(caller_arn) in {iam_principal(arn) for arn in listed if arn is not None}:
+        return None
+    return (
+        f"the identity running Pulumi ({caller_arn}) is in none of aws.adminRoleArn, aws.deployRoleArns and "
+        "aws.readOnlyRoleArns: the cluster has no access entry for it, so its Kubernetes calls will be refused "
+        "(unless it created the cluster before these keys were set). Add its role to aws.adminRoleArn, or run "
+        "Pulumi as a listed role."
+    )
 
 
 def build_kubeconfig(cluster_name: str, endpoint: str, certificate_authority: str, region: str) -> str:

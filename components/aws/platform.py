@@ -17,7 +17,7 @@ import pulumi_aws as aws
 from components import kube
 from components.aws.addons import NetworkAddons, NetworkAddonsArgs, WorkloadAddons, WorkloadAddonsArgs
 from components.aws.autoscaler import ClusterAutoscaler, ClusterAutoscalerArgs
-from components.aws.cluster import Cluster, ClusterArgs, check_admin_role, deploying_principal_arn
+from components.aws.cluster import Cluster, ClusterArgs, caller_access_warning, deploying_principal_arn
 from components.aws.database import MetadataDb, MetadataDbArgs
 from components.aws.https import HttpsEntry, HttpsEntryArgs
 from components.aws.logs import LogStore, LogStoreArgs
@@ -108,24 +108,24 @@ class AwsPlatform(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, provider=aws_provider, protect=production),
         )
 
-        if settings.admin_role_arn is not None:
-            check_admin_role(settings.admin_role_arn, deploying_principal_arn(aws_provider))
-        cluster = Cluster(
-            f"{name}-cluster",
-            ClusterArgs(
-                cluster_name=prefix,
-                region=settings.region,
-                partition=settings.partition,
-                kubernetes_version=settings.kubernetes_version,
-                subnet_ids=private_subnet_ids,
-                endpoint_public_access=settings.endpoint_public_access,
-                public_access_cidrs=settings.public_access_cidrs,
-                admin_role_arn=settings.admin_role_arn,
-                read_only_role_arns=settings.read_only_role_arns,
-                production=production,
-            ),
-            opts=children,
+        cluster_args = ClusterArgs(
+            cluster_name=prefix,
+            region=settings.region,
+            partition=settings.partition,
+            kubernetes_version=settings.kubernetes_version,
+            subnet_ids=private_subnet_ids,
+            endpoint_public_access=settings.endpoint_public_access,
+            public_access_cidrs=settings.public_access_cidrs,
+            admin_role_arn=settings.admin_role_arn,
+            deploy_role_arns=settings.deploy_role_arns,
+            read_only_role_arns=settings.read_only_role_arns,
+            production=production,
         )
+        # Shown by `pulumi preview` too, before a cluster nobody can reach is created.
+        access_warning = caller_access_warning(cluster_args, deploying_principal_arn(aws_provider))
+        if access_warning is not None:
+            pulumi.log.warn(f"aws: {access_warning}", resource=self)
+        cluster = Cluster(f"{name}-cluster", cluster_args, opts=children)
         network_addons = NetworkAddons(
             f"{name}-network-addons", NetworkAddonsArgs(cluster_name=cluster.cluster.name), opts=children
         )

@@ -42,6 +42,9 @@ _DOCKER_HUB_USERNAME = re.compile(r"^[a-z0-9]{4,30}$")
 # Set together with the top-level secret `dockerHubToken`: components/config.py checks the pair.
 DOCKER_HUB_USERNAME_KEY = "dockerHubUsername"
 LOAD_BALANCER_SCHEMES = ("internet-facing", "internal")
+# Access entries: cluster admins besides adminRoleArn (CI's deploy role), and read-only roles (CI's preview role).
+DEPLOY_ROLES_KEY = "deployRoleArns"
+READ_ONLY_ROLES_KEY = "readOnlyRoleArns"
 WORLD = "0.0.0.0/0"
 # VPC sizes that leave room for per-AZ private subnets large enough for pod IPs.
 MIN_VPC_PREFIX = 16
@@ -140,7 +143,8 @@ class AwsSettings:
         "endpointPublicAccess",
         "publicAccessCidrs",
         "adminRoleArn",
-        "readOnlyRoleArns",
+        DEPLOY_ROLES_KEY,
+        READ_ONLY_ROLES_KEY,
         "systemNodes",
         "workerNodes",
         "database",
@@ -160,6 +164,8 @@ class AwsSettings:
     endpoint_public_access: bool
     public_access_cidrs: tuple[str, ...]
     admin_role_arn: str | None
+    # Cluster admins besides adminRoleArn: CI's deploy role(s).
+    deploy_role_arns: tuple[str, ...]
     # Roles that may read, never write, the cluster's objects: CI's preview role.
     read_only_role_arns: tuple[str, ...]
     system_nodes: NodeGroupSettings
@@ -195,8 +201,12 @@ def parse_aws_settings(section: Section, production: bool) -> AwsSettings:
 
     admin_role_arn = section.optional_str("adminRoleArn")
     admin_key = section.key("adminRoleArn")
-    admin_role = None if admin_role_arn is None else _parse_role_arn(section, admin_key, admin_role_arn, region)
-    read_only_role_arns = _parse_read_only_roles(section, region, admin_role)
+    # EKS keeps one access entry per principal: which key already grants each role.
+    granted: dict[tuple[str, str, str], str] = {}
+    if admin_role_arn is not None and (admin_role := _parse_role_arn(section, admin_key, admin_role_arn, region)):
+        granted[admin_role] = admin_key
+    deploy_role_arns = _parse_role_list(section, DEPLOY_ROLES_KEY, region, granted)
+    read_only_role_arns = _parse_role_list(section, READ_ONLY_ROLES_KEY, region, granted)
 
     kubernetes_version = section.version("kubernetesVersion", DEFAULT_KUBERNETES_VERSION)
     version_match = _KUBERNETES_VERSION.match(kubernetes_version)
@@ -254,6 +264,7 @@ def parse_aws_settings(section: Section, production: bool) -> AwsSettings:
         endpoint_public_access=public_access,
         public_access_cidrs=public_access_cidrs,
         admin_role_arn=admin_role_arn,
+        deploy_role_arns=deploy_role_arns,
         read_only_role_arns=read_only_role_arns,
         system_nodes=system_nodes,
         worker_nodes=worker_nodes,
@@ -298,22 +309,24 @@ def _parse_role_arn(section: Section, key: str, arn: str, region: str) -> tuple[
     return iam_principal(arn)
 
 
-def _parse_read_only_roles(section: Section, region: str, admin_role: tuple[str, str, str] | None) -> tuple[str, ...]:
-    """Each role once, and never the admin role: EKS keeps one access entry per
-    principal, so a second entry for the same role is refused at `pulumi up`."""
-    arns = section.str_list("readOnlyRoleArns", [])
-    key = section.key("readOnlyRoleArns")
-    seen: set[tuple[str, str, str]] = set()
+def _parse_role_list(
+    section: Section, name: str, region: str, granted: dict[tuple[str, str, str], str]
+) -> tuple[str, ...]:
+    """A list of role ARNs, each role once across every access key: EKS keeps one
+    access entry per principal, so a second entry for a role is refused at `pulumi up`.
+    `granted` maps each role seen so far to the key that grants it, and grows."""
+    arns = section.str_list(name, [])
+    key = section.key(name)
     for index, arn in enumerate(arns):
         item_key = f"{key}[{index}]"
         role = _parse_role_arn(section, item_key, arn, region)
         if role is None:
             continue
-        if role == admin_role:
-            section.problems.add(item_key, arn, "a role other than aws.adminRoleArn (that one is admin already)")
-        elif role in seen:
-            section.problems.add(item_key, arn, "each role once (it is listed before)")
-        seen.add(role)
+        if role in granted:
+            where = "it is listed before" if granted[role].startswith(key) else f"{granted[role]} grants it already"
+            section.problems.add(item_key, arn, f"each role once across the access keys ({where})")
+        else:
+            granted[role] = item_key
     return tuple(arns)
 
 

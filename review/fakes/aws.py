@@ -77,8 +77,14 @@ def _caller_identity(args: dict[str, Any]) -> dict[str, Any]:
 
 @register_fake_call("aws:iam/getSessionContext:getSessionContext")
 def _session_context(args: dict[str, Any]) -> dict[str, Any]:
+    """An assumed-role session's role (`assumed-role/<role>/<session>` -> `role/<role>`), users as they are."""
     arn = args["arn"]
-    issuer = DEPLOYER_ROLE_ARN if arn == DEPLOYER_SESSION_ARN else arn
+    _, _, _, _, account, resource = arn.split(":", 5)
+    issuer = arn
+    if arn == DEPLOYER_SESSION_ARN:
+        issuer = DEPLOYER_ROLE_ARN
+    elif resource.startswith("assumed-role/"):
+        issuer = f"arn:aws:iam::{account}:role/{resource.split('/')[1]}"
     return {"arn": arn, "issuerArn": issuer, "issuerName": issuer.rsplit("/", 1)[-1], "id": arn}
 
 

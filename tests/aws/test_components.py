@@ -91,7 +91,13 @@ def test_subnets_carry_load_balancer_and_cluster_tags() -> None:
 # --- cluster -----------------------------------------------------------------
 
 
-def cluster(production: bool, public: bool = True, admin: str | None = None, read_only: tuple[str, ...] = ()) -> Run:
+def cluster(
+    production: bool,
+    public: bool = True,
+    admin: str | None = None,
+    read_only: tuple[str, ...] = (),
+    deploy: tuple[str, ...] = (),
+) -> Run:
     def build() -> None:
         component = Cluster(
             "cl",
@@ -104,6 +110,7 @@ def cluster(production: bool, public: bool = True, admin: str | None = None, rea
                 endpoint_public_access=public,
                 public_access_cidrs=("198.51.100.0/24",) if public else (),
                 admin_role_arn=admin,
+                deploy_role_arns=deploy,
                 read_only_role_arns=read_only,
                 production=production,
             ),
@@ -223,6 +230,48 @@ def test_admin_entry_keeps_its_names_beside_read_only_roles() -> None:
     (entry,), (association,) = grants(recorded, ADMIN_ROLE)
     assert entry.name == association.name == "cl-admin"
     assert len(recorded.of_type(ACCESS_ENTRY)) == len(recorded.of_type(POLICY_ASSOCIATION)) == 2
+
+
+CI_DEPLOY_ROLE = "arn:aws:iam::123456789012:role/airflow-platform-ci-deploy"
+
+
+def test_deploy_roles_are_cluster_admins_and_the_creator_gets_no_entry_of_its_own() -> None:
+    """With admins declared, EKS's creator entry is off: whoever runs the first `pulumi up`
+    (a person or CI) finds exactly the declared entries, one per principal."""
+    recorded = cluster(production=False, admin=ADMIN_ROLE, deploy=(CI_DEPLOY_ROLE,), read_only=(PREVIEW_ROLE,))
+    assert (
+        recorded.one("aws:eks/cluster:Cluster").inputs["accessConfig"]["bootstrapClusterCreatorAdminPermissions"]
+        is False
+    )
+    (entry,), (association,) = grants(recorded, CI_DEPLOY_ROLE)
+    assert entry.name == association.name == "cl-deploy-123456789012-airflow-platform-ci-deploy"
+    assert association.inputs["policyArn"] == "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+    assert association.inputs["accessScope"] == {"type": "cluster"}
+    principals = [entry.inputs["principalArn"] for entry in recorded.of_type(ACCESS_ENTRY)]
+    assert sorted(principals) == sorted({ADMIN_ROLE, CI_DEPLOY_ROLE, PREVIEW_ROLE}), "one entry per principal"
+
+
+def test_kubernetes_provider_waits_for_the_admins_access() -> None:
+    """Without a creator entry the first Kubernetes call would race the admins' access entries."""
+    recorded = cluster(production=False, admin=ADMIN_ROLE, deploy=(CI_DEPLOY_ROLE,))
+    provider = recorded.one("pulumi:providers:kubernetes")
+    for association in recorded.of_type(POLICY_ASSOCIATION):
+        assert depends_on(provider, association), association.name
+
+
+def test_without_declared_admins_the_creator_stays_admin() -> None:
+    """No adminRoleArn nor deployRoleArns: EKS's creator entry is the only way in, as before."""
+    recorded = cluster(production=False, read_only=(PREVIEW_ROLE,))
+    assert (
+        recorded.one("aws:eks/cluster:Cluster").inputs["accessConfig"]["bootstrapClusterCreatorAdminPermissions"]
+        is True
+    )
+
+
+def test_creator_admin_flag_is_ignored_on_existing_clusters() -> None:
+    """ForceNew in the provider: a change must never replace a live cluster (see tests/aws/test_stack.py)."""
+    eks = cluster(production=True, deploy=(CI_DEPLOY_ROLE,)).one("aws:eks/cluster:Cluster")
+    assert eks.ignore_changes == ("accessConfig.bootstrapClusterCreatorAdminPermissions",)
 
 
 def test_kubeconfig_is_secret_and_uses_aws_eks_get_token() -> None:

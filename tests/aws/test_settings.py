@@ -206,6 +206,29 @@ def test_read_only_roles_are_listed_once_and_not_the_admin() -> None:
     assert f"{KEY}.readOnlyRoleArns" in problem_keys({"readOnlyRoleArns": PREVIEW_ROLE})
 
 
+DEPLOY_ROLE = "arn:aws:iam::123456789012:role/airflow-platform-ci-deploy"
+
+
+def test_deploy_role_arns() -> None:
+    assert parse({}).deploy_role_arns == ()
+    assert parse({"deployRoleArns": [DEPLOY_ROLE]}).deploy_role_arns == (DEPLOY_ROLE,)
+    keys = problem_keys({"deployRoleArns": [DEPLOY_ROLE, "arn:aws:iam::123456789012:user/ci"]})
+    assert "arn:aws:iam::123456789012:user/ci" in keys[f"{KEY}.deployRoleArns[1]"]
+    assert "an IAM role ARN" in keys[f"{KEY}.deployRoleArns[1]"]
+    assert f"{KEY}.deployRoleArns[0]" not in keys
+    assert f"{KEY}.deployRoleArns" in problem_keys({"deployRoleArns": DEPLOY_ROLE})
+
+
+def test_a_role_gets_one_access_entry_across_the_access_keys() -> None:
+    """EKS refuses a second access entry for a principal: a role in two keys fails before anything is created."""
+    keys = problem_keys({"adminRoleArn": DEPLOY_ROLE, "deployRoleArns": [DEPLOY_ROLE]})
+    assert "aws.adminRoleArn grants it already" in keys[f"{KEY}.deployRoleArns[0]"]
+    keys = problem_keys({"deployRoleArns": [DEPLOY_ROLE], "readOnlyRoleArns": [DEPLOY_ROLE]})
+    assert "aws.deployRoleArns[0] grants it already" in keys[f"{KEY}.readOnlyRoleArns[0]"]
+    keys = problem_keys({"deployRoleArns": [DEPLOY_ROLE, DEPLOY_ROLE]})
+    assert "listed before" in keys[f"{KEY}.deployRoleArns[1]"]
+
+
 def test_a_principal_is_its_account_kind_and_name_whatever_its_path() -> None:
     """The one parse the settings (duplicate roles) and the cluster (admin role = deployer) share."""
     sso = "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Admin_0a1b"

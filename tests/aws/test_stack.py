@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 import stack_checks as checks
+import yaml
 
 from components.airflow.values import service_account_values
 from components.aws.addons import NETWORK_ADDONS
+from components.config import PROJECT
 from components.platform import AIRFLOW_COMPONENTS
-from components.validation import ConfigError
-from review.fakes.aws import DEPLOYER_ROLE
-from review.runner import Run, run_main
+from review import diff, plan, replacements
+from review.fakes.aws import ACCOUNT, DEPLOYER_ROLE, DEPLOYER_SESSION_ARN
+from review.runner import FAKE_CALLS, Run, run_main
 
 from .test_autoscaler import AUTOSCALER_RELEASE, DEV_CONFIG
 
@@ -275,23 +278,73 @@ def with_admin_role(arn: str) -> dict[str, Any]:
     return {**DEV_CONFIG, "aws": {**DEV_CONFIG["aws"], "adminRoleArn": arn}}
 
 
-def test_admin_role_equal_to_the_deploying_role_is_refused_naming_both_settings() -> None:
-    """EKS already gives the creator an admin access entry (bootstrap); a second
-    one for the same role is refused by AWS after the cluster is built. The
-    caller is an SSO session: its role ARN has a path the configured ARN lacks."""
-    with pytest.raises(ConfigError) as caught:
-        run_main(with_admin_role(f"arn:aws:iam::123456789012:role/{DEPLOYER_ROLE}"), stack="aws-admin")
-    (problem,) = caught.value.problems
-    assert problem.key == "airflow-platform:aws.adminRoleArn"
-    assert "bootstrapClusterCreatorAdminPermissions" in problem.allowed
-    assert "unset aws.adminRoleArn" in problem.allowed
+# The same stack file whoever runs `pulumi up`: the person's SSO role as admin, CI's deploy role.
+PERSON_ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/{DEPLOYER_ROLE}"
+CI_DEPLOY_ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/airflow-platform-ci-deploy"
+CI_DEPLOY_SESSION = f"arn:aws:sts::{ACCOUNT}:assumed-role/airflow-platform-ci-deploy/GitHubActions"
+CI_STACK_FILE = {
+    **DEV_CONFIG,
+    "aws": {**DEV_CONFIG["aws"], "adminRoleArn": PERSON_ROLE_ARN, "deployRoleArns": [CI_DEPLOY_ROLE_ARN]},
+}
+CALLER_IDENTITY = "aws:index/getCallerIdentity:getCallerIdentity"
 
 
-def test_another_admin_role_gets_its_access_entry() -> None:
-    arn = "arn:aws:iam::123456789012:role/platform-admins"
-    run = run_main(with_admin_role(arn), stack="aws-admin")
-    assert run.one("aws:eks/accessEntry:AccessEntry").inputs["principalArn"] == arn
-    assert run.one("aws:eks/cluster:Cluster").inputs["accessConfig"]["bootstrapClusterCreatorAdminPermissions"] is True
+def run_as(session_arn: str, config: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Run:
+    """The program as `session_arn` runs it (a person's SSO session, CI's OIDC session)."""
+    monkeypatch.setitem(
+        FAKE_CALLS, CALLER_IDENTITY, lambda args: {"accountId": ACCOUNT, "arn": session_arn, "id": ACCOUNT}
+    )
+    return run_main(config, stack="aws-access")
+
+
+def declared(run: Run) -> list[tuple[str, str, Any]]:
+    return sorted((r.type, r.name, json.dumps(r.inputs, sort_keys=True)) for r in run.resources)
+
+
+def test_who_runs_pulumi_changes_nothing_that_is_declared(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A person ran the first `up` and CI the next ones, or the other way round: one
+    stack file, the same resources, no creator entry of EKS's own, one entry per admin."""
+    by_person = run_as(DEPLOYER_SESSION_ARN, CI_STACK_FILE, monkeypatch)
+    by_ci = run_as(CI_DEPLOY_SESSION, CI_STACK_FILE, monkeypatch)
+    assert declared(by_person) == declared(by_ci)
+    for run in (by_person, by_ci):
+        access = run.one("aws:eks/cluster:Cluster").inputs["accessConfig"]
+        assert access["bootstrapClusterCreatorAdminPermissions"] is False
+        entries = [entry.inputs["principalArn"] for entry in run.of_type("aws:eks/accessEntry:AccessEntry")]
+        assert sorted(entries) == sorted([PERSON_ROLE_ARN, CI_DEPLOY_ROLE_ARN]), "exactly one entry per admin"
+        assert not [warning for warning in run.warnings if "access entry" in warning]
+
+
+def test_a_caller_without_an_entry_is_warned_not_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Someone else's session: the preview says the cluster will refuse it, and nothing else changes."""
+    stranger = f"arn:aws:sts::{ACCOUNT}:assumed-role/somebody-else/jane"
+    run = run_as(stranger, CI_STACK_FILE, monkeypatch)
+    [warning] = [warning for warning in run.warnings if "access entry" in warning]
+    assert f"arn:aws:iam::{ACCOUNT}:role/somebody-else" in warning
+    assert "aws.adminRoleArn" in warning
+    assert declared(run) == declared(run_as(CI_DEPLOY_SESSION, CI_STACK_FILE, monkeypatch))
+
+
+def plan_of(config: dict[str, Any], root: Path) -> dict[str, Any]:
+    stack_file = {"config": {f"{PROJECT}:{key}": value for key, value in config.items()}}
+    (root / "Pulumi.aws-access.yaml").write_text(yaml.safe_dump(stack_file))
+    return plan.build_plan("aws-access", root)
+
+
+def test_adding_the_deploy_role_to_a_stack_of_today_replaces_no_cluster(tmp_path: Path) -> None:
+    """Today's clusters were created with the creator entry on (ForceNew); adding
+    aws.deployRoleArns turns it off for new clusters only: the review's diff of
+    the cluster, as Pulumi computes it with the resource's ignoreChanges, is an update at most."""
+    today = plan_of(DEV_CONFIG, tmp_path)
+    head = plan_of(CI_STACK_FILE, tmp_path)
+    [before] = [r for r in today["resources"] if r["type"] == "aws:eks/cluster:Cluster"]
+    [after] = [r for r in head["resources"] if r["type"] == "aws:eks/cluster:Cluster"]
+    assert before["inputs"]["accessConfig"]["bootstrapClusterCreatorAdminPermissions"] is True
+    assert after["inputs"]["accessConfig"]["bootstrapClusterCreatorAdminPermissions"] is False
+    replaced = [c for c in diff.diff_plans(today, head, ref="today")["changed"] if c["action"] == "replace"]
+    assert not replaced, [(c["name"], c["forcing"]) for c in replaced]
+    # Without the guard the change would replace the cluster: the provider marks it ForceNew.
+    assert replacements.forcing_paths(after["type"], ["accessConfig.bootstrapClusterCreatorAdminPermissions"])
 
 
 def test_read_only_roles_get_view_access_beside_the_admin_role() -> None:

@@ -202,6 +202,12 @@ def test_aws_preview_role_arn_is_exported_for_the_eks_stacks() -> None:
     assert run.exports["awsPreviewRoleArn"].value == run.one("aws:iam/role:Role", "aws-ci-preview").outputs["arn"]
 
 
+def test_aws_deploy_role_arn_is_exported_for_the_eks_stacks() -> None:
+    """README step: `pulumi -C bootstrap stack output awsDeployRoleArn` into aws.deployRoleArns."""
+    run = fixture_run()
+    assert run.exports["awsDeployRoleArn"].value == run.one("aws:iam/role:Role", "aws-ci-deploy").outputs["arn"]
+
+
 def test_aws_deploy_role_has_no_managed_admin_policy() -> None:
     attached, statements = role_policies(fixture_run(), "aws-ci-deploy")
     assert attached == []
