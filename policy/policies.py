@@ -184,6 +184,16 @@ def _gke_master_authorized_networks(args: ResourceValidationArgs, report: Report
         report(f"masterAuthorizedNetworksConfig allows {world}: list specific ranges instead.")
     if config.get("gcpPublicCidrsAccessEnabled") is True:
         report("Any Google Cloud public IP may reach the control plane: set gcpPublicCidrsAccessEnabled=false.")
+    # The DNS-based endpoint takes any source address; IAM (container.clusters.connect)
+    # is its gate only while it refuses credentials Kubernetes issued itself.
+    dns = dig(args.props, "controlPlaneEndpointsConfig.dnsEndpointConfig") or {}
+    if dns.get("allowExternalTraffic") is True:
+        for flag in ("enableK8sTokensViaDns", "enableK8sCertsViaDns"):
+            if dns.get(flag) is True:
+                report(
+                    f"The DNS-based endpoint is open to any address and {flag} lets Kubernetes-issued credentials "
+                    f"in without an IAM check: set controlPlaneEndpointsConfig.dnsEndpointConfig.{flag}=false."
+                )
 
 
 # --- EKS ---------------------------------------------------------------------
@@ -535,7 +545,8 @@ POLICIES: list[Policy] = [
     ),
     _resource_policy(
         "gke-master-authorized-networks",
-        "The GKE control plane accepts only listed networks (CKV_GCP_20, CIS GKE 5.6.3).",
+        "The GKE control plane's IP endpoint accepts only listed networks, its DNS endpoint only "
+        "IAM-checked Google credentials (CKV_GCP_20, CIS GKE 5.6.3).",
         MANDATORY,
         (GKE_CLUSTER,),
         _gke_master_authorized_networks,

@@ -35,6 +35,8 @@ class GkeClusterArgs:
 
 class GkeCluster(pulumi.ComponentResource):
     cluster: gcp.container.Cluster
+    # The DNS-based control-plane endpoint, `gke-<id>.<location>.gke.goog`.
+    dns_endpoint: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
 
     def __init__(self, name: str, args: GkeClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -57,6 +59,24 @@ class GkeCluster(pulumi.ComponentResource):
                 # and kubectl run there) but only from the authorized networks.
                 enable_private_endpoint=False,
                 master_ipv4_cidr_block=settings.master_cidr,
+            ),
+            # Two ways to the API. The IP endpoint admits only the authorized
+            # networks below (at most 50 CIDRs; GitHub-hosted runners egress
+            # from thousands). The DNS-based endpoint admits any address but
+            # only Google credentials whose principal holds
+            # container.clusters.connect (roles/container.viewer and up), so CI
+            # reaches it from anywhere by IAM; the stack's kubeconfig uses it.
+            # Kubernetes-issued tokens and client certificates stay refused on
+            # it. An in-place update of an existing cluster: terraform-provider-google
+            # google/services/container/resource_container_cluster.go has no
+            # ForceNew on control_plane_endpoints_config and sends it as
+            # DesiredControlPlaneEndpointsConfig in UpdateCluster.
+            control_plane_endpoints_config=gcp.container.ClusterControlPlaneEndpointsConfigArgs(
+                dns_endpoint_config=gcp.container.ClusterControlPlaneEndpointsConfigDnsEndpointConfigArgs(
+                    allow_external_traffic=True,
+                    enable_k8s_tokens_via_dns=False,
+                    enable_k8s_certs_via_dns=False,
+                )
             ),
             master_authorized_networks_config=gcp.container.ClusterMasterAuthorizedNetworksConfigArgs(
                 cidr_blocks=[
@@ -119,9 +139,10 @@ class GkeCluster(pulumi.ComponentResource):
                 ignore_changes=["nodeConfig"],
             ),
         )
-        self.kubeconfig = pulumi.Output.secret(
-            pulumi.Output.all(
-                self.cluster.name, self.cluster.endpoint, self.cluster.master_auth.cluster_ca_certificate
-            ).apply(lambda parts: gke_kubeconfig(parts[0], parts[1], parts[2]))
+        self.dns_endpoint: pulumi.Output[str] = self.cluster.control_plane_endpoints_config.apply(
+            lambda endpoints: (endpoints.dns_endpoint_config.endpoint or "") if endpoints.dns_endpoint_config else ""
         )
-        self.register_outputs({"name": self.cluster.name, "endpoint": self.cluster.endpoint})
+        self.kubeconfig = pulumi.Output.secret(
+            pulumi.Output.all(self.cluster.name, self.dns_endpoint).apply(lambda parts: gke_kubeconfig(*parts))
+        )
+        self.register_outputs({"name": self.cluster.name, "dnsEndpoint": self.dns_endpoint})

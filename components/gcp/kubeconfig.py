@@ -1,4 +1,4 @@
-"""A kubeconfig for a GKE cluster that authenticates with gke-gcloud-auth-plugin (pure)."""
+"""A kubeconfig for a GKE cluster's DNS-based endpoint that authenticates with gke-gcloud-auth-plugin (pure)."""
 
 from __future__ import annotations
 
@@ -11,23 +11,20 @@ EXEC_API_VERSION = "client.authentication.k8s.io/v1beta1"
 ADC_FLAG = "--use_application_default_credentials"
 
 
-def gke_kubeconfig(cluster_name: str, endpoint: str, ca_certificate: str) -> str:
-    """Kubeconfig text (JSON, which every kubeconfig reader accepts as YAML).
+def gke_kubeconfig(cluster_name: str, dns_endpoint: str) -> str:
+    """Kubeconfig text (JSON, which every kubeconfig reader accepts as YAML) for the cluster's DNS-based endpoint.
 
     No token is embedded: the exec plugin asks application-default
     credentials for a short-lived one on every call, so the kubeconfig itself grants nothing
-    and never goes stale. `ca_certificate` is base64 PEM, as GKE returns it.
+    and never goes stale. No CA either: the DNS-based endpoint is a Google front end that
+    serves a publicly trusted certificate, not the cluster's own CA (which only the IP
+    endpoint presents), so the system trust store verifies it.
     """
     return json.dumps(
         {
             "apiVersion": "v1",
             "kind": "Config",
-            "clusters": [
-                {
-                    "name": cluster_name,
-                    "cluster": {"server": f"https://{endpoint}", "certificate-authority-data": ca_certificate},
-                }
-            ],
+            "clusters": [{"name": cluster_name, "cluster": {"server": f"https://{dns_endpoint}"}}],
             "contexts": [{"name": cluster_name, "context": {"cluster": cluster_name, "user": cluster_name}}],
             "current-context": cluster_name,
             "users": [

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from review.runner import register_fake_call, register_fake_outputs
+from review.runner import fake_bytes, register_fake_call, register_fake_outputs
 
 PROJECT_NUMBER = "123456789012"
 # The project of the fake service accounts: the provider, not the resource, holds it.
@@ -29,10 +29,19 @@ def autonamed(name: str) -> str:
 
 @register_fake_outputs("gcp:container/cluster:Cluster")
 def _cluster(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    location = inputs.get("location", "europe-west1")
     return {
         "name": autonamed(name),
         "endpoint": CLUSTER_ENDPOINT,
         "masterAuth": {**inputs.get("masterAuth", {}), "clusterCaCertificate": CLUSTER_CA},
+        # GKE names it gke-<hex id>-<project number>.<location>.gke.goog.
+        "controlPlaneEndpointsConfig": {
+            **inputs.get("controlPlaneEndpointsConfig", {}),
+            "dnsEndpointConfig": {
+                **inputs.get("controlPlaneEndpointsConfig", {}).get("dnsEndpointConfig", {}),
+                "endpoint": f"gke-{fake_bytes(name, 16).hex()}-{PROJECT_NUMBER}.{location}.gke.goog",
+            },
+        },
     }
 
 

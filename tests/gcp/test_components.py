@@ -248,14 +248,31 @@ def test_node_account_has_exactly_the_minimal_roles(dev_cluster: Run) -> None:
     }
 
 
-def test_kubeconfig_is_secret_and_uses_the_auth_plugin(dev_cluster: Run) -> None:
+def test_control_plane_is_reachable_by_iam_from_anywhere_and_by_ip_from_the_authorized_networks(
+    dev_cluster: Run,
+) -> None:
+    """GitHub-hosted runners egress from thousands of ranges: they reach the DNS-based
+    endpoint, where IAM decides; the IP endpoint keeps its master authorized networks."""
+    cluster = dev_cluster.one(CLUSTER).inputs
+    assert cluster["controlPlaneEndpointsConfig"] == {
+        "dnsEndpointConfig": {
+            "allowExternalTraffic": True,
+            # Only Google IAM credentials: no Kubernetes-issued token or client certificate over it.
+            "enableK8sTokensViaDns": False,
+            "enableK8sCertsViaDns": False,
+        }
+    }
+    assert cluster["masterAuthorizedNetworksConfig"]["cidrBlocks"], "the IP endpoint stays allowlisted"
+
+
+def test_kubeconfig_is_secret_and_uses_the_auth_plugin_on_the_dns_endpoint(dev_cluster: Run) -> None:
     exported = dev_cluster.exports["kubeconfig"]
     assert exported.secret
     config = json.loads(exported.value)
-    assert config["clusters"][0]["cluster"] == {
-        "server": f"https://{fakes.CLUSTER_ENDPOINT}",
-        "certificate-authority-data": fakes.CLUSTER_CA,
-    }
+    dns_endpoint = dev_cluster.one(CLUSTER).outputs["controlPlaneEndpointsConfig"]["dnsEndpointConfig"]["endpoint"]
+    assert dns_endpoint.endswith(".gke.goog")
+    # A publicly trusted certificate: pinning the cluster CA would fail verification.
+    assert config["clusters"][0]["cluster"] == {"server": f"https://{dns_endpoint}"}
     plugin = config["users"][0]["user"]["exec"]
     assert plugin["command"] == "gke-gcloud-auth-plugin"
     assert plugin["apiVersion"] == "client.authentication.k8s.io/v1beta1"
@@ -307,7 +324,7 @@ def test_project_number_lookup_waits_for_the_resource_manager_api() -> None:
 
 
 def test_kubeconfig_embeds_no_credential() -> None:
-    user = json.loads(gke_kubeconfig("c", "1.2.3.4", "Q0E="))["users"][0]["user"]
+    user = json.loads(gke_kubeconfig("c", "gke-0a1b.europe-west1.gke.goog"))["users"][0]["user"]
     assert set(user) == {"exec"}, "no token, password or client certificate in the kubeconfig"
 
 
