@@ -78,6 +78,80 @@ DEPLOY_ACTIONS = (
     *OTHER_DEPLOY_ACTIONS,
 )
 SECRETS_ALIAS = "alias/airflow-platform-pulumi"
+# What `pulumi preview --refresh` calls to read each `aws:` type the main stack
+# registers (terraform-provider-aws internal/service/<service>/<resource>.go, the
+# resource's Read). Kubernetes objects are read through the EKS access entry
+# that aws.readOnlyRoleArns gives the role (AmazonEKSAdminViewPolicy, tests/aws).
+# tests/bootstrap fails on a registered type missing here.
+PREVIEW_READS: dict[str, tuple[str, ...]] = {
+    "aws:acm/certificate:Certificate": ("acm:DescribeCertificate", "acm:ListTagsForCertificate"),
+    "aws:acm/certificateValidation:CertificateValidation": ("acm:DescribeCertificate",),
+    "aws:ec2/eip:Eip": ("ec2:DescribeAddresses",),
+    "aws:ec2/internetGateway:InternetGateway": ("ec2:DescribeInternetGateways",),
+    "aws:ec2/natGateway:NatGateway": ("ec2:DescribeNatGateways",),
+    "aws:ec2/routeTable:RouteTable": ("ec2:DescribeRouteTables",),
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": ("ec2:DescribeRouteTables",),
+    "aws:ec2/securityGroup:SecurityGroup": ("ec2:DescribeSecurityGroups",),
+    "aws:ec2/subnet:Subnet": ("ec2:DescribeSubnets",),
+    "aws:ec2/vpc:Vpc": ("ec2:DescribeVpcs", "ec2:DescribeVpcAttribute"),
+    "aws:ecr/pullThroughCacheRule:PullThroughCacheRule": ("ecr:DescribePullThroughCacheRules",),
+    "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate": ("ecr:DescribeRepositoryCreationTemplates",),
+    "aws:efs/backupPolicy:BackupPolicy": ("elasticfilesystem:DescribeBackupPolicy",),
+    "aws:efs/fileSystem:FileSystem": (
+        "elasticfilesystem:DescribeFileSystems",
+        "elasticfilesystem:DescribeLifecycleConfiguration",
+    ),
+    "aws:efs/mountTarget:MountTarget": ("elasticfilesystem:DescribeMountTargets",),
+    "aws:eks/accessEntry:AccessEntry": ("eks:DescribeAccessEntry",),
+    "aws:eks/accessPolicyAssociation:AccessPolicyAssociation": ("eks:ListAssociatedAccessPolicies",),
+    "aws:eks/addon:Addon": ("eks:DescribeAddon",),
+    "aws:eks/cluster:Cluster": ("eks:DescribeCluster",),
+    "aws:eks/nodeGroup:NodeGroup": ("eks:DescribeNodegroup",),
+    "aws:eks/podIdentityAssociation:PodIdentityAssociation": ("eks:DescribePodIdentityAssociation",),
+    "aws:iam/role:Role": ("iam:GetRole",),
+    "aws:iam/rolePolicy:RolePolicy": ("iam:GetRolePolicy",),
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": ("iam:ListAttachedRolePolicies",),
+    "aws:kms/key:Key": ("kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"),
+    "aws:rds/instance:Instance": ("rds:DescribeDBInstances",),
+    "aws:rds/subnetGroup:SubnetGroup": ("rds:DescribeDBSubnetGroups",),
+    "aws:route53/record:Record": ("route53:ListResourceRecordSets",),
+    "aws:s3/bucket:Bucket": ("s3:ListBucket", "s3:GetBucketTagging"),
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": ("s3:GetLifecycleConfiguration",),
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": ("s3:GetBucketOwnershipControls",),
+    "aws:s3/bucketPolicy:BucketPolicy": ("s3:GetBucketPolicy",),
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": ("s3:GetBucketPublicAccessBlock",),
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": (
+        "s3:GetEncryptionConfiguration",
+    ),
+    "aws:secretsmanager/secret:Secret": ("secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy"),
+    # The value itself: granted on the Docker Hub cache secrets only (SECRET_READ_ACTIONS).
+    "aws:secretsmanager/secretVersion:SecretVersion": ("secretsmanager:GetSecretValue",),
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": ("ec2:DescribeSecurityGroupRules",),
+}
+# The statements of AWS's ReadOnlyAccess that grant the reads above, as in
+# iann0036/iam-dataset aws/managedpolicies/ReadOnlyAccess.json (commit 3c0e123f,
+# 2026-08-21). tests/bootstrap matches every action of PREVIEW_READS against
+# these and the preview role's own statements.
+READ_ONLY_ACCESS_ACTIONS = (
+    "acm:Describe*",
+    "acm:List*",
+    "ec2:Describe*",
+    "ecr:Describe*",
+    "eks:Describe*",
+    "eks:List*",
+    "elasticfilesystem:Describe*",
+    "iam:Get*",
+    "iam:List*",
+    "kms:Describe*",
+    "kms:Get*",
+    "kms:List*",
+    "rds:Describe*",
+    "route53:List*",
+    "s3:Get*",
+    "s3:List*",
+    "secretsmanager:Describe*",
+    "secretsmanager:GetResourcePolicy",
+)
 
 
 @dataclass(frozen=True)

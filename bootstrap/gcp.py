@@ -86,33 +86,127 @@ DEPLOY_GRANTS: dict[str, tuple[str, ...]] = {
     "gcp:storage/bucketIAMMember:BucketIAMMember": ("roles/storage.admin",),
 }
 DEPLOY_ROLES = tuple(dict.fromkeys(role for roles in DEPLOY_GRANTS.values() for role in roles))
-# `preview --refresh` reads every resource of the stack: one viewer role per service it uses.
-PREVIEW_ROLES = (
-    "roles/compute.viewer",
-    "roles/container.viewer",
-    "roles/cloudsql.viewer",
-    "roles/cloudkms.viewer",
-    "roles/storage.bucketViewer",
-    "roles/serviceusage.serviceUsageViewer",
+# What `pulumi preview --refresh` calls to read each type the main stack registers
+# (the provider's Read, e.g. terraform-provider-google's resource*Read). Kubernetes
+# objects are read through the cluster's DNS-based endpoint, which first checks
+# container.clusters.connect; GKE then authorises the call with the container.*
+# permission of the kind. tests/bootstrap fails on a registered type missing here.
+DNS_ENDPOINT_CONNECT = "container.clusters.connect"
+HELM_RELEASE_READS = ("container.secrets.list", "container.secrets.get")  # Helm's release records are Secrets
+CUSTOM_OBJECT_READ = "container.thirdPartyObjects.get"  # objects of CustomResourceDefinitions
+PREVIEW_READS: dict[str, tuple[str, ...]] = {
+    "gcp:artifactregistry/repository:Repository": ("artifactregistry.repositories.get",),
+    "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember": ("artifactregistry.repositories.getIamPolicy",),
+    "gcp:compute/address:Address": ("compute.addresses.get",),
+    "gcp:compute/firewall:Firewall": ("compute.firewalls.get",),
+    "gcp:compute/globalAddress:GlobalAddress": ("compute.globalAddresses.get",),
+    "gcp:compute/managedSslCertificate:ManagedSslCertificate": ("compute.sslCertificates.get",),
+    "gcp:compute/network:Network": ("compute.networks.get",),
+    "gcp:compute/router:Router": ("compute.routers.get",),
+    "gcp:compute/routerNat:RouterNat": ("compute.routers.get",),
+    "gcp:compute/securityPolicy:SecurityPolicy": ("compute.securityPolicies.get",),
+    "gcp:compute/subnetwork:Subnetwork": ("compute.subnetworks.get",),
+    "gcp:container/cluster:Cluster": ("container.clusters.get",),
+    "gcp:container/nodePool:NodePool": ("container.clusters.get",),
+    "gcp:dns/recordSet:RecordSet": ("dns.resourceRecordSets.list",),
+    "gcp:kms/cryptoKey:CryptoKey": ("cloudkms.cryptoKeys.get",),
+    "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember": ("cloudkms.cryptoKeys.getIamPolicy",),
+    "gcp:kms/keyRing:KeyRing": ("cloudkms.keyRings.get",),
+    "gcp:projects/iAMMember:IAMMember": ("resourcemanager.projects.getIamPolicy",),
+    # The provider lists the enabled services (ListCurrentlyEnabledServices).
+    "gcp:projects/service:Service": ("serviceusage.services.list",),
+    # "There is no read endpoint for this API": its Read returns at once
+    # (terraform-provider-google resource_project_service_identity.go).
+    "gcp:projects/serviceIdentity:ServiceIdentity": (),
+    "gcp:serviceaccount/account:Account": ("iam.serviceAccounts.get",),
+    "gcp:serviceaccount/iAMMember:IAMMember": ("iam.serviceAccounts.getIamPolicy",),
+    # Not in roles/compute.viewer: without it every GCP preview and drift run got 403.
+    "gcp:servicenetworking/connection:Connection": ("servicenetworking.services.get",),
+    "gcp:sql/database:Database": ("cloudsql.databases.get",),
+    "gcp:sql/databaseInstance:DatabaseInstance": ("cloudsql.instances.get",),
+    "gcp:sql/user:User": ("cloudsql.users.list",),
+    "gcp:storage/bucket:Bucket": ("storage.buckets.get",),
+    "gcp:storage/bucketIAMMember:BucketIAMMember": ("storage.buckets.getIamPolicy",),
+    "kubernetes:batch/v1:Job": (DNS_ENDPOINT_CONNECT, "container.jobs.get"),
+    "kubernetes:core/v1:Namespace": (DNS_ENDPOINT_CONNECT, "container.namespaces.get"),
+    "kubernetes:core/v1:PersistentVolumeClaim": (DNS_ENDPOINT_CONNECT, "container.persistentVolumeClaims.get"),
+    "kubernetes:core/v1:Secret": (DNS_ENDPOINT_CONNECT, "container.secrets.get"),
+    "kubernetes:core/v1:Service": (DNS_ENDPOINT_CONNECT, "container.services.get"),
+    "kubernetes:gateway.networking.k8s.io/v1:Gateway": (DNS_ENDPOINT_CONNECT, CUSTOM_OBJECT_READ),
+    "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute": (DNS_ENDPOINT_CONNECT, CUSTOM_OBJECT_READ),
+    "kubernetes:helm.sh/v3:Release": (DNS_ENDPOINT_CONNECT, *HELM_RELEASE_READS),
+    "kubernetes:networking.gke.io/v1:GCPBackendPolicy": (DNS_ENDPOINT_CONNECT, CUSTOM_OBJECT_READ),
+    "kubernetes:networking.gke.io/v1:HealthCheckPolicy": (DNS_ENDPOINT_CONNECT, CUSTOM_OBJECT_READ),
+    "kubernetes:storage.k8s.io/v1:StorageClass": (DNS_ENDPOINT_CONNECT, "container.storageClasses.get"),
+}
+# The read-only predefined roles the preview identity holds, each with the
+# permissions of PREVIEW_READS it is granted for - each one checked in the role's
+# definition in iann0036/iam-dataset, gcp/roles/<role>.json at commit 2073fa52
+# (2026-08-22), a daily copy of the IAM roles API. `resourcemanager.projects.get`
+# (the stack's project-number lookup) is in roles/browser.
+PREVIEW_ROLE_READS: dict[str, frozenset[str]] = {
+    "roles/compute.viewer": frozenset(
+        {
+            "compute.addresses.get",
+            "compute.firewalls.get",
+            "compute.globalAddresses.get",
+            "compute.networks.get",
+            "compute.routers.get",
+            "compute.securityPolicies.get",
+            "compute.sslCertificates.get",
+            "compute.subnetworks.get",
+        }
+    ),
+    # Also everything Kubernetes but Secrets, and container.clusters.connect (the DNS endpoint).
+    "roles/container.viewer": frozenset(
+        {
+            DNS_ENDPOINT_CONNECT,
+            "container.clusters.get",
+            "container.jobs.get",
+            "container.namespaces.get",
+            "container.persistentVolumeClaims.get",
+            "container.services.get",
+            "container.storageClasses.get",
+            CUSTOM_OBJECT_READ,
+        }
+    ),
+    "roles/cloudsql.viewer": frozenset({"cloudsql.databases.get", "cloudsql.instances.get", "cloudsql.users.list"}),
+    "roles/cloudkms.viewer": frozenset({"cloudkms.cryptoKeys.get", "cloudkms.keyRings.get"}),
+    "roles/storage.bucketViewer": frozenset({"storage.buckets.get"}),
+    "roles/serviceusage.serviceUsageViewer": frozenset({"serviceusage.services.list"}),
     # The UI's record set, when the stack manages one (https://cloud.google.com/dns/docs/access-control).
-    "roles/dns.reader",
-    # Reads the IAM policies the stack's IAMMember resources live in.
-    "roles/iam.securityReviewer",
+    "roles/dns.reader": frozenset({"dns.resourceRecordSets.list"}),
+    # The IAM policies the stack's IAMMember resources live in.
+    "roles/iam.securityReviewer": frozenset(
+        {
+            "artifactregistry.repositories.getIamPolicy",
+            "cloudkms.cryptoKeys.getIamPolicy",
+            "iam.serviceAccounts.get",
+            "iam.serviceAccounts.getIamPolicy",
+            "resourcemanager.projects.getIamPolicy",
+            "storage.buckets.getIamPolicy",
+        }
+    ),
     # resourcemanager.projects.get: the stack looks its project number up.
-    "roles/browser",
+    "roles/browser": frozenset({"resourcemanager.projects.get"}),
+    # The narrowest role with it (roles/compute.networkViewer has it too; roles/compute.viewer does not).
+    "roles/servicenetworking.viewer": frozenset({"servicenetworking.services.get"}),
+}
+PREVIEW_ROLES = tuple(PREVIEW_ROLE_READS)
+# Reads no predefined read-only role above grants, so a custom role holds them:
+# Kubernetes Secrets (container.viewer leaves them out, but the stack manages
+# Secrets and Helm keeps its release records in them; the same values are in
+# the state this identity can already decrypt) and the image cache repository
+# (no viewer role covers Artifact Registry; roles/artifactregistry.reader would
+# also let it pull every image). Derived, so a new read lands here or in a role.
+PREVIEW_READ_PERMISSIONS = tuple(
+    sorted(
+        {permission for reads in PREVIEW_READS.values() for permission in reads}
+        - {permission for reads in PREVIEW_ROLE_READS.values() for permission in reads}
+    )
 )
-# Reads the viewer roles above leave out, each needed by `preview --refresh`:
-# - container.viewer excludes Secrets, but the stack manages Secrets and Helm
-#   keeps its release records in them (the same values are in the state this
-#   identity can already decrypt);
-# - no viewer role covers Artifact Registry: the Docker Hub cache repository and
-#   its reader binding (components/gcp/registry.py).
-PREVIEW_READ_PERMISSIONS = (
-    "container.secrets.get",
-    "container.secrets.list",
-    "artifactregistry.repositories.get",
-    "artifactregistry.repositories.getIamPolicy",
-)
+# Where the DNS-based control-plane endpoint's check passes for the deploy identity.
+DEPLOY_ROLE_READS: dict[str, frozenset[str]] = {CONTAINER_ADMIN: frozenset({DNS_ENDPOINT_CONNECT})}
 
 
 @dataclass(frozen=True)
