@@ -23,9 +23,17 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from bootstrap.settings import GITHUB_OIDC_HOST, GITHUB_OIDC_ISSUER, CloudSettings, GitHubSettings
+from bootstrap.settings import (
+    GITHUB_OIDC_HOST,
+    GITHUB_OIDC_ISSUER,
+    GITHUB_OIDC_PROVIDER_KEY,
+    PROJECT,
+    CloudSettings,
+    GitHubSettings,
+)
 from components.aws.buckets import lock_down_bucket
 from components.aws.registry import REPOSITORY_PREFIX, SECRET_NAME_PREFIX
+from components.validation import ConfigError, ConfigProblem
 
 AUDIENCE = "sts.amazonaws.com"
 READ_ONLY_POLICY = "arn:aws:iam::aws:policy/ReadOnlyAccess"
@@ -160,6 +168,45 @@ class AwsCiArgs:
     github: GitHubSettings
 
 
+def github_oidc_provider(
+    name: str, cloud: CloudSettings, provider: aws.Provider, parent: pulumi.Resource
+) -> pulumi.Output[str]:
+    """The ARN of the account's GitHub OIDC provider: the configured one, or one created here.
+
+    IAM holds one provider per URL per account, and GitHub's often exists already
+    (another team, an earlier bootstrap): creating a second fails with
+    EntityAlreadyExists, so `aws.githubOidcProviderArn` names it instead. It is
+    read at preview time, so a wrong ARN or a provider without the STS audience
+    fails before anything is created. One created here is left in the account when
+    the stack lets go of it (destroy, or the key set later): other roles may trust it.
+    """
+    if cloud.github_oidc_provider_arn is not None:
+        existing = aws.iam.get_open_id_connect_provider(
+            arn=cloud.github_oidc_provider_arn, opts=pulumi.InvokeOptions(provider=provider)
+        )
+        if AUDIENCE not in existing.client_id_lists:
+            raise ConfigError(
+                [
+                    ConfigProblem(
+                        f"{PROJECT}:aws.{GITHUB_OIDC_PROVIDER_KEY}",
+                        cloud.github_oidc_provider_arn,
+                        f"a provider whose audiences include {AUDIENCE} (it has {existing.client_id_lists}): "
+                        f"aws iam add-client-id-to-open-id-connect-provider --open-id-connect-provider-arn "
+                        f"{cloud.github_oidc_provider_arn} --client-id {AUDIENCE}",
+                    )
+                ]
+            )
+        return pulumi.Output.from_input(cloud.github_oidc_provider_arn)
+    # AWS validates GitHub's certificate against its own trusted CAs: no thumbprint.
+    created = aws.iam.OpenIdConnectProvider(
+        name,
+        url=GITHUB_OIDC_ISSUER,
+        client_id_lists=[AUDIENCE],
+        opts=pulumi.ResourceOptions(parent=parent, provider=provider, retain_on_delete=True),
+    )
+    return created.arn
+
+
 def preview_subjects(github: GitHubSettings) -> list[str]:
     """Pull request jobs, and scheduled drift checks (they run on the default branch)."""
     return [f"{github.subject_prefix}:pull_request", f"{github.subject_prefix}:ref:refs/heads/{github.default_branch}"]
@@ -206,7 +253,7 @@ def policy(*statements: dict[str, Any]) -> str:
 class AwsCi(pulumi.ComponentResource):
     state_bucket: aws.s3.Bucket
     secrets_key: aws.kms.Key
-    oidc_provider: aws.iam.OpenIdConnectProvider
+    oidc_provider_arn: pulumi.Output[str]
     preview_role: aws.iam.Role
     deploy_role: aws.iam.Role
 
@@ -216,6 +263,8 @@ class AwsCi(pulumi.ComponentResource):
             f"{name}-provider", region=args.cloud.region, opts=pulumi.ResourceOptions(parent=self)
         )
         local = pulumi.ResourceOptions(parent=self, provider=aws_provider)
+        # First: a configured provider that will not do fails before anything is created.
+        self.oidc_provider_arn = github_oidc_provider(f"{name}-github", args.cloud, aws_provider, self)
         # Losing either loses every stack: protected, and `pulumi destroy` refuses.
         kept = pulumi.ResourceOptions(parent=self, provider=aws_provider, protect=True)
 
@@ -239,14 +288,10 @@ class AwsCi(pulumi.ComponentResource):
         # Private, ACLs off, SSE-S3 at rest (the secrets inside are encrypted again with the key), TLS only.
         lock_down_bucket(f"{name}-state", self.state_bucket, local)
 
-        # AWS validates GitHub's certificate against its own trusted CAs: no thumbprint.
-        self.oidc_provider = aws.iam.OpenIdConnectProvider(
-            f"{name}-github", url=GITHUB_OIDC_ISSUER, client_id_lists=[AUDIENCE], opts=local
-        )
         self.preview_role = aws.iam.Role(
             f"{name}-preview",
             description="GitHub Actions: pull request previews and nightly drift checks. Reads only.",
-            assume_role_policy=self.oidc_provider.arn.apply(
+            assume_role_policy=self.oidc_provider_arn.apply(
                 lambda arn: github_trust_policy(arn, preview_subjects(args.github))
             ),
             opts=local,
@@ -269,7 +314,7 @@ class AwsCi(pulumi.ComponentResource):
         self.deploy_role = aws.iam.Role(
             f"{name}-deploy",
             description="GitHub Actions: pulumi up from the deploy environments only.",
-            assume_role_policy=self.oidc_provider.arn.apply(
+            assume_role_policy=self.oidc_provider_arn.apply(
                 lambda arn: github_trust_policy(arn, deploy_subjects(args.github, args.cloud.deploy_environments))
             ),
             opts=local,

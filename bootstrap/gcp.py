@@ -15,10 +15,12 @@ Least privilege, role by role (README "CI/CD" has the table):
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_gcp as gcp
+import pulumi_random as random
 
 from bootstrap.settings import GITHUB_OIDC_ISSUER, CloudSettings, GitHubSettings
 from components.gcp.names import service_account_id
@@ -209,6 +211,37 @@ PREVIEW_READ_PERMISSIONS = tuple(
 DEPLOY_ROLE_READS: dict[str, frozenset[str]] = {CONTAINER_ADMIN: frozenset({DNS_ENDPOINT_CONNECT})}
 
 
+# Workload identity pools and their providers stay soft-deleted for 30 days after
+# a delete, custom roles for 37, and their ids cannot be created again meanwhile
+# (409 ALREADY_EXISTS; https://cloud.google.com/iam/docs/manage-workload-identity-pools-providers,
+# https://cloud.google.com/iam/docs/creating-custom-roles#deleting-custom-role). So the ids
+# carry the stack's name and a random suffix that `pulumi destroy` deletes with them:
+# a run after a destroy draws a new suffix and creates new ids, no undelete needed.
+# Patterns and lengths from the IAM API reference (projects.locations.workloadIdentityPools.create:
+# 4-32 of a-z0-9-, no `gcp-` prefix; projects.roles.create: roleId 3-64 of a-zA-Z0-9_.).
+POOL_ID = re.compile(r"^(?!gcp-)[a-z0-9-]{4,32}$")
+ROLE_ID = re.compile(r"^[a-zA-Z0-9_.]{3,64}$")
+ID_SUFFIX_BYTES = 3
+# Unique within its pool, whose id changes on every re-creation.
+PROVIDER_ID = "github"
+
+
+@dataclass(frozen=True)
+class IdentityIds:
+    pool: str
+    preview_role: str
+
+
+def identity_ids(stack: str, suffix: str) -> IdentityIds:
+    """The pool's and the preview custom role's ids for a bootstrap stack and a random hex suffix."""
+    words = re.findall(r"[a-z0-9]+", stack.lower())
+    pool_stem = "-".join(["gh", *words])[: 32 - len(suffix) - 1].rstrip("-")
+    role_stem = "_".join(["ciPreviewReader", *words])[: 64 - len(suffix) - 1].rstrip("_")
+    ids = IdentityIds(pool=f"{pool_stem}-{suffix}", preview_role=f"{role_stem}_{suffix}")
+    assert POOL_ID.match(ids.pool) and ROLE_ID.match(ids.preview_role), ids
+    return ids
+
+
 @dataclass(frozen=True)
 class GcpCiArgs:
     cloud: CloudSettings
@@ -259,16 +292,20 @@ class GcpCi(pulumi.ComponentResource):
             f"{name}-secrets", key_ring=key_ring.id, purpose="ENCRYPT_DECRYPT", opts=kept
         )
 
+        id_suffix = random.RandomId(
+            f"{name}-ids", byte_length=ID_SUFFIX_BYTES, opts=pulumi.ResourceOptions(parent=self)
+        )
+        ids = id_suffix.hex.apply(lambda suffix: identity_ids(args.stack, suffix))
         pool = gcp.iam.WorkloadIdentityPool(
             f"{name}-pool",
-            workload_identity_pool_id="github-actions",
+            workload_identity_pool_id=ids.apply(lambda ids: ids.pool),
             display_name="GitHub Actions",
             opts=after_apis,
         )
         self.provider = gcp.iam.WorkloadIdentityPoolProvider(
             f"{name}-github",
             workload_identity_pool_id=pool.workload_identity_pool_id,
-            workload_identity_pool_provider_id="github",
+            workload_identity_pool_provider_id=PROVIDER_ID,
             display_name="GitHub Actions OIDC",
             attribute_mapping={
                 "google.subject": "assertion.sub",
@@ -321,7 +358,7 @@ class GcpCi(pulumi.ComponentResource):
 
         extra_reader = gcp.projects.IAMCustomRole(
             f"{name}-preview-secrets",
-            role_id="ciPreviewExtraReader",
+            role_id=ids.apply(lambda ids: ids.preview_role),
             title="CI preview: reads no viewer role grants",
             description="Refresh of Kubernetes Secrets, Helm release records and the image cache repository.",
             permissions=list(PREVIEW_READ_PERMISSIONS),

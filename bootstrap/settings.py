@@ -15,6 +15,7 @@ from typing import Any
 
 import pulumi
 
+from components.aws.settings import partition_for
 from components.gcp.settings import PROJECT_ID
 from components.validation import Problems, Section
 
@@ -34,6 +35,11 @@ GITHUB_OIDC_ISSUER = f"https://{GITHUB_OIDC_HOST}"
 _GITHUB_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 _REGION = re.compile(r"^[a-z]+(-[a-z]+)+-?\d$")
 _BRANCH = re.compile(r"^[A-Za-z0-9._/-]+$")
+# IAM names an OIDC provider after its URL without the scheme: one per URL per account.
+_GITHUB_OIDC_PROVIDER_ARN = re.compile(
+    rf"^arn:(?P<partition>aws|aws-cn|aws-us-gov):iam::\d{{12}}:oidc-provider/{re.escape(GITHUB_OIDC_HOST)}$"
+)
+GITHUB_OIDC_PROVIDER_KEY = "githubOidcProviderArn"
 
 
 @dataclass(frozen=True)
@@ -68,6 +74,8 @@ class CloudSettings:
     deploy_environments: tuple[str, ...]
     # GCP only: the project everything is created in.
     project: str = ""
+    # AWS only: the account's existing GitHub OIDC provider, reused instead of created.
+    github_oidc_provider_arn: str | None = None
 
 
 @dataclass(frozen=True)
@@ -165,6 +173,8 @@ def _parse_cloud(problems: Problems, cloud: str, raw: Any) -> CloudSettings | No
     if raw is None:
         return None
     known = ("project", "region", "deployEnvironments") if cloud == "gcp" else ("region", "deployEnvironments")
+    if cloud == "aws":
+        known = (*known, GITHUB_OIDC_PROVIDER_KEY)
     section = Section(problems, f"{PROJECT}:{cloud}", raw, known)
     region = section.str("region", "")
     if region and not _REGION.match(region):
@@ -179,7 +189,29 @@ def _parse_cloud(problems: Problems, cloud: str, raw: Any) -> CloudSettings | No
         if environment not in DEPLOY_ENVIRONMENTS:
             problems.add(section.key("deployEnvironments"), environments, f"names from {list(DEPLOY_ENVIRONMENTS)}")
             break
-    return CloudSettings(region=region, deploy_environments=tuple(environments), project=project)
+    return CloudSettings(
+        region=region,
+        deploy_environments=tuple(environments),
+        project=project,
+        github_oidc_provider_arn=_parse_oidc_provider(section, region) if cloud == "aws" else None,
+    )
+
+
+def _parse_oidc_provider(section: Section, region: str) -> str | None:
+    """The ARN of GitHub's OIDC provider when the account has one (`aws iam list-open-id-connect-providers`)."""
+    arn = section.optional_str(GITHUB_OIDC_PROVIDER_KEY)
+    if arn is None:
+        return None
+    match = _GITHUB_OIDC_PROVIDER_ARN.match(arn)
+    partition = partition_for(region) if _REGION.match(region) else None
+    if match is None or (partition is not None and match.group("partition") != partition):
+        section.problems.add(
+            section.key(GITHUB_OIDC_PROVIDER_KEY),
+            arn,
+            f"the ARN of the account's GitHub OIDC provider, arn:{partition or 'aws'}:iam::<account id>:oidc-provider/"
+            f"{GITHUB_OIDC_HOST} (aws iam list-open-id-connect-providers), or unset to create it",
+        )
+    return arn
 
 
 def load_settings() -> BootstrapSettings:

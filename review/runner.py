@@ -155,6 +155,7 @@ class Registered:
     ignore_changes: tuple[str, ...]
     read: bool  # `Resource.get` rather than a managed resource
     secret_inputs: tuple[str, ...] = ()  # input paths sent as secrets, e.g. "stringData.password"
+    retain_on_delete: bool = False  # left in the cloud when Pulumi deletes it
 
 
 @dataclass(frozen=True)
@@ -297,6 +298,7 @@ def run_program(
                 dependencies=tuple(request.dependencies),
                 ignore_changes=tuple(getattr(request, "ignoreChanges", ())),
                 read=is_read,
+                retain_on_delete=bool(getattr(request, "retainOnDelete", False)),
             )
         )
     return run

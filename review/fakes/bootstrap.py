@@ -10,7 +10,7 @@ from typing import Any
 
 from review.fakes.aws import ACCOUNT
 from review.fakes.gcp import PROJECT_NUMBER
-from review.runner import register_fake_outputs
+from review.runner import fake_bytes, register_fake_call, register_fake_outputs
 
 POOLS = f"projects/{PROJECT_NUMBER}/locations/global/workloadIdentityPools"
 
@@ -35,3 +35,22 @@ def _custom_role(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
 def _oidc_provider(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     host = inputs["url"].removeprefix("https://")
     return {"arn": f"arn:aws:iam::{ACCOUNT}:oidc-provider/{host}"}
+
+
+@register_fake_call("aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider")
+def _existing_oidc_provider(args: dict[str, Any]) -> dict[str, Any]:
+    """GitHub's provider as an account that already has one holds it: the STS audience only."""
+    host = args["arn"].split(":oidc-provider/", 1)[1]
+    return {
+        "arn": args["arn"],
+        "url": host,
+        "clientIdLists": ["sts.amazonaws.com"],
+        "thumbprintLists": [],
+        "id": args["arn"],
+    }
+
+
+@register_fake_outputs("random:index/randomId:RandomId")
+def _random_id(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    data = fake_bytes(name, int(inputs["byteLength"]))
+    return {"hex": data.hex(), "dec": str(int.from_bytes(data, "big"))}

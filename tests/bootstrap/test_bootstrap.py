@@ -18,9 +18,10 @@ from typing import Any
 import pytest
 import yaml
 
+from bootstrap.gcp import identity_ids
 from bootstrap.settings import PROJECT, Reviewers, parse_settings
 from components.validation import ConfigError, ConfigProblem
-from review.runner import Registered, Run, run_program
+from review.runner import FAKE_CALLS, Registered, Run, run_program
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "bootstrap" / "Pulumi.example.yaml"
@@ -355,3 +356,80 @@ def test_more_than_six_reviewers_in_all_is_one_problem_with_the_count(users: int
 def test_six_reviewers_in_all_are_accepted() -> None:
     settings = parse_settings(with_change("github.reviewers", {"prod": {"users": [1, 2, 3], "teams": [4, 5, 6]}}))
     assert settings.github.reviewers["prod"] == Reviewers(users=(1, 2, 3), teams=(4, 5, 6))
+
+
+# --- a bootstrap that runs in a real account, twice ---------------------------
+
+EXISTING_PROVIDER = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
+OIDC_LOOKUP = "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider"
+
+
+def test_an_existing_github_oidc_provider_is_reused_not_created() -> None:
+    """IAM holds one provider per URL per account: a second one fails with EntityAlreadyExists."""
+    run = run_bootstrap(with_change("aws.githubOidcProviderArn", EXISTING_PROVIDER))
+    assert not run.of_type("aws:iam/openIdConnectProvider:OpenIdConnectProvider")
+    for role in ("aws-ci-preview", "aws-ci-deploy"):
+        (statement,) = json.loads(run.one("aws:iam/role:Role", role).inputs["assumeRolePolicy"])["Statement"]
+        assert statement["Principal"] == {"Federated": EXISTING_PROVIDER}, role
+
+
+def test_a_created_github_oidc_provider_stays_in_the_account_when_the_stack_lets_go() -> None:
+    """Other roles of the account may trust it by then: destroy (or the key set later) leaves it."""
+    provider = fixture_run().one("aws:iam/openIdConnectProvider:OpenIdConnectProvider")
+    assert provider.retain_on_delete
+    assert provider.inputs["clientIdLists"] == ["sts.amazonaws.com"]
+
+
+@pytest.mark.parametrize(
+    "arn",
+    [
+        "arn:aws:iam::123456789012:oidc-provider/gitlab.com",
+        "arn:aws:iam::123456789012:role/github",
+        "arn:aws-cn:iam::123456789012:oidc-provider/token.actions.githubusercontent.com",  # not eu-west-1's partition
+        "token.actions.githubusercontent.com",
+    ],
+)
+def test_a_wrong_github_oidc_provider_arn_names_the_key_and_the_value(arn: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        parse_settings(with_change("aws.githubOidcProviderArn", arn))
+    [problem] = error.value.problems
+    assert problem.key == f"{PROJECT}:aws.githubOidcProviderArn"
+    assert problem.value == arn
+    assert "oidc-provider/token.actions.githubusercontent.com" in problem.allowed
+
+
+def test_an_existing_provider_without_the_sts_audience_fails_before_anything_is_created(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def without_sts(args: dict[str, Any]) -> dict[str, Any]:
+        return {"arn": args["arn"], "url": "token.actions.githubusercontent.com", "clientIdLists": ["my-app"]}
+
+    monkeypatch.setitem(FAKE_CALLS, OIDC_LOOKUP, without_sts)
+    with pytest.raises(ConfigError) as error:
+        run_bootstrap(with_change("aws.githubOidcProviderArn", EXISTING_PROVIDER))
+    [problem] = error.value.problems
+    assert problem.key == f"{PROJECT}:aws.githubOidcProviderArn"
+    assert "add-client-id-to-open-id-connect-provider" in problem.allowed
+
+
+@pytest.mark.parametrize("stack", ["org", "Org_Prod.2", "platform-team-" + "x" * 90, "a"])
+def test_gcp_ids_fit_the_apis_patterns_whatever_the_stack_name(stack: str) -> None:
+    ids = identity_ids(stack, "0a1b2c")
+    assert re.fullmatch(r"(?!gcp-)[a-z0-9-]{4,32}", ids.pool), ids.pool
+    assert re.fullmatch(r"[a-zA-Z0-9_.]{3,64}", ids.preview_role), ids.preview_role
+    assert ids.pool.endswith("-0a1b2c") and ids.preview_role.endswith("_0a1b2c")
+
+
+def test_gcp_ids_are_new_after_a_destroy_and_differ_between_stacks() -> None:
+    """Pools and providers stay soft-deleted 30 days, custom roles 37: a fixed id could not be
+    created again after `pulumi destroy`. The suffix is a RandomId of the stack, deleted with it."""
+    assert identity_ids("org", "0a1b2c") != identity_ids("org", "d3e4f5")
+    assert identity_ids("org", "0a1b2c").pool != identity_ids("org-test", "0a1b2c").pool
+    run = fixture_run()
+    suffix = run.one("random:index/randomId:RandomId")
+    assert not suffix.protect and "keepers" not in suffix.inputs
+    expected = identity_ids("org", suffix.outputs["hex"])
+    assert (
+        run.one("gcp:iam/workloadIdentityPool:WorkloadIdentityPool").inputs["workloadIdentityPoolId"] == expected.pool
+    )
+    assert run.one("gcp:projects/iAMCustomRole:IAMCustomRole").inputs["roleId"] == expected.preview_role
