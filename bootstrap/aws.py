@@ -263,7 +263,7 @@ class AwsCi(pulumi.ComponentResource):
             f"{name}-provider", region=args.cloud.region, opts=pulumi.ResourceOptions(parent=self)
         )
         local = pulumi.ResourceOptions(parent=self, provider=aws_provider)
-        # First: a configured provider that will not do fails before anything is created.
+        # Read during `pulumi preview`: a configured provider that will not do stops it.
         self.oidc_provider_arn = github_oidc_provider(f"{name}-github", args.cloud, aws_provider, self)
         # Losing either loses every stack: protected, and `pulumi destroy` refuses.
         kept = pulumi.ResourceOptions(parent=self, provider=aws_provider, protect=True)

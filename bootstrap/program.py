@@ -13,7 +13,16 @@ from bootstrap.settings import DEPLOY_ENVIRONMENTS, BootstrapSettings
 def create_bootstrap(settings: BootstrapSettings, stack: str) -> None:
     # The names below are the `vars.*` the workflows in .github/workflows read.
     variables: dict[str, pulumi.Input[str]] = {}
-    # AWS first: its checks of an existing OIDC provider run before any resource is created.
+    if settings.gcp is not None:
+        gcp_ci = GcpCi("gcp-ci", GcpCiArgs(cloud=settings.gcp, github=settings.github, stack=stack))
+        variables |= {
+            "GCP_PULUMI_BACKEND_URL": gcp_ci.backend_url,
+            "GCP_WORKLOAD_IDENTITY_PROVIDER": gcp_ci.provider.name,
+            "GCP_PREVIEW_SERVICE_ACCOUNT": gcp_ci.preview_account.email,
+            "GCP_DEPLOY_SERVICE_ACCOUNT": gcp_ci.deploy_account.email,
+        }
+        pulumi.export("gcpBackendUrl", gcp_ci.backend_url)
+        pulumi.export("gcpSecretsProvider", gcp_ci.secrets_provider)
     if settings.aws is not None:
         aws_ci = AwsCi("aws-ci", AwsCiArgs(cloud=settings.aws, github=settings.github))
         variables |= {
@@ -28,16 +37,6 @@ def create_bootstrap(settings: BootstrapSettings, stack: str) -> None:
         pulumi.export("awsPreviewRoleArn", aws_ci.preview_role.arn)
         # Goes into each EKS stack's aws.deployRoleArns: a cluster-admin access entry for CI's `pulumi up`.
         pulumi.export("awsDeployRoleArn", aws_ci.deploy_role.arn)
-    if settings.gcp is not None:
-        gcp_ci = GcpCi("gcp-ci", GcpCiArgs(cloud=settings.gcp, github=settings.github, stack=stack))
-        variables |= {
-            "GCP_PULUMI_BACKEND_URL": gcp_ci.backend_url,
-            "GCP_WORKLOAD_IDENTITY_PROVIDER": gcp_ci.provider.name,
-            "GCP_PREVIEW_SERVICE_ACCOUNT": gcp_ci.preview_account.email,
-            "GCP_DEPLOY_SERVICE_ACCOUNT": gcp_ci.deploy_account.email,
-        }
-        pulumi.export("gcpBackendUrl", gcp_ci.backend_url)
-        pulumi.export("gcpSecretsProvider", gcp_ci.secrets_provider)
     GitHubDelivery(
         "github",
         GitHubDeliveryArgs(settings=settings.github, environments=DEPLOY_ENVIRONMENTS, variables=variables),

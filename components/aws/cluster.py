@@ -10,7 +10,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.aws.iam import service_role
-from components.aws.settings import iam_principal
+from components.aws.settings import ClusterAccess, iam_principal
 
 # The log types CKV_AWS_37 asks for: API calls, audit trail, IAM authentication.
 CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator")
@@ -39,22 +39,8 @@ class ClusterArgs:
     subnet_ids: list[pulumi.Output[str]]
     endpoint_public_access: bool
     public_access_cidrs: tuple[str, ...]
-    admin_role_arn: str | None
-    deploy_role_arns: tuple[str, ...]
-    read_only_role_arns: tuple[str, ...]
+    access: ClusterAccess
     production: bool
-
-    @property
-    def creator_is_admin(self) -> bool:
-        """EKS makes whoever creates the cluster its admin only when no admin is declared.
-
-        With an admin declared, every admin has an entry of the stack's own and
-        the creator gets none: who runs the first `pulumi up` (a person or CI)
-        changes nothing that is declared, and no principal gets a second entry
-        (EKS refuses one: ResourceInUseException). Without, the creator's
-        entry is the only way in, as before these keys existed.
-        """
-        return self.admin_role_arn is None and not self.deploy_role_arns
 
 
 class Cluster(pulumi.ComponentResource):
@@ -126,10 +112,10 @@ class Cluster(pulumi.ComponentResource):
                 provider=aws.eks.ClusterEncryptionConfigProviderArgs(key_arn=self.secrets_key.arn),
             ),
             enabled_cluster_log_types=list(CONTROL_PLANE_LOG_TYPES),
-            # Access entries, not the aws-auth ConfigMap (see ClusterArgs.creator_is_admin).
+            # Access entries, not the aws-auth ConfigMap (see ClusterAccess.creator_is_admin).
             access_config=aws.eks.ClusterAccessConfigArgs(
                 authentication_mode="API",
-                bootstrap_cluster_creator_admin_permissions=args.creator_is_admin,
+                bootstrap_cluster_creator_admin_permissions=args.access.creator_is_admin,
             ),
             # Dev: never drift into paid extended support ($0.60/h instead of
             # $0.10/h); EKS upgrades the control plane at the end of standard
@@ -153,14 +139,17 @@ class Cluster(pulumi.ComponentResource):
 
         # The Kubernetes provider waits for the admins' access: with no creator
         # entry, the first `pulumi up` can reach the API only once they exist.
+        access = args.access
         admin_access = []
-        if args.admin_role_arn is not None:
-            admin_access.append(self._grant(f"{name}-admin", args.admin_role_arn, CLUSTER_ADMIN_POLICY, args.partition))
-        for role_arn in args.deploy_role_arns:
+        if access.admin_role_arn is not None:
+            admin_access.append(
+                self._grant(f"{name}-admin", access.admin_role_arn, CLUSTER_ADMIN_POLICY, args.partition)
+            )
+        for role_arn in access.deploy_role_arns:
             admin_access.append(
                 self._grant(_entry_name(name, "deploy", role_arn), role_arn, CLUSTER_ADMIN_POLICY, args.partition)
             )
-        for role_arn in args.read_only_role_arns:
+        for role_arn in access.read_only_role_arns:
             self._grant(_entry_name(name, "read-only", role_arn), role_arn, READ_ONLY_POLICY, args.partition)
 
         self.kubeconfig = pulumi.Output.secret(
@@ -209,17 +198,17 @@ def deploying_principal_arn(provider: aws.Provider) -> str:
     return aws.iam.get_session_context(arn=caller.arn, opts=opts).issuer_arn
 
 
-def caller_access_warning(args: ClusterArgs, caller_arn: str) -> str | None:
+def caller_access_warning(access: ClusterAccess, caller_arn: str) -> str | None:
     """Why the identity running Pulumi may be refused by the cluster, or None.
 
     A warning, never an error: the caller decides nothing that is declared, and
     a cluster created before the explicit admin entries still admits its creator
     through EKS's own entry, which the program cannot see.
     """
-    if args.creator_is_admin:
+    if access.creator_is_admin:
         return None
-    listed = (args.admin_role_arn, *args.deploy_role_arns, *args.read_only_role_arns)
-    if iam_principal(caller_arn) in {iam_principal(arn) for arn in listed if arn is not None}:
+    listed = (*access.admin_role_arns, *access.read_only_role_arns)
+    if iam_principal(caller_arn) in {iam_principal(arn) for arn in listed}:
         return None
     return (
         f"the identity running Pulumi ({caller_arn}) is in none of aws.adminRoleArn, aws.deployRoleArns and "

@@ -108,24 +108,25 @@ class AwsPlatform(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, provider=aws_provider, protect=production),
         )
 
-        cluster_args = ClusterArgs(
-            cluster_name=prefix,
-            region=settings.region,
-            partition=settings.partition,
-            kubernetes_version=settings.kubernetes_version,
-            subnet_ids=private_subnet_ids,
-            endpoint_public_access=settings.endpoint_public_access,
-            public_access_cidrs=settings.public_access_cidrs,
-            admin_role_arn=settings.admin_role_arn,
-            deploy_role_arns=settings.deploy_role_arns,
-            read_only_role_arns=settings.read_only_role_arns,
-            production=production,
-        )
         # Shown by `pulumi preview` too, before a cluster nobody can reach is created.
-        access_warning = caller_access_warning(cluster_args, deploying_principal_arn(aws_provider))
+        access_warning = caller_access_warning(settings.access, deploying_principal_arn(aws_provider))
         if access_warning is not None:
             pulumi.log.warn(f"aws: {access_warning}", resource=self)
-        cluster = Cluster(f"{name}-cluster", cluster_args, opts=children)
+        cluster = Cluster(
+            f"{name}-cluster",
+            ClusterArgs(
+                cluster_name=prefix,
+                region=settings.region,
+                partition=settings.partition,
+                kubernetes_version=settings.kubernetes_version,
+                subnet_ids=private_subnet_ids,
+                endpoint_public_access=settings.endpoint_public_access,
+                public_access_cidrs=settings.public_access_cidrs,
+                access=settings.access,
+                production=production,
+            ),
+            opts=children,
+        )
         network_addons = NetworkAddons(
             f"{name}-network-addons", NetworkAddonsArgs(cluster_name=cluster.cluster.name), opts=children
         )

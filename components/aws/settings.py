@@ -131,6 +131,33 @@ class DatabaseSettings:
 
 
 @dataclass(frozen=True)
+class ClusterAccess:
+    """Who gets an EKS access entry of the stack's own (validated: each role in one key only)."""
+
+    admin_role_arn: str | None
+    # Cluster admins besides adminRoleArn: CI's deploy role(s).
+    deploy_role_arns: tuple[str, ...]
+    # Roles that may read, never write, the cluster's objects: CI's preview role.
+    read_only_role_arns: tuple[str, ...]
+
+    @property
+    def admin_role_arns(self) -> tuple[str, ...]:
+        return (*((self.admin_role_arn,) if self.admin_role_arn else ()), *self.deploy_role_arns)
+
+    @property
+    def creator_is_admin(self) -> bool:
+        """EKS makes whoever creates the cluster its admin only when no admin is declared.
+
+        With an admin declared, every admin has an entry of the stack's own and
+        the creator gets none: who runs the first `pulumi up` (a person or CI)
+        changes nothing that is declared, and no principal gets a second entry
+        (EKS refuses one: ResourceInUseException). Without, the creator's
+        entry is the only way in, as before these keys existed.
+        """
+        return not self.admin_role_arns
+
+
+@dataclass(frozen=True)
 class AwsSettings:
     KEYS: ClassVar[tuple[str, ...]] = (
         "region",
@@ -163,11 +190,7 @@ class AwsSettings:
     kubernetes_version: str
     endpoint_public_access: bool
     public_access_cidrs: tuple[str, ...]
-    admin_role_arn: str | None
-    # Cluster admins besides adminRoleArn: CI's deploy role(s).
-    deploy_role_arns: tuple[str, ...]
-    # Roles that may read, never write, the cluster's objects: CI's preview role.
-    read_only_role_arns: tuple[str, ...]
+    access: ClusterAccess
     system_nodes: NodeGroupSettings
     worker_nodes: NodeGroupSettings
     database: DatabaseSettings
@@ -263,9 +286,7 @@ def parse_aws_settings(section: Section, production: bool) -> AwsSettings:
         kubernetes_version=kubernetes_version,
         endpoint_public_access=public_access,
         public_access_cidrs=public_access_cidrs,
-        admin_role_arn=admin_role_arn,
-        deploy_role_arns=deploy_role_arns,
-        read_only_role_arns=read_only_role_arns,
+        access=ClusterAccess(admin_role_arn, deploy_role_arns, read_only_role_arns),
         system_nodes=system_nodes,
         worker_nodes=worker_nodes,
         database=_parse_database(section.section("database", _DATABASE_KEYS), production),

@@ -17,7 +17,7 @@ from components.aws.database import MetadataDb, MetadataDbArgs
 from components.aws.logs import LogStore, LogStoreArgs
 from components.aws.network import Network, NetworkArgs
 from components.aws.nodes import NodeGroups, NodeGroupsArgs
-from components.aws.settings import DatabaseSettings, NodeGroupSettings
+from components.aws.settings import ClusterAccess, DatabaseSettings, NodeGroupSettings
 from components.aws.storage import SharedStorage, SharedStorageArgs
 from components.platform import AIRFLOW_COMPONENTS, SHARED_DATA_CLAIM_NAME, service_account_names
 from review.fakes.aws import CLUSTER_CA, CLUSTER_ENDPOINT
@@ -109,9 +109,7 @@ def cluster(
                 subnet_ids=ids(SUBNETS),
                 endpoint_public_access=public,
                 public_access_cidrs=("198.51.100.0/24",) if public else (),
-                admin_role_arn=admin,
-                deploy_role_arns=deploy,
-                read_only_role_arns=read_only,
+                access=ClusterAccess(admin_role_arn=admin, deploy_role_arns=deploy, read_only_role_arns=read_only),
                 production=production,
             ),
         )

@@ -168,7 +168,7 @@ def test_bad_kubernetes_version(version: str) -> None:
 
 def test_admin_role_arn() -> None:
     arn = "arn:aws:iam::123456789012:role/platform-admins"
-    assert parse({"adminRoleArn": arn}).admin_role_arn == arn
+    assert parse({"adminRoleArn": arn}).access.admin_role_arn == arn
     assert f"{KEY}.adminRoleArn" in problem_keys({"adminRoleArn": "arn:aws:iam::123456789012:user/alice"})
     assert f"{KEY}.adminRoleArn" in problem_keys({"adminRoleArn": "arn:aws-cn:iam::123456789012:role/admin"})
 
@@ -177,8 +177,8 @@ PREVIEW_ROLE = "arn:aws:iam::123456789012:role/airflow-platform-ci-preview"
 
 
 def test_read_only_role_arns() -> None:
-    assert parse({}).read_only_role_arns == ()
-    assert parse({"readOnlyRoleArns": [PREVIEW_ROLE]}).read_only_role_arns == (PREVIEW_ROLE,)
+    assert parse({}).access.read_only_role_arns == ()
+    assert parse({"readOnlyRoleArns": [PREVIEW_ROLE]}).access.read_only_role_arns == (PREVIEW_ROLE,)
 
 
 @pytest.mark.parametrize(
@@ -210,8 +210,8 @@ DEPLOY_ROLE = "arn:aws:iam::123456789012:role/airflow-platform-ci-deploy"
 
 
 def test_deploy_role_arns() -> None:
-    assert parse({}).deploy_role_arns == ()
-    assert parse({"deployRoleArns": [DEPLOY_ROLE]}).deploy_role_arns == (DEPLOY_ROLE,)
+    assert parse({}).access.deploy_role_arns == ()
+    assert parse({"deployRoleArns": [DEPLOY_ROLE]}).access.deploy_role_arns == (DEPLOY_ROLE,)
     keys = problem_keys({"deployRoleArns": [DEPLOY_ROLE, "arn:aws:iam::123456789012:user/ci"]})
     assert "arn:aws:iam::123456789012:user/ci" in keys[f"{KEY}.deployRoleArns[1]"]
     assert "an IAM role ARN" in keys[f"{KEY}.deployRoleArns[1]"]
