@@ -12,12 +12,15 @@ READ_ONLY_ACCESS_ACTIONS), or the role's own grants.
 from __future__ import annotations
 
 from fnmatch import fnmatchcase
+from functools import cache
 
+import stack_checks as checks
 from test_bootstrap import account_member, fixture_run, members, role_policies
 from test_deploy_grants import shape_runs
 
 from bootstrap import aws as aws_ci
 from bootstrap import gcp as gcp_ci
+from review.runner import Run, run_main
 
 # State-only providers: their Read calls no cloud API.
 LOCAL_PROVIDERS = ("random:", "tls:")
@@ -26,9 +29,18 @@ LOCAL_PROVIDERS = ("random:", "tls:")
 KUBERNETES = "kubernetes:"
 
 
+# The shipped stacks' shapes (tests/stack_checks.py), besides the shapes that add every kind.
+SHIPPED = {"gcp": "dev", "aws": "prod"}
+
+
+@cache
+def shipped_run(cloud: str) -> Run:
+    return run_main(checks.stack_config(SHIPPED[cloud]), stack=SHIPPED[cloud])
+
+
 def registered_types(cloud: str) -> set[str]:
     """Every type a preview refreshes: created and read resources alike, except state-only ones."""
-    types = {r.type for run in shape_runs(cloud) for r in run.resources}
+    types = {r.type for run in (*shape_runs(cloud), shipped_run(cloud)) for r in run.resources}
     refreshed = (f"{cloud}:", KUBERNETES) if cloud == "gcp" else (f"{cloud}:",)
     return {t for t in types if t.startswith(refreshed)}
 
