@@ -217,6 +217,8 @@ DEPLOY_ROLE_READS: dict[str, frozenset[str]] = {CONTAINER_ADMIN: frozenset({DNS_
 # https://cloud.google.com/iam/docs/creating-custom-roles#deleting-custom-role). So the ids
 # carry the stack's name and a random suffix that `pulumi destroy` deletes with them:
 # a run after a destroy draws a new suffix and creates new ids, no undelete needed.
+# Day 2: a stack from before (fixed ids) replaces its pool, provider and custom
+# role once, new before old; GCP_WORKLOAD_IDENTITY_PROVIDER follows in the same run.
 # Patterns and lengths from the IAM API reference (projects.locations.workloadIdentityPools.create:
 # 4-32 of a-z0-9-, no `gcp-` prefix; projects.roles.create: roleId 3-64 of a-zA-Z0-9_.).
 POOL_ID = re.compile(r"^(?!gcp-)[a-z0-9-]{4,32}$")
