@@ -36,7 +36,22 @@ from components.platform import LoadBalancer, PlatformOutputs, service_account_n
 # release for no gain here: one TCP listener, source ranges enforced by the
 # node security group rules the controller writes from loadBalancerSourceRanges.
 LB_TYPE_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-type"
+# What the in-tree controller reads to build an internal NLB (it ignores the scheme annotation).
 LB_INTERNAL_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-internal"
+# Set on every LoadBalancer Service for the day someone installs the AWS Load
+# Balancer Controller (>= 2.5): its webhook sets spec.loadBalancerClass on every
+# Service created from then on (a replaced one included), and the controller
+# then defaults to an *internal* NLB ("Secure by default" since v2.2) with
+# `instance` targets ("Annotations": aws-load-balancer-scheme default
+# `internal`, nlb-target-type default `instance` with a LoadBalancerClass;
+# kubernetes-sigs.github.io/aws-load-balancer-controller, guide/service/nlb and
+# guide/service/annotations). Spelling both out keeps the UI where it was:
+# the scheme loadBalancerScheme chose, instance targets behind the node
+# security group that holds loadBalancerSourceRanges. The in-tree controller
+# ignores both, so a live Service's NLB is left as it is.
+LB_SCHEME_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-scheme"
+LB_TARGET_TYPE_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type"
+LB_TARGET_TYPE = "instance"
 ANONYMOUS_PULL_WARNING = (
     "aws.dockerHubUsername and dockerHubToken are not set: the nodes pull the Airflow image anonymously "
     "from Docker Hub, which limits anonymous pulls per source IP (the NAT gateways), so new nodes can stall "
@@ -52,7 +67,11 @@ def resource_prefix(stack: str) -> str:
 
 
 def load_balancer(settings: AwsSettings, load_balancer_settings: LoadBalancerSettings) -> LoadBalancer:
-    annotations = {LB_TYPE_ANNOTATION: "nlb"}
+    annotations = {
+        LB_TYPE_ANNOTATION: "nlb",
+        LB_SCHEME_ANNOTATION: settings.load_balancer_scheme,
+        LB_TARGET_TYPE_ANNOTATION: LB_TARGET_TYPE,
+    }
     if settings.load_balancer_scheme == "internal":
         annotations[LB_INTERNAL_ANNOTATION] = "true"
     return LoadBalancer(source_ranges=load_balancer_settings.source_ranges, annotations=annotations)

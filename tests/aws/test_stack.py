@@ -19,6 +19,7 @@ from review.runner import Run, run_main
 from .test_autoscaler import AUTOSCALER_RELEASE, DEV_CONFIG
 
 WORLD = "0.0.0.0/0"
+LB_TYPE = "service.beta.kubernetes.io/aws-load-balancer-type"
 STATEFUL = (
     "aws:eks/cluster:Cluster",
     "aws:rds/instance:Instance",
@@ -224,7 +225,7 @@ def test_no_database_password_in_release_values(prod_run: Run) -> None:
 def test_plain_http_load_balancer_is_an_allowlisted_nlb(dev_run: Run) -> None:
     service = values(dev_run)["apiServer"]["service"]
     assert service["type"] == "LoadBalancer"
-    assert service["annotations"] == {"service.beta.kubernetes.io/aws-load-balancer-type": "nlb"}
+    assert service["annotations"][LB_TYPE] == "nlb"
     assert service["loadBalancerSourceRanges"] == DEV_CONFIG["loadBalancer"]["sourceRanges"]
     assert WORLD not in service["loadBalancerSourceRanges"]
 
@@ -236,10 +237,34 @@ def test_prod_shape_serves_the_ui_over_https(prod_run: Run) -> None:
     assert len(prod_run.of_type("aws:acm/certificate:Certificate")) == 1
 
 
-def test_internal_scheme_adds_the_internal_annotation() -> None:
-    run = run_main({**DEV_CONFIG, "aws": {**DEV_CONFIG["aws"], "loadBalancerScheme": "internal"}}, "aws-int")
-    annotations = values(run)["apiServer"]["service"]["annotations"]
-    assert annotations["service.beta.kubernetes.io/aws-load-balancer-internal"] == "true"
+def load_balancer_annotations(run: Run) -> dict[str, dict[str, str]]:
+    """Every LoadBalancer Service of the stack, the chart's (in the release values) and the platform's."""
+    found = {
+        resource.name: resource.inputs["metadata"]["annotations"]
+        for resource in run.of_type("kubernetes:core/v1:Service")
+        if not resource.read and resource.inputs["spec"]["type"] == "LoadBalancer"
+    }
+    chart_service = values(run)["apiServer"]["service"]
+    if chart_service["type"] == "LoadBalancer":
+        found["chart apiServer.service"] = chart_service["annotations"]
+    return found
+
+
+@pytest.mark.parametrize("scheme", ["internet-facing", "internal"])
+@pytest.mark.parametrize("ui", [{}, {"domain": "airflow.acme.example"}], ids=["plain-http", "https"])
+def test_every_load_balancer_names_its_scheme_and_target_type(scheme: str, ui: dict[str, str]) -> None:
+    """The AWS Load Balancer Controller, once installed, takes every new Service and defaults
+    to an internal NLB: each one spells out the scheme the stack chose (issue 18, item 6)."""
+    config = {**DEV_CONFIG, "aws": {**DEV_CONFIG["aws"], "loadBalancerScheme": scheme}, "ui": ui}
+    services = load_balancer_annotations(run_main(config, f"aws-{scheme}"))
+    assert len(services) == 1, services
+    for name, service_annotations in services.items():
+        assert service_annotations[LB_TYPE] == "nlb", name
+        assert service_annotations["service.beta.kubernetes.io/aws-load-balancer-scheme"] == scheme, name
+        assert service_annotations["service.beta.kubernetes.io/aws-load-balancer-nlb-target-type"] == "instance", name
+        # The in-tree controller that builds the NLB today reads only this one.
+        internal = service_annotations.get("service.beta.kubernetes.io/aws-load-balancer-internal")
+        assert internal == ("true" if scheme == "internal" else None), name
 
 
 def test_outputs_and_shared_invariants(prod_run: Run) -> None:
