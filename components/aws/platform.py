@@ -8,7 +8,6 @@ AWS_REGION never decides where a stack lands.
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 
 import pulumi
@@ -28,6 +27,7 @@ from components.aws.settings import AwsSettings
 from components.aws.storage import SharedStorage, SharedStorageArgs
 from components.config import PROJECT, LoadBalancerSettings, StackConfig, load_docker_hub_token
 from components.kubernetes_support import standard_support_warning
+from components.names import stack_scoped_name
 from components.platform import LoadBalancer, PlatformOutputs, service_account_names
 
 # The in-tree service controller (EKS's cloud-controller-manager) builds an
@@ -52,6 +52,8 @@ LB_INTERNAL_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-internal"
 LB_SCHEME_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-scheme"
 LB_TARGET_TYPE_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type"
 LB_TARGET_TYPE = "instance"
+# Well within RDS's 63-character identifier and EKS's 100-character cluster name.
+RESOURCE_PREFIX_LENGTH = 50
 ANONYMOUS_PULL_WARNING = (
     "aws.dockerHubUsername and dockerHubToken are not set: the nodes pull the Airflow image anonymously "
     "from Docker Hub, which limits anonymous pulls per source IP (the NAT gateways), so new nodes can stall "
@@ -62,8 +64,7 @@ ANONYMOUS_PULL_WARNING = (
 
 def resource_prefix(stack: str) -> str:
     """`airflow-platform-<stack>`, usable as an EKS cluster name and an RDS identifier."""
-    cleaned = re.sub(r"-+", "-", re.sub(r"[^a-z0-9-]", "-", stack.lower())).strip("-")
-    return f"{PROJECT}-{cleaned}"[:50].rstrip("-")
+    return stack_scoped_name(PROJECT, stack, RESOURCE_PREFIX_LENGTH)
 
 
 def load_balancer(settings: AwsSettings, load_balancer_settings: LoadBalancerSettings) -> LoadBalancer:
