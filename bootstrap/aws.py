@@ -48,6 +48,7 @@ PULL_THROUGH_CACHE_SECRETS = f"{SECRET_NAME_PREFIX}{REPOSITORY_PREFIX}-*"
 # every shape of stack and fails on a type whose module is missing here.
 RESOURCE_SERVICES = {
     "acm": "acm",  # the UI certificate and its validation (components/aws/https.py)
+    "cloudwatch": "logs",  # the EKS control-plane log group (components/aws/control_plane_logs.py)
     "ec2": "ec2",
     "ecr": "ecr",  # pull-through cache rule, repository creation template (components/aws/registry.py)
     "efs": "elasticfilesystem",

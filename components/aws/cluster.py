@@ -9,6 +9,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from components.aws.control_plane_logs import control_plane_log_group
 from components.aws.iam import service_role
 from components.aws.settings import iam_principal
 from components.config import PROJECT
@@ -39,6 +40,7 @@ class ClusterArgs:
     admin_role_arn: str | None
     read_only_role_arns: tuple[str, ...]
     production: bool
+    control_plane_log_retention_days: int
 
 
 class Cluster(pulumi.ComponentResource):
@@ -93,6 +95,14 @@ class Cluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
 
+        # Before the cluster: EKS creates the group without retention if it is missing.
+        log_group = control_plane_log_group(
+            f"{name}-control-plane-logs",
+            cluster_name=args.cluster_name,
+            retention_days=args.control_plane_log_retention_days,
+            production=args.production,
+            parent=self,
+        )
         self.cluster = aws.eks.Cluster(
             f"{name}-eks",
             name=args.cluster_name,
@@ -125,7 +135,7 @@ class Cluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(
                 parent=self,
                 protect=args.production,
-                depends_on=[*cluster_role.attachments, key_policy],
+                depends_on=[*cluster_role.attachments, key_policy, log_group],
             ),
         )
         # EKS creates this group and attaches it to the control-plane ENIs and

@@ -143,6 +143,7 @@ class AwsPlatform(pulumi.ComponentResource):
                 admin_role_arn=settings.admin_role_arn,
                 read_only_role_arns=settings.read_only_role_arns,
                 production=production,
+                control_plane_log_retention_days=settings.control_plane_log_retention_days,
             ),
             opts=children,
         )

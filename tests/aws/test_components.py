@@ -106,6 +106,7 @@ def cluster(production: bool, public: bool = True, admin: str | None = None, rea
                 admin_role_arn=admin,
                 read_only_role_arns=read_only,
                 production=production,
+                control_plane_log_retention_days=30,
             ),
         )
         pulumi.export("kubeconfig", component.kubeconfig)

@@ -6,6 +6,7 @@ import dataclasses
 import json
 from typing import Any
 
+import pulumi
 import pytest
 import stack_checks as checks
 
@@ -14,12 +15,13 @@ from components.aws.addons import NETWORK_ADDONS
 from components.platform import AIRFLOW_COMPONENTS
 from components.validation import ConfigError
 from review.fakes.aws import DEPLOYER_ROLE
-from review.runner import Run, run_main
+from review.runner import RecordingMocks, Run, run_main
 
 from .test_autoscaler import AUTOSCALER_RELEASE, DEV_CONFIG
 
 WORLD = "0.0.0.0/0"
 LB_TYPE = "service.beta.kubernetes.io/aws-load-balancer-type"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 STATEFUL = (
     "aws:eks/cluster:Cluster",
     "aws:rds/instance:Instance",
@@ -63,6 +65,44 @@ def test_api_endpoint_is_private_or_allowlisted_never_world(prod_run: Run, dev_r
         if vpc["endpointPublicAccess"]:
             assert vpc["publicAccessCidrs"], "public endpoint without an allowlist defaults to 0.0.0.0/0"
             assert WORLD not in vpc["publicAccessCidrs"]
+
+
+@pytest.mark.parametrize(("run_name", "retention", "kept"), [("prod_run", 365, True), ("dev_run", 30, False)])
+def test_control_plane_log_group_is_created_first_with_a_retention(
+    run_name: str, retention: int, kept: bool, request: pytest.FixtureRequest
+) -> None:
+    """Issue 18 item 7: EKS would create `/aws/eks/<cluster>/cluster` itself, kept forever and
+    outside the stack; the stack creates it first, and production keeps it on destroy."""
+    run: Run = request.getfixturevalue(run_name)
+    cluster = run.one("aws:eks/cluster:Cluster")
+    group = run.one(LOG_GROUP)
+    assert group.inputs["name"] == f"/aws/eks/{cluster.inputs['name']}/cluster"
+    assert group.inputs["retentionInDays"] == retention
+    assert group.inputs["skipDestroy"] is kept
+    assert group.urn in cluster.dependencies, "the cluster must not start logging before the group exists"
+
+
+class LogGroupAlreadyThere(RecordingMocks):
+    """A stack whose cluster predates the log group: EKS made `/aws/eks/<cluster>/cluster`."""
+
+    def __init__(self) -> None:
+        self.import_ids: dict[str, str] = {}
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        if args.token == "aws:cloudwatch/getLogGroups:getLogGroups":
+            return {"logGroupNames": [args.args["logGroupNamePrefix"]], "arns": [], "id": "eu-west-1"}, []
+        return super().call(args)
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        if args.typ == LOG_GROUP and args.resource_id:
+            self.import_ids[args.name] = args.resource_id
+        return super().new_resource(args)
+
+
+def test_a_log_group_eks_already_made_is_adopted_not_created_again() -> None:
+    mocks = LogGroupAlreadyThere()
+    run_main(DEV_CONFIG, "aws-adopt", mocks=mocks)
+    assert mocks.import_ids == {"aws-cluster-control-plane-logs": "/aws/eks/airflow-platform-aws-adopt/cluster"}
 
 
 def test_secrets_encryption_and_control_plane_logs(prod_run: Run) -> None:
