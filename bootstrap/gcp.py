@@ -60,6 +60,8 @@ DEPLOY_GRANTS: dict[str, tuple[str, ...]] = {
     "gcp:compute/firewall:Firewall": (SECURITY_ADMIN,),
     "gcp:compute/managedSslCertificate:ManagedSslCertificate": (SECURITY_ADMIN,),
     "gcp:compute/securityPolicy:SecurityPolicy": (SECURITY_ADMIN,),
+    # compute.sslPolicies.* (the UI's TLS floor, components/gcp/https.py).
+    "gcp:compute/sSLPolicy:SSLPolicy": (SECURITY_ADMIN,),
     "gcp:container/cluster:Cluster": (CONTAINER_ADMIN, ACT_AS),
     "gcp:container/nodePool:NodePool": (CONTAINER_ADMIN, ACT_AS),
     # The UI's A record when `ui.dnsZone` is set (dns.changes.create, dns.resourceRecordSets.*).

@@ -82,6 +82,8 @@ FREE_TYPES = frozenset(
         "gcp:kms/keyRing:KeyRing",
         # Google-managed certificates are free; a record costs nothing beyond the user's own zone.
         "gcp:compute/managedSslCertificate:ManagedSslCertificate",
+        # SSL policies are free (Cloud Load Balancing pricing lists none).
+        "gcp:compute/sSLPolicy:SSLPolicy",
         "gcp:dns/recordSet:RecordSet",
         "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember",
         # Public ACM certificates are free; records in the user's hosted zone

@@ -31,7 +31,8 @@ from components.platform import DnsRecord, api_server_service_name
 HTTPS_PORT = 443
 # The global external Application Load Balancer (GKE "GatewayClass capabilities").
 GATEWAY_CLASS = "gke-l7-global-external-managed"
-GATEWAY_API = "gateway.networking.k8s.io/v1"
+GATEWAY_GROUP = "gateway.networking.k8s.io"
+GATEWAY_API = f"{GATEWAY_GROUP}/v1"
 GKE_POLICY_API = "networking.gke.io/v1"
 # A Compute Engine SSL certificate (Google-managed) the listener presents by name.
 PRE_SHARED_CERTS = "networking.gke.io/pre-shared-certs"
@@ -43,6 +44,12 @@ FIRST_ALLOW_PRIORITY = 1000
 # The mandatory default rule sits at the lowest priority and denies everyone else.
 DEFAULT_RULE_PRIORITY = 2147483647
 DNS_TTL_SECONDS = 300
+# Without a policy the load balancer uses Google's default SSL policy: TLS 1.0
+# and the COMPATIBLE profile. MODERN with TLS 1.2 as the floor keeps TLS 1.2
+# with forward-secret AEAD ciphers and TLS 1.3 (Cloud Load Balancing, "SSL
+# policies overview": pre-defined profiles), as the AWS NLB pins TLS 1.2/1.3.
+TLS_PROFILE = "MODERN"
+MIN_TLS_VERSION = "TLS_1_2"
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,7 @@ class HttpsEntry(pulumi.ComponentResource):
     address: gcp.compute.GlobalAddress
     certificate: gcp.compute.ManagedSslCertificate
     security_policy: gcp.compute.SecurityPolicy
+    ssl_policy: gcp.compute.SSLPolicy
     gateway: k8s.apiextensions.CustomResource
     manual_dns_records: Sequence[DnsRecord]
 
@@ -95,6 +103,14 @@ class HttpsEntry(pulumi.ComponentResource):
             opts=gcp_child,
         )
 
+        self.ssl_policy = gcp.compute.SSLPolicy(
+            f"{name}-tls",
+            description="Airflow UI: TLS 1.2 or newer, MODERN ciphers",
+            profile=TLS_PROFILE,
+            min_tls_version=MIN_TLS_VERSION,
+            opts=gcp_child,
+        )
+
         k8s_child = child_options(self, args.provider)
         gateway_name = f"{service}-https"
         self.gateway = k8s.apiextensions.CustomResource(
@@ -114,7 +130,17 @@ class HttpsEntry(pulumi.ComponentResource):
                 ],
                 "addresses": [{"type": "NamedAddress", "value": self.address.name}],
             },
-            opts=k8s_child,
+            # The Gateway controller attaches the certificate, the SSL policy
+            # and (through the backend policy) the Cloud Armor policy to the
+            # load balancer it builds, and detaches them only when it tears
+            # the load balancer down, on the Gateway's deletion (its
+            # finalizer; Pulumi waits for the object to go). Depending on all
+            # three makes `pulumi destroy` delete the Gateway first, so GCP
+            # never refuses a policy or certificate "in use" by a proxy or a
+            # backend service the controller has not let go of yet.
+            opts=child_options(
+                self, args.provider, depends_on=[self.certificate, self.ssl_policy, self.security_policy]
+            ),
         )
         k8s.apiextensions.CustomResource(
             f"{name}-route",
@@ -154,6 +180,21 @@ class HttpsEntry(pulumi.ComponentResource):
             metadata=_metadata(service, args.namespace),
             spec={"default": {"securityPolicy": self.security_policy.name}, "targetRef": target},
             opts=k8s_child,
+        )
+
+        # GKE docs, "Configure Gateway resources using Policies" (SSL policies
+        # to secure client-to-load-balancer traffic): a GCPGatewayPolicy
+        # attaches to a gateway.networking.k8s.io Gateway in its own namespace.
+        k8s.apiextensions.CustomResource(
+            f"{name}-gateway-policy",
+            api_version=GKE_POLICY_API,
+            kind="GCPGatewayPolicy",
+            metadata=_metadata(gateway_name, args.namespace),
+            spec={
+                "default": {"sslPolicy": self.ssl_policy.name},
+                "targetRef": {"group": GATEWAY_GROUP, "kind": "Gateway", "name": gateway_name},
+            },
+            opts=child_options(self, args.provider, depends_on=[self.gateway]),
         )
 
         if args.dns_zone is not None:
