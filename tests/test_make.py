@@ -262,39 +262,38 @@ cached=docker-hub-aws-cache
 [ "$2" = describe-repositories ] && printf '%s\\t%s\\n' "$cached/apache/airflow" "$cached/library/busybox"
 exit 0
 """
-GCP_PLATFORM = "urn:pulumi:gcp-https::airflow-platform::airflow-platform:gcp:Platform"
-GCP_PROVIDER = f"{GCP_PLATFORM}$pulumi:providers:gcp::gcp-gcp"
+
+
+def state_with(provider_type: str, provider_inputs: dict[str, str], *resources: dict[str, Any]) -> dict[str, Any]:
+    """A stack export: a cloud provider and resources created through it (`provider` is `<urn>::<id>`)."""
+    provider = f"urn:pulumi:test::airflow-platform::{provider_type}::default"
+    return {
+        "deployment": {
+            "resources": [
+                {"urn": provider, "type": provider_type, "inputs": provider_inputs},
+                *({**resource, "provider": f"{provider}::0d1e2f"} for resource in resources),
+            ]
+        }
+    }
+
+
 GATEWAY_TYPE = "kubernetes:gateway.networking.k8s.io/v1:Gateway"
-GATEWAY_URN = f"{GCP_PLATFORM}$airflow-platform:gcp:HttpsEntry${GATEWAY_TYPE}::gcp-https-gateway"
-GCP_STATE = {
-    "deployment": {
-        "resources": [
-            {"urn": GCP_PROVIDER, "type": "pulumi:providers:gcp", "inputs": {"project": "acme-airflow"}},
-            {
-                "urn": f"{GCP_PLATFORM}$gcp:compute/network:Network::gcp-network-vpc",
-                "type": "gcp:compute/network:Network",
-                "provider": f"{GCP_PROVIDER}::0d1e2f",
-                "outputs": {"name": "gcp-network-vpc-9c8b7a6"},
-            },
-            {"urn": GATEWAY_URN, "type": GATEWAY_TYPE, "inputs": {}},
-        ]
-    }
-}
-AWS_PLATFORM = "urn:pulumi:aws-cache::airflow-platform::airflow-platform:aws:Platform"
-AWS_PROVIDER = f"{AWS_PLATFORM}$pulumi:providers:aws::aws-provider"
-AWS_STATE = {
-    "deployment": {
-        "resources": [
-            {"urn": AWS_PROVIDER, "type": "pulumi:providers:aws", "inputs": {"region": "eu-west-1"}},
-            {
-                "urn": f"{AWS_PLATFORM}$aws:ecr/pullThroughCacheRule:PullThroughCacheRule::aws-docker-hub-rule",
-                "type": "aws:ecr/pullThroughCacheRule:PullThroughCacheRule",
-                "provider": f"{AWS_PROVIDER}::4a5b6c",
-                "outputs": {"ecrRepositoryPrefix": "docker-hub-aws-cache"},
-            },
-        ]
-    }
-}
+GATEWAY_URN = f"urn:pulumi:gcp-https::airflow-platform::{GATEWAY_TYPE}::gcp-https-gateway"
+GCP_STATE = state_with(
+    "pulumi:providers:gcp",
+    {"project": "acme-airflow"},
+    {"urn": "network", "type": "gcp:compute/network:Network", "outputs": {"name": "gcp-network-vpc-9c8b7a6"}},
+    {"urn": GATEWAY_URN, "type": GATEWAY_TYPE, "inputs": {}},
+)
+AWS_STATE = state_with(
+    "pulumi:providers:aws",
+    {"region": "eu-west-1"},
+    {
+        "urn": "rule",
+        "type": "aws:ecr/pullThroughCacheRule:PullThroughCacheRule",
+        "outputs": {"ecrRepositoryPrefix": "docker-hub-aws-cache"},
+    },
+)
 
 
 def run_destroy(checkout: Path, tmp_path: Path, path: str, stack: str, cloud: str, state: dict[str, Any]) -> list[str]:

@@ -14,6 +14,8 @@ from collections import Counter
 from typing import Any
 
 import pytest
+from aws.test_https import WITH_ZONE as AWS_WITH_ZONE
+from gcp.test_stack import PRODUCTION_CONFIG as GCP_PRODUCTION
 
 from review.runner import Run, run_main
 
@@ -35,29 +37,12 @@ NAME_INPUTS = (
 SCOPED_INSIDE_THE_STACK = {"gcp:sql/database:Database", "gcp:sql/user:User"}
 STACKS = ("dev", "staging")
 
-GCP: dict[str, Any] = {
-    "cloud": "gcp",
-    "production": True,
-    "gcp": {
-        "project": "acme-airflow-shared",
-        "region": "europe-west1",
-        "masterAuthorizedNetworks": [{"cidr": "198.51.100.0/24", "name": "vpn"}],
-    },
-    "loadBalancer": {"sourceRanges": ["198.51.100.0/24"]},
-    "dags": {"source": "git", "repo": "git@github.com:acme/airflow-dags.git"},
-    "airflow": {"sharedDataSize": "1Ti"},
-}
+# The production shapes the cloud tests use, with the Docker Hub cache on AWS.
+GCP: dict[str, Any] = {**GCP_PRODUCTION, "ui": {}}
 AWS: dict[str, Any] = {
-    "cloud": "aws",
-    "production": True,
-    "aws": {
-        "region": "eu-west-1",
-        "publicAccessCidrs": ["198.51.100.0/24"],
-        "dockerHubUsername": "acmebot",
-    },
+    **AWS_WITH_ZONE,
+    "aws": {**AWS_WITH_ZONE["aws"], "dockerHubUsername": "acmebot"},
     "dockerHubToken": "dckr_pat_not-a-real-token",
-    "loadBalancer": {"sourceRanges": ["198.51.100.0/24"]},
-    "dags": {"source": "git", "repo": "git@github.com:acme/airflow-dags.git"},
 }
 
 
@@ -76,7 +61,8 @@ def fixed_names(run: Run) -> Counter[tuple[str, str]]:
 
 def run_stack(config: dict[str, Any], stack: str) -> Run:
     secret_keys = ("dockerHubToken",) if "dockerHubToken" in config else ()
-    return run_main({**config, "ui": {"domain": f"airflow-{stack}.acme.example"}}, stack=stack, secret_keys=secret_keys)
+    ui = {**config["ui"], "domain": f"airflow-{stack}.acme.example"}
+    return run_main({**config, "ui": ui}, stack=stack, secret_keys=secret_keys)
 
 
 @pytest.mark.parametrize("config", [GCP, AWS], ids=["gcp", "aws"])

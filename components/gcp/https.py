@@ -157,12 +157,11 @@ class HttpsEntry(pulumi.ComponentResource):
         target = {"group": "", "kind": "Service", "name": service}
         # The load balancer's default check asks `/` on the serving port; the
         # API server answers it with a redirect, so ask the health endpoint.
-        k8s.apiextensions.CustomResource(
+        _gke_policy(
             f"{name}-health-check",
-            api_version=GKE_POLICY_API,
-            kind="HealthCheckPolicy",
-            metadata=_metadata(service, args.namespace),
-            spec={
+            "HealthCheckPolicy",
+            _metadata(service, args.namespace),
+            {
                 "default": {
                     "config": {
                         "type": "HTTP",
@@ -171,30 +170,28 @@ class HttpsEntry(pulumi.ComponentResource):
                 },
                 "targetRef": target,
             },
-            opts=k8s_child,
+            k8s_child,
         )
-        k8s.apiextensions.CustomResource(
+        _gke_policy(
             f"{name}-backend-policy",
-            api_version=GKE_POLICY_API,
-            kind="GCPBackendPolicy",
-            metadata=_metadata(service, args.namespace),
-            spec={"default": {"securityPolicy": self.security_policy.name}, "targetRef": target},
-            opts=k8s_child,
+            "GCPBackendPolicy",
+            _metadata(service, args.namespace),
+            {"default": {"securityPolicy": self.security_policy.name}, "targetRef": target},
+            k8s_child,
         )
 
         # GKE docs, "Configure Gateway resources using Policies" (SSL policies
         # to secure client-to-load-balancer traffic): a GCPGatewayPolicy
         # attaches to a gateway.networking.k8s.io Gateway in its own namespace.
-        k8s.apiextensions.CustomResource(
+        _gke_policy(
             f"{name}-gateway-policy",
-            api_version=GKE_POLICY_API,
-            kind="GCPGatewayPolicy",
-            metadata=_metadata(gateway_name, args.namespace),
-            spec={
+            "GCPGatewayPolicy",
+            _metadata(gateway_name, args.namespace),
+            {
                 "default": {"sslPolicy": self.ssl_policy.name},
                 "targetRef": {"group": GATEWAY_GROUP, "kind": "Gateway", "name": gateway_name},
             },
-            opts=child_options(self, args.provider, depends_on=[self.gateway]),
+            child_options(self, args.provider, depends_on=[self.gateway]),
         )
 
         if args.dns_zone is not None:
@@ -241,6 +238,15 @@ def _ip_rule(action: str, priority: int, ranges: list[str], description: str) ->
             versioned_expr="SRC_IPS_V1",
             config=gcp.compute.SecurityPolicyRuleMatchConfigArgs(src_ip_ranges=ranges),
         ),
+    )
+
+
+def _gke_policy(
+    resource_name: str, kind: str, metadata: dict[str, Any], spec: dict[str, Any], opts: pulumi.ResourceOptions
+) -> k8s.apiextensions.CustomResource:
+    """A GKE Gateway policy object (networking.gke.io/v1) that configures the load balancer GKE builds."""
+    return k8s.apiextensions.CustomResource(
+        resource_name, api_version=GKE_POLICY_API, kind=kind, metadata=metadata, spec=spec, opts=opts
     )
 
 
