@@ -17,6 +17,7 @@ from components import kube
 from components.aws.addons import NetworkAddons, NetworkAddonsArgs, WorkloadAddons, WorkloadAddonsArgs
 from components.aws.autoscaler import ClusterAutoscaler, ClusterAutoscalerArgs
 from components.aws.cluster import Cluster, ClusterArgs, check_admin_role, deploying_principal_arn
+from components.aws.control_plane_logs import STACK_TAG
 from components.aws.database import MetadataDb, MetadataDbArgs
 from components.aws.https import HttpsEntry, HttpsEntryArgs
 from components.aws.logs import LogStore, LogStoreArgs
@@ -99,7 +100,7 @@ class AwsPlatform(pulumi.ComponentResource):
         aws_provider = aws.Provider(
             f"{name}-provider",
             region=settings.region,
-            default_tags=aws.ProviderDefaultTagsArgs(tags={"project": PROJECT, "stack": config.stack}),
+            default_tags=aws.ProviderDefaultTagsArgs(tags={"project": PROJECT, STACK_TAG: config.stack}),
             opts=pulumi.ResourceOptions(parent=self),
         )
         children = pulumi.ResourceOptions(parent=self, providers={"aws": aws_provider})

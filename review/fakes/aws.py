@@ -138,3 +138,8 @@ def _secret(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
 def _log_groups(args: dict[str, Any]) -> dict[str, Any]:
     """A new account: no log group yet (EKS has not created the cluster's)."""
     return {"logGroupNames": [], "arns": [], "id": "eu-west-1"}
+
+
+@register_fake_call("aws:cloudwatch/getLogGroup:getLogGroup")
+def _log_group(args: dict[str, Any]) -> dict[str, Any]:
+    return {"name": args["name"], "id": args["name"], "retentionInDays": 0, "tags": {}}

@@ -83,14 +83,17 @@ def test_control_plane_log_group_is_created_first_with_a_retention(
 
 
 class LogGroupAlreadyThere(RecordingMocks):
-    """A stack whose cluster predates the log group: EKS made `/aws/eks/<cluster>/cluster`."""
+    """`/aws/eks/<cluster>/cluster` exists, tagged with `tags` (the stack's own, or EKS's: none)."""
 
-    def __init__(self) -> None:
+    def __init__(self, tags: dict[str, str]) -> None:
+        self.tags = tags
         self.import_ids: dict[str, str] = {}
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         if args.token == "aws:cloudwatch/getLogGroups:getLogGroups":
             return {"logGroupNames": [args.args["logGroupNamePrefix"]], "arns": [], "id": "eu-west-1"}, []
+        if args.token == "aws:cloudwatch/getLogGroup:getLogGroup":
+            return {"name": args.args["name"], "id": args.args["name"], "tags": self.tags}, []
         return super().call(args)
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
@@ -99,10 +102,23 @@ class LogGroupAlreadyThere(RecordingMocks):
         return super().new_resource(args)
 
 
-def test_a_log_group_eks_already_made_is_adopted_not_created_again() -> None:
-    mocks = LogGroupAlreadyThere()
-    run_main(DEV_CONFIG, "aws-adopt", mocks=mocks)
+def test_the_group_a_production_destroy_kept_is_adopted_again() -> None:
+    mocks = LogGroupAlreadyThere({"project": "airflow-platform", "stack": "aws-adopt"})
+    run = run_main(DEV_CONFIG, "aws-adopt", mocks=mocks)
     assert mocks.import_ids == {"aws-cluster-control-plane-logs": "/aws/eks/airflow-platform-aws-adopt/cluster"}
+    assert not [warning for warning in run.warnings if "pulumi import" in warning]
+
+
+def test_the_group_eks_made_is_not_imported_blindly_but_named_with_the_import_command() -> None:
+    """An import would fail on the retention EKS left unset; `pulumi import` copies it instead."""
+    mocks = LogGroupAlreadyThere({})
+    run = run_main(DEV_CONFIG, "aws-adopt", mocks=mocks)
+    assert mocks.import_ids == {}
+    [warning] = [warning for warning in run.warnings if "pulumi import" in warning]
+    assert (
+        "pulumi import aws:cloudwatch/logGroup:LogGroup aws-cluster-control-plane-logs "
+        "/aws/eks/airflow-platform-aws-adopt/cluster --parent cluster=<Cluster URN> --provider aws=<aws provider URN>"
+    ) in warning
 
 
 def test_secrets_encryption_and_control_plane_logs(prod_run: Run) -> None:
