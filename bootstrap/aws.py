@@ -56,6 +56,7 @@ PULL_THROUGH_CACHE_SECRETS = f"{SECRET_NAME_PREFIX}{REPOSITORY_PREFIX}-*"
 # every shape of stack and fails on a type whose module is missing here.
 RESOURCE_SERVICES = {
     "acm": "acm",  # the UI certificate and its validation (components/aws/https.py)
+    "cloudwatch": "logs",  # the EKS control-plane log group (components/aws/control_plane_logs.py)
     "ec2": "ec2",
     "ecr": "ecr",  # pull-through cache rule, repository creation template (components/aws/registry.py)
     "efs": "elasticfilesystem",
@@ -94,6 +95,7 @@ SECRETS_ALIAS = "alias/airflow-platform-pulumi"
 PREVIEW_READS: dict[str, tuple[str, ...]] = {
     "aws:acm/certificate:Certificate": ("acm:DescribeCertificate", "acm:ListTagsForCertificate"),
     "aws:acm/certificateValidation:CertificateValidation": ("acm:DescribeCertificate",),
+    "aws:cloudwatch/logGroup:LogGroup": ("logs:DescribeLogGroups", "logs:ListTagsForResource"),
     "aws:ec2/eip:Eip": ("ec2:DescribeAddresses",),
     "aws:ec2/internetGateway:InternetGateway": ("ec2:DescribeInternetGateways",),
     "aws:ec2/natGateway:NatGateway": ("ec2:DescribeNatGateways",),
@@ -153,6 +155,8 @@ READ_ONLY_ACCESS_ACTIONS = (
     "kms:Describe*",
     "kms:Get*",
     "kms:List*",
+    "logs:Describe*",
+    "logs:List*",
     "rds:Describe*",
     "route53:List*",
     "s3:Get*",

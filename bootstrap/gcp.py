@@ -62,6 +62,8 @@ DEPLOY_GRANTS: dict[str, tuple[str, ...]] = {
     "gcp:compute/firewall:Firewall": (SECURITY_ADMIN,),
     "gcp:compute/managedSslCertificate:ManagedSslCertificate": (SECURITY_ADMIN,),
     "gcp:compute/securityPolicy:SecurityPolicy": (SECURITY_ADMIN,),
+    # compute.sslPolicies.* (the UI's TLS floor, components/gcp/https.py).
+    "gcp:compute/sSLPolicy:SSLPolicy": (SECURITY_ADMIN,),
     "gcp:container/cluster:Cluster": (CONTAINER_ADMIN, ACT_AS),
     "gcp:container/nodePool:NodePool": (CONTAINER_ADMIN, ACT_AS),
     # The UI's A record when `ui.dnsZone` is set (dns.changes.create, dns.resourceRecordSets.*).
@@ -107,6 +109,7 @@ PREVIEW_READS: dict[str, tuple[str, ...]] = {
     "gcp:compute/router:Router": ("compute.routers.get",),
     "gcp:compute/routerNat:RouterNat": ("compute.routers.get",),
     "gcp:compute/securityPolicy:SecurityPolicy": ("compute.securityPolicies.get",),
+    "gcp:compute/sSLPolicy:SSLPolicy": ("compute.sslPolicies.get",),
     "gcp:compute/subnetwork:Subnetwork": ("compute.subnetworks.get",),
     "gcp:container/cluster:Cluster": ("container.clusters.get",),
     "gcp:container/nodePool:NodePool": ("container.clusters.get",),
@@ -138,6 +141,7 @@ PREVIEW_READS: dict[str, tuple[str, ...]] = {
     "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute": (DNS_ENDPOINT_CONNECT, CUSTOM_OBJECT_READ),
     "kubernetes:helm.sh/v3:Release": (DNS_ENDPOINT_CONNECT, *HELM_RELEASE_READS),
     "kubernetes:networking.gke.io/v1:GCPBackendPolicy": (DNS_ENDPOINT_CONNECT, CUSTOM_OBJECT_READ),
+    "kubernetes:networking.gke.io/v1:GCPGatewayPolicy": (DNS_ENDPOINT_CONNECT, CUSTOM_OBJECT_READ),
     "kubernetes:networking.gke.io/v1:HealthCheckPolicy": (DNS_ENDPOINT_CONNECT, CUSTOM_OBJECT_READ),
     "kubernetes:storage.k8s.io/v1:StorageClass": (DNS_ENDPOINT_CONNECT, "container.storageClasses.get"),
 }
@@ -156,6 +160,7 @@ PREVIEW_ROLE_READS: dict[str, frozenset[str]] = {
             "compute.routers.get",
             "compute.securityPolicies.get",
             "compute.sslCertificates.get",
+            "compute.sslPolicies.get",
             "compute.subnetworks.get",
         }
     ),

@@ -82,6 +82,8 @@ FREE_TYPES = frozenset(
         "gcp:kms/keyRing:KeyRing",
         # Google-managed certificates are free; a record costs nothing beyond the user's own zone.
         "gcp:compute/managedSslCertificate:ManagedSslCertificate",
+        # SSL policies are free (Cloud Load Balancing pricing lists none).
+        "gcp:compute/sSLPolicy:SSLPolicy",
         "gcp:dns/recordSet:RecordSet",
         "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember",
         # Public ACM certificates are free; records in the user's hosted zone
@@ -559,6 +561,12 @@ def _ecr_cache(ctx: _Context, resource: Registered) -> None:
     ctx.assume(REGISTRY_CACHE_ASSUMPTION)
 
 
+def _log_group(ctx: _Context, resource: Registered) -> None:
+    """Stored control-plane logs at steady state: a month's ingestion kept `retentionInDays`."""
+    stored_gib = round(EKS_CONTROL_PLANE_LOG_GIB * int(resource.inputs["retentionInDays"]) / 30, 1)
+    ctx.line(resource, f"CloudWatch Logs storage, {stored_gib} GiB kept", stored_gib, prices.CLOUDWATCH_LOGS_STORAGE)
+
+
 def _secret(ctx: _Context, resource: Registered) -> None:
     ctx.line(resource, "Secrets Manager secret", 1, prices.SECRETS_MANAGER_SECRET)
 
@@ -656,6 +664,7 @@ _PRICERS: dict[str, Callable[[_Context, Registered], None]] = {
     "aws:kms/key:Key": _kms_key,
     "aws:ecr/pullThroughCacheRule:PullThroughCacheRule": _ecr_cache,
     "aws:secretsmanager/secret:Secret": _secret,
+    "aws:cloudwatch/logGroup:LogGroup": _log_group,
     "kubernetes:core/v1:PersistentVolumeClaim": _pvc,
     "kubernetes:core/v1:Service": _service,
     "kubernetes:helm.sh/v3:Release": _helm_release,

@@ -263,6 +263,7 @@ SECRETS_MANAGER_SECRET = Price(
     0.40, "month", "https://hivebook.wiki/wiki/aws-secrets-manager-rotated-secrets-dynamic-db-credentials-kms", "2026"
 )
 CLOUDWATCH_LOGS_INGEST = _recalled(0.50, "GiB")
+CLOUDWATCH_LOGS_STORAGE = _recalled(0.03, "GiB-month")
 
 # --- Region factors -------------------------------------------------------------
 # One multiplier per region for every regional price: a flat approximation

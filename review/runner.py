@@ -188,7 +188,13 @@ class Run:
         return matches[0]
 
 
-class _RecordingMocks(pulumi.runtime.Mocks):
+class RecordingMocks(pulumi.runtime.Mocks):
+    """What every run answers: inputs echoed plus the registered fake outputs, the id `<name>-id`.
+
+    A test that models another engine answer (a resource still to be created
+    in preview has no id) subclasses it and passes an instance to `run_program`.
+    """
+
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         fake = FAKE_OUTPUTS.get(args.typ)
         outputs = {**args.inputs, **(fake(args.name, args.inputs) if fake else {})}
@@ -200,7 +206,7 @@ class _RecordingMocks(pulumi.runtime.Mocks):
 
 
 class _RecordingMonitor(MockMonitor):
-    def __init__(self, mocks: _RecordingMocks) -> None:
+    def __init__(self, mocks: RecordingMocks) -> None:
         super().__init__(mocks)
         self.requests: dict[str, Any] = {}
 
@@ -246,17 +252,23 @@ def run_program(
     config: Mapping[str, Any],
     stack: str = "test",
     secret_keys: tuple[str, ...] = (),
+    preview: bool = False,
+    mocks: RecordingMocks | None = None,
 ) -> Run:
-    """Run `program` under fresh mocks with `config` and return what it registered."""
+    """Run `program` under fresh mocks with `config` and return what it registered.
+
+    `preview=True` only where a test is about preview semantics (unknown ids
+    and outputs, Read steps): `apply` callbacks on unknowns never run there.
+    """
     import review.fakes  # noqa: F401 - registers every cloud's fake outputs (imports this module)
 
     run = Run()
     values = config_values(config)
     pulumi.runtime.set_all_config(values, [k if ":" in k else f"{PROJECT}:{k}" for k in secret_keys])
-    mocks = _RecordingMocks()
+    mocks = mocks or RecordingMocks()
     monitor = _RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(
-        mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor, logger=_warnings_logger(run.warnings)
+        mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor, logger=_warnings_logger(run.warnings)
     )
     exported: dict[str, Any] = {}
 
@@ -311,11 +323,20 @@ def stack_file_config(path: Path) -> dict[str, Any]:
     return {key.removeprefix(prefix): value for key, value in (document.get("config") or {}).items()}
 
 
-def run_main(config: Mapping[str, Any], stack: str, secret_keys: tuple[str, ...] = ()) -> Run:
+def run_main(
+    config: Mapping[str, Any],
+    stack: str,
+    secret_keys: tuple[str, ...] = (),
+    *,
+    preview: bool = False,
+    mocks: RecordingMocks | None = None,
+) -> Run:
     """Run the real `__main__.py` under mocks with `config`."""
     return run_program(
         lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__"),
         config=config,
         stack=stack,
         secret_keys=secret_keys,
+        preview=preview,
+        mocks=mocks,
     )

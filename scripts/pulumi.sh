@@ -89,25 +89,37 @@ fi
 # 2 deletes that Service before the cluster, but without a DNS zone it carries
 # pulumi.com/skipAwait, which skips waiting for the deletion too
 # (pulumi/pulumi-kubernetes#3147), so the cluster could go before its NLB.
-# Chosen by type and spec.type in the state, not by name, so any LoadBalancer
-# Service added later is covered. Read resources ("external": `Service.get`)
-# are never deleted, only forgotten. GCP's HTTPS entry is a Gateway, not a
-# Service: step 2 deletes it, awaited, before the cluster and its address.
+# scripts/destroy_state.py picks them from the state by type, not by name.
+#
+# GKE: step 1 also deletes the HTTPS Gateway (awaited: its finalizer holds it
+# until the controller has deleted the load balancer). The NEG controller then
+# deletes the network endpoint groups of the deleted Services, asynchronously;
+# NEGs left behind when the cluster goes first block deleting the VPC, so the
+# script waits until none is left in the stack's network.
+#
+# AWS: the repositories the ECR pull-through cache created on first pull
+# (`docker-hub-<stack>/...`) were never Pulumi's; once the stack is gone they
+# are deleted too (images in them are cached copies of Docker Hub's).
+wait_until_gone() {  # what, command...: poll every 10 s for 15 min until the command prints nothing
+  local what="$1" deadline=$((SECONDS + 900))
+  shift
+  # Captured, not piped into `grep -q`: grep would stop reading at the first line and,
+  # under pipefail, the writer's SIGPIPE would end the wait early.
+  while [ -n "$("$@")" ]; do
+    [ "$SECONDS" -lt "$deadline" ] || { echo "destroy: $what still there after 15 min; run make destroy again once it is gone" >&2; exit 1; }
+    sleep 10
+  done
+}
+
+load_balancer_services() {
+  kubectl get services -n "$1" -o jsonpath='{range .items[?(@.spec.type=="LoadBalancer")]}{.metadata.name}{"\n"}{end}'
+}
+
 destroy_stack() {
-  local targets namespace kubeconfig urn
-  targets=$(pulumi stack export --stack "$stack" | .venv/bin/python -c '
-import json, sys
-resources = json.load(sys.stdin)["deployment"].get("resources") or []
-
-def first_step(resource):
-    inputs = resource.get("inputs") or {}
-    if resource.get("external"):
-        return False
-    if resource["type"] == "kubernetes:helm.sh/v3:Release":
-        return inputs.get("chart") == "airflow"
-    return resource["type"] == "kubernetes:core/v1:Service" and (inputs.get("spec") or {}).get("type") == "LoadBalancer"
-
-print("\n".join(resource["urn"] for resource in resources if first_step(resource)))')
+  local state targets namespace kubeconfig urn region prefix project network
+  state=$(pulumi stack export --stack "$stack")
+  read_state() { .venv/bin/python scripts/destroy_state.py "$1" <<<"$state"; }
+  targets=$(read_state targets)
   if [ -n "$targets" ]; then
     local -a target_args=()
     while IFS= read -r urn; do target_args+=(--target "$urn"); done <<<"$targets"
@@ -118,18 +130,27 @@ print("\n".join(resource["urn"] for resource in resources if first_step(resource
     if pulumi stack output kubeconfig --show-secrets --stack "$stack" >"$kubeconfig" 2>/dev/null; then
       export KUBECONFIG="$kubeconfig"
     fi
-    echo "destroy: 1/2 the Airflow release and the stack's LoadBalancer Services" >&2
+    echo "destroy: 1/2 the Airflow release, the stack's LoadBalancer Services and Gateways" >&2
     pulumi destroy --stack "$stack" "${target_args[@]}" --target-dependents
     echo "destroy: waiting for the cloud load balancers of namespace $namespace to be deleted" >&2
-    local deadline=$((SECONDS + 900))
-    while kubectl get services -n "$namespace" \
-      -o jsonpath='{range .items[?(@.spec.type=="LoadBalancer")]}{.metadata.name}{"\n"}{end}' | grep -q .; do
-      [ "$SECONDS" -lt "$deadline" ] || { echo "destroy: a LoadBalancer Service is still there after 15 min; see kubectl -n $namespace describe services" >&2; exit 1; }
-      sleep 10
-    done
+    wait_until_gone "a LoadBalancer Service (kubectl -n $namespace describe services)" load_balancer_services "$namespace"
+    while read -r project network; do
+      [ -n "$network" ] || continue
+      echo "destroy: waiting for GKE to delete the network endpoint groups in $network" >&2
+      wait_until_gone "a network endpoint group in $network (gcloud compute network-endpoint-groups list)" \
+        gcloud compute network-endpoint-groups list --project "$project" --filter="network~/$network\$" --format="value(name)"
+    done <<<"$(read_state negs)"
   fi
   echo "destroy: 2/2 everything else" >&2
   pulumi destroy --stack "$stack"
+  while read -r region prefix; do
+    [ -n "$prefix" ] || continue
+    echo "destroy: deleting the ECR repositories the pull-through cache created under $prefix/" >&2
+    for repository in $(aws ecr describe-repositories --region "$region" --output text \
+      --query "repositories[?starts_with(repositoryName, '$prefix/')].repositoryName"); do
+      aws ecr delete-repository --region "$region" --repository-name "$repository" --force >/dev/null
+    done
+  done <<<"$(read_state ecr)"
 }
 
 pulumi stack select --create "$stack"

@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -237,3 +238,110 @@ def test_make_destroy_deletes_the_platforms_load_balancer_service_before_waiting
         "destroy --stack aws-https",
     ]
     assert (fakes / "sleep.log").read_text().splitlines() == ["10"], "waits while the finalizer holds the Service"
+
+
+# Issue 18 item 5 (GKE) and item 7 (ECR). Every stand-in logs to one file, so
+# the order of the steps is what the test reads.
+ORDERED_PULUMI = """
+echo "pulumi $*" >> "$FAKES/steps.log"
+case "$1 $2" in
+  "stack export") echo "$(<"$FAKES/state.json")" ;;
+  "stack output") [ "$3" = namespace ] && echo airflow || echo "apiVersion: v1" ;;
+esac
+"""
+# The NEG controller is still deleting one NEG at the first look, none at the second.
+FAKE_GCLOUD = """
+echo "gcloud $*" >> "$FAKES/steps.log"
+[ "$1" = compute ] || exit 0
+if [ ! -e "$FAKES/negs-gone" ]; then : > "$FAKES/negs-gone"; echo k8s1-0a1b2c3d-airflow-airflow-api-server-8080-4e5f; fi
+"""
+FAKE_AWS = """
+echo "aws $*" >> "$FAKES/steps.log"
+# `--output text` separates the names with tabs.
+cached=docker-hub-aws-cache
+[ "$2" = describe-repositories ] && printf '%s\\t%s\\n' "$cached/apache/airflow" "$cached/library/busybox"
+exit 0
+"""
+
+
+def state_with(provider_type: str, provider_inputs: dict[str, str], *resources: dict[str, Any]) -> dict[str, Any]:
+    """A stack export: a cloud provider and resources created through it (`provider` is `<urn>::<id>`)."""
+    provider = f"urn:pulumi:test::airflow-platform::{provider_type}::default"
+    return {
+        "deployment": {
+            "resources": [
+                {"urn": provider, "type": provider_type, "inputs": provider_inputs},
+                *({**resource, "provider": f"{provider}::0d1e2f"} for resource in resources),
+            ]
+        }
+    }
+
+
+GATEWAY_TYPE = "kubernetes:gateway.networking.k8s.io/v1:Gateway"
+GATEWAY_URN = f"urn:pulumi:gcp-https::airflow-platform::{GATEWAY_TYPE}::gcp-https-gateway"
+GCP_STATE = state_with(
+    "pulumi:providers:gcp",
+    {"project": "acme-airflow"},
+    {"urn": "network", "type": "gcp:compute/network:Network", "outputs": {"name": "gcp-network-vpc-9c8b7a6"}},
+    {"urn": GATEWAY_URN, "type": GATEWAY_TYPE, "inputs": {}},
+)
+AWS_STATE = state_with(
+    "pulumi:providers:aws",
+    {"region": "eu-west-1"},
+    {
+        "urn": "rule",
+        "type": "aws:ecr/pullThroughCacheRule:PullThroughCacheRule",
+        "outputs": {"ecrRepositoryPrefix": "docker-hub-aws-cache"},
+    },
+)
+
+
+def run_destroy(checkout: Path, tmp_path: Path, path: str, stack: str, cloud: str, state: dict[str, Any]) -> list[str]:
+    (checkout / f"Pulumi.{stack}.yaml").write_text(f"config:\n  airflow-platform:cloud: {cloud}\n")
+    fakes = tmp_path / "fakes"
+    fakes.mkdir()
+    (fakes / "state.json").write_text(json.dumps(state))
+    bin_dir = Path(path)
+    fake(bin_dir, "pulumi", ORDERED_PULUMI, FAKES=str(fakes))
+    fake(bin_dir, "kubectl", "exit 0")
+    fake(bin_dir, "sleep", 'echo "sleep $*" >> "$FAKES/steps.log"', FAKES=str(fakes))
+    fake(bin_dir, "gcloud", FAKE_GCLOUD, FAKES=str(fakes))
+    fake(bin_dir, "gke-gcloud-auth-plugin", "exit 0")
+    fake(bin_dir, "aws", FAKE_AWS, FAKES=str(fakes))
+    result = make("destroy", path, cwd=checkout, STACK=stack)
+    assert result.returncode == 0, result.stderr
+    return [
+        line
+        for line in (fakes / "steps.log").read_text().splitlines()
+        if not line.startswith(("pulumi stack", "pulumi whoami", "pulumi login", "gcloud auth", "aws sts"))
+    ]
+
+
+def test_make_destroy_on_gke_deletes_the_gateway_first_and_waits_for_the_negs(
+    path_without_pulumi: str, checkout: Path, tmp_path: Path
+) -> None:
+    steps = run_destroy(checkout, tmp_path, path_without_pulumi, "gcp-https", "gcp", GCP_STATE)
+    neg_list = (
+        "gcloud compute network-endpoint-groups list --project acme-airflow "
+        "--filter=network~/gcp-network-vpc-9c8b7a6$ --format=value(name)"
+    )
+    assert steps == [
+        f"pulumi destroy --stack gcp-https --target {GATEWAY_URN} --target-dependents",
+        neg_list,
+        "sleep 10",
+        neg_list,
+        "pulumi destroy --stack gcp-https",
+    ]
+
+
+def test_make_destroy_on_eks_deletes_the_repositories_the_cache_created(
+    path_without_pulumi: str, checkout: Path, tmp_path: Path
+) -> None:
+    steps = run_destroy(checkout, tmp_path, path_without_pulumi, "aws-cache", "aws", AWS_STATE)
+    assert steps == [
+        "pulumi destroy --stack aws-cache",
+        "aws ecr describe-repositories --region eu-west-1 --output text "
+        "--query repositories[?starts_with(repositoryName, 'docker-hub-aws-cache/')].repositoryName",
+        "aws ecr delete-repository --region eu-west-1 --repository-name docker-hub-aws-cache/apache/airflow --force",
+        "aws ecr delete-repository --region eu-west-1 --repository-name docker-hub-aws-cache/library/busybox --force",
+    ]

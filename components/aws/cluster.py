@@ -9,6 +9,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from components.aws.control_plane_logs import control_plane_log_group
 from components.aws.iam import service_role
 from components.aws.settings import ClusterAccess, iam_principal
 
@@ -41,6 +42,7 @@ class ClusterArgs:
     public_access_cidrs: tuple[str, ...]
     access: ClusterAccess
     production: bool
+    control_plane_log_retention_days: int
 
 
 class Cluster(pulumi.ComponentResource):
@@ -95,6 +97,14 @@ class Cluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
 
+        # Before the cluster: EKS creates the group without retention if it is missing.
+        log_group = control_plane_log_group(
+            f"{name}-control-plane-logs",
+            cluster_name=args.cluster_name,
+            retention_days=args.control_plane_log_retention_days,
+            production=args.production,
+            parent=self,
+        )
         self.cluster = aws.eks.Cluster(
             f"{name}-eks",
             name=args.cluster_name,
@@ -126,7 +136,7 @@ class Cluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(
                 parent=self,
                 protect=args.production,
-                depends_on=[*cluster_role.attachments, key_policy],
+                depends_on=[*cluster_role.attachments, key_policy, log_group],
                 # Applies to updates only: a new cluster gets the value above.
                 ignore_changes=[CREATOR_ADMIN_INPUT],
             ),

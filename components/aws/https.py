@@ -167,9 +167,18 @@ class HttpsEntry(pulumi.ComponentResource):
         else:
             # Not awaited: read the live Service on every `pulumi up` so the
             # exported target appears once the controller has built the NLB.
+            # The id is the Service's own (`<namespace>/<name>`, what the
+            # provider returns on create), not one built from its metadata:
+            # Read steps run during preview too, and only an unknown id skips
+            # them (pulumi pkg/resource/deploy/step.go, ReadStep.Apply: "the
+            # only time we can't run is if the ID we are given is unknown";
+            # pulumi-kubernetes#2358). A Service still to be created (ui.domain
+            # added to a live stack, a first `up` that stopped half-way) has
+            # no id in preview, so the read waits for `up`, after the create;
+            # one that exists is read as before.
             live = k8s.core.v1.Service.get(
                 f"{name}-service-status",
-                pulumi.Output.concat(self.service.metadata.namespace, "/", self.service.metadata.name),
+                self.service.id,
                 opts=child_options(self, args.provider, depends_on=[self.service]),
             )
             self.manual_dns_records = (

@@ -8,7 +8,6 @@ AWS_REGION never decides where a stack lands.
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 
 import pulumi
@@ -18,6 +17,7 @@ from components import kube
 from components.aws.addons import NetworkAddons, NetworkAddonsArgs, WorkloadAddons, WorkloadAddonsArgs
 from components.aws.autoscaler import ClusterAutoscaler, ClusterAutoscalerArgs
 from components.aws.cluster import Cluster, ClusterArgs, caller_access_warning, deploying_principal_arn
+from components.aws.control_plane_logs import STACK_TAG
 from components.aws.database import MetadataDb, MetadataDbArgs
 from components.aws.https import HttpsEntry, HttpsEntryArgs
 from components.aws.logs import LogStore, LogStoreArgs
@@ -28,6 +28,7 @@ from components.aws.settings import AwsSettings
 from components.aws.storage import SharedStorage, SharedStorageArgs
 from components.config import PROJECT, LoadBalancerSettings, StackConfig, load_docker_hub_token
 from components.kubernetes_support import standard_support_warning
+from components.names import stack_scoped_name
 from components.platform import LoadBalancer, PlatformOutputs, service_account_names
 
 # The in-tree service controller (EKS's cloud-controller-manager) builds an
@@ -36,7 +37,24 @@ from components.platform import LoadBalancer, PlatformOutputs, service_account_n
 # release for no gain here: one TCP listener, source ranges enforced by the
 # node security group rules the controller writes from loadBalancerSourceRanges.
 LB_TYPE_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-type"
+# What the in-tree controller reads to build an internal NLB (it ignores the scheme annotation).
 LB_INTERNAL_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-internal"
+# Set on every LoadBalancer Service for the day someone installs the AWS Load
+# Balancer Controller (>= 2.5): its webhook sets spec.loadBalancerClass on every
+# Service created from then on (a replaced one included), and the controller
+# then defaults to an *internal* NLB ("Secure by default" since v2.2) with
+# `instance` targets ("Annotations": aws-load-balancer-scheme default
+# `internal`, nlb-target-type default `instance` with a LoadBalancerClass;
+# kubernetes-sigs.github.io/aws-load-balancer-controller, guide/service/nlb and
+# guide/service/annotations). Spelling both out keeps the UI where it was:
+# the scheme loadBalancerScheme chose, instance targets behind the node
+# security group that holds loadBalancerSourceRanges. The in-tree controller
+# ignores both, so a live Service's NLB is left as it is.
+LB_SCHEME_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-scheme"
+LB_TARGET_TYPE_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type"
+LB_TARGET_TYPE = "instance"
+# Well within RDS's 63-character identifier and EKS's 100-character cluster name.
+RESOURCE_PREFIX_LENGTH = 50
 ANONYMOUS_PULL_WARNING = (
     "aws.dockerHubUsername and dockerHubToken are not set: the nodes pull the Airflow image anonymously "
     "from Docker Hub, which limits anonymous pulls per source IP (the NAT gateways), so new nodes can stall "
@@ -47,12 +65,15 @@ ANONYMOUS_PULL_WARNING = (
 
 def resource_prefix(stack: str) -> str:
     """`airflow-platform-<stack>`, usable as an EKS cluster name and an RDS identifier."""
-    cleaned = re.sub(r"-+", "-", re.sub(r"[^a-z0-9-]", "-", stack.lower())).strip("-")
-    return f"{PROJECT}-{cleaned}"[:50].rstrip("-")
+    return stack_scoped_name(PROJECT, stack, RESOURCE_PREFIX_LENGTH)
 
 
 def load_balancer(settings: AwsSettings, load_balancer_settings: LoadBalancerSettings) -> LoadBalancer:
-    annotations = {LB_TYPE_ANNOTATION: "nlb"}
+    annotations = {
+        LB_TYPE_ANNOTATION: "nlb",
+        LB_SCHEME_ANNOTATION: settings.load_balancer_scheme,
+        LB_TARGET_TYPE_ANNOTATION: LB_TARGET_TYPE,
+    }
     if settings.load_balancer_scheme == "internal":
         annotations[LB_INTERNAL_ANNOTATION] = "true"
     return LoadBalancer(source_ranges=load_balancer_settings.source_ranges, annotations=annotations)
@@ -79,7 +100,7 @@ class AwsPlatform(pulumi.ComponentResource):
         aws_provider = aws.Provider(
             f"{name}-provider",
             region=settings.region,
-            default_tags=aws.ProviderDefaultTagsArgs(tags={"project": PROJECT, "stack": config.stack}),
+            default_tags=aws.ProviderDefaultTagsArgs(tags={"project": PROJECT, STACK_TAG: config.stack}),
             opts=pulumi.ResourceOptions(parent=self),
         )
         children = pulumi.ResourceOptions(parent=self, providers={"aws": aws_provider})
@@ -124,6 +145,7 @@ class AwsPlatform(pulumi.ComponentResource):
                 public_access_cidrs=settings.public_access_cidrs,
                 access=settings.access,
                 production=production,
+                control_plane_log_retention_days=settings.control_plane_log_retention_days,
             ),
             opts=children,
         )

@@ -23,11 +23,12 @@ The node role gets those two on the rule's prefix only.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
+
+from components.names import stack_scoped_name
 
 # Repositories the rule creates are named `<prefix>/<docker hub name>`. A
 # prefix is unique per account and region, so each stack gets its own
@@ -47,8 +48,7 @@ CACHE_RETENTION_DAYS = 30
 
 def repository_prefix(stack: str) -> str:
     """`docker-hub-<stack>` within ECR's prefix grammar and length."""
-    cleaned = re.sub(r"[^a-z0-9]+", "-", stack.lower()).strip("-")
-    return f"{REPOSITORY_PREFIX}-{cleaned}"[:MAX_PREFIX_LENGTH].rstrip("-")
+    return stack_scoped_name(REPOSITORY_PREFIX, stack, MAX_PREFIX_LENGTH)
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,33 @@ _ROLE_ARN = re.compile(
 _DOCKER_HUB_USERNAME = re.compile(r"^[a-z0-9]{4,30}$")
 # Set together with the top-level secret `dockerHubToken`: components/config.py checks the pair.
 DOCKER_HUB_USERNAME_KEY = "dockerHubUsername"
+CONTROL_PLANE_LOG_RETENTION_KEY = "controlPlaneLogRetentionDays"
+# What CloudWatch Logs accepts (PutRetentionPolicy; pulumi_aws LogGroup
+# `retention_in_days`) but 0, "never expire": the gap this key closes.
+RETENTION_DAYS = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
 LOAD_BALANCER_SCHEMES = ("internet-facing", "internal")
 # Access entries: cluster admins besides adminRoleArn (CI's deploy role), and read-only roles (CI's preview role).
 DEPLOY_ROLES_KEY = "deployRoleArns"
@@ -176,6 +203,7 @@ class AwsSettings:
         "workerNodes",
         "database",
         "logRetentionDays",
+        CONTROL_PLANE_LOG_RETENTION_KEY,
         "loadBalancerScheme",
         "clusterAutoscaler",
         DOCKER_HUB_USERNAME_KEY,
@@ -195,6 +223,8 @@ class AwsSettings:
     worker_nodes: NodeGroupSettings
     database: DatabaseSettings
     log_retention_days: int
+    # The EKS control-plane log group (api, audit, authenticator): CloudWatch's allowed values.
+    control_plane_log_retention_days: int
     load_balancer_scheme: str
     # Install the Cluster Autoscaler; without it the node groups stay at desiredSize.
     cluster_autoscaler: bool
@@ -291,10 +321,25 @@ def parse_aws_settings(section: Section, production: bool) -> AwsSettings:
         worker_nodes=worker_nodes,
         database=_parse_database(section.section("database", _DATABASE_KEYS), production),
         log_retention_days=section.int("logRetentionDays", 90 if production else 14, minimum=1, maximum=3650),
+        control_plane_log_retention_days=_parse_control_plane_log_retention(section, production),
         load_balancer_scheme=section.choice("loadBalancerScheme", "internet-facing", LOAD_BALANCER_SCHEMES),
         cluster_autoscaler=cluster_autoscaler,
         docker_hub_username=_parse_docker_hub_username(section),
     )
+
+
+def _parse_control_plane_log_retention(section: Section, production: bool) -> int:
+    """A year of audit logs in production (a common audit requirement), a month elsewhere."""
+    default = 365 if production else 30
+    days = section.int(CONTROL_PLANE_LOG_RETENTION_KEY, default, minimum=1)
+    if days not in RETENTION_DAYS:
+        section.problems.add(
+            section.key(CONTROL_PLANE_LOG_RETENTION_KEY),
+            days,
+            f"one of CloudWatch Logs' retention periods {list(RETENTION_DAYS)}",
+        )
+        return default
+    return days
 
 
 def _parse_docker_hub_username(section: Section) -> str | None:

@@ -31,7 +31,8 @@ from components.platform import DnsRecord, api_server_service_name
 HTTPS_PORT = 443
 # The global external Application Load Balancer (GKE "GatewayClass capabilities").
 GATEWAY_CLASS = "gke-l7-global-external-managed"
-GATEWAY_API = "gateway.networking.k8s.io/v1"
+GATEWAY_GROUP = "gateway.networking.k8s.io"
+GATEWAY_API = f"{GATEWAY_GROUP}/v1"
 GKE_POLICY_API = "networking.gke.io/v1"
 # A Compute Engine SSL certificate (Google-managed) the listener presents by name.
 PRE_SHARED_CERTS = "networking.gke.io/pre-shared-certs"
@@ -43,6 +44,12 @@ FIRST_ALLOW_PRIORITY = 1000
 # The mandatory default rule sits at the lowest priority and denies everyone else.
 DEFAULT_RULE_PRIORITY = 2147483647
 DNS_TTL_SECONDS = 300
+# Without a policy the load balancer uses Google's default SSL policy: TLS 1.0
+# and the COMPATIBLE profile. MODERN with TLS 1.2 as the floor keeps TLS 1.2
+# with forward-secret AEAD ciphers and TLS 1.3 (Cloud Load Balancing, "SSL
+# policies overview": pre-defined profiles), as the AWS NLB pins TLS 1.2/1.3.
+TLS_PROFILE = "MODERN"
+MIN_TLS_VERSION = "TLS_1_2"
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,7 @@ class HttpsEntry(pulumi.ComponentResource):
     address: gcp.compute.GlobalAddress
     certificate: gcp.compute.ManagedSslCertificate
     security_policy: gcp.compute.SecurityPolicy
+    ssl_policy: gcp.compute.SSLPolicy
     gateway: k8s.apiextensions.CustomResource
     manual_dns_records: Sequence[DnsRecord]
 
@@ -95,6 +103,14 @@ class HttpsEntry(pulumi.ComponentResource):
             opts=gcp_child,
         )
 
+        self.ssl_policy = gcp.compute.SSLPolicy(
+            f"{name}-tls",
+            description="Airflow UI: TLS 1.2 or newer, MODERN ciphers",
+            profile=TLS_PROFILE,
+            min_tls_version=MIN_TLS_VERSION,
+            opts=gcp_child,
+        )
+
         k8s_child = child_options(self, args.provider)
         gateway_name = f"{service}-https"
         self.gateway = k8s.apiextensions.CustomResource(
@@ -114,7 +130,17 @@ class HttpsEntry(pulumi.ComponentResource):
                 ],
                 "addresses": [{"type": "NamedAddress", "value": self.address.name}],
             },
-            opts=k8s_child,
+            # The Gateway controller attaches the certificate, the SSL policy
+            # and (through the backend policy) the Cloud Armor policy to the
+            # load balancer it builds, and detaches them only when it tears
+            # the load balancer down, on the Gateway's deletion (its
+            # finalizer; Pulumi waits for the object to go). Depending on all
+            # three makes `pulumi destroy` delete the Gateway first, so GCP
+            # never refuses a policy or certificate "in use" by a proxy or a
+            # backend service the controller has not let go of yet.
+            opts=child_options(
+                self, args.provider, depends_on=[self.certificate, self.ssl_policy, self.security_policy]
+            ),
         )
         k8s.apiextensions.CustomResource(
             f"{name}-route",
@@ -131,12 +157,11 @@ class HttpsEntry(pulumi.ComponentResource):
         target = {"group": "", "kind": "Service", "name": service}
         # The load balancer's default check asks `/` on the serving port; the
         # API server answers it with a redirect, so ask the health endpoint.
-        k8s.apiextensions.CustomResource(
+        _gke_policy(
             f"{name}-health-check",
-            api_version=GKE_POLICY_API,
-            kind="HealthCheckPolicy",
-            metadata=_metadata(service, args.namespace),
-            spec={
+            "HealthCheckPolicy",
+            _metadata(service, args.namespace),
+            {
                 "default": {
                     "config": {
                         "type": "HTTP",
@@ -145,15 +170,28 @@ class HttpsEntry(pulumi.ComponentResource):
                 },
                 "targetRef": target,
             },
-            opts=k8s_child,
+            k8s_child,
         )
-        k8s.apiextensions.CustomResource(
+        _gke_policy(
             f"{name}-backend-policy",
-            api_version=GKE_POLICY_API,
-            kind="GCPBackendPolicy",
-            metadata=_metadata(service, args.namespace),
-            spec={"default": {"securityPolicy": self.security_policy.name}, "targetRef": target},
-            opts=k8s_child,
+            "GCPBackendPolicy",
+            _metadata(service, args.namespace),
+            {"default": {"securityPolicy": self.security_policy.name}, "targetRef": target},
+            k8s_child,
+        )
+
+        # GKE docs, "Configure Gateway resources using Policies" (SSL policies
+        # to secure client-to-load-balancer traffic): a GCPGatewayPolicy
+        # attaches to a gateway.networking.k8s.io Gateway in its own namespace.
+        _gke_policy(
+            f"{name}-gateway-policy",
+            "GCPGatewayPolicy",
+            _metadata(gateway_name, args.namespace),
+            {
+                "default": {"sslPolicy": self.ssl_policy.name},
+                "targetRef": {"group": GATEWAY_GROUP, "kind": "Gateway", "name": gateway_name},
+            },
+            child_options(self, args.provider, depends_on=[self.gateway]),
         )
 
         if args.dns_zone is not None:
@@ -200,6 +238,15 @@ def _ip_rule(action: str, priority: int, ranges: list[str], description: str) ->
             versioned_expr="SRC_IPS_V1",
             config=gcp.compute.SecurityPolicyRuleMatchConfigArgs(src_ip_ranges=ranges),
         ),
+    )
+
+
+def _gke_policy(
+    resource_name: str, kind: str, metadata: dict[str, Any], spec: dict[str, Any], opts: pulumi.ResourceOptions
+) -> k8s.apiextensions.CustomResource:
+    """A GKE Gateway policy object (networking.gke.io/v1) that configures the load balancer GKE builds."""
+    return k8s.apiextensions.CustomResource(
+        resource_name, api_version=GKE_POLICY_API, kind=kind, metadata=metadata, spec=spec, opts=opts
     )
 
 

@@ -180,6 +180,7 @@ class GcpPlatform(pulumi.ComponentResource):
             DockerHubCacheArgs(
                 project=settings.project,
                 region=settings.region,
+                stack=config.stack,
                 node_service_account=node_identity.account.email,
                 apis=[apis["artifactregistry"]],
             ),

@@ -21,7 +21,17 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_gcp as gcp
 
-REPOSITORY_ID = "docker-hub"
+from components.names import stack_scoped_name
+
+# Repository ids are unique per project and location: each stack has its own
+# (`docker-hub-dev`), so a second stack in the project and region does not get
+# 409. A stack first deployed with the fixed `docker-hub` gets the new id on its
+# next `up`: the id forces a new repository (the provider's `repository_id` is
+# ForceNew), created before the old one is deleted; only cached layers go, and
+# the nodes fetch them again through the new one.
+REPOSITORY_ID_BASE = "docker-hub"
+# Artifact Registry: a repository id is at most 63 characters.
+MAX_REPOSITORY_ID_LENGTH = 63
 READER_ROLE = "roles/artifactregistry.reader"
 # Cached image versions are deleted this long after they were cached, so the
 # cache (billed per GiB stored) does not keep every tag ever pulled; an image
@@ -33,6 +43,7 @@ CACHE_RETENTION = f"{30 * 24 * 3600}s"
 class DockerHubCacheArgs:
     project: str
     region: str
+    stack: str
     # The GKE nodes' service account: the kubelet pulls as this identity.
     node_service_account: pulumi.Input[str]
     # The Artifact Registry API.
@@ -49,7 +60,7 @@ class DockerHubCache(pulumi.ComponentResource):
         super().__init__("airflow-platform:gcp:DockerHubCache", name, None, opts)
         self.repository = gcp.artifactregistry.Repository(
             f"{name}-repository",
-            repository_id=REPOSITORY_ID,
+            repository_id=stack_scoped_name(REPOSITORY_ID_BASE, args.stack, MAX_REPOSITORY_ID_LENGTH),
             location=args.region,
             format="DOCKER",
             mode="REMOTE_REPOSITORY",

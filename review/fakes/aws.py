@@ -138,3 +138,14 @@ def _service(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
 def _secret(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     # Secrets Manager appends a dash and six random characters to the name.
     return {"arn": f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:secret:{inputs['name']}-{fake_bytes(name, 3).hex()}"}
+
+
+@register_fake_call("aws:cloudwatch/getLogGroups:getLogGroups")
+def _log_groups(args: dict[str, Any]) -> dict[str, Any]:
+    """A new account: no log group yet (EKS has not created the cluster's)."""
+    return {"logGroupNames": [], "arns": [], "id": "eu-west-1"}
+
+
+@register_fake_call("aws:cloudwatch/getLogGroup:getLogGroup")
+def _log_group(args: dict[str, Any]) -> dict[str, Any]:
+    return {"name": args["name"], "id": args["name"], "retentionInDays": 0, "tags": {}}

@@ -76,6 +76,11 @@ def _security_policy(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     return {"name": autonamed(name)}
 
 
+@register_fake_outputs("gcp:compute/sSLPolicy:SSLPolicy")
+def _ssl_policy(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    return {"name": autonamed(name)}
+
+
 @register_fake_outputs("gcp:compute/address:Address")
 def _address(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     return {"name": autonamed(name), "address": UI_ADDRESS}

@@ -111,6 +111,7 @@ def cluster(
                 public_access_cidrs=("198.51.100.0/24",) if public else (),
                 access=ClusterAccess(admin_role_arn=admin, deploy_role_arns=deploy, read_only_role_arns=read_only),
                 production=production,
+                control_plane_log_retention_days=30,
             ),
         )
         pulumi.export("kubeconfig", component.kubeconfig)

@@ -13,6 +13,7 @@ from unittest import mock
 import pulumi
 import pytest
 import stack_checks as checks
+from pulumi.runtime import rpc
 
 from components.aws.https import (
     BACKEND_PROTOCOL_ANNOTATION,
@@ -22,7 +23,7 @@ from components.aws.https import (
     SSL_PORTS_ANNOTATION,
 )
 from review.fakes.aws import NLB_HOSTED_ZONE
-from review.runner import Registered, Run, run_main
+from review.runner import RecordingMocks, Registered, Run, run_main
 
 from .test_autoscaler import DEV_CONFIG
 from .test_stack import airflow_only
@@ -184,3 +185,38 @@ def test_a_custom_release_name_reaches_the_service_the_chart_names() -> None:
     assert values["config"]["core"]["execution_api_server_url"] == "http://data-api-server:8080/execution/"
     https = [s for s in run.of_type("kubernetes:core/v1:Service") if not s.read]
     assert [s.inputs["metadata"]["name"] for s in https] == ["data-api-server-https"]
+
+
+class PreviewOfALiveStack(RecordingMocks):
+    """The engine's answers in `pulumi preview` of a stack whose cluster exists: every resource
+    is known (as in the other runs) but the HTTPS Service, which is still to be created when
+    `creating` holds: it gets no id and no status (a Create in preview returns its inputs
+    only). Records the id of every read the program sends."""
+
+    def __init__(self, creating: bool) -> None:
+        self.creating = creating
+        self.reads: list[tuple[str, str]] = []
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        if args.resource_id:  # a read (`Resource.get`) carries the id to read
+            self.reads.append((args.typ, args.resource_id))
+        elif args.typ == SERVICE and args.name == "aws-https-service":
+            if self.creating:
+                return "", dict(args.inputs)
+            # pulumi-kubernetes identifies a namespaced object as `<namespace>/<name>`.
+            metadata = args.inputs["metadata"]
+            return f"{metadata['namespace']}/{metadata['name']}", super().new_resource(args)[1]
+        return super().new_resource(args)
+
+
+@pytest.mark.parametrize("creating", [True, False], ids=["service-to-create", "service-exists"])
+def test_preview_reads_the_live_service_only_once_it_exists(creating: bool) -> None:
+    """Issue 18 item 1: the engine runs Read steps in preview and fails on a 404 unless the id
+    is unknown, so adding ui.domain to a live stack must not read a Service not yet created."""
+    mocks = PreviewOfALiveStack(creating)
+    run_main(WITHOUT_ZONE, stack="aws-https-preview", preview=True, mocks=mocks)
+    [read_id] = [resource_id for typ, resource_id in mocks.reads if typ == SERVICE]
+    if creating:
+        assert read_id == rpc.UNKNOWN, f"the preview reads Service {read_id!r}, which does not exist yet"
+    else:
+        assert read_id == "airflow/airflow-api-server-https", "an existing Service is read as before"

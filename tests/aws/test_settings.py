@@ -288,6 +288,18 @@ def test_load_balancer_scheme_and_retention() -> None:
     assert f"{KEY}.logRetentionDays" in problem_keys({"logRetentionDays": 0})
 
 
+def test_control_plane_log_retention_defaults_and_allowed_values() -> None:
+    assert parse({}).control_plane_log_retention_days == 30
+    assert parse({}, production=True).control_plane_log_retention_days == 365
+    assert parse({"controlPlaneLogRetentionDays": 731}).control_plane_log_retention_days == 731
+    key = f"{KEY}.controlPlaneLogRetentionDays"
+    # 0 is CloudWatch's "never expire", what the stack had before; 45 is not a CloudWatch period.
+    for bad in (0, 45, "90", True):
+        message = problem_keys({"controlPlaneLogRetentionDays": bad})[key]
+        assert repr(bad) in message or str(bad) in message, message
+    assert "3653" in problem_keys({"controlPlaneLogRetentionDays": 45})[key]
+
+
 def test_unknown_key_is_refused() -> None:
     assert f"{KEY}.regoin" in problem_keys({"regoin": "eu-west-1"})
 

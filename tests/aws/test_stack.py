@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pulumi
 import pytest
 import stack_checks as checks
 import yaml
@@ -17,11 +18,13 @@ from components.config import PROJECT
 from components.platform import AIRFLOW_COMPONENTS
 from review import diff, plan, replacements
 from review.fakes.aws import ACCOUNT, DEPLOYER_ROLE, DEPLOYER_SESSION_ARN
-from review.runner import FAKE_CALLS, Run, run_main
+from review.runner import FAKE_CALLS, RecordingMocks, Run, run_main
 
 from .test_autoscaler import AUTOSCALER_RELEASE, DEV_CONFIG
 
 WORLD = "0.0.0.0/0"
+LB_TYPE = "service.beta.kubernetes.io/aws-load-balancer-type"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 STATEFUL = (
     "aws:eks/cluster:Cluster",
     "aws:rds/instance:Instance",
@@ -65,6 +68,60 @@ def test_api_endpoint_is_private_or_allowlisted_never_world(prod_run: Run, dev_r
         if vpc["endpointPublicAccess"]:
             assert vpc["publicAccessCidrs"], "public endpoint without an allowlist defaults to 0.0.0.0/0"
             assert WORLD not in vpc["publicAccessCidrs"]
+
+
+@pytest.mark.parametrize(("run_name", "retention", "kept"), [("prod_run", 365, True), ("dev_run", 30, False)])
+def test_control_plane_log_group_is_created_first_with_a_retention(
+    run_name: str, retention: int, kept: bool, request: pytest.FixtureRequest
+) -> None:
+    """Issue 18 item 7: EKS would create `/aws/eks/<cluster>/cluster` itself, kept forever and
+    outside the stack; the stack creates it first, and production keeps it on destroy."""
+    run: Run = request.getfixturevalue(run_name)
+    cluster = run.one("aws:eks/cluster:Cluster")
+    group = run.one(LOG_GROUP)
+    assert group.inputs["name"] == f"/aws/eks/{cluster.inputs['name']}/cluster"
+    assert group.inputs["retentionInDays"] == retention
+    assert group.inputs["skipDestroy"] is kept
+    assert group.urn in cluster.dependencies, "the cluster must not start logging before the group exists"
+
+
+class LogGroupAlreadyThere(RecordingMocks):
+    """`/aws/eks/<cluster>/cluster` exists, tagged with `tags` (the stack's own, or EKS's: none)."""
+
+    def __init__(self, tags: dict[str, str]) -> None:
+        self.tags = tags
+        self.import_ids: dict[str, str] = {}
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        if args.token == "aws:cloudwatch/getLogGroups:getLogGroups":
+            return {"logGroupNames": [args.args["logGroupNamePrefix"]], "arns": [], "id": "eu-west-1"}, []
+        if args.token == "aws:cloudwatch/getLogGroup:getLogGroup":
+            return {"name": args.args["name"], "id": args.args["name"], "tags": self.tags}, []
+        return super().call(args)
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        if args.typ == LOG_GROUP and args.resource_id:
+            self.import_ids[args.name] = args.resource_id
+        return super().new_resource(args)
+
+
+def test_the_group_a_production_destroy_kept_is_adopted_again() -> None:
+    mocks = LogGroupAlreadyThere({"project": "airflow-platform", "stack": "aws-adopt"})
+    run = run_main(DEV_CONFIG, "aws-adopt", mocks=mocks)
+    assert mocks.import_ids == {"aws-cluster-control-plane-logs": "/aws/eks/airflow-platform-aws-adopt/cluster"}
+    assert not [warning for warning in run.warnings if "pulumi import" in warning]
+
+
+def test_the_group_eks_made_is_not_imported_blindly_but_named_with_the_import_command() -> None:
+    """An import would fail on the retention EKS left unset; `pulumi import` copies it instead."""
+    mocks = LogGroupAlreadyThere({})
+    run = run_main(DEV_CONFIG, "aws-adopt", mocks=mocks)
+    assert mocks.import_ids == {}
+    [warning] = [warning for warning in run.warnings if "pulumi import" in warning]
+    assert (
+        "pulumi import aws:cloudwatch/logGroup:LogGroup aws-cluster-control-plane-logs "
+        "/aws/eks/airflow-platform-aws-adopt/cluster --parent cluster=<Cluster URN> --provider aws=<aws provider URN>"
+    ) in warning
 
 
 def test_secrets_encryption_and_control_plane_logs(prod_run: Run) -> None:
@@ -227,7 +284,7 @@ def test_no_database_password_in_release_values(prod_run: Run) -> None:
 def test_plain_http_load_balancer_is_an_allowlisted_nlb(dev_run: Run) -> None:
     service = values(dev_run)["apiServer"]["service"]
     assert service["type"] == "LoadBalancer"
-    assert service["annotations"] == {"service.beta.kubernetes.io/aws-load-balancer-type": "nlb"}
+    assert service["annotations"][LB_TYPE] == "nlb"
     assert service["loadBalancerSourceRanges"] == DEV_CONFIG["loadBalancer"]["sourceRanges"]
     assert WORLD not in service["loadBalancerSourceRanges"]
 
@@ -239,10 +296,34 @@ def test_prod_shape_serves_the_ui_over_https(prod_run: Run) -> None:
     assert len(prod_run.of_type("aws:acm/certificate:Certificate")) == 1
 
 
-def test_internal_scheme_adds_the_internal_annotation() -> None:
-    run = run_main({**DEV_CONFIG, "aws": {**DEV_CONFIG["aws"], "loadBalancerScheme": "internal"}}, "aws-int")
-    annotations = values(run)["apiServer"]["service"]["annotations"]
-    assert annotations["service.beta.kubernetes.io/aws-load-balancer-internal"] == "true"
+def load_balancer_annotations(run: Run) -> dict[str, dict[str, str]]:
+    """Every LoadBalancer Service of the stack, the chart's (in the release values) and the platform's."""
+    found = {
+        resource.name: resource.inputs["metadata"]["annotations"]
+        for resource in run.of_type("kubernetes:core/v1:Service")
+        if not resource.read and resource.inputs["spec"]["type"] == "LoadBalancer"
+    }
+    chart_service = values(run)["apiServer"]["service"]
+    if chart_service["type"] == "LoadBalancer":
+        found["chart apiServer.service"] = chart_service["annotations"]
+    return found
+
+
+@pytest.mark.parametrize("scheme", ["internet-facing", "internal"])
+@pytest.mark.parametrize("ui", [{}, {"domain": "airflow.acme.example"}], ids=["plain-http", "https"])
+def test_every_load_balancer_names_its_scheme_and_target_type(scheme: str, ui: dict[str, str]) -> None:
+    """The AWS Load Balancer Controller, once installed, takes every new Service and defaults
+    to an internal NLB: each one spells out the scheme the stack chose (issue 18, item 6)."""
+    config = {**DEV_CONFIG, "aws": {**DEV_CONFIG["aws"], "loadBalancerScheme": scheme}, "ui": ui}
+    services = load_balancer_annotations(run_main(config, f"aws-{scheme}"))
+    assert len(services) == 1, services
+    for name, service_annotations in services.items():
+        assert service_annotations[LB_TYPE] == "nlb", name
+        assert service_annotations["service.beta.kubernetes.io/aws-load-balancer-scheme"] == scheme, name
+        assert service_annotations["service.beta.kubernetes.io/aws-load-balancer-nlb-target-type"] == "instance", name
+        # The in-tree controller that builds the NLB today reads only this one.
+        internal = service_annotations.get("service.beta.kubernetes.io/aws-load-balancer-internal")
+        assert internal == ("true" if scheme == "internal" else None), name
 
 
 def test_outputs_and_shared_invariants(prod_run: Run) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import jsonschema
 import pytest
 import stack_checks as checks
 
@@ -24,6 +25,8 @@ GATEWAY = "kubernetes:gateway.networking.k8s.io/v1:Gateway"
 ROUTE = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"
 HEALTH_CHECK = "kubernetes:networking.gke.io/v1:HealthCheckPolicy"
 BACKEND_POLICY = "kubernetes:networking.gke.io/v1:GCPBackendPolicy"
+GATEWAY_POLICY = "kubernetes:networking.gke.io/v1:GCPGatewayPolicy"
+SSL_POLICY = "gcp:compute/sSLPolicy:SSLPolicy"
 CERTIFICATE = "gcp:compute/managedSslCertificate:ManagedSslCertificate"
 SECURITY_POLICY = "gcp:compute/securityPolicy:SecurityPolicy"
 RECORD_SET = "gcp:dns/recordSet:RecordSet"
@@ -136,7 +139,7 @@ def test_an_empty_allowlist_means_anyone_as_for_a_load_balancer_service() -> Non
 
 
 def test_every_policy_lives_beside_the_service_it_targets(run: Run) -> None:
-    for kind in (GATEWAY, ROUTE, HEALTH_CHECK, BACKEND_POLICY):
+    for kind in (GATEWAY, ROUTE, HEALTH_CHECK, BACKEND_POLICY, GATEWAY_POLICY):
         resource = run.one(kind)
         assert resource.inputs["metadata"]["namespace"] == "airflow", kind
         assert "pulumi:providers:kubernetes" in resource.provider, f"{kind} uses the ambient kube context"
@@ -172,3 +175,74 @@ def test_no_private_key_in_values_or_outputs(run: Run) -> None:
         {name: exported.value for name, exported in run.exports.items()}, default=str
     )
     assert "PRIVATE KEY" not in rendered
+
+
+# The GCPGatewayPolicy object as GKE documents it ("Configure Gateway resources
+# using Policies": spec.default.sslPolicy, a targetRef to a Gateway of
+# gateway.networking.k8s.io in the policy's namespace), closed to anything else:
+# a misspelt key would be ignored by the controller and the default policy stay.
+_NAME = {"type": "string", "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", "maxLength": 63}
+GATEWAY_POLICY_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["apiVersion", "kind", "metadata", "spec"],
+    "properties": {
+        "apiVersion": {"const": "networking.gke.io/v1"},
+        "kind": {"const": "GCPGatewayPolicy"},
+        "metadata": {
+            "type": "object",
+            "required": ["name", "namespace"],
+            "properties": {"name": _NAME, "namespace": _NAME, "labels": {"type": "object"}},
+            "additionalProperties": False,
+        },
+        "spec": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["default", "targetRef"],
+            "properties": {
+                "default": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["sslPolicy"],
+                    "properties": {"sslPolicy": _NAME},
+                },
+                "targetRef": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["group", "kind", "name"],
+                    "properties": {
+                        "group": {"const": "gateway.networking.k8s.io"},
+                        "kind": {"const": "Gateway"},
+                        "name": _NAME,
+                    },
+                },
+            },
+        },
+    },
+}
+
+
+def test_the_load_balancer_accepts_tls_1_2_and_newer_with_modern_ciphers_only(run: Run) -> None:
+    """Issue 18 item 3: without a policy GKE's load balancer takes TLS 1.0 (Google's default)."""
+    ssl_policy = run.one(SSL_POLICY)
+    assert (ssl_policy.inputs["minTlsVersion"], ssl_policy.inputs["profile"]) == ("TLS_1_2", "MODERN")
+    policy = run.one(GATEWAY_POLICY)
+    manifest = {
+        "apiVersion": policy.inputs["apiVersion"],
+        "kind": policy.inputs["kind"],
+        "metadata": policy.inputs["metadata"],
+        "spec": policy.inputs["spec"],
+    }
+    jsonschema.validate(manifest, GATEWAY_POLICY_SCHEMA)
+    gateway = run.one(GATEWAY).inputs["metadata"]
+    assert policy.inputs["spec"]["targetRef"]["name"] == gateway["name"]
+    assert policy.inputs["metadata"]["namespace"] == gateway["namespace"], "a policy only targets its own namespace"
+    assert policy.inputs["spec"]["default"]["sslPolicy"] == ssl_policy.outputs["name"]
+
+
+def test_destroy_deletes_the_gateway_before_what_its_load_balancer_uses(run: Run) -> None:
+    """Issue 18 item 5: Pulumi deletes dependents first, and waits for the Gateway's finalizer,
+    which holds it until the controller has torn down the proxy and backend service."""
+    gateway = run.one(GATEWAY)
+    for held in (CERTIFICATE, SSL_POLICY, SECURITY_POLICY):
+        assert run.one(held).urn in gateway.dependencies, f"{held} could be deleted while the load balancer uses it"
