@@ -43,6 +43,12 @@ FIRST_ALLOW_PRIORITY = 1000
 # The mandatory default rule sits at the lowest priority and denies everyone else.
 DEFAULT_RULE_PRIORITY = 2147483647
 DNS_TTL_SECONDS = 300
+# Where the global external Application Load Balancer's proxies (GFEs) reach
+# zonal NEG backends - the pods - from, IPv4: the same ranges as its health
+# checks (Cloud Load Balancing docs, "Firewall rules", global external ALB).
+# They terminate TLS and set X-Forwarded-Proto; X-Forwarded-For ends with the
+# load balancer's own address.
+GFE_PROXY_RANGES = ("35.191.0.0/16", "130.211.0.0/22")
 
 
 @dataclass(frozen=True)
