@@ -12,8 +12,6 @@ every chart version, and holds only what the operator calls.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pulumi
 import pulumi_kubernetes as k8s
 
@@ -34,42 +32,32 @@ TASK_POD_LAUNCHER_RULES = (
 )
 
 
-@dataclass(frozen=True)
-class TaskPodLauncherArgs:
-    namespace: pulumi.Input[str]
-    release_name: str
-    # The account the pod template names (components/airflow/pod_template.py).
-    service_account: str
-    provider: k8s.Provider
-
-
-class TaskPodLauncher(pulumi.ComponentResource):
-    """A namespaced Role with TASK_POD_LAUNCHER_RULES, bound to the task pods' ServiceAccount."""
-
-    role: k8s.rbac.v1.Role
-    binding: k8s.rbac.v1.RoleBinding
-
-    def __init__(self, name: str, args: TaskPodLauncherArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("airflow-platform:airflow:TaskPodLauncher", name, None, opts)
-        role_name = f"{args.release_name}-{ROLE_SUFFIX}"
-        self.role = k8s.rbac.v1.Role(
-            f"{name}-role",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=role_name, namespace=args.namespace, labels=MANAGED_BY),
-            rules=[
-                k8s.rbac.v1.PolicyRuleArgs(api_groups=[""], resources=[resource], verbs=list(verbs))
-                for resource, verbs in TASK_POD_LAUNCHER_RULES
-            ],
-            opts=child_options(self, args.provider),
-        )
-        # A binding may name an account that does not exist yet: the chart
-        # creates it, and the grant applies as soon as it does.
-        self.binding = k8s.rbac.v1.RoleBinding(
-            f"{name}-binding",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=role_name, namespace=args.namespace, labels=MANAGED_BY),
-            role_ref=k8s.rbac.v1.RoleRefArgs(api_group=RBAC_API_GROUP, kind="Role", name=self.role.metadata.name),
-            subjects=[
-                k8s.rbac.v1.SubjectArgs(kind="ServiceAccount", name=args.service_account, namespace=args.namespace)
-            ],
-            opts=child_options(self, args.provider),
-        )
-        self.register_outputs({"role": self.role.metadata.name, "binding": self.binding.metadata.name})
+def task_pod_launcher(
+    resource_name: str,
+    *,
+    namespace: pulumi.Input[str],
+    release_name: str,
+    service_account: str,
+    provider: k8s.Provider,
+    parent: pulumi.Resource,
+) -> k8s.rbac.v1.RoleBinding:
+    """A namespaced Role with TASK_POD_LAUNCHER_RULES, bound to `service_account` (the one the pod template names)."""
+    role_name = f"{release_name}-{ROLE_SUFFIX}"
+    role = k8s.rbac.v1.Role(
+        f"{resource_name}-role",
+        metadata=k8s.meta.v1.ObjectMetaArgs(name=role_name, namespace=namespace, labels=MANAGED_BY),
+        rules=[
+            k8s.rbac.v1.PolicyRuleArgs(api_groups=[""], resources=[resource], verbs=list(verbs))
+            for resource, verbs in TASK_POD_LAUNCHER_RULES
+        ],
+        opts=child_options(parent, provider),
+    )
+    # A binding may name an account that does not exist yet: the chart
+    # creates it, and the grant applies as soon as it does.
+    return k8s.rbac.v1.RoleBinding(
+        f"{resource_name}-binding",
+        metadata=k8s.meta.v1.ObjectMetaArgs(name=role_name, namespace=namespace, labels=MANAGED_BY),
+        role_ref=k8s.rbac.v1.RoleRefArgs(api_group=RBAC_API_GROUP, kind="Role", name=role.metadata.name),
+        subjects=[k8s.rbac.v1.SubjectArgs(kind="ServiceAccount", name=service_account, namespace=namespace)],
+        opts=child_options(parent, provider),
+    )

@@ -9,7 +9,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.airflow.dag_files import config_map_key
-from components.airflow.rbac import TaskPodLauncher, TaskPodLauncherArgs
+from components.airflow.rbac import task_pod_launcher
 from components.airflow.secrets import AirflowSecrets, AirflowSecretsArgs
 from components.airflow.values import API_SERVER_PORT, WORKERS, ChartInputs, DagConfigMap, build_values
 from components.config import AirflowSettings, DagSettings
@@ -42,7 +42,8 @@ class AirflowReleaseArgs:
 
 class AirflowRelease(pulumi.ComponentResource):
     secrets: AirflowSecrets
-    task_pod_launcher: TaskPodLauncher
+    # The RoleBinding that lets task pods run pods (KubernetesPodOperator).
+    task_pod_launcher: k8s.rbac.v1.RoleBinding
     release: k8s.helm.v3.Release
     url: pulumi.Output[str]
     # Without a LoadBalancer or HTTPS entry point: the command that makes `url` reachable.
@@ -68,15 +69,13 @@ class AirflowRelease(pulumi.ComponentResource):
         )
 
         # KubernetesPodOperator: task pods may run pods of their own in the namespace.
-        self.task_pod_launcher = TaskPodLauncher(
+        self.task_pod_launcher = task_pod_launcher(
             f"{name}-task-pod-launcher",
-            TaskPodLauncherArgs(
-                namespace=platform.namespace,
-                release_name=args.airflow.release_name,
-                service_account=service_account_names(args.airflow.release_name)[WORKERS],
-                provider=provider,
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
+            namespace=platform.namespace,
+            release_name=args.airflow.release_name,
+            service_account=service_account_names(args.airflow.release_name)[WORKERS],
+            provider=provider,
+            parent=self,
         )
 
         dag_config_map = None
