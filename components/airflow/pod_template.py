@@ -54,8 +54,9 @@ SHARED_DATA_VOLUME = "shared-data"
 # `workers.safeToEvict`): a scale-down waits for a running task instead of killing it.
 TERMINATION_GRACE_PERIOD_SECONDS = 600
 SAFE_TO_EVICT_ANNOTATION = "cluster-autoscaler.kubernetes.io/safe-to-evict"
-# Env vars the chart's standard env would give every task pod, none of which a
-# task reads (see above). Tests and the README list them from here.
+# Env vars the chart's standard env (and our `secret` entry) would give every
+# task pod, none of which a task reads (see above); the tests check that none
+# reaches one.
 WITHHELD_FROM_TASKS = (
     "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN",
     "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC",

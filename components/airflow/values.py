@@ -7,7 +7,9 @@ tested without Pulumi. Invariants it keeps (DESIGN.md):
 - no chart default that breaks or leaks: no admin/admin, no chart-generated
   keys, no bundled postgresql, no Helm hooks (Pulumi waits on resources);
 - KubernetesExecutor, task pods on the worker pool, task logs that outlive
-  the pod (remote logging or a PVC, never neither).
+  the pod (remote logging or a PVC, never neither);
+- task pods hold no credential: their pod template is the stack's own
+  (components/airflow/pod_template.py).
 Key paths follow the chart's values.schema.json for the pinned chart version.
 """
 
@@ -379,8 +381,9 @@ def _set_proxy_trust(values: dict[str, Any], inputs: ChartInputs) -> None:
       serves TLS). Behind a proxy that terminates TLS the scheme is https only
       if uvicorn trusts the proxy's X-Forwarded-Proto: `api-server
       --proxy-headers` and the proxy in FORWARDED_ALLOW_IPS (uvicorn's Config,
-      default 127.0.0.1). FAB's Flask app is mounted through WSGIMiddleware
-      and sees the scheme and client uvicorn resolved.
+      default 127.0.0.1). FAB's Flask app is mounted through starlette's
+      WSGIMiddleware (`wsgi.url_scheme` = the ASGI scope's scheme), so it
+      sees the scheme and client uvicorn resolved.
     FAB's own ProxyFix (`[fab] enable_proxy_fix`, on in the chart's defaults)
     would take X-Forwarded-For/-Proto/-Host/-Prefix from any client, so it is
     off: trust lives in one place, scoped to addresses.
@@ -399,7 +402,7 @@ def _set_proxy_trust(values: dict[str, Any], inputs: ChartInputs) -> None:
         api_server["args"] = ["bash", "-c", "exec airflow api-server --proxy-headers"]
         # uvicorn takes IPs and CIDRs, comma-separated (its _TrustedHosts).
         trusted = with_inputs_resolved(list(inputs.trusted_proxies), ",".join)
-        api_server["env"] = [{"name": FORWARDED_ALLOW_IPS_ENV, "value": trusted}]
+        api_server.setdefault("env", []).append({"name": FORWARDED_ALLOW_IPS_ENV, "value": trusted})
 
 
 def _environment(inputs: ChartInputs) -> list[dict[str, Any]]:
