@@ -5,15 +5,21 @@ set to the Google proxies' ranges and the Gateway's address (components/
 airflow/values.py; tests/test_secure_cookies.py pins the value). uvicorn's
 ProxyHeadersMiddleware is what `--proxy-headers` installs; around Airflow's
 own app it decides the scheme Airflow's cookie code reads
-(`secure = request.base_url.scheme == "https"`). The login route here is the
-simple auth manager's (the FAB provider is not in this virtualenv); FAB's
-login redirect and the JWT refresh middleware decide Secure with the same
-expression.
+(`secure = request.base_url.scheme == "https"`). The first two tests use the
+simple auth manager's login route; the last logs in through the FAB auth
+manager the chart configures (fab_login.py), and runs where the FAB provider
+is installed in .venv-dags.
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import httpx
 import pytest
@@ -71,3 +77,39 @@ def test_a_request_through_the_gateway_gets_a_secure_cookie(api_server) -> None:
 def test_anyone_else_claiming_https_is_not_believed(api_server) -> None:
     """A pod in the cluster (or any address not listed) cannot make Airflow believe the scheme."""
     assert "secure" not in attributes(login_cookie(api_server, IN_CLUSTER_CLIENT))
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("airflow.providers.fab") is None,
+    reason="the FAB provider is not in .venv-dags (requirements-dags.txt)",
+)
+def test_fab_login_sets_both_cookies_secure_through_the_gateway_and_session_always(tmp_path: Path) -> None:
+    """What the HTTPS stacks set: `[fab] cookie_secure = True`, `[fab] enable_proxy_fix = False`.
+
+    Through Google's proxies both cookies are Secure. From an address the API
+    server does not trust (as behind AWS's NLB, which sends no header) only
+    `session` is: `_token` follows the scheme (README, "Secure cookies").
+    """
+    env = {
+        **os.environ,
+        "AIRFLOW_HOME": str(tmp_path),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{tmp_path}/airflow.db",
+        "AIRFLOW__CORE__AUTH_MANAGER": "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager",
+        "AIRFLOW__API_AUTH__JWT_SECRET": "test-only-" + "x" * 64,
+        "AIRFLOW__FAB__COOKIE_SECURE": "True",
+        "AIRFLOW__FAB__ENABLE_PROXY_FIX": "False",
+    }
+    script = Path(__file__).with_name("fab_login.py")
+    result = subprocess.run(
+        [sys.executable, str(script), FORWARDED_ALLOW_IPS, GOOGLE_PROXY, IN_CLUSTER_CLIENT],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    cookies = json.loads(result.stdout.strip().splitlines()[-1])
+    assert "secure" in cookies[GOOGLE_PROXY]["_token"] and "secure" in cookies[GOOGLE_PROXY]["session"]
+    assert "secure" in cookies[IN_CLUSTER_CLIENT]["session"]
+    assert "secure" not in cookies[IN_CLUSTER_CLIENT]["_token"]
