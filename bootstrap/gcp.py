@@ -143,6 +143,8 @@ PREVIEW_READS: dict[str, tuple[str, ...]] = {
     "kubernetes:networking.gke.io/v1:GCPBackendPolicy": (DNS_ENDPOINT_CONNECT, CUSTOM_OBJECT_READ),
     "kubernetes:networking.gke.io/v1:GCPGatewayPolicy": (DNS_ENDPOINT_CONNECT, CUSTOM_OBJECT_READ),
     "kubernetes:networking.gke.io/v1:HealthCheckPolicy": (DNS_ENDPOINT_CONNECT, CUSTOM_OBJECT_READ),
+    "kubernetes:rbac.authorization.k8s.io/v1:Role": (DNS_ENDPOINT_CONNECT, "container.roles.get"),
+    "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": (DNS_ENDPOINT_CONNECT, "container.roleBindings.get"),
     "kubernetes:storage.k8s.io/v1:StorageClass": (DNS_ENDPOINT_CONNECT, "container.storageClasses.get"),
 }
 # The read-only predefined roles the preview identity holds, each with the
@@ -172,6 +174,8 @@ PREVIEW_ROLE_READS: dict[str, frozenset[str]] = {
             "container.jobs.get",
             "container.namespaces.get",
             "container.persistentVolumeClaims.get",
+            "container.roleBindings.get",
+            "container.roles.get",
             "container.services.get",
             "container.storageClasses.get",
             CUSTOM_OBJECT_READ,

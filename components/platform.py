@@ -165,12 +165,19 @@ class PlatformOutputs:
     public_url: pulumi.Input[str] | None = None
     # Records the user must create (no `ui.dnsZone`): certificate validation, the UI's name.
     manual_dns_records: Sequence[DnsRecord] = ()
+    # Addresses (IPs or CIDRs) the HTTPS entry point's proxies reach the API
+    # server from, setting X-Forwarded-Proto: the API server trusts those
+    # headers from them only. Empty: no proxy sends them (AWS's NLB forwards
+    # bare TCP), so the API server trusts none.
+    trusted_proxies: Sequence[pulumi.Input[str]] = ()
 
     def __post_init__(self) -> None:
         if (self.remote_logging is None) == (self.logs_claim_name is None):
             raise ValueError("a platform must provide exactly one of remote_logging or logs_claim_name")
         if self.public_url is not None and self.load_balancer is not None:
             raise ValueError("public_url and load_balancer exclude each other: the HTTPS entry point replaces the LB")
+        if self.trusted_proxies and self.public_url is None:
+            raise ValueError("trusted_proxies belong to an HTTPS entry point: the platform has no public_url")
 
 
 def docker_hub_image(repository: str, mirror: pulumi.Input[str] | None) -> pulumi.Input[str]:

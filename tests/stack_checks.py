@@ -15,6 +15,8 @@ import copy
 import functools
 import json
 import os
+import re
+import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +30,7 @@ import pytest
 import yaml
 from cryptography.fernet import Fernet
 
+from components.airflow import pod_template
 from components.versions import AIRFLOW_CHART_VERSION
 from policy.policies import GENERATED_CREDENTIALS
 from review.runner import ROOT, Registered, Run
@@ -167,9 +170,116 @@ def release_values(run: Run) -> dict[str, Any]:
     return airflow_release(run).inputs["values"]
 
 
-def task_pod_values(run: Run) -> dict[str, Any]:
-    """What the chart renders into the KubernetesExecutor pod template (`workers.kubernetes`)."""
-    return release_values(run)["workers"]["kubernetes"]
+def chart_helper_output(values: dict[str, Any]) -> dict[str, Any]:
+    """What the pinned chart's helpers render where the pod template calls them
+    (components/airflow/pod_template.py), in the shape chart 1.22.0's `_helpers.yaml`
+    gives them for these values: stand-ins, so the rest of the pod can be validated."""
+    git_sync = values["dags"]["gitSync"]
+    git_mounts = [{"name": pod_template.DAGS_VOLUME, "mountPath": "/git"}]
+    if git_sync.get("sshKeySecret"):
+        # `git_sync_container` mounts the key and known_hosts only with sshKeySecret.
+        git_mounts += [
+            {"name": "git-sync-ssh-key", "mountPath": "/etc/git-secret/ssh", "subPath": "gitSshKey"},
+            {"name": pod_template.CONFIG_VOLUME, "mountPath": "/etc/git-secret/known_hosts", "subPath": "known_hosts"},
+        ]
+    return {
+        pod_template.GIT_SYNC_INIT_CONTAINER.marker: [
+            {
+                "name": "git-sync-init",
+                "image": "registry.k8s.io/git-sync/git-sync:v4.4.2",
+                "env": [{"name": "GITSYNC_REPO", "value": git_sync.get("repo", "")}],
+                "volumeMounts": git_mounts,
+            }
+        ],
+        pod_template.CONFIG_MOUNT.marker: [
+            {"name": pod_template.CONFIG_VOLUME, "mountPath": "/opt/airflow/airflow.cfg", "subPath": "airflow.cfg"}
+        ],
+        pod_template.GIT_DAGS_MOUNT.marker: [
+            {"name": pod_template.DAGS_VOLUME, "mountPath": "/opt/airflow/dags", "readOnly": True}
+        ],
+        pod_template.GIT_SSH_KEY_VOLUME.marker: [
+            {"name": "git-sync-ssh-key", "secret": {"secretName": git_sync.get("sshKeySecret"), "defaultMode": 288}}
+        ],
+        pod_template.CONFIG_MAP_NAME.marker: "airflow-config",
+        pod_template.IMAGE.marker: f"{values['images']['airflow']['repository']}:{values['images']['airflow']['tag']}",
+    }
+
+
+def render_pod_template(values: dict[str, Any]) -> dict[str, Any]:
+    """The `podTemplate` value as the chart would render it, chart_helper_output() for its helpers."""
+    text = values["podTemplate"]
+    helper_output = chart_helper_output(values)
+    for helper in pod_template.CHART_HELPERS:
+        output = helper_output[helper.marker]
+        if helper.renders_list:
+            pattern = re.compile(r"\{\{- " + re.escape(helper.expression) + r" \| nindent (\d+) \}\}")
+
+            def items(match: re.Match[str], output: Any = output) -> str:
+                return "\n" + textwrap.indent(yaml.safe_dump(output, sort_keys=False), " " * int(match.group(1)))
+
+            text = pattern.sub(items, text)
+        else:
+            text = text.replace("{{ " + helper.expression + " }}", output)
+    assert "{{" not in text, f"a template call the stand-ins do not cover:\n{text}"
+    rendered: dict[str, Any] = yaml.safe_load(text)
+    return rendered
+
+
+def task_pod(run: Run) -> dict[str, Any]:
+    """The KubernetesExecutor's pod template the release ships (`podTemplate`), rendered."""
+    return render_pod_template(release_values(run))
+
+
+def task_container(pod: dict[str, Any]) -> dict[str, Any]:
+    [container] = [c for c in pod["spec"]["containers"] if c["name"] == pod_template.TASK_CONTAINER]
+    return container
+
+
+def assert_task_pods_hold_no_credentials(run: Run) -> None:
+    """Task pods get plain env only: no Secret-backed variable, no envFrom, no generated value."""
+    pod = task_pod(run)
+    rendered = json.dumps(pod)
+    for container in pod["spec"]["containers"] + pod["spec"].get("initContainers", []):
+        assert "envFrom" not in container, f"{container['name']}: envFrom could carry a whole Secret"
+        for variable in container.get("env", []):
+            assert "valueFrom" not in variable, f"task pods must not read {variable['name']} from a Secret"
+            assert variable["name"] not in pod_template.WITHHELD_FROM_TASKS, variable["name"]
+    for value in generated_secret_values(run):
+        assert value not in rendered, "a generated credential appears in the task pods' template"
+    kubernetes_validate.validate(pod, KUBERNETES_SCHEMA_VERSION, strict=True)
+    declared = {volume["name"] for volume in pod["spec"]["volumes"]}
+    for container in pod["spec"]["containers"] + pod["spec"].get("initContainers", []):
+        for mount in container.get("volumeMounts", []):
+            assert mount["name"] in declared, f"{container['name']} mounts undeclared volume {mount['name']}"
+
+
+def assert_task_pods_may_launch_pods(run: Run) -> None:
+    """The account the pod template names is bound to a Role that runs pods (KubernetesPodOperator)."""
+    account = task_pod(run)["spec"]["serviceAccountName"]
+    namespace = airflow_release(run).inputs["namespace"]
+    bindings = [
+        binding
+        for binding in run.of_type("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding")
+        if {"kind": "ServiceAccount", "name": account, "namespace": namespace} in binding.inputs["subjects"]
+    ]
+    assert bindings, f"no RoleBinding names the task pods' account {account}"
+    roles = {
+        role.inputs["metadata"]["name"]: role for role in run.of_type("kubernetes:rbac.authorization.k8s.io/v1:Role")
+    }
+    granted: set[tuple[str, str]] = set()
+    for binding in bindings:
+        assert binding.inputs["metadata"]["namespace"] == namespace
+        role = roles[binding.inputs["roleRef"]["name"]]
+        assert role.inputs["metadata"]["namespace"] == namespace, "the Role must be in the task pods' namespace"
+        granted |= {
+            (resource, verb)
+            for rule in role.inputs["rules"]
+            if rule["apiGroups"] == [""]
+            for resource in rule["resources"]
+            for verb in rule["verbs"]
+        }
+    needed = {("pods", "create"), ("pods", "watch"), ("pods", "delete"), ("pods", "get"), ("pods/log", "get")}
+    assert needed <= granted, f"the task pods' account lacks {sorted(needed - granted)}"
 
 
 def secret_named(run: Run, name: str) -> Registered:

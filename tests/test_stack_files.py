@@ -58,6 +58,8 @@ def check_stack_file(path: Path) -> Run:
     checks.assert_release_values_match_chart_schema(airflow)
     checks.assert_long_running_pods_carry_the_secrets_checksum(airflow)
     checks.assert_manifests_validate(airflow)
+    checks.assert_task_pods_hold_no_credentials(airflow)
+    checks.assert_task_pods_may_launch_pods(airflow)
     return run
 
 

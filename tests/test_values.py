@@ -114,25 +114,6 @@ def test_no_static_ip_key_when_the_platform_has_none() -> None:
     assert "loadBalancerIP" not in at(build_values(chart_inputs()), "apiServer.service")
 
 
-def test_task_pods_land_on_the_worker_pool_non_root_with_resources() -> None:
-    workers = at(build_values(chart_inputs()), "workers.kubernetes")
-    assert workers["nodeSelector"] == {"airflow-platform/pool": "workers"}
-    assert workers["tolerations"] == [WORKER_TOLERATION]
-    assert workers["resources"]["requests"] == {"cpu": "250m", "memory": "512Mi"}
-    assert workers["resources"]["limits"] == {"cpu": "1", "memory": "2Gi"}
-    assert workers["securityContexts"]["pod"]["runAsNonRoot"] is True
-    assert workers["securityContexts"]["pod"]["runAsUser"] == 50000
-    assert workers["securityContexts"]["container"]["allowPrivilegeEscalation"] is False
-
-
-def test_task_pods_mount_the_shared_data_volume() -> None:
-    workers = at(build_values(chart_inputs(shared_data_claim_name="team-data")), "workers.kubernetes")
-    [volume] = workers["extraVolumes"]
-    [mount] = workers["extraVolumeMounts"]
-    assert volume["persistentVolumeClaim"] == {"claimName": "team-data"}
-    assert mount == {"name": volume["name"], "mountPath": platform_variables.SHARED_DATA_MOUNT_PATH_VALUE}
-
-
 def test_dags_read_the_platform_variables_from_env() -> None:
     env = {item["name"]: item["value"] for item in build_values(chart_inputs(namespace="data"))["env"]}
     assert env == {
@@ -149,7 +130,7 @@ def test_dags_get_the_placement_the_task_pods_have() -> None:
     place them from these Variables, so they must say what the pod template says."""
     values = build_values(chart_inputs())
     env = {item["name"]: item["value"] for item in values["env"]}
-    task_pods = at(values, "workers.kubernetes")
+    task_pods = checks.render_pod_template(values)["spec"]
     selector = platform_variables.env_var_name(platform_variables.WORKER_NODE_SELECTOR)
     tolerations = platform_variables.env_var_name(platform_variables.WORKER_TOLERATIONS)
     assert json.loads(env[selector]) == task_pods["nodeSelector"]
@@ -321,7 +302,7 @@ def test_values_of_every_cloud_shape_validate_against_the_chart_schema(shape: st
     ("path", "misspelt"),
     [
         ((), "executer"),  # the schema's root allows unknown keys
-        (("workers", "kubernetes"), "nodeSelectr"),  # so does workers.kubernetes
+        (("workers", "kubernetes"), "serviceAcount"),  # so does workers.kubernetes
         (("dags", "gitSync"), "reff"),  # additionalProperties: false
         (("workers",), "tolerationz"),
     ],
@@ -399,3 +380,34 @@ def test_the_schema_check_flags_a_deprecated_key() -> None:
 def test_only_docker_hub_images_go_through_the_mirror(repository: str, expected: str) -> None:
     assert docker_hub_image(repository, "mirror.example/cache") == expected
     assert docker_hub_image(repository, None) == repository
+
+
+# --- cookies behind HTTPS (README, "Secure cookies") ---------------------------
+
+GATEWAY = ("35.191.0.0/16", "130.211.0.0/22", "203.0.113.9")
+
+
+def test_behind_a_trusted_https_proxy_the_api_server_believes_it_and_only_it() -> None:
+    values = build_values(
+        chart_inputs(load_balancer=None, public_url="https://airflow.example.com", trusted_proxies=GATEWAY)
+    )
+    assert at(values, "config.fab.cookie_secure") == "True", "Flask's session cookie is Secure only from config"
+    assert at(values, "config.fab.enable_proxy_fix") == "False", "FAB's ProxyFix trusts any client"
+    assert "--proxy-headers" in at(values, "apiServer.args")[-1]
+    assert at(values, "apiServer.env") == [{"name": "FORWARDED_ALLOW_IPS", "value": ",".join(GATEWAY)}]
+
+
+def test_https_without_a_proxy_header_trusts_no_one_but_still_marks_the_session_secure() -> None:
+    """AWS: the NLB forwards bare TCP, nothing sends X-Forwarded-Proto to trust."""
+    values = build_values(chart_inputs(load_balancer=None, public_url="https://airflow.example.com"))
+    assert at(values, "config.fab.cookie_secure") == "True"
+    assert at(values, "config.fab.enable_proxy_fix") == "False"
+    assert "args" not in values["apiServer"] and "env" not in values["apiServer"]
+
+
+def test_plain_http_sets_no_secure_cookie_and_trusts_no_proxy() -> None:
+    """A browser drops a Secure cookie set over http: login would loop."""
+    values = build_values(chart_inputs())
+    assert "cookie_secure" not in at(values, "config.fab")
+    assert at(values, "config.fab.enable_proxy_fix") == "False"
+    assert "args" not in values["apiServer"]

@@ -9,11 +9,17 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.airflow.dag_files import config_map_key
+from components.airflow.rbac import task_pod_launcher
 from components.airflow.secrets import AirflowSecrets, AirflowSecretsArgs
-from components.airflow.values import API_SERVER_PORT, ChartInputs, DagConfigMap, build_values
+from components.airflow.values import API_SERVER_PORT, WORKERS, ChartInputs, DagConfigMap, build_values
 from components.config import AirflowSettings, DagSettings
 from components.kube import MANAGED_BY, child_options, load_balancer_address
-from components.platform import SHARED_DATA_CLAIM_NAME, PlatformOutputs, api_server_service_name
+from components.platform import (
+    SHARED_DATA_CLAIM_NAME,
+    PlatformOutputs,
+    api_server_service_name,
+    service_account_names,
+)
 from components.versions import AIRFLOW_CHART_REPOSITORY
 
 # First installs pull images and run the schema migration before the
@@ -36,6 +42,8 @@ class AirflowReleaseArgs:
 
 class AirflowRelease(pulumi.ComponentResource):
     secrets: AirflowSecrets
+    # The RoleBinding that lets task pods run pods (KubernetesPodOperator).
+    task_pod_launcher: k8s.rbac.v1.RoleBinding
     release: k8s.helm.v3.Release
     url: pulumi.Output[str]
     # Without a LoadBalancer or HTTPS entry point: the command that makes `url` reachable.
@@ -58,6 +66,16 @@ class AirflowRelease(pulumi.ComponentResource):
                 fernet_previous_keys=args.fernet_previous_keys,
             ),
             opts=pulumi.ResourceOptions(parent=self),
+        )
+
+        # KubernetesPodOperator: task pods may run pods of their own in the namespace.
+        self.task_pod_launcher = task_pod_launcher(
+            f"{name}-task-pod-launcher",
+            namespace=platform.namespace,
+            release_name=args.airflow.release_name,
+            service_account=service_account_names(args.airflow.release_name)[WORKERS],
+            provider=provider,
+            parent=self,
         )
 
         dag_config_map = None
@@ -95,6 +113,7 @@ class AirflowRelease(pulumi.ComponentResource):
                 environment=platform.environment,
                 public_url=platform.public_url,
                 docker_hub_mirror=platform.docker_hub_mirror,
+                trusted_proxies=platform.trusted_proxies,
             )
         )
         self.release = k8s.helm.v3.Release(

@@ -7,7 +7,9 @@ tested without Pulumi. Invariants it keeps (DESIGN.md):
 - no chart default that breaks or leaks: no admin/admin, no chart-generated
   keys, no bundled postgresql, no Helm hooks (Pulumi waits on resources);
 - KubernetesExecutor, task pods on the worker pool, task logs that outlive
-  the pod (remote logging or a PVC, never neither).
+  the pod (remote logging or a PVC, never neither);
+- task pods hold no credential: their pod template is the stack's own
+  (components/airflow/pod_template.py).
 Key paths follow the chart's values.schema.json for the pinned chart version.
 """
 
@@ -21,6 +23,7 @@ from typing import Any
 import pulumi
 
 from components import platform_variables
+from components.airflow.pod_template import EXECUTOR, TaskPodSpec, pod_template, with_inputs_resolved
 from components.airflow.secrets import ADMIN_PASSWORD_KEY, ASYNC_CONNECTION_KEY, SecretNames
 from components.config import AirflowSettings, DagSettings
 from components.platform import (
@@ -37,9 +40,10 @@ API_SERVER_PORT = 8080
 # Where the chart mounts DAGs in every Airflow container (dags.mountPath).
 DAGS_MOUNT_PATH = "/opt/airflow/dags"
 DAG_CONFIG_MAP_VOLUME = "dags-configmap"
-SHARED_DATA_VOLUME = "shared-data"
 ADMIN_PASSWORD_ENV = "AIRFLOW_PLATFORM_ADMIN_PASSWORD"
 ASYNC_CONNECTION_ENV = "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC"
+# uvicorn's list of addresses whose X-Forwarded-* headers it believes.
+FORWARDED_ALLOW_IPS_ENV = "FORWARDED_ALLOW_IPS"
 # Pod annotation carrying AirflowSecrets.checksum; its change rolls the pods.
 SECRETS_CHECKSUM_ANNOTATION = "airflow-platform/secrets-checksum"
 # The chart's section of the KubernetesExecutor's task pods (`workers.kubernetes`).
@@ -95,6 +99,8 @@ class ChartInputs:
     # PlatformOutputs.public_url: the HTTPS address people use.
     public_url: pulumi.Input[str] | None = None
     docker_hub_mirror: pulumi.Input[str] | None = None
+    # PlatformOutputs.trusted_proxies: who may set X-Forwarded-* for the API server.
+    trusted_proxies: Sequence[pulumi.Input[str]] = ()
 
 
 def build_values(inputs: ChartInputs) -> dict[str, Any]:
@@ -104,7 +110,7 @@ def build_values(inputs: ChartInputs) -> dict[str, Any]:
     # pod template) run this image: through the stack's registry cache if any.
     airflow_repository = docker_hub_image(settings.image_repository, inputs.docker_hub_mirror)
     values: dict[str, Any] = {
-        "executor": "KubernetesExecutor",
+        "executor": EXECUTOR,
         "airflowVersion": settings.airflow_version,
         "defaultAirflowRepository": airflow_repository,
         "defaultAirflowTag": settings.airflow_version,
@@ -123,7 +129,8 @@ def build_values(inputs: ChartInputs) -> dict[str, Any]:
         "fernetKeySecretName": inputs.secrets.fernet_key,
         "apiSecretKeySecretName": inputs.secrets.api_secret_key,
         "jwtSecretName": inputs.secrets.jwt_secret,
-        # Env from Secrets in every Airflow container (task pods included).
+        # Env from Secrets in every Airflow container the chart renders; task pods
+        # have their own template without it (podTemplate below).
         "secret": [
             {
                 "envName": ASYNC_CONNECTION_ENV,
@@ -150,6 +157,8 @@ def build_values(inputs: ChartInputs) -> dict[str, Any]:
         "triggerer": {"persistence": {"enabled": False}},
         "dagProcessor": {"enabled": True},
         WORKERS: _workers(inputs),
+        # The executor's pod template: only what a task needs (components/airflow/pod_template.py).
+        "podTemplate": pod_template(task_pod_spec(inputs)),
         "dags": _dags(inputs),
         "env": _environment(inputs),
         # `airflow db clean` on a schedule: the metadata database stays small.
@@ -162,6 +171,7 @@ def build_values(inputs: ChartInputs) -> dict[str, Any]:
         "enableServiceLinks": False,
     }
     values.update(_logging(inputs))
+    _set_proxy_trust(values, inputs)
     if inputs.public_url is not None:
         _set_public_url(values, inputs)
     if inputs.dag_config_map is not None:
@@ -245,35 +255,44 @@ def _api_server(inputs: ChartInputs) -> dict[str, Any]:
 
 
 def _workers(inputs: ChartInputs) -> dict[str, Any]:
-    """KubernetesExecutor task pods: placement, resources, non-root, shared data volume.
+    """KubernetesExecutor task pods: the chart creates their ServiceAccount (`_set_service_accounts`).
 
-    The chart renders `workers.kubernetes.*` into the pod template file the
-    executor uses for every task pod. Chart 1.21+ deprecates the root
-    `workers.{nodeSelector, tolerations, resources, securityContexts,
-    extraVolumes, extraVolumeMounts, serviceAccount}` (they also shaped Celery
-    workers; its NOTES warn on each), keeping them only as a fallback.
+    Nothing else goes under `workers.kubernetes`: with `podTemplate` set the
+    chart no longer renders its own pod template, which is the only reader of
+    the other keys there (placement, resources, security contexts, volumes).
     """
+    return {"kubernetes": {}}
+
+
+def task_pod_spec(inputs: ChartInputs) -> TaskPodSpec:
+    """Task pods: worker pool, resources, non-root, the shared data volume, only plain env."""
     resources = inputs.airflow.worker_resources
     placement = inputs.worker_placement
-    pod_template = {
-        "nodeSelector": dict(placement.node_selector),
-        "tolerations": [dict(toleration) for toleration in placement.tolerations],
-        "resources": {
+    dag_volumes, dag_mounts = _dag_config_map_volume(inputs.dag_config_map) if inputs.dag_config_map else ([], [])
+    return TaskPodSpec(
+        release_name=inputs.airflow.release_name,
+        service_account=service_account_names(inputs.airflow.release_name)[WORKERS],
+        environment=[(item["name"], item["value"]) for item in _environment(inputs)],
+        node_selector=placement.node_selector,
+        tolerations=placement.tolerations,
+        resources={
             "requests": {"cpu": resources.cpu_request, "memory": resources.memory_request},
             "limits": {"cpu": resources.cpu_limit, "memory": resources.memory_limit},
         },
-        "securityContexts": {
-            "pod": {"runAsUser": AIRFLOW_UID, "runAsGroup": AIRFLOW_GID, "fsGroup": AIRFLOW_GID, "runAsNonRoot": True},
-            "container": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}},
+        pod_security_context={
+            "runAsUser": AIRFLOW_UID,
+            "runAsGroup": AIRFLOW_GID,
+            "fsGroup": AIRFLOW_GID,
+            "runAsNonRoot": True,
         },
-        "extraVolumes": [
-            {"name": SHARED_DATA_VOLUME, "persistentVolumeClaim": {"claimName": inputs.shared_data_claim_name}}
-        ],
-        "extraVolumeMounts": [
-            {"name": SHARED_DATA_VOLUME, "mountPath": platform_variables.SHARED_DATA_MOUNT_PATH_VALUE}
-        ],
-    }
-    return {"kubernetes": pod_template}
+        container_security_context={"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}},
+        shared_data_claim_name=inputs.shared_data_claim_name,
+        logs_claim_name=None if inputs.remote_logging is not None else inputs.logs_claim_name,
+        git_sync=inputs.dags.source == "git",
+        git_ssh_key=inputs.dags.uses_ssh,
+        dag_volumes=dag_volumes,
+        dag_volume_mounts=dag_mounts,
+    )
 
 
 def _dags(inputs: ChartInputs) -> dict[str, Any]:
@@ -347,6 +366,43 @@ def _set_public_url(values: dict[str, Any], inputs: ChartInputs) -> None:
     config["api"] = {"base_url": inputs.public_url}
     service = api_server_service_name(inputs.airflow.release_name)
     config["core"] = {"execution_api_server_url": f"http://{service}:{API_SERVER_PORT}/execution/"}
+
+
+def _set_proxy_trust(values: dict[str, Any], inputs: ChartInputs) -> None:
+    """Secure cookies behind HTTPS; X-Forwarded-* trusted from the HTTPS entry point's proxies only.
+
+    With the FAB auth manager (chart default; Airflow 3.2.2, FAB provider 3.6.4)
+    the UI sets two cookies:
+    - `session` (Flask): Secure only from `[fab] cookie_secure`, which becomes
+      SESSION_COOKIE_SECURE (fab www/app.py); it never looks at the request.
+    - `_token` (the UI's JWT): set by FAB's login redirect (fab www/views.py)
+      and refreshed by Airflow's JWTRefreshMiddleware, Secure when the request
+      scheme is https (or `[api] ssl_cert` is set, i.e. the API server itself
+      serves TLS). Behind a proxy that terminates TLS the scheme is https only
+      if uvicorn trusts the proxy's X-Forwarded-Proto: `api-server
+      --proxy-headers` and the proxy in FORWARDED_ALLOW_IPS (uvicorn's Config,
+      default 127.0.0.1). FAB's Flask app is mounted through starlette's
+      WSGIMiddleware (`wsgi.url_scheme` = the ASGI scope's scheme), so it
+      sees the scheme and client uvicorn resolved.
+    FAB's own ProxyFix (`[fab] enable_proxy_fix`, on in the chart's defaults)
+    would take X-Forwarded-For/-Proto/-Host/-Prefix from any client, so it is
+    off: trust lives in one place, scoped to addresses.
+    On AWS the NLB forwards bare TCP and sends no X-Forwarded-Proto, so no
+    proxy is trusted and `_token` stays without Secure (README, "Secure
+    cookies", has what the alternatives cost).
+    """
+    fab = values.setdefault("config", {}).setdefault("fab", {})
+    fab["enable_proxy_fix"] = "False"
+    if inputs.public_url is None:
+        # Plain HTTP (port-forward or an allowlisted LoadBalancer): a browser drops a Secure cookie sent over http.
+        return
+    fab["cookie_secure"] = "True"
+    if inputs.trusted_proxies:
+        api_server = values["apiServer"]
+        api_server["args"] = ["bash", "-c", "exec airflow api-server --proxy-headers"]
+        # uvicorn takes IPs and CIDRs, comma-separated (its _TrustedHosts).
+        trusted = with_inputs_resolved(list(inputs.trusted_proxies), ",".join)
+        api_server.setdefault("env", []).append({"name": FORWARDED_ALLOW_IPS_ENV, "value": trusted})
 
 
 def _environment(inputs: ChartInputs) -> list[dict[str, Any]]:

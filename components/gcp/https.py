@@ -50,6 +50,12 @@ DNS_TTL_SECONDS = 300
 # policies overview": pre-defined profiles), as the AWS NLB pins TLS 1.2/1.3.
 TLS_PROFILE = "MODERN"
 MIN_TLS_VERSION = "TLS_1_2"
+# Where the global external Application Load Balancer's proxies (GFEs) reach
+# zonal NEG backends - the pods - from, IPv4: the same ranges as its health
+# checks (Cloud Load Balancing docs, "Firewall rules", global external ALB).
+# They terminate TLS and set X-Forwarded-Proto; X-Forwarded-For ends with the
+# load balancer's own address.
+GFE_PROXY_RANGES = ("35.191.0.0/16", "130.211.0.0/22")
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from components import kube
 from components.config import PROJECT, StackConfig
 from components.gcp.cluster import GkeCluster, GkeClusterArgs
 from components.gcp.database import CloudSql, CloudSqlArgs
-from components.gcp.https import HttpsEntry, HttpsEntryArgs
+from components.gcp.https import GFE_PROXY_RANGES, HttpsEntry, HttpsEntryArgs
 from components.gcp.identity import NodeIdentity, NodeIdentityArgs
 from components.gcp.kms import SecretsKey, SecretsKeyArgs
 from components.gcp.logs import LogStore, LogStoreArgs
@@ -282,6 +282,8 @@ class GcpPlatform(pulumi.ComponentResource):
             load_balancer=ui_load_balancer,
             public_url=config.ui.public_url,
             manual_dns_records=https.manual_dns_records if https is not None else (),
+            # The API server trusts X-Forwarded-* from the Gateway's proxies and address only.
+            trusted_proxies=(*GFE_PROXY_RANGES, https.address.address) if https is not None else (),
             worker_placement=node_pools.placement,
             # The release must not start before there are nodes to run it, a
             # database and user to migrate, and identities to write logs with;

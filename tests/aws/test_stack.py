@@ -12,6 +12,7 @@ import pytest
 import stack_checks as checks
 import yaml
 
+from components.airflow.pod_template import SHARED_DATA_VOLUME
 from components.airflow.values import service_account_values
 from components.aws.addons import NETWORK_ADDONS
 from components.config import PROJECT
@@ -195,7 +196,7 @@ def test_worker_pool_is_spot_from_zero_and_chart_tolerates_its_taint(prod_run: R
     workers = prod_run.one("aws:eks/nodeGroup:NodeGroup", "aws-nodes-workers")
     assert workers.inputs["capacityType"] == "SPOT"
     assert workers.inputs["scalingConfig"]["minSize"] == 0
-    chart_workers = checks.task_pod_values(airflow_only(prod_run))
+    chart_workers = checks.task_pod(airflow_only(prod_run))["spec"]
     effects = {"NO_SCHEDULE": "NoSchedule", "NO_EXECUTE": "NoExecute", "PREFER_NO_SCHEDULE": "PreferNoSchedule"}
     for taint in workers.inputs["taints"]:
         assert any(
@@ -336,8 +337,8 @@ def test_outputs_and_shared_invariants(prod_run: Run) -> None:
     checks.assert_explicit_kubernetes_provider(airflow)
     assert checks.assert_manifests_validate(prod_run) >= 3
     assert values(prod_run)["scheduler"]["replicas"] == 2
-    workers = checks.task_pod_values(airflow)
-    assert workers["extraVolumes"][0]["persistentVolumeClaim"]["claimName"] == "airflow-shared-data"
+    volumes = {volume["name"]: volume for volume in checks.task_pod(airflow)["spec"]["volumes"]}
+    assert volumes[SHARED_DATA_VOLUME]["persistentVolumeClaim"]["claimName"] == "airflow-shared-data"
 
 
 def test_no_ebs_csi_driver_because_nothing_claims_ebs(prod_run: Run, dev_run: Run) -> None:

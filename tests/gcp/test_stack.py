@@ -91,7 +91,7 @@ def test_dev_is_zonal_with_spot_workers_scaling_to_zero(dev: Run) -> None:
 
 def test_chart_workers_tolerate_the_worker_taint_and_select_the_pool(run: Run) -> None:
     node_config = _workers_pool(run).inputs["nodeConfig"]
-    workers = checks.task_pod_values(run)
+    workers = checks.task_pod(run)["spec"]
     effects = {"NO_SCHEDULE": "NoSchedule"}
     for taint in node_config["taints"]:
         assert {
@@ -245,8 +245,10 @@ UI_ADDRESS_NEED = ("gcp:compute/address:Address", "gcp-network-ui")
 
 def test_release_waits_only_for_what_the_chart_needs(dev: Run, prod: Run) -> None:
     assert checks.platform_dependencies_of_release(dev) == RELEASE_NEEDS
-    # With ui.domain the Gateway, not the release, holds the (global) address.
-    assert checks.platform_dependencies_of_release(prod) == RELEASE_NEEDS
+    # With ui.domain the Gateway holds the (global) address; the release reads
+    # it only as a trusted proxy (FORWARDED_ALLOW_IPS: X-Forwarded-For ends with it).
+    gateway_address = ("gcp:compute/globalAddress:GlobalAddress", "gcp-https-address")
+    assert checks.platform_dependencies_of_release(prod) == RELEASE_NEEDS | {gateway_address}
 
 
 def test_every_gcp_resource_uses_the_stack_provider(run: Run) -> None:
