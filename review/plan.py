@@ -184,6 +184,10 @@ def _resource(resource: Registered, secrets: set[str]) -> dict[str, Any]:
         "read": resource.read,
         "component": is_component(resource),
         "inputs": inputs,
+        # What a replacement propagates along (review/diff.py): per input, the resources it takes outputs
+        # from, and the provider (a Kubernetes provider follows its cluster).
+        "dependsOn": {key: list(urns) for key, urns in resource.input_dependencies.items()},
+        "provider": resource.provider.rsplit("::", 1)[0] if resource.provider else "",
     }
 
 

@@ -163,20 +163,31 @@ def _dangers(diff: dict[str, Any], limit: int) -> list[str]:
         return []
     rows = []
     for item in diff["dangers"]:
-        why = []
-        if item["action"] == "replace":
-            why.append("forced by " + ", ".join(f"`{p}`" for p in item["forcing"][:5]))
+        why = [_replaced_because(item)] if item["action"] == "replace" else []
         if item["stateful"]:
             why.append("stateful: its data is lost")
-        if item.get("wasProtected") or item["protect"]:
+        if item["blocksUpdate"]:
             why.append("protected: `pulumi up` fails until it is unprotected")
-        rule = f"[provider]({item['source']})" if item["source"] else ""
-        rows.append([f"**{item['action'].upper()}**", _name(item), item["type"], cell("; ".join(why)), rule])
+        action = "**BLOCKS THIS UPDATE**" if item["blocksUpdate"] else f"**{item['action'].upper()}**"
+        rows.append([action, _name(item), item["type"], cell("; ".join(why)), _source(item)])
     return [
         "### :warning: Replacements and deletions of stateful or protected resources",
         "",
         *table(["action", "resource", "type", "why", "source"], rows, limit),
     ]
+
+
+def _replaced_because(item: dict[str, Any]) -> str:
+    """What forces the replacement: the changed inputs, or the replaced resource it takes a value from."""
+    knock_on = item.get("knockOn")
+    if knock_on:
+        return f"knock-on of `{knock_on['cause']}` (via `{knock_on['input']}`: {knock_on['why']})"
+    return "forced by " + ", ".join(f"`{p}`" for p in item["forcing"][:5])
+
+
+def _source(item: dict[str, Any]) -> str:
+    link = (item.get("knockOn") or {}).get("source") or item["source"]
+    return f"[provider]({link})" if link else ""
 
 
 def _changed(diff: dict[str, Any], limit: int) -> list[str]:
@@ -194,7 +205,7 @@ def _changed(diff: dict[str, Any], limit: int) -> list[str]:
                 _name(item),
                 item["type"],
                 str(paths),
-                cell(", ".join(f"`{p}`" for p in item["forcing"][:5]) or note),
+                cell(_replaced_because(item) if item["action"] == "replace" else note),
             ]
         )
         details += [[_name(item), code(c["path"]), value(c, "before"), value(c, "after")] for c in item["changes"]]
@@ -289,6 +300,15 @@ def _headline(diff: dict[str, Any]) -> list[str]:
     )
     if diff["policy"]["blocking"]:
         lines.append(f"**:x: {diff['policy']['blocking']} mandatory policy violation(s) (see Policy).**")
+    if counts.get("blocking"):
+        lines.append(
+            f"**:no_entry: {counts['blocking']} protected resource(s) would be replaced or deleted: "
+            "this update is blocked (see the first table).**"
+        )
+    if counts.get("knockOn"):
+        lines.append(
+            f"{counts['knockOn']} of the replacements are knock-on: they take a value from a replaced resource."
+        )
     if diff["dangers"]:
         lines.append(f"**:warning: {len(diff['dangers'])} stateful or protected resource(s) replaced or deleted.**")
     lines.append("")

@@ -155,6 +155,9 @@ class Registered:
     ignore_changes: tuple[str, ...]
     read: bool  # `Resource.get` rather than a managed resource
     secret_inputs: tuple[str, ...] = ()  # input paths sent as secrets, e.g. "stringData.password"
+    # Top-level input -> the URNs whose outputs it takes (the engine's propertyDependencies):
+    # what a replacement of one of them makes unknown, and so possibly replaced too.
+    input_dependencies: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -297,9 +300,17 @@ def run_program(
                 dependencies=tuple(request.dependencies),
                 ignore_changes=tuple(getattr(request, "ignoreChanges", ())),
                 read=is_read,
+                input_dependencies=_input_dependencies(request, is_read),
             )
         )
     return run
+
+
+def _input_dependencies(request: Any, is_read: bool) -> dict[str, tuple[str, ...]]:
+    # A read (`Resource.get`) carries no per-input dependencies: nothing it reads is replaced with it.
+    if is_read:
+        return {}
+    return {key: tuple(deps.urns) for key, deps in sorted(request.propertyDependencies.items()) if deps.urns}
 
 
 def stack_file_config(path: Path) -> dict[str, Any]:
