@@ -228,10 +228,19 @@ def cost_delta(base: dict[str, Any] | None, head: dict[str, Any]) -> dict[str, A
         name = (new.get(urn) or old[urn])[0]
         was, now = old.get(urn, (name, 0.0))[1], new.get(urn, (name, 0.0))[1]
         if round(was, 2) != round(now, 2):
-            resources.append({"urn": urn, "name": name, "before": round(was, 2), "after": round(now, 2)})
+            resources.append(
+                {
+                    "urn": urn,
+                    "name": name,
+                    "before": round(was, 2),
+                    "after": round(now, 2),
+                    "verified": all(line["verified"] for line in after["lines"] if line["urn"] == urn),
+                }
+            )
     return {
         "monthlyIdleUsd": [before["monthly_idle_usd"], after["monthly_idle_usd"]],
         "perTaskNodeHourUsd": [before["per_task_node_hour_usd"], after["per_task_node_hour_usd"]],
+        "pricesAsOf": after["prices_as_of"],
         "resources": resources,
         "unpriced": len(after.get("unpriced", [])),
     }

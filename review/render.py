@@ -127,19 +127,35 @@ def usd(amount: float) -> str:
     return f"-${-amount:,.2f}" if amount < 0 else f"${amount:,.2f}"
 
 
+UNVERIFIED_MARK = "(unverified)"
+UNVERIFIED_NOTE = (
+    "are recalled or assumed, not read from the provider's price page (review/prices.py says which): "
+    "check them on the official calculator before relying on them."
+)
+
+
 def _cost(cost: dict[str, Any]) -> list[str]:
     lines = [
-        f"## Estimated cost ({cost['cloud']}, {cost['region']}, list prices on {cost['priced_on']})",
+        f"## Estimated cost ({cost['cloud']}, {cost['region']}, list prices of the price table of "
+        f"{cost['prices_as_of']})",
         "",
         f"**{usd(cost['monthly_idle_usd'])} a month idle** (every pool at its minimum), "
         f"plus **${cost['per_task_node_hour_usd']:,.4f} per task-node hour**.",
         "",
     ]
     rows = [
-        [f"`{line['name']}`", cell(line["what"]), f"{line['quantity']:g} {line['unit']}", usd(line["monthly_usd"])]
+        [
+            f"`{line['name']}`",
+            cell(line["what"]),
+            f"{line['quantity']:g} {line['unit']}",
+            usd(line["monthly_usd"]) + ("" if line["verified"] else f" {UNVERIFIED_MARK}"),
+        ]
         for line in cost["lines"]
     ]
     lines += table(["resource", "item", "quantity", "a month"], rows)
+    unverified = sum(1 for line in cost["lines"] if not line["verified"])
+    if unverified:
+        lines += [f"{UNVERIFIED_MARK} {unverified} price(s) {UNVERIFIED_NOTE}", ""]
     lines += ["Assumptions:", "", *[f"- {text}" for text in cost["assumptions"]], ""]
     unpriced = cost["unpriced"]
     if unpriced:
@@ -253,7 +269,7 @@ def _hourly(amount: float) -> str:
 def _cost_delta(diff: dict[str, Any], limit: int) -> list[str]:
     cost = diff["cost"]
     lines = [
-        "### Cost",
+        f"### Cost (list prices of the price table of {cost['pricesAsOf']})",
         "",
         f"- a month idle: **{_change(cost['monthlyIdleUsd'])}**",
         f"- per task-node hour: {_change(cost['perTaskNodeHourUsd'], _hourly)}",
@@ -262,11 +278,18 @@ def _cost_delta(diff: dict[str, Any], limit: int) -> list[str]:
         lines.append(f"- {cost['unpriced']} resource(s) bill but are not priced (`make plan` lists them)")
     lines.append("")
     rows = [
-        [f"`{item['name']}`", usd(item["before"]), usd(item["after"]), usd(item["after"] - item["before"])]
+        [
+            f"`{item['name']}`" + ("" if item["verified"] else f" {UNVERIFIED_MARK}"),
+            usd(item["before"]),
+            usd(item["after"]),
+            usd(item["after"] - item["before"]),
+        ]
         for item in cost["resources"]
     ]
     if rows:
         lines += table(["resource", "before (a month)", "after", "change"], rows, limit)
+    if any(not item["verified"] for item in cost["resources"]):
+        lines += [f"{UNVERIFIED_MARK}: its price(s) {UNVERIFIED_NOTE}", ""]
     return lines
 
 
@@ -321,7 +344,13 @@ def _warnings(warnings: list[str]) -> list[str]:
     """The program's preview warnings, before anything else a reviewer reads."""
     if not warnings:
         return []
-    return ["### :warning: Warnings `pulumi preview` will print", "", *[f"- {cell(text)}" for text in warnings], ""]
+    # Whole, never cut to a table cell: the end of a warning is usually what to do about it.
+    return ["### :warning: Warnings `pulumi preview` will print", "", *[f"- {_line(text)}" for text in warnings], ""]
+
+
+def _line(text: str) -> str:
+    """One Markdown list item's text: the whole text, on one line."""
+    return " ".join(text.split())
 
 
 SECTIONS: tuple[Callable[[dict[str, Any], int], list[str]], ...] = (

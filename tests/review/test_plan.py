@@ -17,9 +17,11 @@ from plan_repo import Repo
 import review.plan
 from policy.offline import Violation
 from review.__main__ import main
+from review import prices
 from review.cost import estimate
+from review.diff import diff_plans
 from review.plan import SECRET, placeholder, read_stack, secret_strings
-from review.render import render_plan
+from review.render import UNVERIFIED_MARK, render_diff, render_plan
 from review.runner import ROOT, Run, run_main, stack_file_config
 
 SHIPPED = sorted(path.name.removeprefix("Pulumi.").removesuffix(".yaml") for path in ROOT.glob("Pulumi.*.yaml"))
@@ -57,6 +59,28 @@ def test_a_shipped_stack_plans_every_resource_the_mock_run_registers(
     assert "## Policy" in text
     assert plan["cost"] == estimate(run, on=datetime.date.fromisoformat(plan["cost"]["priced_on"])).to_dict()
     assert "a month idle" in text
+
+
+def test_the_cost_is_dated_by_the_price_table_and_marks_unverified_prices(
+    planned: tuple[str, int, dict[str, Any], str, Run],
+) -> None:
+    _, _, plan, text, _ = planned
+    cost = plan["cost"]
+    assert cost["prices_as_of"] == prices.CHECKED_ON
+    assert f"price table of {prices.CHECKED_ON})" in text
+    unverified = [line for line in cost["lines"] if not line["verified"]]
+    assert all(prices.UNVERIFIED in line["source"] for line in unverified)
+    assert all(prices.UNVERIFIED not in line["source"] for line in cost["lines"] if line["verified"])
+    # One mark per unverified row, and the note that says what the mark means.
+    assert text.count(UNVERIFIED_MARK) == len(unverified) + (1 if unverified else 0)
+
+
+def test_warnings_are_printed_whole(planned: tuple[str, int, dict[str, Any], str, Run]) -> None:
+    _, _, plan, _, _ = planned
+    warning = "A warning longer than any table cell. " * 10 + "What to do about it comes last."
+    warned = {**plan, "warnings": [warning]}
+    assert f"- {warning.strip()}" in render_plan(warned)
+    assert f"- {warning.strip()}" in render_diff(diff_plans(plan, warned, ref="HEAD"))
 
 
 def test_a_shipped_stack_plan_lists_what_is_protected_and_the_exports(
