@@ -16,8 +16,8 @@ from plan_repo import Repo
 
 import review.plan
 from policy.offline import Violation
-from review.__main__ import main
 from review import prices
+from review.__main__ import main
 from review.cost import estimate
 from review.diff import diff_plans
 from review.plan import SECRET, placeholder, read_stack, secret_strings
