@@ -173,6 +173,8 @@ class Run:
     # What the program told the engine at WARNING or above (`pulumi.log.warn`):
     # what `pulumi preview` would print, e.g. a Kubernetes version near the end of its support.
     warnings: list[str] = field(default_factory=list)
+    # (token, result) of every invoke the fakes answered: values a real cloud would return (account ids...).
+    call_results: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     def of_type(self, type_token: str) -> list[Registered]:
         return [resource for resource in self.resources if resource.type == type_token]
@@ -191,6 +193,9 @@ class Run:
 
 
 class _RecordingMocks(pulumi.runtime.Mocks):
+    def __init__(self, call_results: list[tuple[str, dict[str, Any]]]) -> None:
+        self.call_results = call_results
+
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         fake = FAKE_OUTPUTS.get(args.typ)
         outputs = {**args.inputs, **(fake(args.name, args.inputs) if fake else {})}
@@ -198,7 +203,9 @@ class _RecordingMocks(pulumi.runtime.Mocks):
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         fake = FAKE_CALLS.get(args.token)
-        return (fake(dict(args.args)) if fake else {}), []
+        result = fake(dict(args.args)) if fake else {}
+        self.call_results.append((args.token, result))
+        return result, []
 
 
 class _RecordingMonitor(MockMonitor):
@@ -255,7 +262,7 @@ def run_program(
     run = Run()
     values = config_values(config)
     pulumi.runtime.set_all_config(values, [k if ":" in k else f"{PROJECT}:{k}" for k in secret_keys])
-    mocks = _RecordingMocks()
+    mocks = _RecordingMocks(run.call_results)
     monitor = _RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(
         mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor, logger=_warnings_logger(run.warnings)
