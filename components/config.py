@@ -189,9 +189,12 @@ class StackConfig:
     aws: AwsSettings | None
 
 
-def parse_stack_config(raw: Mapping[str, Any], stack: str) -> StackConfig:
-    """Validate the stack's config values (already JSON-decoded) into a StackConfig."""
-    problems = Problems()
+def parse_stack_config(raw: Mapping[str, Any], stack: str, problems: Problems | None = None) -> StackConfig:
+    """Validate the stack's config values (already JSON-decoded) into a StackConfig.
+
+    `problems`, when given, is filled in (its `defaults` record what each key would be unset).
+    """
+    problems = Problems() if problems is None else problems
     for key in raw:
         if key not in TOP_LEVEL_KEYS and key not in SECRET_KEYS:
             problems.add(f"{PROJECT}:{key}", raw[key], f"one of the known keys {sorted(TOP_LEVEL_KEYS + SECRET_KEYS)}")

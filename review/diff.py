@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from review import replacements
+from review.effects import ineffective_changes
 from review.runner import ROOT
 
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -291,6 +292,8 @@ def diff_plans(base: dict[str, Any] | None, head: dict[str, Any], *, ref: str, b
         "notes": sorted(set((base or {}).get("notes", [])) | set(head.get("notes", []))),
         # What `pulumi preview` would warn about after the change.
         "warnings": head.get("warnings", []),
+        # Config keys whose change another key overrides (review/effects.py); none when BASE's plan predates config.
+        "ineffective": ineffective_changes((base or {}).get("config"), head.get("config") or {}, head["stack"]),
         "summary": {
             "add": len(added),
             "delete": len(removed),

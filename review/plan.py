@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from components.config import SECRET_KEYS
 from policy.acceptance import load_accepted
 from policy.offline import evaluate
 from policy.policies import GENERATED_CREDENTIALS, POLICIES
@@ -294,6 +295,8 @@ def build_plan(stack: str, root: Path = ROOT) -> dict[str, Any]:
         "stackFile": f"Pulumi.{stack}.yaml",
         "cloud": stack_input.config.get("cloud"),
         "production": stack_input.config.get("production") is True,
+        # The stack file's config, credentials masked: what review/effects.py compares between two plans.
+        "config": {key: SECRET if key in SECRET_KEYS else value for key, value in stack_input.config.items()},
         "notes": [*stack_input.notes, PLACEHOLDER_NOTE] if invented else list(stack_input.notes),
         # The program's own preview warnings (a Kubernetes version near the end
         # of standard support, plain HTTP on a cloud stack, ...).

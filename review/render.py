@@ -337,7 +337,31 @@ def _headline(diff: dict[str, Any]) -> list[str]:
     lines.append("")
     lines += [f"> {note}" for note in diff["notes"]] + ([""] if diff["notes"] else [])
     lines += _warnings(diff.get("warnings", []))
+    lines += _ineffective(diff.get("ineffective", []))
     return lines
+
+
+def _ineffective(findings: list[dict[str, Any]]) -> list[str]:
+    """Config changes another key overrides: the stack file's diff promises what the stack will not do."""
+    if not findings:
+        return []
+    lines = ["### :grey_question: Config changes without effect", ""]
+    for finding in findings:
+        change = f"`{finding['key']}`: {_json(finding['before'])} → {_json(finding['after'])}"
+        if not finding["overrides"]:
+            lines.append(f"- {change} changes nothing: the stack's config is the same without it.")
+            continue
+        pinned = "; ".join(
+            f"`{item['key']}` stays {_json(item['set'])} (set in the stack file; the new default is "
+            f"{_json(item['default'])})"
+            for item in finding["overrides"]
+        )
+        lines.append(f"- {change} is overridden where the stack sets the key itself: {pinned}.")
+    return [*lines, ""]
+
+
+def _json(raw: Any) -> str:
+    return "(unset)" if raw is None else code(raw if isinstance(raw, str) else json.dumps(raw, sort_keys=True))
 
 
 def _warnings(warnings: list[str]) -> list[str]:

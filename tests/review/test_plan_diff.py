@@ -168,6 +168,41 @@ def test_a_cost_change_shows_the_idle_month_before_and_after_and_the_resource(de
     assert f"${before:,.2f} → ${after:,.2f} (+${after - before:,.2f})" in text
 
 
+def _with_config(plan: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    changed = copy.deepcopy(plan)
+    for key, value in changes.items():
+        changed["config"][key] = value
+    return changed
+
+
+def test_production_on_a_stack_that_pins_what_it_would_change_is_flagged_as_overridden(head: dict[str, Any]) -> None:
+    # The tests' dev shape pins gcp.locationType: zonal; production: true would default it to regional.
+    assert head["config"]["gcp"]["locationType"] == "zonal"
+    https = {"domain": "airflow.acme.com"}
+    base = _with_config(head, production=False, ui=https)
+    after = _with_config(head, production=True, ui=https)
+    diff = diff_plans(base, after, ref="HEAD~1")
+    (finding,) = [item for item in diff["ineffective"] if item["key"] == "production"]
+    assert (finding["before"], finding["after"]) == (False, True)
+    location = next(item for item in finding["overrides"] if item["key"] == "gcp.locationType")
+    assert (location["set"], location["default"]) == ("zonal", "regional")
+    text = render_diff(diff)
+    assert "### :grey_question: Config changes without effect" in text
+    assert "`gcp.locationType` stays `zonal` (set in the stack file; the new default is `regional`)" in text
+
+
+def test_a_key_set_to_what_it_already_was_is_flagged_as_changing_nothing(head: dict[str, Any]) -> None:
+    gcp = head["config"]["gcp"]
+    assert "releaseChannel" not in gcp and head["config"].get("production") is not True
+    after = _with_config(head, gcp={**gcp, "releaseChannel": "REGULAR"})
+    (finding,) = diff_plans(head, after, ref="HEAD~1")["ineffective"]
+    assert finding == {"key": "gcp.releaseChannel", "before": None, "after": "REGULAR", "overrides": []}
+    assert "`gcp.releaseChannel`: (unset) → `REGULAR` changes nothing" in render_diff(diff_plans(head, after, ref="x"))
+    # A change that does something is not flagged.
+    bigger = _with_config(head, gcp={**gcp, "workerMaxNodes": 9})
+    assert diff_plans(head, bigger, ref="HEAD~1")["ineffective"] == []
+
+
 def _violation(policy: str, blocking: bool) -> dict[str, Any]:
     urn = "urn:pulumi:dev::airflow-platform::t::thing"
     enforcement = "mandatory" if blocking else "advisory"
