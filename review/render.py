@@ -19,10 +19,10 @@ MAX_CELL = 100
 ABSENT = "(absent)"
 
 
-def cell(text: str) -> str:
-    """Table-safe and bounded: one line, no column breaks, at most MAX_CELL characters."""
+def cell(text: str, limit: int | None = MAX_CELL) -> str:
+    """Table-safe and bounded: one line, no column breaks, at most `limit` characters (None: whole)."""
     text = text.replace("\n", " ").replace("|", "\\|")
-    return text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…"
+    return text if limit is None or len(text) <= limit else text[: limit - 1] + "…"
 
 
 def code(text: str) -> str:
@@ -185,7 +185,8 @@ def _dangers(diff: dict[str, Any], limit: int) -> list[str]:
         if item["blocksUpdate"]:
             why.append("protected: `pulumi up` fails until it is unprotected")
         action = "**BLOCKS THIS UPDATE**" if item["blocksUpdate"] else f"**{item['action'].upper()}**"
-        rows.append([action, _name(item), item["type"], cell("; ".join(why)), _source(item)])
+        # Whole: why a resource is lost or blocks the update is the point of this table.
+        rows.append([action, _name(item), item["type"], cell("; ".join(why), limit=None), _source(item)])
     return [
         "### :warning: Replacements and deletions of stateful or protected resources",
         "",

@@ -284,7 +284,7 @@ def knock_on(type_token: str, input_key: str) -> tuple[str, str] | None:
     """
     rule = RULES.get(type_token) or PROVIDER_RULES.get(type_token)
     if rule and any(_covers(path, input_key) for path in rule.paths):
-        return f"`{input_key}` forces a replacement", rule.source
+        return "forces a replacement", rule.source
     bound = NETWORK_BOUND.get(type_token)
     if bound and input_key in bound.inputs:
         return bound.why, bound.source

@@ -124,6 +124,8 @@ def test_protected_resources_a_change_would_replace_block_the_update_and_come_fi
     assert sections[0].startswith(":warning: Replacements and deletions")
     rows = [line for line in sections[0].splitlines() if line.startswith("| **")]
     assert all(row.startswith("| **BLOCKS THIS UPDATE** |") for row in rows[: len(blocking)])
+    # Why, whole: which replaced resource caused it, through which input, and that protect stops `pulumi up`.
+    assert all("protected: `pulumi up` fails until it is unprotected" in row for row in rows[: len(blocking)])
     assert "knock-on of `aws-metadata-db-subnets`" in text
 
 
