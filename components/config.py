@@ -47,6 +47,9 @@ DAG_SOURCES = ("git", "configmap")
 # (`load_fernet_previous_keys`, `load_docker_hub_token`) and only leave as secrets.
 TOP_LEVEL_KEYS = ("cloud", "production", "airflow", "dags", "loadBalancer", "ui", "local", "gcp", "aws")
 DOCKER_HUB_TOKEN_KEY = "dockerHubToken"
+# The one list of keys that hold credentials: validation never echoes them, `make plan` masks them,
+# and `pulumi preview` warns when one is set in plain text (`plaintext_secret_warnings`).
+# A new credential key (an SSO client secret, an alert webhook) is added here.
 SECRET_KEYS = ("fernetPreviousKeys", DOCKER_HUB_TOKEN_KEY)
 
 WORLD = "0.0.0.0/0"
@@ -186,9 +189,12 @@ class StackConfig:
     aws: AwsSettings | None
 
 
-def parse_stack_config(raw: Mapping[str, Any], stack: str) -> StackConfig:
-    """Validate the stack's config values (already JSON-decoded) into a StackConfig."""
-    problems = Problems()
+def parse_stack_config(raw: Mapping[str, Any], stack: str, problems: Problems | None = None) -> StackConfig:
+    """Validate the stack's config values (already JSON-decoded) into a StackConfig.
+
+    `problems`, when given, is filled in (its `defaults` record what each key would be unset).
+    """
+    problems = Problems() if problems is None else problems
     for key in raw:
         if key not in TOP_LEVEL_KEYS and key not in SECRET_KEYS:
             problems.add(f"{PROJECT}:{key}", raw[key], f"one of the known keys {sorted(TOP_LEVEL_KEYS + SECRET_KEYS)}")
@@ -622,6 +628,17 @@ def load_docker_hub_token() -> pulumi.Output[str] | None:
     # Read through the runtime like the Fernet keys: never a plaintext value in the program.
     value = pulumi.runtime.config.get_config(f"{PROJECT}:{DOCKER_HUB_TOKEN_KEY}")
     return pulumi.Output.secret(value.strip()) if _is_set(value) else None
+
+
+def plaintext_secret_warnings() -> list[str]:
+    """What `pulumi preview` prints for each SECRET_KEYS key the stack file holds unencrypted (never the value)."""
+    return [
+        f"{PROJECT}:{key} is set in plain text in the stack file: anyone who can read the repository can use it. "
+        f"Encrypt it with `pulumi config set --secret {key}` and rotate it (git history keeps the plain value)."
+        for key in SECRET_KEYS
+        if _is_set(pulumi.runtime.config.get_config(f"{PROJECT}:{key}"))
+        and not pulumi.runtime.config.is_config_secret(f"{PROJECT}:{key}")
+    ]
 
 
 def _is_set(secret: object) -> TypeGuard[str]:

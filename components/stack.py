@@ -9,7 +9,7 @@ import pulumi
 
 from components.airflow.dag_files import read_dag_files
 from components.airflow.release import AirflowRelease, AirflowReleaseArgs
-from components.config import StackConfig, load_fernet_previous_keys, plain_http_warning
+from components.config import StackConfig, load_fernet_previous_keys, plain_http_warning, plaintext_secret_warnings
 from components.platform import LOGS_CLAIM_NAME, PlatformOutputs
 
 DAGS_FOLDER = Path(__file__).resolve().parent.parent / "dags"
@@ -54,6 +54,9 @@ def create_stack(config: StackConfig) -> Stack:
     if warning is not None:
         # Printed by every `pulumi preview` and `up` until the stack sets ui.domain.
         pulumi.log.warn(warning)
+    for leaked in plaintext_secret_warnings():
+        # The CLI encrypts only what `pulumi config set --secret` wrote; a plain value sits in git.
+        pulumi.log.warn(leaked)
     fernet_previous_keys = load_fernet_previous_keys()
     platform = create_platform(config)
     airflow = AirflowRelease(

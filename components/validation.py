@@ -109,6 +109,9 @@ class Problems:
     """Collects problems across the whole config so they are reported together."""
 
     items: list[ConfigProblem] = field(default_factory=list)
+    # Each key read with a default -> (that default, whether the stack sets the key): when another key
+    # moves a default the stack overrides, its change has no effect there (review/effects.py says so).
+    defaults: dict[str, tuple[Any, bool]] = field(default_factory=dict)
 
     def add(self, key: str, value: Any, allowed: str) -> None:
         self.items.append(ConfigProblem(key, value, allowed))
@@ -147,8 +150,13 @@ class Section:
     def has(self, name: str) -> bool:
         return name in self.raw
 
+    def _get(self, name: builtins.str, default: Any) -> Any:
+        """The key's value, or `default` when unset; records both for Problems.defaults."""
+        self.problems.defaults[self.key(name)] = (default, name in self.raw)
+        return self.raw.get(name, default)
+
     def str(self, name: str, default: str) -> str:
-        value = self.raw.get(name, default)
+        value = self._get(name, default)
         if not isinstance(value, str) or not value.strip():
             self.problems.add(self.key(name), value, "a non-empty string")
             return default
@@ -166,7 +174,7 @@ class Section:
         """A version field. YAML reads an unquoted `17` as an int and `1.30` as the float 1.3:
         an int, or a float with two or more decimals (1.31), can only have been written one
         way and is accepted as text; a one-decimal float (1.3: 1.3 or 1.30?) must be quoted."""
-        value = self.raw.get(name, default)
+        value = self._get(name, default)
         if isinstance(value, builtins.int) and not isinstance(value, builtins.bool):
             return builtins.str(value)
         if isinstance(value, float):
@@ -185,7 +193,7 @@ class Section:
 
     def quantity(self, name: builtins.str, default: builtins.str, kind: builtins.str) -> builtins.str:
         """A Kubernetes quantity (kind: cpu, memory or storage); one message for any bad value."""
-        value = self.raw.get(name, default)
+        value = self._get(name, default)
         check_quantity(self.problems, self.key(name), value, kind)
         return value if isinstance(value, str) else default
 
@@ -199,7 +207,7 @@ class Section:
         return value
 
     def bool(self, name: builtins.str, default: builtins.bool) -> builtins.bool:
-        value = self.raw.get(name, default)
+        value = self._get(name, default)
         if not isinstance(value, bool):
             self.problems.add(self.key(name), value, "true or false")
             return default
@@ -208,7 +216,7 @@ class Section:
     def int(
         self, name: builtins.str, default: builtins.int, minimum: builtins.int, maximum: builtins.int | None = None
     ) -> builtins.int:
-        value = self.raw.get(name, default)
+        value = self._get(name, default)
         in_range = (
             isinstance(value, int)
             and not isinstance(value, bool)
@@ -222,14 +230,14 @@ class Section:
         return int(value)
 
     def choice(self, name: builtins.str, default: builtins.str, allowed: Sequence[builtins.str]) -> builtins.str:
-        value = self.raw.get(name, default)
+        value = self._get(name, default)
         if value not in allowed:
             self.problems.add(self.key(name), value, f"one of {list(allowed)}")
             return default
         return str(value)
 
     def str_list(self, name: builtins.str, default: Sequence[builtins.str]) -> list[builtins.str]:
-        value = self.raw.get(name, list(default))
+        value = self._get(name, list(default))
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
             self.problems.add(self.key(name), value, "a list of strings")
             return list(default)

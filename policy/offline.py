@@ -58,6 +58,15 @@ class PolicyInfo:
     scope: Literal["resource", "stack"]
 
 
+README_TABLE_HEADER = ("| Policy | Rule (the checkov / CIS id it mirrors) | Enforcement |", "|---|---|---|")
+
+
+def readme_table(policies: Sequence[Policy] = POLICIES) -> str:
+    """The README's Policies table, one row per policy in pack order (tests/policy checks the README has it)."""
+    rows = [f"| `{info.name}` | {info.description} | {info.enforcement} |" for info in catalogue(policies)]
+    return "\n".join([*README_TABLE_HEADER, *rows])
+
+
 def _enforcement(policy: Policy) -> Enforcement:
     return "mandatory" if policy.enforcement_level == EnforcementLevel.MANDATORY else "advisory"
 

@@ -50,6 +50,12 @@ S3_ENCRYPTION = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSide
 S3_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
 EFS = "aws:efs/fileSystem:FileSystem"
 AWS_KMS_KEY = "aws:kms/key:Key"
+EFS_BACKUP_POLICY = "aws:efs/backupPolicy:BackupPolicy"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+GCS_BUCKET_IAM_MEMBER = "gcp:storage/bucketIAMMember:BucketIAMMember"
+GCS_BUCKET_IAM_BINDING = "gcp:storage/bucketIAMBinding:BucketIAMBinding"
+REGISTRY_IAM_MEMBER = "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember"
+REGISTRY_IAM_BINDING = "gcp:artifactregistry/repositoryIamBinding:RepositoryIamBinding"
 K8S_SERVICE = "kubernetes:core/v1:Service"
 K8S_PVC = "kubernetes:core/v1:PersistentVolumeClaim"
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -196,6 +202,24 @@ def _gke_master_authorized_networks(args: ResourceValidationArgs, report: Report
                 )
 
 
+def _gke_secrets_encryption(args: ResourceValidationArgs, report: Report) -> None:
+    if not is_production(args.get_config()):
+        return
+    encryption = args.props.get("databaseEncryption") or {}
+    if encryption.get("state") != "ENCRYPTED" or not encryption.get("keyName"):
+        report(
+            "Kubernetes Secrets are stored with Google's default encryption only: set databaseEncryption "
+            "state='ENCRYPTED' with a Cloud KMS keyName (gcp.kmsEncryption)."
+        )
+
+
+def _gke_logging(args: ResourceValidationArgs, report: Report) -> None:
+    # The provider defaults to logging.googleapis.com/kubernetes with system and workload logs.
+    components = dig(args.props, "loggingConfig.enableComponents")
+    if args.props.get("loggingService") == "none" or components == []:
+        report("Cluster logs are off: remove loggingService='none' and any empty loggingConfig.enableComponents.")
+
+
 # --- EKS ---------------------------------------------------------------------
 
 
@@ -274,6 +298,28 @@ def _database_high_availability(args: ResourceValidationArgs, report: Report) ->
         report("A zone outage stops Airflow: set settings.availabilityType='REGIONAL'.")
     if args.resource_type == RDS_INSTANCE and args.props.get("multiAz") is not True:
         report("A zone outage stops Airflow: set multiAz=true.")
+
+
+def _database_encryption(args: ResourceValidationArgs, report: Report) -> None:
+    # Cloud SQL encrypts every instance at rest; RDS only when asked, and only at creation.
+    if args.resource_type == RDS_INSTANCE and args.props.get("storageEncrypted") is not True:
+        report(
+            "The database is not encrypted at rest: set storageEncrypted=true with a kmsKeyId "
+            "(turning it on later replaces the instance)."
+        )
+
+
+def _database_logs(args: ResourceValidationArgs, report: Report) -> None:
+    # Cloud SQL sends its PostgreSQL log to Cloud Logging by itself; RDS keeps it on the instance unless exported.
+    if args.resource_type == RDS_INSTANCE and "postgresql" not in (
+        args.props.get("enabledCloudwatchLogsExports") or []
+    ):
+        report("The PostgreSQL log stays on the instance: add 'postgresql' to enabledCloudwatchLogsExports.")
+
+
+def _database_final_snapshot(args: ResourceValidationArgs, report: Report) -> None:
+    if is_production(args.get_config()) and args.props.get("skipFinalSnapshot") is True:
+        report("Deleting the production database leaves no snapshot: set skipFinalSnapshot=false.")
 
 
 # RDS for PostgreSQL 15 and later ships rds.force_ssl=1 in its default parameter group.
@@ -394,6 +440,66 @@ def _efs_encryption(args: ResourceValidationArgs, report: Report) -> None:
             "The file system is not encrypted at rest: set encrypted=true with a kmsKeyId "
             "(turning it on later replaces the file system and loses its data)."
         )
+
+
+def _efs_backups(args: StackValidationArgs, report: ReportViolation) -> None:
+    for file_system in _of_type(args.resources, EFS):
+        policies = _attached(args.resources, file_system, EFS_BACKUP_POLICY)
+        if not any(dig(policy.props, "backupPolicy.status") == "ENABLED" for policy in policies):
+            report(
+                "No AWS Backup of the file system: add an aws.efs.BackupPolicy with backupPolicy.status='ENABLED'.",
+                file_system.urn,
+            )
+
+
+# --- Keys, logs, grants --------------------------------------------------------
+
+# CKV_GCP_43: a Cloud KMS key rotates at least every 90 days.
+MAX_KEY_ROTATION_SECONDS = 90 * 24 * 3600
+
+
+def _kms_key_rotation(args: ResourceValidationArgs, report: Report) -> None:
+    if args.resource_type == AWS_KMS_KEY and args.props.get("enableKeyRotation") is not True:
+        report("The key never rotates: set enableKeyRotation=true (yearly by default).")
+    if args.resource_type == GCP_KMS_KEY:
+        period = str(args.props.get("rotationPeriod") or "")
+        seconds = float(period.removesuffix("s")) if period.removesuffix("s").replace(".", "", 1).isdigit() else None
+        if seconds is None or seconds > MAX_KEY_ROTATION_SECONDS:
+            report(
+                f"The key rotates {'never' if seconds is None else 'less often than every 90 days'}: "
+                "set rotationPeriod to '7776000s' (90 days) or less."
+            )
+
+
+def _log_group_retention(args: ResourceValidationArgs, report: Report) -> None:
+    # CloudWatch keeps a group's logs forever unless it has a retention (and bills them every month).
+    if not args.props.get("retentionInDays"):
+        report("The log group keeps its logs forever: set retentionInDays.")
+
+
+# Members that grant access to anyone on the internet (or any Google account).
+PUBLIC_MEMBERS = ("allUsers", "allAuthenticatedUsers")
+
+
+def _no_public_grants(args: ResourceValidationArgs, report: Report) -> None:
+    members = [args.props.get("member"), *(args.props.get("members") or [])]
+    if public := [member for member in members if member in PUBLIC_MEMBERS]:
+        report(f"{public} would make it readable by anyone: grant named service accounts or groups instead.")
+
+
+def _no_force_destroy_in_production(args: ResourceValidationArgs, report: Report) -> None:
+    if is_production(args.get_config()) and args.props.get("forceDestroy") is True:
+        report("Deleting the bucket would delete every object in it: set forceDestroy=false on production.")
+
+
+def _cluster_deletion_protection(args: ResourceValidationArgs, report: Report) -> None:
+    if not is_production(args.get_config()):
+        return
+    # GKE's provider defaults deletionProtection to true; EKS's to false.
+    if args.resource_type == GKE_CLUSTER and args.props.get("deletionProtection") is False:
+        report("The production cluster can be deleted: remove deletionProtection=false.")
+    if args.resource_type == EKS_CLUSTER and args.props.get("deletionProtection") is not True:
+        report("The production cluster can be deleted: set deletionProtection=true.")
 
 
 # --- Kubernetes --------------------------------------------------------------
@@ -552,6 +658,29 @@ POLICIES: list[Policy] = [
         _gke_master_authorized_networks,
     ),
     _resource_policy(
+        "gke-secrets-encryption",
+        "Production: GKE encrypts Kubernetes Secrets with a Cloud KMS key (CIS GKE 5.3.1).",
+        MANDATORY,
+        (GKE_CLUSTER,),
+        _gke_secrets_encryption,
+        production_only=True,
+    ),
+    _resource_policy(
+        "gke-logging",
+        "GKE sends system and workload logs to Cloud Logging (CKV_GCP_1).",
+        MANDATORY,
+        (GKE_CLUSTER,),
+        _gke_logging,
+    ),
+    _resource_policy(
+        "cluster-deletion-protection",
+        "Production: the GKE or EKS cluster has deletion protection (ours; CIS asks it of the database).",
+        MANDATORY,
+        (GKE_CLUSTER, EKS_CLUSTER),
+        _cluster_deletion_protection,
+        production_only=True,
+    ),
+    _resource_policy(
         "eks-private-endpoint",
         "The EKS API has a private endpoint inside the VPC (CIS EKS 5.4.2, with CKV_AWS_39).",
         MANDATORY,
@@ -607,6 +736,28 @@ POLICIES: list[Policy] = [
         _database_deletion_protection,
         production_only=True,
     ),
+    _resource_policy(
+        "database-encryption",
+        "The metadata database is encrypted at rest (CKV_AWS_16); Cloud SQL always encrypts.",
+        MANDATORY,
+        (RDS_INSTANCE,),
+        _database_encryption,
+    ),
+    _resource_policy(
+        "database-logs",
+        "RDS exports the PostgreSQL log to CloudWatch (CKV_AWS_129); Cloud SQL logs to Cloud Logging.",
+        MANDATORY,
+        (RDS_INSTANCE,),
+        _database_logs,
+    ),
+    _resource_policy(
+        "database-final-snapshot",
+        "Production: deleting the RDS database leaves a final snapshot (ours).",
+        MANDATORY,
+        (RDS_INSTANCE,),
+        _database_final_snapshot,
+        production_only=True,
+    ),
     # Advisory: a standby doubles the database bill; a small production may run single-zone on purpose.
     _resource_policy(
         "database-high-availability",
@@ -646,6 +797,42 @@ POLICIES: list[Policy] = [
         MANDATORY,
         (EFS,),
         _efs_encryption,
+    ),
+    StackValidationPolicy(
+        name="efs-backups",
+        description="EFS file systems have AWS Backup enabled (CKV2_AWS_18).",
+        validate=_efs_backups,
+        enforcement_level=MANDATORY,
+    ),
+    _resource_policy(
+        "bucket-no-force-destroy",
+        "Production: a bucket is never deleted with its objects (forceDestroy; ours).",
+        MANDATORY,
+        (GCS_BUCKET, S3_BUCKET),
+        _no_force_destroy_in_production,
+        production_only=True,
+    ),
+    _resource_policy(
+        "no-public-grants",
+        "No bucket or registry is granted to allUsers or allAuthenticatedUsers (CKV_GCP_28; ours for Artifact "
+        "Registry).",
+        MANDATORY,
+        (GCS_BUCKET_IAM_MEMBER, GCS_BUCKET_IAM_BINDING, REGISTRY_IAM_MEMBER, REGISTRY_IAM_BINDING),
+        _no_public_grants,
+    ),
+    _resource_policy(
+        "kms-key-rotation",
+        "KMS keys rotate: AWS yearly (CKV_AWS_7), Cloud KMS at least every 90 days (CKV_GCP_43).",
+        MANDATORY,
+        (AWS_KMS_KEY, GCP_KMS_KEY),
+        _kms_key_rotation,
+    ),
+    _resource_policy(
+        "log-group-retention",
+        "CloudWatch log groups expire their logs (retentionInDays; CKV_AWS_338 asks a year or more).",
+        MANDATORY,
+        (LOG_GROUP,),
+        _log_group_retention,
     ),
     # Advisory: a local stack that opts into a LoadBalancer (local.uiServiceType; kind, Docker Desktop expose it
     # on the host) may list no ranges; cloud stacks must list loadBalancer.sourceRanges unless a non-production

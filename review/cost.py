@@ -139,6 +139,7 @@ class CostLine:
     monthly_usd: float
     source: str
     as_of: str
+    verified: bool  # False: a recalled or assumed price (prices.UNVERIFIED), the first to re-check
 
 
 @dataclass(frozen=True)
@@ -152,12 +153,14 @@ class Unpriced:
 class CostEstimate:
     cloud: str
     region: str
-    priced_on: str
+    priced_on: str  # the day the estimate was made (which Kubernetes versions are in extended support)
     monthly_idle_usd: float = 0.0
     per_task_node_hour_usd: float = 0.0
     lines: list[CostLine] = field(default_factory=list)
     assumptions: list[str] = field(default_factory=list)
     unpriced: list[Unpriced] = field(default_factory=list)
+    # The day the price table was last reviewed: what the prices are "as of", whatever the day of the estimate.
+    prices_as_of: str = prices.CHECKED_ON
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -186,6 +189,7 @@ class _Context:
                 monthly_usd=round(quantity * unit_usd * per_month, 2),
                 source=source or price.source,
                 as_of=price.as_of,
+                verified=prices.is_verified(source or price.source),
             )
         )
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from review import replacements
+from review.effects import ineffective_changes
 from review.runner import ROOT
 
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -143,6 +144,83 @@ def _changed(old: dict[str, Any], new: dict[str, Any]) -> tuple[dict[str, Any] |
     return entry, helm_values
 
 
+PROVIDER_INPUT = "(provider)"
+
+
+def _knock_on(
+    changed: list[dict[str, Any]], old: dict[str, dict[str, Any]], new: dict[str, dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """`changed` plus every existing resource a replacement replaces in turn, each saying which and why.
+
+    Follows the working tree's recorded dependencies (input -> the resources it takes outputs
+    from) until nothing more is replaced: a new VPC replaces its subnets, which replace the
+    node groups and mount targets that take their ids, and so on.
+    """
+    entries = {entry["urn"]: entry for entry in changed}
+    replaced = {urn for urn, entry in entries.items() if entry["action"] == "replace"}
+    frontier = set(replaced)
+    while frontier:
+        found: set[str] = set()
+        for urn, resource in new.items():
+            if urn in replaced or urn not in old:
+                continue
+            edges = [(key, cause) for key, causes in resource.get("dependsOn", {}).items() for cause in causes]
+            if resource.get("provider"):
+                edges.append((PROVIDER_INPUT, resource["provider"]))
+            for key, cause in edges:
+                if cause not in frontier:
+                    continue
+                reason = _knock_on_reason(resource, key, new[cause])
+                if reason is None:
+                    continue
+                entry = entries.get(urn) or _unchanged_entry(old[urn], resource)
+                entries[urn] = {**entry, "action": "replace", "knockOn": reason}
+                found.add(urn)
+                break
+        replaced |= found
+        frontier = found
+    return list(entries.values())
+
+
+def _knock_on_reason(resource: dict[str, Any], key: str, cause: dict[str, Any]) -> dict[str, Any] | None:
+    if key == PROVIDER_INPUT:
+        provider = replacements.PROVIDER_RULES.get(cause["type"])
+        if provider is None:
+            return None
+        why, source = "its provider points at a new cluster", provider.source
+    else:
+        rule = replacements.knock_on(resource["type"], key)
+        if rule is None or _echoes_inputs(resource["inputs"].get(key), cause["inputs"]):
+            return None
+        why, source = rule
+    return {"cause": cause["name"], "causeUrn": cause["urn"], "input": key, "why": why, "source": source}
+
+
+def _echoes_inputs(value: Any, cause_inputs: dict[str, Any]) -> bool:
+    """Whether `value` only repeats the cause's own inputs (an EKS cluster's `name`, not its `id`).
+
+    A replacement's planned state keeps the values its inputs set: the engine knows them in
+    preview, so an input that takes only those sees no change. What the cloud assigns (ids,
+    ARNs, endpoints) is unknown until the new resource exists, and that is what replaces.
+    """
+    leaves = [leaf for _, leaf in flatten(value) if leaf is not None]
+    known = {leaf for _, leaf in flatten(cause_inputs)}
+    return bool(leaves) and all(leaf in known for leaf in leaves)
+
+
+def _unchanged_entry(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **_brief(new),
+        "action": "update",
+        "forcing": [],
+        "source": "",
+        "wasProtected": old["protect"],
+        "protectChange": None,
+        "changes": [],
+        "helmValueChanges": 0,
+    }
+
+
 def _monthly_by_resource(cost: dict[str, Any]) -> dict[str, tuple[str, float]]:
     totals: dict[str, tuple[str, float]] = {}
     for line in cost["lines"]:
@@ -161,10 +239,19 @@ def cost_delta(base: dict[str, Any] | None, head: dict[str, Any]) -> dict[str, A
         name = (new.get(urn) or old[urn])[0]
         was, now = old.get(urn, (name, 0.0))[1], new.get(urn, (name, 0.0))[1]
         if round(was, 2) != round(now, 2):
-            resources.append({"urn": urn, "name": name, "before": round(was, 2), "after": round(now, 2)})
+            resources.append(
+                {
+                    "urn": urn,
+                    "name": name,
+                    "before": round(was, 2),
+                    "after": round(now, 2),
+                    "verified": all(line["verified"] for line in after["lines"] if line["urn"] == urn),
+                }
+            )
     return {
         "monthlyIdleUsd": [before["monthly_idle_usd"], after["monthly_idle_usd"]],
         "perTaskNodeHourUsd": [before["per_task_node_hour_usd"], after["per_task_node_hour_usd"]],
+        "pricesAsOf": after["prices_as_of"],
         "resources": resources,
         "unpriced": len(after.get("unpriced", [])),
     }
@@ -199,10 +286,14 @@ def diff_plans(base: dict[str, Any] | None, head: dict[str, Any], *, ref: str, b
         helm_values.extend(values)
         if entry:
             changed.append(entry)
+    changed = _knock_on(changed, old, new)
     changed.sort(key=lambda c: (c["action"] != "replace", c["type"], c["name"]))
     dangers = [
         {**c, "action": "replace"} for c in changed if c["action"] == "replace" and (c["stateful"] or c["wasProtected"])
     ] + [{**r, "action": "delete", "forcing": [], "source": ""} for r in removed if r["stateful"] or r["protect"]]
+    # Pulumi refuses to delete a protected resource: its replacement or deletion stops `pulumi up`, so it comes first.
+    dangers = [{**d, "blocksUpdate": bool(d.get("wasProtected") or d["protect"])} for d in dangers]
+    dangers.sort(key=lambda d: not d["blocksUpdate"])
     return {
         "stack": head["stack"],
         "base": ref,
@@ -211,12 +302,16 @@ def diff_plans(base: dict[str, Any] | None, head: dict[str, Any], *, ref: str, b
         "notes": sorted(set((base or {}).get("notes", [])) | set(head.get("notes", []))),
         # What `pulumi preview` would warn about after the change.
         "warnings": head.get("warnings", []),
+        # Config keys whose change another key overrides (review/effects.py); none when BASE's plan predates config.
+        "ineffective": ineffective_changes((base or {}).get("config"), head.get("config") or {}, head["stack"]),
         "summary": {
             "add": len(added),
             "delete": len(removed),
             "update": sum(1 for c in changed if c["action"] == "update"),
             "replace": sum(1 for c in changed if c["action"] == "replace"),
             "unchanged": len(new) - len(added) - len(changed),
+            "knockOn": sum(1 for c in changed if c.get("knockOn")),
+            "blocking": sum(1 for d in dangers if d["blocksUpdate"]),
         },
         "dangers": dangers,
         "added": sorted(added, key=lambda r: (r["type"], r["name"])),

@@ -12,12 +12,15 @@ is made from this data only.
 from __future__ import annotations
 
 import base64
+import functools
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from components.config import SECRET_KEYS
 from policy.acceptance import load_accepted
 from policy.offline import evaluate
 from policy.policies import GENERATED_CREDENTIALS, POLICIES
@@ -25,6 +28,13 @@ from review.cost import estimate
 from review.runner import PROJECT, ROOT, Registered, Run, fake_bytes, run_main, stack_file_config
 
 SECRET = "[secret]"
+# What a value the mocks invented shows as: `[placeholder: Bucket.bucket]`.
+PLACEHOLDER = "[placeholder: {}]"
+PLACEHOLDER_NOTE = (
+    "Values the cloud assigns at `pulumi up` (generated names, ids, account numbers, addresses, keys) "
+    "show as `[placeholder: <Type>.<output>]`: the mocks invent them, so they are not real; "
+    "after `pulumi up`, `pulumi stack output` has the real ones."
+)
 PLAN_VERSION = 1
 
 # Shorter strings (a port, "true") would redact innocent values by coincidence.
@@ -156,6 +166,55 @@ def redact(value: Any, secrets: set[str]) -> Any:
     return value
 
 
+def invented_values(run: Run) -> dict[str, str]:
+    """Each string the mocks made up (review/fakes, the runner's defaults) -> what real output it stands for.
+
+    An output string the program did not send as an input was invented: a real provider would return
+    its own. Words (`deployed`) and short strings are left alone: they could match innocent text.
+    """
+    invented: dict[str, str] = {}
+
+    def add(text: str, what: str) -> None:
+        if len(text) >= MIN_SECRET_LENGTH and not text.isalpha():
+            invented.setdefault(text, what)
+
+    for resource in run.resources:
+        given = set(_strings(resource.inputs))
+        for key, value in resource.outputs.items():
+            for text in _strings(value):
+                if text not in given:
+                    add(text, f"{resource.type.rsplit(':', 1)[-1]}.{key}")
+    for token, result in run.call_results:
+        for key, value in result.items():
+            for text in _strings(value):
+                add(text, f"{token.rsplit(':', 1)[-1]}.{key}")
+    return invented
+
+
+@dataclass(frozen=True)
+class Labeller:
+    """Replaces every invented string inside a value (an ARN embeds an account id) by its placeholder label."""
+
+    invented: dict[str, str]
+
+    @functools.cached_property
+    def _pattern(self) -> re.Pattern[str]:
+        # Longest first, so an ARN is labelled whole rather than around the account id inside it.
+        texts = sorted(self.invented, key=len, reverse=True)
+        return re.compile("|".join(rf"(?<![\w-]){re.escape(text)}(?![\w-])" for text in texts))
+
+    def __call__(self, value: Any) -> Any:
+        if not self.invented:
+            return value
+        if isinstance(value, str):
+            return self._pattern.sub(lambda match: PLACEHOLDER.format(self.invented[match.group(0)]), value)
+        if isinstance(value, dict):
+            return {key: self(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [self(item) for item in value]
+        return value
+
+
 def number(value: Any) -> Any:
     """The engine sends every number as a float; 3.0 reads better as 3."""
     if isinstance(value, float) and value.is_integer():
@@ -171,8 +230,8 @@ def is_component(resource: Registered) -> bool:
     return resource.type.split(":", 1)[0] == PROJECT
 
 
-def _resource(resource: Registered, secrets: set[str]) -> dict[str, Any]:
-    inputs = redact(number(resource.inputs), secrets)
+def _resource(resource: Registered, secrets: set[str], label: Labeller) -> dict[str, Any]:
+    inputs = label(redact(number(resource.inputs), secrets))
     for path in resource.secret_inputs:
         inputs = _set(inputs, path, SECRET)
     return {
@@ -186,6 +245,10 @@ def _resource(resource: Registered, secrets: set[str]) -> dict[str, Any]:
         "inputs": inputs,
         # Input paths the engine keeps at their old value on update (the diff honours them).
         "ignoreChanges": list(resource.ignore_changes),
+        # What a replacement propagates along (review/diff.py): per input, the resources it takes outputs
+        # from, and the provider (a Kubernetes provider follows its cluster).
+        "dependsOn": {key: list(urns) for key, urns in resource.input_dependencies.items()},
+        "provider": resource.provider.rsplit("::", 1)[0] if resource.provider else "",
     }
 
 
@@ -225,14 +288,18 @@ def build_plan(stack: str, root: Path = ROOT) -> dict[str, Any]:
     placeholders = _strings([stack_input.config[key] for key in stack_input.secret_keys])
     secrets = secret_strings(run, placeholders)
     # Registration order varies between runs (async); URN order does not.
-    resources = sorted((_resource(resource, secrets) for resource in run.resources), key=lambda r: r["urn"])
+    invented = invented_values(run)
+    label = Labeller(invented)
+    resources = sorted((_resource(resource, secrets, label) for resource in run.resources), key=lambda r: r["urn"])
     return {
         "version": PLAN_VERSION,
         "stack": stack,
         "stackFile": f"Pulumi.{stack}.yaml",
         "cloud": stack_input.config.get("cloud"),
         "production": stack_input.config.get("production") is True,
-        "notes": list(stack_input.notes),
+        # The stack file's config, credentials masked: what review/effects.py compares between two plans.
+        "config": {key: SECRET if key in SECRET_KEYS else value for key, value in stack_input.config.items()},
+        "notes": [*stack_input.notes, PLACEHOLDER_NOTE] if invented else list(stack_input.notes),
         # The program's own preview warnings (a Kubernetes version near the end
         # of standard support, plain HTTP on a cloud stack, ...).
         "warnings": sorted(set(run.warnings)),
@@ -241,7 +308,7 @@ def build_plan(stack: str, root: Path = ROOT) -> dict[str, Any]:
         "tree": component_tree(resources),
         "protected": [r["urn"] for r in resources if r["protect"]],
         "exports": {
-            name: SECRET if exported.secret else redact(number(exported.value), secrets)
+            name: SECRET if exported.secret else label(redact(number(exported.value), secrets))
             for name, exported in sorted(run.exports.items())
         },
         "resources": resources,

@@ -21,7 +21,9 @@ from components import kubernetes_support
 HOURS_PER_MONTH = kubernetes_support.HOURS_PER_MONTH
 # The day this table was last reviewed; the README tables are priced as of it.
 CHECKED_ON = "2026-11-22"
-NOT_VERIFIED = "list price as of 2025, not re-verified here"
+# Every price whose source says this was not read from a page here (`is_verified`).
+UNVERIFIED = "not re-verified here"
+NOT_VERIFIED = f"list price as of 2025, {UNVERIFIED}"
 _RECALLED = "2025"
 
 
@@ -34,6 +36,11 @@ class Price:
     # False for prices the provider sets the same in every region (control-plane fees,
     # Cloud NAT data processing); True ones are multiplied by the region factor.
     regional: bool = True
+
+
+def is_verified(source: str) -> bool:
+    """Whether a price's source is a page it was read from, not a recalled or assumed figure."""
+    return UNVERIFIED not in source
 
 
 def _recalled(usd: float, unit: str, *, regional: bool = True) -> Price:
@@ -85,7 +92,7 @@ GCE_ON_DEMAND: dict[str, Price] = _recalled_hourly(
 GCE_SPOT_FRACTION = 0.30
 GCE_SPOT_SOURCE = (
     "assumed 30% of on-demand: Spot VM prices vary (60-91% off per Google), "
-    "https://cloud.google.com/compute/vm-instance-pricing, not re-verified here"
+    f"https://cloud.google.com/compute/vm-instance-pricing, {UNVERIFIED}"
 )
 
 # Boot disks and PersistentVolumeClaims on PD, per GiB-month.
@@ -195,7 +202,7 @@ EC2_ON_DEMAND: dict[str, Price] = _recalled_hourly(
 EC2_SPOT_FRACTION = 0.35
 EC2_SPOT_SOURCE = (
     "assumed 35% of on-demand: Spot prices vary by pool (up to 90% off per AWS), "
-    "https://aws.amazon.com/ec2/spot/pricing/, not re-verified here"
+    f"https://aws.amazon.com/ec2/spot/pricing/, {UNVERIFIED}"
 )
 
 EBS_VOLUME: dict[str, Price] = {"gp3": _recalled(0.08, "GiB-month")}

@@ -19,10 +19,10 @@ MAX_CELL = 100
 ABSENT = "(absent)"
 
 
-def cell(text: str) -> str:
-    """Table-safe and bounded: one line, no column breaks, at most MAX_CELL characters."""
+def cell(text: str, limit: int | None = MAX_CELL) -> str:
+    """Table-safe and bounded: one line, no column breaks, at most `limit` characters (None: whole)."""
     text = text.replace("\n", " ").replace("|", "\\|")
-    return text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…"
+    return text if limit is None or len(text) <= limit else text[: limit - 1] + "…"
 
 
 def code(text: str) -> str:
@@ -127,19 +127,35 @@ def usd(amount: float) -> str:
     return f"-${-amount:,.2f}" if amount < 0 else f"${amount:,.2f}"
 
 
+UNVERIFIED_MARK = "(unverified)"
+UNVERIFIED_NOTE = (
+    "are recalled or assumed, not read from the provider's price page (review/prices.py says which): "
+    "check them on the official calculator before relying on them."
+)
+
+
 def _cost(cost: dict[str, Any]) -> list[str]:
     lines = [
-        f"## Estimated cost ({cost['cloud']}, {cost['region']}, list prices on {cost['priced_on']})",
+        f"## Estimated cost ({cost['cloud']}, {cost['region']}, list prices of the price table of "
+        f"{cost['prices_as_of']})",
         "",
         f"**{usd(cost['monthly_idle_usd'])} a month idle** (every pool at its minimum), "
         f"plus **${cost['per_task_node_hour_usd']:,.4f} per task-node hour**.",
         "",
     ]
     rows = [
-        [f"`{line['name']}`", cell(line["what"]), f"{line['quantity']:g} {line['unit']}", usd(line["monthly_usd"])]
+        [
+            f"`{line['name']}`",
+            cell(line["what"]),
+            f"{line['quantity']:g} {line['unit']}",
+            usd(line["monthly_usd"]) + ("" if line["verified"] else f" {UNVERIFIED_MARK}"),
+        ]
         for line in cost["lines"]
     ]
     lines += table(["resource", "item", "quantity", "a month"], rows)
+    unverified = sum(1 for line in cost["lines"] if not line["verified"])
+    if unverified:
+        lines += [f"{UNVERIFIED_MARK} {unverified} price(s) {UNVERIFIED_NOTE}", ""]
     lines += ["Assumptions:", "", *[f"- {text}" for text in cost["assumptions"]], ""]
     unpriced = cost["unpriced"]
     if unpriced:
@@ -163,20 +179,32 @@ def _dangers(diff: dict[str, Any], limit: int) -> list[str]:
         return []
     rows = []
     for item in diff["dangers"]:
-        why = []
-        if item["action"] == "replace":
-            why.append("forced by " + ", ".join(f"`{p}`" for p in item["forcing"][:5]))
+        why = [_replaced_because(item)] if item["action"] == "replace" else []
         if item["stateful"]:
             why.append("stateful: its data is lost")
-        if item.get("wasProtected") or item["protect"]:
+        if item["blocksUpdate"]:
             why.append("protected: `pulumi up` fails until it is unprotected")
-        rule = f"[provider]({item['source']})" if item["source"] else ""
-        rows.append([f"**{item['action'].upper()}**", _name(item), item["type"], cell("; ".join(why)), rule])
+        action = "**BLOCKS THIS UPDATE**" if item["blocksUpdate"] else f"**{item['action'].upper()}**"
+        # Whole: why a resource is lost or blocks the update is the point of this table.
+        rows.append([action, _name(item), item["type"], cell("; ".join(why), limit=None), _source(item)])
     return [
         "### :warning: Replacements and deletions of stateful or protected resources",
         "",
         *table(["action", "resource", "type", "why", "source"], rows, limit),
     ]
+
+
+def _replaced_because(item: dict[str, Any]) -> str:
+    """What forces the replacement: the changed inputs, or the replaced resource it takes a value from."""
+    knock_on = item.get("knockOn")
+    if knock_on:
+        return f"knock-on of `{knock_on['cause']}` (via `{knock_on['input']}`: {knock_on['why']})"
+    return "forced by " + ", ".join(f"`{p}`" for p in item["forcing"][:5])
+
+
+def _source(item: dict[str, Any]) -> str:
+    link = (item.get("knockOn") or {}).get("source") or item["source"]
+    return f"[provider]({link})" if link else ""
 
 
 def _changed(diff: dict[str, Any], limit: int) -> list[str]:
@@ -194,7 +222,7 @@ def _changed(diff: dict[str, Any], limit: int) -> list[str]:
                 _name(item),
                 item["type"],
                 str(paths),
-                cell(", ".join(f"`{p}`" for p in item["forcing"][:5]) or note),
+                cell(_replaced_because(item) if item["action"] == "replace" else note),
             ]
         )
         details += [[_name(item), code(c["path"]), value(c, "before"), value(c, "after")] for c in item["changes"]]
@@ -242,7 +270,7 @@ def _hourly(amount: float) -> str:
 def _cost_delta(diff: dict[str, Any], limit: int) -> list[str]:
     cost = diff["cost"]
     lines = [
-        "### Cost",
+        f"### Cost (list prices of the price table of {cost['pricesAsOf']})",
         "",
         f"- a month idle: **{_change(cost['monthlyIdleUsd'])}**",
         f"- per task-node hour: {_change(cost['perTaskNodeHourUsd'], _hourly)}",
@@ -251,11 +279,18 @@ def _cost_delta(diff: dict[str, Any], limit: int) -> list[str]:
         lines.append(f"- {cost['unpriced']} resource(s) bill but are not priced (`make plan` lists them)")
     lines.append("")
     rows = [
-        [f"`{item['name']}`", usd(item["before"]), usd(item["after"]), usd(item["after"] - item["before"])]
+        [
+            f"`{item['name']}`" + ("" if item["verified"] else f" {UNVERIFIED_MARK}"),
+            usd(item["before"]),
+            usd(item["after"]),
+            usd(item["after"] - item["before"]),
+        ]
         for item in cost["resources"]
     ]
     if rows:
         lines += table(["resource", "before (a month)", "after", "change"], rows, limit)
+    if any(not item["verified"] for item in cost["resources"]):
+        lines += [f"{UNVERIFIED_MARK}: its price(s) {UNVERIFIED_NOTE}", ""]
     return lines
 
 
@@ -289,19 +324,58 @@ def _headline(diff: dict[str, Any]) -> list[str]:
     )
     if diff["policy"]["blocking"]:
         lines.append(f"**:x: {diff['policy']['blocking']} mandatory policy violation(s) (see Policy).**")
+    if counts.get("blocking"):
+        lines.append(
+            f"**:no_entry: {counts['blocking']} protected resource(s) would be replaced or deleted: "
+            "this update is blocked (see the first table).**"
+        )
+    if counts.get("knockOn"):
+        lines.append(
+            f"{counts['knockOn']} of the replacements are knock-on: they take a value from a replaced resource."
+        )
     if diff["dangers"]:
         lines.append(f"**:warning: {len(diff['dangers'])} stateful or protected resource(s) replaced or deleted.**")
     lines.append("")
     lines += [f"> {note}" for note in diff["notes"]] + ([""] if diff["notes"] else [])
     lines += _warnings(diff.get("warnings", []))
+    lines += _ineffective(diff.get("ineffective", []))
     return lines
+
+
+def _ineffective(findings: list[dict[str, Any]]) -> list[str]:
+    """Config changes another key overrides: the stack file's diff promises what the stack will not do."""
+    if not findings:
+        return []
+    lines = ["### :grey_question: Config changes without effect", ""]
+    for finding in findings:
+        change = f"`{finding['key']}`: {_json(finding['before'])} → {_json(finding['after'])}"
+        if not finding["overrides"]:
+            lines.append(f"- {change} changes nothing: the stack's config is the same without it.")
+            continue
+        pinned = "; ".join(
+            f"`{item['key']}` stays {_json(item['set'])} (set in the stack file; the new default is "
+            f"{_json(item['default'])})"
+            for item in finding["overrides"]
+        )
+        lines.append(f"- {change} is overridden where the stack sets the key itself: {pinned}.")
+    return [*lines, ""]
+
+
+def _json(raw: Any) -> str:
+    return "(unset)" if raw is None else code(raw if isinstance(raw, str) else json.dumps(raw, sort_keys=True))
 
 
 def _warnings(warnings: list[str]) -> list[str]:
     """The program's preview warnings, before anything else a reviewer reads."""
     if not warnings:
         return []
-    return ["### :warning: Warnings `pulumi preview` will print", "", *[f"- {cell(text)}" for text in warnings], ""]
+    # Whole, never cut to a table cell: the end of a warning is usually what to do about it.
+    return ["### :warning: Warnings `pulumi preview` will print", "", *[f"- {_line(text)}" for text in warnings], ""]
+
+
+def _line(text: str) -> str:
+    """One Markdown list item's text: the whole text, on one line."""
+    return " ".join(text.split())
 
 
 SECTIONS: tuple[Callable[[dict[str, Any], int], list[str]], ...] = (

@@ -32,6 +32,9 @@ TF_GOOGLE = "https://registry.terraform.io/providers/hashicorp/google/latest/doc
 TF_AWS = "https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/"
 K8S_DIFF = "https://github.com/pulumi/pulumi-kubernetes/blob/master/provider/pkg/provider/diff.go"
 HELM_RELEASE = "https://github.com/pulumi/pulumi-kubernetes/blob/master/provider/pkg/provider/helm_release.go"
+K8S_PROVIDER = "https://github.com/pulumi/pulumi-kubernetes/blob/master/provider/pkg/provider/provider.go"
+EKS_NETWORK = "https://docs.aws.amazon.com/eks/latest/userguide/network-reqs.html"
+RDS_VPC = "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_VPC.VPC2VPC.html"
 
 # Every Kubernetes object is replaced when its name or namespace changes (diff.go).
 K8S_IDENTITY = ("metadata.name", "metadata.namespace")
@@ -187,6 +190,25 @@ RULES: dict[str, Rule] = {
     ),
     "aws:ec2/vpc:Vpc": Rule(("cidrBlock",), TF_AWS + "vpc"),
     "aws:ec2/subnet:Subnet": Rule(("vpcId", "cidrBlock", "availabilityZone", "availabilityZoneId"), TF_AWS + "subnet"),
+    # What lives in a VPC or a subnet: the knock-on replacements of a new network (review/diff.py).
+    "aws:ec2/securityGroup:SecurityGroup": Rule(
+        ("name", "namePrefix", "vpcId", "description"), TF_AWS + "security_group"
+    ),
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": Rule(
+        ("securityGroupId",), TF_AWS + "vpc_security_group_ingress_rule"
+    ),
+    "aws:ec2/routeTable:RouteTable": Rule(("vpcId",), TF_AWS + "route_table"),
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": Rule(
+        ("subnetId", "gatewayId"), TF_AWS + "route_table_association"
+    ),
+    "aws:ec2/natGateway:NatGateway": Rule(
+        ("allocationId", "subnetId", "connectivityType", "privateIp"), TF_AWS + "nat_gateway"
+    ),
+    "aws:efs/mountTarget:MountTarget": Rule(("fileSystemId", "subnetId", "ipAddress"), TF_AWS + "efs_mount_target"),
+    "aws:eks/addon:Addon": Rule(("clusterName", "addonName"), TF_AWS + "eks_addon"),
+    "aws:eks/podIdentityAssociation:PodIdentityAssociation": Rule(
+        ("clusterName", "namespace", "serviceAccount"), TF_AWS + "eks_pod_identity_association"
+    ),
     # --- Kubernetes (pulumi-kubernetes diff.go) ---
     K8S_NAMESPACE: _k8s(),
     "kubernetes:core/v1:PersistentVolumeClaim": _k8s("spec"),
@@ -198,6 +220,40 @@ RULES: dict[str, Rule] = {
     # provider uninstalls and installs it again.
     "kubernetes:helm.sh/v3:Release": Rule(("name", "namespace"), HELM_RELEASE),
 }
+
+
+@dataclass(frozen=True)
+class Bound:
+    """Inputs the provider updates in place, but the cloud refuses to point at another network."""
+
+    inputs: tuple[str, ...]
+    why: str
+    source: str
+
+
+# When what these inputs take their value from is replaced by one in a new VPC
+# (an `aws.vpcCidr` change replaces the VPC, its subnets and security groups),
+# the provider plans an in-place update that the cloud then refuses: the
+# resource cannot follow, and only its replacement gets the change through.
+NETWORK_BOUND: dict[str, Bound] = {
+    # terraform-provider-aws #34209 made vpc_config.subnet_ids updatable (no ForceNew);
+    # EKS accepts new subnets only in the cluster's original VPC and AZs.
+    "aws:eks/cluster:Cluster": Bound(
+        ("vpcConfig",), "EKS takes new subnets only from the VPC the cluster was created in", EKS_NETWORK
+    ),
+    "aws:rds/subnetGroup:SubnetGroup": Bound(
+        ("subnetIds",), "RDS keeps a DB subnet group's subnets in one VPC", RDS_VPC
+    ),
+    "aws:rds/instance:Instance": Bound(
+        ("dbSubnetGroupName", "vpcSecurityGroupIds"),
+        "RDS moves an instance to another VPC only single-AZ, by hand, through a new subnet group",
+        RDS_VPC,
+    ),
+}
+
+# A Kubernetes provider whose kubeconfig points at another cluster replaces every
+# object it manages (pulumi-kubernetes provider.go, DiffConfig: a changed active cluster).
+PROVIDER_RULES: dict[str, Rule] = {"pulumi:providers:kubernetes": Rule(("kubeconfig",), K8S_PROVIDER)}
 
 _INDEX = re.compile(r"\[\d+\]")
 
@@ -217,6 +273,22 @@ def forcing_paths(type_token: str, changed_paths: list[str]) -> list[str]:
     if rule is None:
         return []
     return [path for path in changed_paths if any(_covers(rule_path, _normalise(path)) for rule_path in rule.paths)]
+
+
+def knock_on(type_token: str, input_key: str) -> tuple[str, str] | None:
+    """(why, source) when replacing what `input_key` takes its value from replaces this resource too.
+
+    The engine makes a replaced resource's outputs unknown; an unknown value in a
+    replacement-forcing input makes the provider plan a replacement (a Terraform
+    ForceNew input, a Kubernetes object's name); a network-bound input cannot follow.
+    """
+    rule = RULES.get(type_token) or PROVIDER_RULES.get(type_token)
+    if rule and any(_covers(path, input_key) for path in rule.paths):
+        return "forces a replacement", rule.source
+    bound = NETWORK_BOUND.get(type_token)
+    if bound and input_key in bound.inputs:
+        return bound.why, bound.source
+    return None
 
 
 def is_stateful(type_token: str) -> bool:

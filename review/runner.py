@@ -156,6 +156,9 @@ class Registered:
     read: bool  # `Resource.get` rather than a managed resource
     secret_inputs: tuple[str, ...] = ()  # input paths sent as secrets, e.g. "stringData.password"
     retain_on_delete: bool = False  # left in the cloud when Pulumi deletes it
+    # Top-level input -> the URNs whose outputs it takes (the engine's propertyDependencies):
+    # what a replacement of one of them makes unknown, and so possibly replaced too.
+    input_dependencies: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -171,6 +174,8 @@ class Run:
     # What the program told the engine at WARNING or above (`pulumi.log.warn`):
     # what `pulumi preview` would print, e.g. a Kubernetes version near the end of its support.
     warnings: list[str] = field(default_factory=list)
+    # (token, result) of every invoke the fakes answered: values a real cloud would return (account ids...).
+    call_results: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     def of_type(self, type_token: str) -> list[Registered]:
         return [resource for resource in self.resources if resource.type == type_token]
@@ -195,6 +200,10 @@ class RecordingMocks(pulumi.runtime.Mocks):
     in preview has no id) subclasses it and passes an instance to `run_program`.
     """
 
+    def __init__(self) -> None:
+        # Every invoke and what it answered; run_program hands its Run this list.
+        self.call_results: list[tuple[str, dict[str, Any]]] = []
+
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         fake = FAKE_OUTPUTS.get(args.typ)
         outputs = {**args.inputs, **(fake(args.name, args.inputs) if fake else {})}
@@ -202,7 +211,9 @@ class RecordingMocks(pulumi.runtime.Mocks):
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         fake = FAKE_CALLS.get(args.token)
-        return (fake(dict(args.args)) if fake else {}), []
+        result = fake(dict(args.args)) if fake else {}
+        self.call_results.append((args.token, result))
+        return result, []
 
 
 class _RecordingMonitor(MockMonitor):
@@ -266,6 +277,7 @@ def run_program(
     values = config_values(config)
     pulumi.runtime.set_all_config(values, [k if ":" in k else f"{PROJECT}:{k}" for k in secret_keys])
     mocks = mocks or RecordingMocks()
+    mocks.call_results = run.call_results
     monitor = _RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(
         mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor, logger=_warnings_logger(run.warnings)
@@ -311,9 +323,17 @@ def run_program(
                 ignore_changes=tuple(getattr(request, "ignoreChanges", ())),
                 read=is_read,
                 retain_on_delete=bool(getattr(request, "retainOnDelete", False)),
+                input_dependencies=_input_dependencies(request, is_read),
             )
         )
     return run
+
+
+def _input_dependencies(request: Any, is_read: bool) -> dict[str, tuple[str, ...]]:
+    # A read (`Resource.get`) carries no per-input dependencies: nothing it reads is replaced with it.
+    if is_read:
+        return {}
+    return {key: tuple(deps.urns) for key, deps in sorted(request.propertyDependencies.items()) if deps.urns}
 
 
 def stack_file_config(path: Path) -> dict[str, Any]:

@@ -85,6 +85,18 @@ def test_token_never_reaches_the_plan(tmp_path: Path) -> None:
     assert placeholder("dockerHubToken") not in plan
 
 
+def test_a_token_set_in_plain_text_is_a_preview_warning_and_in_the_plan(tmp_path: Path, run: Run) -> None:
+    assert not [warning for warning in run.warnings if TOKEN_KEY in warning], "an encrypted token is no warning"
+    (tmp_path / "Pulumi.ecr.yaml").write_text(
+        yaml.safe_dump({"config": {f"{PROJECT}:{key}": value for key, value in with_credentials().items()}})
+    )
+    plan = build_plan("ecr", root=tmp_path)
+    (warning,) = [warning for warning in plan["warnings"] if TOKEN_KEY in warning]
+    assert "plain text" in warning
+    assert "pulumi config set --secret dockerHubToken" in warning
+    assert TOKEN not in json.dumps(plan)
+
+
 def test_airflow_image_and_task_pods_pull_through_the_cache(run: Run) -> None:
     values = checks.release_values(run)
     # The chart renders task pods' image from the same keys (pod template file).

@@ -15,6 +15,7 @@ from typing import Any
 
 from policy.offline import Violation, evaluate
 from policy.policies import POLICIES
+from review.cost import GCP_PRODUCTION_SHAPE
 from review.runner import ROOT, Registered, Run, run_main, stack_file_config
 
 STACK_FILES = sorted(ROOT.glob("Pulumi.*.yaml"))
@@ -39,6 +40,12 @@ def gke() -> Run:
 def eks() -> Run:
     """The shipped EKS stack."""
     return shipped("prod")
+
+
+@cache
+def gke_production() -> Run:
+    """A production GKE stack: the cost estimate's `prod-gcp` fixture shape (KMS, deletion protection)."""
+    return run_main(GCP_PRODUCTION_SHAPE, stack="prod-gcp")
 
 
 def _set(document: dict[str, Any], path: str, value: Any) -> None:

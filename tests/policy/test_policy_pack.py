@@ -14,7 +14,7 @@ from policy_support import STACK_FILES, changed, eks, replaced, shipped, stack_n
 
 from policy import policies as p
 from policy.acceptance import Acceptance, honouring, parse_accepted
-from policy.offline import catalogue, evaluate
+from policy.offline import catalogue, evaluate, readme_table
 from review.runner import ROOT, stack_file_config
 
 POLICY_DIR = ROOT / "policy"
@@ -68,11 +68,13 @@ def test_pack_runs_python_in_its_own_virtualenv() -> None:
     assert runtime["options"]["virtualenv"]
 
 
-def test_readme_lists_every_policy_with_its_enforcement() -> None:
+def test_readme_lists_every_policy_with_its_rule_and_enforcement() -> None:
     readme = (ROOT / "README.md").read_text()
     section = readme[readme.index("### Policies") :]
     rows = dict(re.findall(r"^\| `([a-z0-9-]+)` \|[^|]*\| (mandatory|advisory) \|", section, re.MULTILINE))
     assert rows == {info.name: info.enforcement for info in catalogue()}
+    # The whole table, descriptions included, is the pack's own: `readme_table()` prints it.
+    assert readme_table() in section
 
 
 def test_production_comes_from_the_stack_config_unless_the_policy_config_says() -> None:

@@ -11,13 +11,15 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 import pytest
-from policy_support import DELETE, changed, eks, gke, replaced, violations, without
+from policy_support import DELETE, changed, eks, gke, gke_production, replaced, violations, without
 
 from policy import policies as p
 from policy.offline import catalogue
 from review.runner import ROOT, Run, run_main, run_program, stack_file_config
 
 S3_CONFIGURATION = (p.S3_PUBLIC_ACCESS_BLOCK, p.S3_OWNERSHIP, p.S3_ENCRYPTION, p.S3_POLICY)
+# Stack policies report the resource a separate configuration resource belongs to.
+OWNER = {**dict.fromkeys(S3_CONFIGURATION, p.S3_BUCKET), p.EFS_BACKUP_POLICY: p.EFS}
 
 # (policy, shipped run, resource type, resource name or None, changes that break it, production)
 CASES: list[tuple[str, Callable[[], Run], str, str | None, dict[str, Any], bool]] = [
@@ -92,6 +94,21 @@ CASES: list[tuple[str, Callable[[], Run], str, str | None, dict[str, Any], bool]
     ("bucket-uniform-access", eks, p.S3_OWNERSHIP, None, {"rule.objectOwnership": "ObjectWriter"}, False),
     ("bucket-encryption", eks, p.S3_ENCRYPTION, None, {"rules": []}, False),
     ("efs-encryption", eks, p.EFS, None, {"encrypted": False}, False),
+    ("efs-backups", eks, p.EFS_BACKUP_POLICY, None, {"backupPolicy.status": "DISABLED"}, False),
+    ("gke-logging", gke, p.GKE_CLUSTER, None, {"loggingService": "none"}, False),
+    ("gke-secrets-encryption", gke_production, p.GKE_CLUSTER, None, {"databaseEncryption": DELETE}, True),
+    ("cluster-deletion-protection", gke_production, p.GKE_CLUSTER, None, {"deletionProtection": False}, True),
+    ("cluster-deletion-protection", eks, p.EKS_CLUSTER, None, {"deletionProtection": DELETE}, True),
+    ("database-encryption", eks, p.RDS_INSTANCE, None, {"storageEncrypted": False}, False),
+    ("database-logs", eks, p.RDS_INSTANCE, None, {"enabledCloudwatchLogsExports": []}, False),
+    ("database-final-snapshot", eks, p.RDS_INSTANCE, None, {"skipFinalSnapshot": True}, True),
+    ("bucket-no-force-destroy", eks, p.S3_BUCKET, None, {"forceDestroy": True}, True),
+    ("bucket-no-force-destroy", gke_production, p.GCS_BUCKET, None, {"forceDestroy": True}, True),
+    ("no-public-grants", gke, p.REGISTRY_IAM_MEMBER, None, {"member": "allUsers"}, False),
+    ("no-public-grants", gke, p.GCS_BUCKET_IAM_MEMBER, None, {"member": "allAuthenticatedUsers"}, False),
+    ("kms-key-rotation", eks, p.AWS_KMS_KEY, "aws-data-key", {"enableKeyRotation": False}, False),
+    ("kms-key-rotation", gke_production, p.GCP_KMS_KEY, None, {"rotationPeriod": DELETE}, False),
+    ("kms-key-rotation", gke_production, p.GCP_KMS_KEY, None, {"rotationPeriod": "31536000s"}, False),
     (
         "lb-source-ranges",
         eks,
@@ -132,8 +149,8 @@ def test_policy_flags_the_changed_resource_and_passes_the_shipped_one(
     found = violations(replaced(run, changed(original, changes)), policy, production=production)
 
     assert found, f"{policy} missed {changes} on {original.urn}"
-    # Stack policies on S3 report the bucket, not its separate configuration resource.
-    flagged = run.one(p.S3_BUCKET).urn if type_token in S3_CONFIGURATION else original.urn
+    # Stack policies on S3 and EFS report the bucket or file system, not its separate configuration resource.
+    flagged = run.one(OWNER[type_token]).urn if type_token in OWNER else original.urn
     assert {violation.urn for violation in found} == {flagged}
     assert all(violation.message.rstrip(".") for violation in found)
 
@@ -192,6 +209,23 @@ def test_gke_stack_database_is_fine_for_dev_and_flagged_as_production(policy: st
     # The shipped GKE stack is a dev stack: no deletion protection, one zone.
     assert violations(gke(), policy, production=False) == []
     assert [v.urn for v in violations(gke(), policy, production=True)] == [gke().one(p.CLOUD_SQL).urn]
+
+
+@pytest.mark.parametrize(("retention", "flagged"), [(None, True), (0, True), (90, False)])
+def test_a_log_group_without_retention_is_flagged(retention: int | None, flagged: bool) -> None:
+    # No shipped shape registers a log group yet; the EKS control-plane log group is being added.
+    run = run_program(
+        lambda: aws.cloudwatch.LogGroup("logs", name="/aws/eks/c/cluster", retention_in_days=retention), config={}
+    )
+    found = violations(run, "log-group-retention")
+    assert [violation.urn for violation in found] == ([run.one(p.LOG_GROUP).urn] if flagged else [])
+
+
+def test_an_efs_file_system_without_a_backup_policy_is_flagged() -> None:
+    run = eks()
+    assert [violation.urn for violation in violations(without(run, p.EFS_BACKUP_POLICY), "efs-backups")] == [
+        run.one(p.EFS).urn
+    ]
 
 
 def test_local_load_balancer_without_ranges_is_advisory() -> None:
@@ -262,5 +296,5 @@ def test_unprotected_stateful_resource_violates_only_in_production() -> None:
 
 def test_every_policy_has_a_case() -> None:
     covered = {case[0] for case in CASES} | {"bucket-tls-only", "helm-values-no-generated-credentials"}
-    covered |= {"stateful-resources-protected"}
+    covered |= {"stateful-resources-protected", "log-group-retention"}
     assert covered == {info.name for info in catalogue()}

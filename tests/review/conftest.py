@@ -7,7 +7,7 @@ name `conftest` is shared with tests/conftest.py.
 from __future__ import annotations
 
 import pytest
-from plan_repo import DEV_FILE, PREDATES, Repo, copy_project, dev_change
+from plan_repo import DEV_FILE, PREDATES, PROD_FILE, Repo, copy_project, dev_change, prod_change
 
 
 @pytest.fixture(scope="session")
@@ -24,5 +24,6 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Repo:
     entry.write_text(kept)
     repo.commit("the project")
     repo.edit_stack(DEV_FILE, dev_change)
-    repo.commit("dev: bigger worker pool, another region, two API servers")
+    repo.edit_stack(PROD_FILE, prod_change)
+    repo.commit("dev: bigger worker pool, another region, two API servers; prod: another VPC range")
     return repo

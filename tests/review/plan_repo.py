@@ -2,8 +2,8 @@
 
 Commits, oldest first (the stack files are the tests' own shapes, not the user's):
 the project without the plan command (a BASE that
-predates it), the project as it is, then the dev stack file edited (see
-`dev_change`). Each plan costs a few seconds, so the repository and its plans
+predates it), the project as it is, then the dev and prod stack files edited
+(see `dev_change`, `prod_change`). Each plan costs a few seconds, so the repository and its plans
 are made once per session (conftest.py).
 """
 
@@ -23,6 +23,7 @@ from review.runner import PROJECT, ROOT
 
 GIT = ("git", "-c", "user.name=plan-test", "-c", "user.email=plan-test@example.invalid", "-c", "commit.gpgsign=false")
 DEV_FILE = "Pulumi.dev.yaml"
+PROD_FILE = "Pulumi.prod.yaml"
 PREDATES = "predates"  # tag: the commit without `python -m review`
 
 
@@ -60,6 +61,11 @@ def dev_change(config: dict[str, Any]) -> None:
     gcp["region"] = "europe-west4"
     gcp["zone"] = "europe-west4-b"
     config["airflow-platform:airflow"]["apiServerReplicas"] = 2
+
+
+def prod_change(config: dict[str, Any]) -> None:
+    """Another VPC range: a new VPC, and everything that cannot follow it into one."""
+    config["airflow-platform:aws"]["vpcCidr"] = "10.41.0.0/16"
 
 
 def copy_project(destination: Path) -> None:

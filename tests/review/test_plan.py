@@ -16,10 +16,12 @@ from plan_repo import Repo
 
 import review.plan
 from policy.offline import Violation
+from review import prices
 from review.__main__ import main
 from review.cost import estimate
-from review.plan import SECRET, placeholder, read_stack, secret_strings
-from review.render import render_plan
+from review.diff import diff_plans, flatten
+from review.plan import PLACEHOLDER_NOTE, SECRET, invented_values, placeholder, read_stack, secret_strings
+from review.render import UNVERIFIED_MARK, render_diff, render_plan
 from review.runner import ROOT, Run, run_main, stack_file_config
 
 SHIPPED = sorted(path.name.removeprefix("Pulumi.").removesuffix(".yaml") for path in ROOT.glob("Pulumi.*.yaml"))
@@ -59,6 +61,28 @@ def test_a_shipped_stack_plans_every_resource_the_mock_run_registers(
     assert "a month idle" in text
 
 
+def test_the_cost_is_dated_by_the_price_table_and_marks_unverified_prices(
+    planned: tuple[str, int, dict[str, Any], str, Run],
+) -> None:
+    _, _, plan, text, _ = planned
+    cost = plan["cost"]
+    assert cost["prices_as_of"] == prices.CHECKED_ON
+    assert f"price table of {prices.CHECKED_ON})" in text
+    unverified = [line for line in cost["lines"] if not line["verified"]]
+    assert all(prices.UNVERIFIED in line["source"] for line in unverified)
+    assert all(prices.UNVERIFIED not in line["source"] for line in cost["lines"] if line["verified"])
+    # One mark per unverified row, and the note that says what the mark means.
+    assert text.count(UNVERIFIED_MARK) == len(unverified) + (1 if unverified else 0)
+
+
+def test_warnings_are_printed_whole(planned: tuple[str, int, dict[str, Any], str, Run]) -> None:
+    _, _, plan, _, _ = planned
+    warning = "A warning longer than any table cell. " * 10 + "What to do about it comes last."
+    warned = {**plan, "warnings": [warning]}
+    assert f"- {warning.strip()}" in render_plan(warned)
+    assert f"- {warning.strip()}" in render_diff(diff_plans(plan, warned, ref="HEAD"))
+
+
 def test_a_shipped_stack_plan_lists_what_is_protected_and_the_exports(
     planned: tuple[str, int, dict[str, Any], str, Run],
 ) -> None:
@@ -68,6 +92,32 @@ def test_a_shipped_stack_plan_lists_what_is_protected_and_the_exports(
     for name, exported in run.exports.items():
         if exported.secret:
             assert plan["exports"][name] == SECRET
+
+
+def test_values_the_mocks_invented_are_labelled_placeholders_never_shown_as_real(
+    planned: tuple[str, int, dict[str, Any], str, Run],
+) -> None:
+    _, _, plan, text, run = planned
+    invented = invented_values(run)
+    # Every stack has a generated deploy key or cloud-assigned names: the check is not vacuous.
+    assert invented
+    labelled = 0
+    for name, exported in run.exports.items():
+        shown = json.dumps(plan["exports"][name])
+        if exported.secret:
+            continue
+        texts = [leaf for _, leaf in flatten(exported.value) if isinstance(leaf, str)]
+        made_up = [value for value in invented if any(value in text for text in texts)]
+        if made_up:
+            labelled += 1
+            assert "[placeholder: " in shown, name
+            assert not [value for value in made_up if value in shown], name
+        else:
+            assert plan["exports"][name] == exported.value or isinstance(exported.value, (int, float)), name
+    # A cloud stack exports a generated deploy key and cloud-assigned names; local exports neither.
+    assert labelled or plan["cloud"] == "local"
+    assert PLACEHOLDER_NOTE in plan["notes"]
+    assert PLACEHOLDER_NOTE in text
 
 
 def test_no_secret_value_reaches_the_plan_json_or_text(planned: tuple[str, int, dict[str, Any], str, Run]) -> None:

@@ -60,6 +60,75 @@ def dev_diff(command_line: CommandLine) -> dict[str, Any]:
     return command_line.diff
 
 
+@pytest.fixture(scope="module")
+def prod_diff(repo: Repo, tmp_path_factory: pytest.TempPathFactory) -> CommandLine:
+    """`make plan-diff STACK=prod BASE=HEAD~1` of the `aws.vpcCidr` change (plan_repo.prod_change)."""
+    out = tmp_path_factory.mktemp("plan-diff-prod")
+    markdown, data = out / "diff.md", out / "diff.json"
+    argv = ["plan-diff", "--stack", "prod", "--base", "HEAD~1", "--out", str(markdown), "--json", str(data)]
+    with contextlib.redirect_stdout(io.StringIO()):
+        status = main(argv, root=repo.path)
+    return CommandLine(status, "", markdown.read_text(), json.loads(data.read_text()))
+
+
+def _replaced(diff: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """By URN: a route table association shares its subnet's name."""
+    return {item["urn"]: item for item in diff["changed"] if item["action"] == "replace"}
+
+
+def _types(items: dict[str, dict[str, Any]], type_token: str) -> list[str]:
+    return sorted(urn for urn, item in items.items() if item["type"] == type_token)
+
+
+def _named(items: dict[str, dict[str, Any]], type_token: str, name: str) -> dict[str, Any]:
+    return next(item for item in items.values() if item["type"] == type_token and item["name"] == name)
+
+
+def test_a_vpc_range_change_replaces_what_takes_the_network_and_says_why(prod_diff: CommandLine) -> None:
+    replaced = _replaced(prod_diff.diff)
+    assert "cidrBlock" in _named(replaced, "aws:ec2/vpc:Vpc", "aws-network-vpc")["forcing"]
+    # Each subnet, node group, mount target, the cluster and the database: knock-ons, each naming its cause.
+    assert len(_types(replaced, "aws:ec2/subnet:Subnet")) == 6
+    for type_token, count in (
+        ("aws:eks/nodeGroup:NodeGroup", 2),
+        ("aws:efs/mountTarget:MountTarget", 3),
+        ("aws:eks/cluster:Cluster", 1),
+        ("aws:rds/instance:Instance", 1),
+        ("aws:rds/subnetGroup:SubnetGroup", 1),
+    ):
+        urns = _types(replaced, type_token)
+        assert len(urns) == count, (type_token, urns)
+        for urn in urns:
+            knock_on = replaced[urn]["knockOn"]
+            assert knock_on["causeUrn"] in replaced, urn
+            assert knock_on["source"].startswith("https://"), urn
+    assert _named(replaced, "aws:eks/cluster:Cluster", "aws-cluster-eks")["knockOn"]["input"] == "vpcConfig"
+    database = _named(replaced, "aws:rds/instance:Instance", "aws-metadata-db-instance")
+    assert database["knockOn"]["cause"] == "aws-metadata-db-subnets"
+    # An add-on takes the cluster's name, which the new cluster keeps: not replaced by the plan.
+    assert "aws-addons-coredns" not in {item["name"] for item in replaced.values()}
+    assert prod_diff.diff["summary"]["knockOn"] == sum(1 for item in replaced.values() if item.get("knockOn"))
+
+
+def test_protected_resources_a_change_would_replace_block_the_update_and_come_first(prod_diff: CommandLine) -> None:
+    dangers = prod_diff.diff["dangers"]
+    blocking = [item["name"] for item in dangers if item["blocksUpdate"]]
+    assert {"aws-cluster-eks", "aws-metadata-db-instance"} <= set(blocking)
+    order = [item["blocksUpdate"] for item in dangers]
+    assert order == sorted(order, reverse=True)
+    assert prod_diff.diff["summary"]["blocking"] == len(blocking)
+    text = prod_diff.markdown
+    assert f"{len(blocking)} protected resource(s) would be replaced or deleted: this update is blocked" in text
+    # After the program's warnings, the first thing a reviewer reads.
+    sections = [section for section in text.split("\n### ")[1:] if not section.startswith(":warning: Warnings")]
+    assert sections[0].startswith(":warning: Replacements and deletions")
+    rows = [line for line in sections[0].splitlines() if line.startswith("| **")]
+    assert all(row.startswith("| **BLOCKS THIS UPDATE** |") for row in rows[: len(blocking)])
+    # Why, whole: which replaced resource caused it, through which input, and that protect stops `pulumi up`.
+    assert all("protected: `pulumi up` fails until it is unprotected" in row for row in rows[: len(blocking)])
+    assert "knock-on of `aws-metadata-db-subnets`" in text
+
+
 def _changed(diff: dict[str, Any], name: str) -> dict[str, Any]:
     return next(item for item in diff["changed"] if item["name"] == name)
 
@@ -99,6 +168,41 @@ def test_a_cost_change_shows_the_idle_month_before_and_after_and_the_resource(de
     assert database["after"] > database["before"]
     text = render_diff(dev_diff)
     assert f"${before:,.2f} → ${after:,.2f} (+${after - before:,.2f})" in text
+
+
+def _with_config(plan: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    changed = copy.deepcopy(plan)
+    for key, value in changes.items():
+        changed["config"][key] = value
+    return changed
+
+
+def test_production_on_a_stack_that_pins_what_it_would_change_is_flagged_as_overridden(head: dict[str, Any]) -> None:
+    # The tests' dev shape pins gcp.locationType: zonal; production: true would default it to regional.
+    assert head["config"]["gcp"]["locationType"] == "zonal"
+    https = {"domain": "airflow.acme.com"}
+    base = _with_config(head, production=False, ui=https)
+    after = _with_config(head, production=True, ui=https)
+    diff = diff_plans(base, after, ref="HEAD~1")
+    (finding,) = [item for item in diff["ineffective"] if item["key"] == "production"]
+    assert (finding["before"], finding["after"]) == (False, True)
+    location = next(item for item in finding["overrides"] if item["key"] == "gcp.locationType")
+    assert (location["set"], location["default"]) == ("zonal", "regional")
+    text = render_diff(diff)
+    assert "### :grey_question: Config changes without effect" in text
+    assert "`gcp.locationType` stays `zonal` (set in the stack file; the new default is `regional`)" in text
+
+
+def test_a_key_set_to_what_it_already_was_is_flagged_as_changing_nothing(head: dict[str, Any]) -> None:
+    gcp = head["config"]["gcp"]
+    assert "releaseChannel" not in gcp and head["config"].get("production") is not True
+    after = _with_config(head, gcp={**gcp, "releaseChannel": "REGULAR"})
+    (finding,) = diff_plans(head, after, ref="HEAD~1")["ineffective"]
+    assert finding == {"key": "gcp.releaseChannel", "before": None, "after": "REGULAR", "overrides": []}
+    assert "`gcp.releaseChannel`: (unset) → `REGULAR` changes nothing" in render_diff(diff_plans(head, after, ref="x"))
+    # A change that does something is not flagged.
+    bigger = _with_config(head, gcp={**gcp, "workerMaxNodes": 9})
+    assert diff_plans(head, bigger, ref="HEAD~1")["ineffective"] == []
 
 
 def _violation(policy: str, blocking: bool) -> dict[str, Any]:
