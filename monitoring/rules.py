@@ -1,0 +1,96 @@
+"""The Prometheus alert rules in monitoring/rules/*.yaml, read once for every cloud.
+
+The rule files are the one place an alert is defined: GKE turns each rule
+into a Cloud Monitoring PromQL alert policy (components/gcp/monitoring.py),
+EKS uploads the files unchanged as an AMP rule groups namespace
+(components/aws/monitoring.py), and `promtool test rules` runs their tests
+(tests/monitoring/test_rules.py).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+RULES_DIR = Path(__file__).resolve().parent / "rules"
+# The StatsD exporter's metrics (chart mapping) and kube-state-metrics' ones: the
+# selectors `scoped` narrows to one stack's cluster.
+_SELECTOR = re.compile(r"(?<![\w:])(?P<name>(?:airflow|kube)_[A-Za-z0-9_]+)(?:\{(?P<matchers>[^}]*)\})?")
+
+
+@dataclass(frozen=True)
+class AlertRule:
+    group: str
+    name: str
+    expr: str
+    # Prometheus duration ("15m"); "0s" when the rule has no `for`.
+    duration: str
+    labels: Mapping[str, str]
+    summary: str
+    runbook: str
+
+
+def rule_files() -> list[Path]:
+    return sorted(RULES_DIR.glob("*.yaml"))
+
+
+def load_file(path: Path) -> dict[str, Any]:
+    document = yaml.safe_load(path.read_text())
+    if not isinstance(document, dict) or not isinstance(document.get("groups"), list):
+        raise ValueError(f"{path}: a Prometheus rule file has a top-level `groups` list")
+    return document
+
+
+def alert_rules() -> list[AlertRule]:
+    """Every alerting rule of every rule file, in file order."""
+    rules = []
+    for path in rule_files():
+        for group in load_file(path)["groups"]:
+            for rule in group["rules"]:
+                if "alert" not in rule:
+                    continue
+                annotations = rule.get("annotations") or {}
+                rules.append(
+                    AlertRule(
+                        group=group["name"],
+                        name=rule["alert"],
+                        expr=" ".join(str(rule["expr"]).split()),
+                        duration=str(rule.get("for", "0s")),
+                        labels=dict(rule.get("labels") or {}),
+                        summary=str(annotations.get("summary", "")),
+                        runbook=" ".join(str(annotations.get("runbook", "")).split()),
+                    )
+                )
+    return rules
+
+
+def rule_groups_yaml() -> str:
+    """All rule files as one Prometheus rule document (what AMP's rule groups namespace holds)."""
+    groups = [group for path in rule_files() for group in load_file(path)["groups"]]
+    return yaml.safe_dump({"groups": groups}, sort_keys=False, width=1000)
+
+
+def scoped(expr: str, matchers: Mapping[str, str]) -> str:
+    """`expr` with `matchers` added to every Airflow and kube-state-metrics selector.
+
+    Cloud Monitoring evaluates PromQL over the whole project: two stacks in one
+    project must not alert on each other's series (GMP labels every series
+    with the `cluster` it was scraped in).
+    """
+    added = ",".join(f'{key}="{value}"' for key, value in matchers.items())
+
+    def narrow(match: re.Match[str]) -> str:
+        existing = (match.group("matchers") or "").strip()
+        return f"{match.group('name')}{{{added}{',' + existing if existing else ''}}}"
+
+    return _SELECTOR.sub(narrow, expr)
+
+
+def metric_names(expr: str) -> set[str]:
+    """The Airflow and kube-state-metrics metric names an expression reads."""
+    return {match.group("name") for match in _SELECTOR.finditer(expr)}
