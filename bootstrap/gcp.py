@@ -45,6 +45,9 @@ CONTAINER_ADMIN = "roles/container.admin"
 ACT_AS = "roles/iam.serviceAccountUser"
 SERVICE_USAGE_ADMIN = "roles/serviceusage.serviceUsageAdmin"
 SERVICE_ACCOUNT_ADMIN = "roles/iam.serviceAccountAdmin"
+# monitoring.alertPolicies.*, monitoring.notificationChannels.*, monitoring.dashboards.*
+# (https://cloud.google.com/iam/docs/roles-permissions/monitoring).
+MONITORING_EDITOR = "roles/monitoring.editor"
 # Where the deploy identity's rights come from: the roles each `gcp:` resource
 # type of the main stack needs, nothing else. tests/bootstrap runs the main
 # program for every shape of stack and fails on a type missing here.
@@ -68,6 +71,10 @@ DEPLOY_GRANTS: dict[str, tuple[str, ...]] = {
     "gcp:kms/cryptoKey:CryptoKey": ("roles/cloudkms.admin",),
     "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember": ("roles/cloudkms.admin",),
     # Also resourcemanager.projects.get, which the stack's project-number lookup needs.
+    # Alert policies, notification channels and the dashboard (components/gcp/monitoring.py).
+    "gcp:monitoring/alertPolicy:AlertPolicy": (MONITORING_EDITOR,),
+    "gcp:monitoring/dashboard:Dashboard": (MONITORING_EDITOR,),
+    "gcp:monitoring/notificationChannel:NotificationChannel": (MONITORING_EDITOR,),
     "gcp:projects/iAMMember:IAMMember": ("roles/resourcemanager.projectIamAdmin",),
     "gcp:projects/service:Service": (SERVICE_USAGE_ADMIN,),
     # services.generateServiceIdentity: Google documents no IAM permission for it
@@ -98,6 +105,8 @@ PREVIEW_ROLES = (
     "roles/dns.reader",
     # Reads the IAM policies the stack's IAMMember resources live in.
     "roles/iam.securityReviewer",
+    # The alert policies, notification channels and dashboard (components/gcp/monitoring.py).
+    "roles/monitoring.viewer",
     # resourcemanager.projects.get: the stack looks its project number up.
     "roles/browser",
 )

@@ -619,6 +619,16 @@ def _check_alerts_webhook(problems: Problems, value: Any) -> None:
         )
 
 
+def unrouted_alerts_warning(config: StackConfig) -> str | None:
+    """What `pulumi preview` prints for a cloud stack whose alerts reach nobody; None otherwise."""
+    if config.cloud == "local" or config.alerts.routed:
+        return None
+    return (
+        "alerts.email is unset: the stack's alerts fire in the cloud's console but notify nobody. Set "
+        "alerts.email (and optionally the secret alerts.webhook) - README, 'Operations'."
+    )
+
+
 _LOCAL_KEYS = ("kubeContext", "storageClass", "accessMode", "databaseSize", "uiServiceType")
 ACCESS_MODES = ("ReadWriteOnce", "ReadWriteMany")
 UI_SERVICE_TYPES = ("ClusterIP", "LoadBalancer")

@@ -165,6 +165,8 @@ class PlatformOutputs:
     public_url: pulumi.Input[str] | None = None
     # Records the user must create (no `ui.dnsZone`): certificate validation, the UI's name.
     manual_dns_records: Sequence[DnsRecord] = ()
+    # Where to see the metrics, alerts and dashboard (exported as `monitoring`); empty on local.
+    monitoring: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if (self.remote_logging is None) == (self.logs_claim_name is None):

@@ -9,7 +9,7 @@ import pulumi
 
 from components.airflow.dag_files import read_dag_files
 from components.airflow.release import AirflowRelease, AirflowReleaseArgs
-from components.config import StackConfig, load_fernet_previous_keys, plain_http_warning
+from components.config import StackConfig, load_fernet_previous_keys, plain_http_warning, unrouted_alerts_warning
 from components.platform import LOGS_CLAIM_NAME, PlatformOutputs
 
 DAGS_FOLDER = Path(__file__).resolve().parent.parent / "dags"
@@ -50,10 +50,10 @@ def create_platform(config: StackConfig) -> PlatformOutputs:
 
 
 def create_stack(config: StackConfig) -> Stack:
-    warning = plain_http_warning(config)
-    if warning is not None:
-        # Printed by every `pulumi preview` and `up` until the stack sets ui.domain.
-        pulumi.log.warn(warning)
+    for warning in (plain_http_warning(config), unrouted_alerts_warning(config)):
+        if warning is not None:
+            # Printed by every `pulumi preview` and `up` until the stack's config changes.
+            pulumi.log.warn(warning)
     fernet_previous_keys = load_fernet_previous_keys()
     platform = create_platform(config)
     airflow = AirflowRelease(
@@ -91,5 +91,7 @@ def export_outputs(stack: Stack) -> None:
         pulumi.export("deployKeyFingerprint", airflow.secrets.deploy_key_fingerprint)
     if stack.platform.cluster_name is not None:
         pulumi.export("clusterName", stack.platform.cluster_name)
+    if stack.platform.monitoring:
+        pulumi.export("monitoring", dict(stack.platform.monitoring))
     if stack.platform.kubeconfig is not None:
         pulumi.export("kubeconfig", pulumi.Output.secret(stack.platform.kubeconfig))

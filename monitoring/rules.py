@@ -18,9 +18,14 @@ from typing import Any
 import yaml
 
 RULES_DIR = Path(__file__).resolve().parent / "rules"
-# The StatsD exporter's metrics (chart mapping) and kube-state-metrics' ones: the
-# selectors `scoped` narrows to one stack's cluster.
-_SELECTOR = re.compile(r"(?<![\w:])(?P<name>(?:airflow|kube)_[A-Za-z0-9_]+)(?:\{(?P<matchers>[^}]*)\})?")
+# Metric families by name prefix: the chart's StatsD exporter, kube-state-metrics, and Cloud SQL's
+# own metrics as Cloud Monitoring's PromQL names them (`cloudsql.googleapis.com/database/...`).
+AIRFLOW_PREFIX = "airflow_"
+KUBE_STATE_PREFIX = "kube_"
+CLOUD_SQL_PREFIX = "cloudsql_googleapis_com:"
+_PREFIXES = (AIRFLOW_PREFIX, KUBE_STATE_PREFIX, CLOUD_SQL_PREFIX)
+# A name, then its optional {matchers}; names of functions, labels and keywords are left alone.
+_SELECTOR = re.compile(r"(?<![\w:.\"])(?P<name>[A-Za-z_][A-Za-z0-9_:]*)(?:\{(?P<matchers>[^}]*)\})?")
 
 
 @dataclass(frozen=True)
@@ -75,22 +80,25 @@ def rule_groups_yaml() -> str:
     return yaml.safe_dump({"groups": groups}, sort_keys=False, width=1000)
 
 
-def scoped(expr: str, matchers: Mapping[str, str]) -> str:
-    """`expr` with `matchers` added to every Airflow and kube-state-metrics selector.
+def scoped(expr: str, scopes: Mapping[str, Mapping[str, str]]) -> str:
+    """`expr` with matchers added to every selector of a metric family (prefix -> matchers).
 
     Cloud Monitoring evaluates PromQL over the whole project: two stacks in one
     project must not alert on each other's series (GMP labels every series
-    with the `cluster` it was scraped in).
+    with the `cluster` it was scraped in; Cloud SQL's carry `database_id`).
     """
-    added = ",".join(f'{key}="{value}"' for key, value in matchers.items())
 
     def narrow(match: re.Match[str]) -> str:
-        existing = (match.group("matchers") or "").strip()
-        return f"{match.group('name')}{{{added}{',' + existing if existing else ''}}}"
+        name, existing = match.group("name"), (match.group("matchers") or "").strip()
+        matchers = next((scopes[prefix] for prefix in scopes if name.startswith(prefix)), None)
+        if matchers is None:
+            return match.group(0)
+        added = ",".join(f'{key}="{value}"' for key, value in matchers.items())
+        return f"{name}{{{added}{',' + existing if existing else ''}}}"
 
     return _SELECTOR.sub(narrow, expr)
 
 
 def metric_names(expr: str) -> set[str]:
-    """The Airflow and kube-state-metrics metric names an expression reads."""
-    return {match.group("name") for match in _SELECTOR.finditer(expr)}
+    """The metric names (of the families above) an expression reads."""
+    return {name for match in _SELECTOR.finditer(expr) if (name := match.group("name")).startswith(_PREFIXES)}

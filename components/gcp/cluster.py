@@ -9,6 +9,7 @@ import pulumi
 import pulumi_gcp as gcp
 
 from components.gcp.kubeconfig import gke_kubeconfig
+from components.gcp.monitoring import MONITORED_COMPONENTS
 from components.gcp.network import PODS_RANGE, SERVICES_RANGE
 from components.gcp.settings import GcpSettings
 
@@ -79,6 +80,13 @@ class GkeCluster(pulumi.ComponentResource):
                 )
             ),
             enable_shielded_nodes=True,
+            # Managed Service for Prometheus collects the Airflow metrics (a
+            # PodMonitoring, components/gcp/monitoring.py); an in-place update
+            # (the GKE API's ClusterUpdate.desiredMonitoringConfig), never a new cluster.
+            monitoring_config=gcp.container.ClusterMonitoringConfigArgs(
+                enable_components=list(MONITORED_COMPONENTS),
+                managed_prometheus=gcp.container.ClusterMonitoringConfigManagedPrometheusArgs(enabled=True),
+            ),
             # Switching the channel updates the cluster in place (the provider
             # sends desiredGatewayApiConfig in UpdateCluster; not among the
             # fields that force a new cluster, shared/reference/clouds.md).

@@ -122,7 +122,7 @@ def test_rules_read_only_the_exporters_metrics_and_say_what_to_do(rule: Any) -> 
 
 def test_scoping_adds_the_cluster_to_every_selector_and_keeps_existing_matchers() -> None:
     expr = 'sum(rate(airflow_ti_failures[5m])) / max(kube_deployment_status_replicas_available{deployment="x"})'
-    assert scoped(expr, {"cluster": "c1"}) == (
+    assert scoped(expr, {"airflow_": {"cluster": "c1"}, "kube_": {"cluster": "c1"}}) == (
         'sum(rate(airflow_ti_failures{cluster="c1"}[5m])) / '
         'max(kube_deployment_status_replicas_available{cluster="c1",deployment="x"})'
     )
