@@ -1,4 +1,4 @@
-"""GKE: Managed Service for Prometheus scrapes the StatsD exporter; the rules become alert policies that notify `alerts`."""
+"""GKE: managed Prometheus scrapes the StatsD exporter; the rules become policies that notify `alerts`."""
 
 from __future__ import annotations
 
