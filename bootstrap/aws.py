@@ -48,6 +48,9 @@ PULL_THROUGH_CACHE_SECRETS = f"{SECRET_NAME_PREFIX}{REPOSITORY_PREFIX}-*"
 # every shape of stack and fails on a type whose module is missing here.
 RESOURCE_SERVICES = {
     "acm": "acm",  # the UI certificate and its validation (components/aws/https.py)
+    # The Prometheus workspace, its scraper, rules and alert manager (components/aws/monitoring.py).
+    "amp": "aps",
+    "cloudwatch": "cloudwatch",  # the RDS alarms
     "ec2": "ec2",
     "ecr": "ecr",  # pull-through cache rule, repository creation template (components/aws/registry.py)
     "efs": "elasticfilesystem",
@@ -59,6 +62,7 @@ RESOURCE_SERVICES = {
     "route53": "route53",
     "s3": "s3",
     "secretsmanager": "secretsmanager",  # the Docker Hub token secret and its version
+    "sns": "sns",  # the alerts topic and its subscriptions
     "vpc": "ec2",  # aws.vpc.SecurityGroupIngressRule is ec2:AuthorizeSecurityGroupIngress
 }
 # Granted apart from any resource type.

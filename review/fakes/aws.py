@@ -132,3 +132,17 @@ def _service(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
 def _secret(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     # Secrets Manager appends a dash and six random characters to the name.
     return {"arn": f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:secret:{inputs['name']}-{fake_bytes(name, 3).hex()}"}
+
+
+@register_fake_outputs("aws:amp/workspace:Workspace")
+def _prometheus_workspace(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    workspace = f"ws-{fake_bytes(name, 8).hex()}"
+    return {
+        "arn": f"arn:aws:aps:eu-west-1:{ACCOUNT}:workspace/{workspace}",
+        "prometheusEndpoint": f"https://aps-workspaces.eu-west-1.amazonaws.com/workspaces/{workspace}/",
+    }
+
+
+@register_fake_outputs("aws:sns/topic:Topic")
+def _topic(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    return {"arn": f"arn:aws:sns:eu-west-1:{ACCOUNT}:{inputs['name']}"}

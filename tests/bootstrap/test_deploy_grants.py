@@ -41,7 +41,12 @@ AWS_SHAPES: dict[str, dict[str, Any]] = {
 }
 GCP_SHAPES: dict[str, dict[str, Any]] = {
     "gcp-https-zone": {**GCP_WITH_ZONE, "gcp": {**GCP_WITH_ZONE["gcp"], "sharedStorage": "filestore"}},
-    "gcp-plain": {**GCP_BASE, "gcp": {**GCP_BASE["gcp"], "uiAccess": "loadBalancer"}},
+    # alerts.email: the notification channel (components/gcp/monitoring.py).
+    "gcp-plain": {
+        **GCP_BASE,
+        "gcp": {**GCP_BASE["gcp"], "uiAccess": "loadBalancer"},
+        "alerts": {"email": ["ops@example.com"]},
+    },
 }
 
 
