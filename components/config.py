@@ -624,8 +624,9 @@ def unrouted_alerts_warning(config: StackConfig) -> str | None:
     if config.cloud == "local" or config.alerts.routed:
         return None
     return (
-        "alerts.email is unset: the stack's alerts fire in the cloud's console but notify nobody. Set "
-        "alerts.email (and optionally the secret alerts.webhook) - README, 'Operations'."
+        "alerts.email is unset: the stack collects metrics and has a dashboard, but deploys no alert rule "
+        "(one that tells nobody would only bill). Set alerts.email (and optionally the secret "
+        "alerts.webhook) - README, 'Operations'."
     )
 
 

@@ -21,14 +21,11 @@ import yaml
 
 from components.config import AlertSettings
 from monitoring import database
-from monitoring.rules import rule_groups_yaml
+from monitoring.rules import rule_groups_yaml, scrape_interval
 
 # The chart's StatsD exporter: `<release>-statsd` and its port name (chart 1.22.0; the same pair
 # the GKE PodMonitoring selects, components/gcp/monitoring.py).
 STATSD_PORT_NAME = "statsd-scrape"
-# A sample a minute per series (AMP bills per sample ingested, review/prices.py); the scraper's
-# minimum is 30 s (AMP user guide, "Scraper configuration").
-SCRAPE_INTERVAL = "60s"
 RULES_NAMESPACE = "airflow"
 # RDS for PostgreSQL: max_connections = LEAST(DBInstanceClassMemory/9531392, 5000)
 # (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/CHAP_Limits.html#RDS_Limits.MaxConnections).
@@ -48,11 +45,14 @@ def rds_max_connections(instance_class: str) -> int | None:
     return min(memory_gib * 2**30 // _RDS_BYTES_PER_CONNECTION, _RDS_MAX_CONNECTIONS)
 
 
-def scrape_configuration(namespace: str, release_name: str) -> str:
-    """The scraper's Prometheus configuration: the StatsD exporter's endpoints in the Airflow namespace."""
+def scrape_configuration(namespace: str, release_name: str, interval: str) -> str:
+    """The scraper's Prometheus configuration: the StatsD exporter's endpoints in the Airflow namespace.
+
+    AMP's scrapers take no interval under 30 s (AMP user guide, "Scraper configuration").
+    """
     return yaml.safe_dump(
         {
-            "global": {"scrape_interval": SCRAPE_INTERVAL},
+            "global": {"scrape_interval": interval},
             "scrape_configs": [
                 {
                     "job_name": "airflow-statsd",
@@ -106,6 +106,7 @@ class AmpMonitoringArgs:
     database_identifier: pulumi.Input[str]
     database_instance_class: str
     database_storage_gb: int
+    production: bool
     alerts: AlertSettings
     webhook: pulumi.Output[str] | None
 
@@ -113,7 +114,7 @@ class AmpMonitoringArgs:
 class AmpMonitoring(pulumi.ComponentResource):
     workspace: aws.amp.Workspace
     scraper: aws.amp.Scraper
-    topic: aws.sns.Topic
+    topic: aws.sns.Topic | None
     alarms: dict[str, aws.cloudwatch.MetricAlarm]
 
     def __init__(self, name: str, args: AmpMonitoringArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -145,18 +146,29 @@ class AmpMonitoring(pulumi.ComponentResource):
                 amp=aws.amp.ScraperDestinationAmpArgs(workspace_arn=self.workspace.arn)
             ),
             scrape_configuration=pulumi.Output.from_input(args.namespace).apply(
-                lambda namespace: scrape_configuration(namespace, args.release_name)
+                lambda namespace: scrape_configuration(namespace, args.release_name, scrape_interval(args.production))
             ),
             opts=child,
         )
+        # Rules that tell nobody would only bill: without `alerts` a stack gets the metrics
+        # (and the dashboard to import), and a preview warning.
+        self.topic, self.alarms = None, {}
+        if args.alerts.routed:
+            self.topic = self._alerting(name, args)
+            self.alarms = self._database_alarms(name, args, self.topic)
+        self.register_outputs({"workspace": self.workspace.prometheus_endpoint})
 
-        self.topic = aws.sns.Topic(f"{name}-alerts", name=f"{args.prefix}-alerts", opts=child)
+    def _alerting(self, name: str, args: AmpMonitoringArgs) -> aws.sns.Topic:
+        """The rule groups, the alert manager and the SNS topic that reaches `alerts`."""
+        child = pulumi.ResourceOptions(parent=self)
+
+        topic = aws.sns.Topic(f"{name}-alerts", name=f"{args.prefix}-alerts", opts=child)
         # AMP's alert manager publishes as the aps service, for this workspace only
         # (AMP user guide, "Permission to publish to Amazon SNS").
         aws.sns.TopicPolicy(
             f"{name}-alerts-policy",
-            arn=self.topic.arn,
-            policy=pulumi.Output.all(self.topic.arn, self.workspace.arn).apply(
+            arn=topic.arn,
+            policy=pulumi.Output.all(topic.arn, self.workspace.arn).apply(
                 lambda arns: json.dumps(
                     {
                         "Version": "2012-10-17",
@@ -177,11 +189,11 @@ class AmpMonitoring(pulumi.ComponentResource):
         # SNS mails a confirmation link to each address first; nothing arrives until it is clicked.
         for index, email in enumerate(args.alerts.emails):
             aws.sns.TopicSubscription(
-                f"{name}-email-{index}", topic=self.topic.arn, protocol="email", endpoint=email, opts=child
+                f"{name}-email-{index}", topic=topic.arn, protocol="email", endpoint=email, opts=child
             )
         if args.webhook is not None:
             aws.sns.TopicSubscription(
-                f"{name}-webhook", topic=self.topic.arn, protocol="https", endpoint=args.webhook, opts=child
+                f"{name}-webhook", topic=topic.arn, protocol="https", endpoint=args.webhook, opts=child
             )
 
         aws.amp.RuleGroupNamespace(
@@ -190,13 +202,14 @@ class AmpMonitoring(pulumi.ComponentResource):
         aws.amp.AlertManagerDefinition(
             f"{name}-alert-manager",
             workspace_id=self.workspace.id,
-            definition=self.topic.arn.apply(lambda arn: alert_manager_definition(arn, args.region)),
+            definition=topic.arn.apply(lambda arn: alert_manager_definition(arn, args.region)),
             opts=child,
         )
-        self.alarms = self._database_alarms(name, args)
-        self.register_outputs({"workspace": self.workspace.prometheus_endpoint, "topic": self.topic.arn})
+        return topic
 
-    def _database_alarms(self, name: str, args: AmpMonitoringArgs) -> dict[str, aws.cloudwatch.MetricAlarm]:
+    def _database_alarms(
+        self, name: str, args: AmpMonitoringArgs, topic: aws.sns.Topic
+    ) -> dict[str, aws.cloudwatch.MetricAlarm]:
         free_bytes = int(args.database_storage_gb * 2**30 * (1 - database.STORAGE_FRACTION))
         limits = {database.STORAGE: ("FreeStorageSpace", "LessThanThreshold", free_bytes)}
         connections = rds_max_connections(args.database_instance_class)
@@ -222,8 +235,8 @@ class AmpMonitoring(pulumi.ComponentResource):
                 evaluation_periods=5,
                 comparison_operator=comparison,
                 threshold=threshold,
-                alarm_actions=[self.topic.arn],
-                ok_actions=[self.topic.arn],
+                alarm_actions=[topic.arn],
+                ok_actions=[topic.arn],
                 opts=pulumi.ResourceOptions(parent=self),
             )
             for alert, (metric, comparison, threshold) in limits.items()

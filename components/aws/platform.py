@@ -251,6 +251,7 @@ class AwsPlatform(pulumi.ComponentResource):
                 database_identifier=metadata_db.instance.identifier,
                 database_instance_class=settings.database.instance_class,
                 database_storage_gb=settings.database.allocated_storage_gb,
+                production=production,
                 alerts=config.alerts,
                 webhook=load_alerts_webhook(),
             ),

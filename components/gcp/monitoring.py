@@ -21,20 +21,33 @@ import pulumi_kubernetes as k8s
 
 from components.config import AlertSettings
 from monitoring import database
-from monitoring.rules import AIRFLOW_PREFIX, CLOUD_SQL_PREFIX, KUBE_STATE_PREFIX, AlertRule, alert_rules, scoped
+from monitoring.rules import (
+    AIRFLOW_PREFIX,
+    CLOUD_SQL_PREFIX,
+    KUBE_STATE_PREFIX,
+    AlertRule,
+    alert_rules,
+    scoped,
+    scrape_interval,
+)
 
 DASHBOARD = Path(__file__).resolve().parents[2] / "monitoring" / "dashboards" / "cloud-monitoring.json"
 # The chart's StatsD exporter: its pods' labels and the named port serving /metrics
 # (chart 1.22.0 statsd-deployment.yaml; ../shared/reference/airflow-chart.md).
 STATSD_COMPONENT = "statsd"
 STATSD_SCRAPE_PORT = "statsd-scrape"
-# Each series scraped once a minute: the GMP bill is per sample (review/prices.py).
-SCRAPE_INTERVAL = "60s"
 EVALUATION_INTERVAL = "60s"
-# GKE's managed kube-state-metrics package for Deployments feeds the API server
-# alert; SYSTEM_COMPONENTS is GKE's default and must stay listed.
-# https://cloud.google.com/kubernetes-engine/docs/how-to/configure-metrics#enable-ksm
-MONITORED_COMPONENTS = ("SYSTEM_COMPONENTS", "DEPLOYMENT")
+# SYSTEM_COMPONENTS is GKE's default and stays listed; GKE's managed kube-state-metrics
+# package for Deployments feeds the API server alert, so it runs (and bills) only
+# where alerts are routed. https://cloud.google.com/kubernetes-engine/docs/how-to/configure-metrics
+SYSTEM_COMPONENTS = ("SYSTEM_COMPONENTS",)
+DEPLOYMENT_METRICS = "DEPLOYMENT"
+
+
+def monitored_components(alerts_routed: bool) -> list[str]:
+    return [*SYSTEM_COMPONENTS, *([DEPLOYMENT_METRICS] if alerts_routed else [])]
+
+
 _SEVERITIES = {"critical": "CRITICAL", "warning": "WARNING"}
 _UNTEMPLATED = re.compile(r"\{\{[^}]*\}\}")
 _DURATION = re.compile(r"^(?P<number>\d+)(?P<unit>[smh])$")
@@ -75,6 +88,7 @@ class GkeMonitoringArgs:
     # `<project>:<instance>`, the `database_id` Cloud SQL labels its metrics with.
     database_id: pulumi.Input[str]
     database_tier: str
+    production: bool
     alerts: AlertSettings
     webhook: pulumi.Output[str] | None
     provider: k8s.Provider
@@ -99,7 +113,7 @@ class GkeMonitoring(pulumi.ComponentResource):
                 "selector": {
                     "matchLabels": {"tier": "airflow", "component": STATSD_COMPONENT, "release": args.release_name}
                 },
-                "endpoints": [{"port": STATSD_SCRAPE_PORT, "interval": SCRAPE_INTERVAL}],
+                "endpoints": [{"port": STATSD_SCRAPE_PORT, "interval": scrape_interval(args.production)}],
             },
             opts=pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=args.depends_on),
         )
@@ -137,10 +151,12 @@ class GkeMonitoring(pulumi.ComponentResource):
                 CLOUD_SQL_PREFIX: {"database_id": parts[1]},
             }
         )
+        # Policies that notify nobody would bill per condition for nothing: without
+        # `alerts` a stack gets the metrics and the dashboard, and a preview warning.
         self.policies = {}
-        for rule in alert_rules():
+        for rule in alert_rules() if args.alerts.routed else []:
             self.policies[rule.name] = self._policy(name, args, rule, scopes, channel_ids, cloud)
-        for alert, expr in self._database_rules(args).items():
+        for alert, expr in self._database_rules(args).items() if args.alerts.routed else []:
             rule = AlertRule("database", alert.name, expr, "5m", {"severity": "critical"}, alert.summary, alert.runbook)
             self.policies[rule.name] = self._policy(name, args, rule, scopes, channel_ids, cloud)
 

@@ -81,3 +81,11 @@ def test_rds_connection_limits_follow_memory() -> None:
     assert rds_max_connections("db.t4g.micro") == 112
     assert rds_max_connections("db.r6i.large") == 1802
     assert rds_max_connections("db.x2g.metal") is None
+
+
+def test_without_alerts_only_the_metrics_are_collected_and_preview_says_so() -> None:
+    unrouted = run_main(checks.stack_config("prod"), stack="prod")
+    assert unrouted.one("aws:amp/scraper:Scraper")
+    for kind in ("aws:sns/topic:Topic", "aws:amp/ruleGroupNamespace:RuleGroupNamespace", ALARM):
+        assert not unrouted.of_type(kind), f"{kind} would bill for alerts that tell nobody"
+    assert any("alerts.email is unset" in warning for warning in unrouted.warnings)

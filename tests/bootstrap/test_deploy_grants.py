@@ -37,6 +37,8 @@ AWS_SHAPES: dict[str, dict[str, Any]] = {
         **AWS_CREDENTIALS,
         **{key: value for key, value in AWS_WITH_ZONE.items() if key != "aws"},
         "aws": {**AWS_CREDENTIALS["aws"], "readOnlyRoleArns": [PREVIEW_ROLE]},
+        # The SNS topic, AMP rules and CloudWatch alarms (components/aws/monitoring.py).
+        "alerts": {"email": ["ops@example.com"]},
     },
 }
 GCP_SHAPES: dict[str, dict[str, Any]] = {

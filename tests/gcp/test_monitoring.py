@@ -56,7 +56,7 @@ def test_a_pod_monitoring_scrapes_the_charts_statsd_exporter(routed: Run) -> Non
     assert values.get("statsd", {}).get("enabled", True), "the chart's exporter must run"
     assert monitor["metadata"]["namespace"] == checks.airflow_release(routed).inputs["namespace"]
     assert monitor["spec"]["selector"]["matchLabels"] == {"tier": "airflow", "component": "statsd", "release": release}
-    assert monitor["spec"]["endpoints"] == [{"port": "statsd-scrape", "interval": "60s"}]
+    assert monitor["spec"]["endpoints"][0]["port"] == "statsd-scrape"
 
 
 def test_every_rule_and_database_alert_is_a_promql_policy_scoped_to_the_stacks_cluster(routed: Run) -> None:
@@ -95,10 +95,20 @@ def test_alerts_reach_every_address_and_the_secret_webhook(routed: Run) -> None:
         assert sorted(policy.inputs["notificationChannels"]) == channel_ids, policy.name
 
 
-def test_without_alerts_the_policies_notify_nobody_and_preview_says_so(unrouted: Run) -> None:
+def test_without_alerts_no_policy_bills_for_nobody_and_preview_says_so(unrouted: Run) -> None:
     assert not unrouted.of_type(CHANNEL)
-    assert all(not p.inputs.get("notificationChannels") for p in unrouted.of_type(POLICY))
+    assert not unrouted.of_type(POLICY)
+    assert unrouted.one(CLUSTER).inputs["monitoringConfig"]["enableComponents"] == ["SYSTEM_COMPONENTS"]
     assert any("alerts.email is unset" in warning for warning in unrouted.warnings)
+    assert unrouted.one(DASHBOARD), "metrics and the dashboard stay"
+
+
+def test_a_dev_stack_is_scraped_every_two_minutes_production_every_minute(unrouted: Run) -> None:
+    assert unrouted.one(POD_MONITORING).inputs["spec"]["endpoints"][0]["interval"] == "120s"
+    production = run_main(
+        {**_config(email=["ops@acme.example"]), "production": True, "ui": {"allowPlainHttp": True}}, "prod"
+    )
+    assert production.one(POD_MONITORING).inputs["spec"]["endpoints"][0]["interval"] == "60s"
 
 
 def test_the_dashboard_covers_each_area_on_this_stacks_series(routed: Run) -> None:
