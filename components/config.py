@@ -620,8 +620,11 @@ def _check_alerts_webhook(problems: Problems, value: Any) -> None:
 
 
 def unrouted_alerts_warning(config: StackConfig) -> str | None:
-    """What `pulumi preview` prints for a cloud stack whose alerts reach nobody; None otherwise."""
-    if config.cloud == "local" or config.alerts.routed:
+    """What `pulumi preview` prints for a production stack whose alerts would reach nobody; None otherwise.
+
+    A dev stack without alerts is a normal choice (README, 'Operations'); a production one is not.
+    """
+    if not config.production or config.alerts.routed:
         return None
     return (
         "alerts.email is unset: the stack collects metrics and has a dashboard, but deploys no alert rule "

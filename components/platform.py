@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.config import AlertSettings
 from components.database_urls import metadata_urls
 
 # The chart components that run Airflow code and therefore read or write task
@@ -127,6 +128,19 @@ class DnsRecord:
         return pulumi.Output.all(self.name, self.value).apply(
             lambda parts: {"purpose": self.purpose, "name": parts[0], "type": self.type, "value": parts[1]}
         )
+
+
+@dataclass(frozen=True)
+class MonitoringArgs:
+    """What every cloud's monitoring component needs: the Airflow release it watches and who is told."""
+
+    namespace: pulumi.Input[str]
+    release_name: str
+    # Non-production stacks are scraped less often (monitoring.rules.scrape_interval).
+    production: bool
+    alerts: AlertSettings
+    # `alerts.webhook` as a secret Output (components.config.load_alerts_webhook).
+    webhook: pulumi.Output[str] | None
 
 
 @dataclass(frozen=True)

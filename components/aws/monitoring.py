@@ -19,7 +19,7 @@ import pulumi
 import pulumi_aws as aws
 import yaml
 
-from components.config import AlertSettings
+from components.platform import MonitoringArgs
 from monitoring import database
 from monitoring.rules import rule_groups_yaml, scrape_interval
 
@@ -95,20 +95,15 @@ def alert_manager_definition(topic_arn: str, region: str) -> str:
 
 
 @dataclass(frozen=True)
-class AmpMonitoringArgs:
+class AmpMonitoringArgs(MonitoringArgs):
     prefix: str
     region: str
     cluster_arn: pulumi.Input[str]
     subnet_ids: list[pulumi.Output[str]]
     cluster_security_group_id: pulumi.Input[str]
-    namespace: pulumi.Input[str]
-    release_name: str
     database_identifier: pulumi.Input[str]
     database_instance_class: str
     database_storage_gb: int
-    production: bool
-    alerts: AlertSettings
-    webhook: pulumi.Output[str] | None
 
 
 class AmpMonitoring(pulumi.ComponentResource):
@@ -151,7 +146,7 @@ class AmpMonitoring(pulumi.ComponentResource):
             opts=child,
         )
         # Rules that tell nobody would only bill: without `alerts` a stack gets the metrics
-        # (and the dashboard to import), and a preview warning.
+        # (and the dashboard to import), and a production stack a preview warning.
         self.topic, self.alarms = None, {}
         if args.alerts.routed:
             self.topic = self._alerting(name, args)

@@ -19,7 +19,7 @@ import pulumi
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
-from components.config import AlertSettings
+from components.platform import MonitoringArgs
 from monitoring import database
 from monitoring.rules import (
     AIRFLOW_PREFIX,
@@ -79,18 +79,13 @@ def seconds(duration: str) -> str:
 
 
 @dataclass(frozen=True)
-class GkeMonitoringArgs:
+class GkeMonitoringArgs(MonitoringArgs):
     project: str
     stack: str
     cluster_name: pulumi.Input[str]
-    namespace: pulumi.Input[str]
-    release_name: str
     # `<project>:<instance>`, the `database_id` Cloud SQL labels its metrics with.
     database_id: pulumi.Input[str]
     database_tier: str
-    production: bool
-    alerts: AlertSettings
-    webhook: pulumi.Output[str] | None
     provider: k8s.Provider
     # The cluster (its managed collection installs the PodMonitoring CRD) and the monitoring API.
     depends_on: list[pulumi.Resource]
@@ -152,7 +147,7 @@ class GkeMonitoring(pulumi.ComponentResource):
             }
         )
         # Policies that notify nobody would bill per condition for nothing: without
-        # `alerts` a stack gets the metrics and the dashboard, and a preview warning.
+        # `alerts` a stack gets the metrics and the dashboard, and a production one a preview warning.
         self.policies = {}
         for rule in alert_rules() if args.alerts.routed else []:
             self.policies[rule.name] = self._policy(name, args, rule, scopes, channel_ids, cloud)
