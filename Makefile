@@ -12,7 +12,7 @@ export PYTHON
 unexport PYTHONDONTWRITEBYTECODE
 
 .DEFAULT_GOAL := help
-.PHONY: help up preview destroy plan plan-diff test checks lint test-infra test-infra-review test-infra-program test-dags venv venvs clean
+.PHONY: help up preview destroy status plan plan-diff test checks lint test-infra test-infra-review test-infra-program test-dags venv venvs clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -26,6 +26,9 @@ preview: ## pulumi preview --diff on STACK
 
 destroy: ## Delete STACK's resources (Airflow first, then the platform); protected ones stay (README: Destroy)
 	@scripts/pulumi.sh destroy "$(STACK)"
+
+status: venv ## Airflow's health, heartbeats, pods, worker nodes, last DAG runs and alerts of STACK (README: Operations)
+	@$(BIN)/python -m monitoring.status --stack "$(STACK)"
 
 plan: venv ## Offline plan of STACK: resources, policy verdict, monthly cost (OUT=plan.json also writes JSON)
 	@$(BIN)/python -m review plan --stack "$(STACK)" $(if $(OUT),--out "$(OUT)")

@@ -56,7 +56,9 @@ PULL_THROUGH_CACHE_SECRETS = f"{SECRET_NAME_PREFIX}{REPOSITORY_PREFIX}-*"
 # every shape of stack and fails on a type whose module is missing here.
 RESOURCE_SERVICES = {
     "acm": "acm",  # the UI certificate and its validation (components/aws/https.py)
-    "cloudwatch": "logs",  # the EKS control-plane log group (components/aws/control_plane_logs.py)
+    # The Prometheus workspace, its scraper, rules and alert manager (components/aws/monitoring.py).
+    "amp": "aps",
+    "cloudwatch": "cloudwatch",  # the RDS alarms; the control-plane log group is logs:* below
     "ec2": "ec2",
     "ecr": "ecr",  # pull-through cache rule, repository creation template (components/aws/registry.py)
     "efs": "elasticfilesystem",
@@ -68,6 +70,7 @@ RESOURCE_SERVICES = {
     "route53": "route53",
     "s3": "s3",
     "secretsmanager": "secretsmanager",  # the Docker Hub token secret and its version
+    "sns": "sns",  # the alerts topic and its subscriptions
     "vpc": "ec2",  # aws.vpc.SecurityGroupIngressRule is ec2:AuthorizeSecurityGroupIngress
 }
 # Granted apart from any resource type.
@@ -75,7 +78,8 @@ OTHER_DEPLOY_ACTIONS = (
     # aws.get_caller_identity (components/aws/cluster.py).
     "sts:GetCallerIdentity",
     # From the bootstrap's first version, for what the services do around the
-    # stack's resources (EKS control-plane and RDS log groups, managed node
+    # stack's resources (the RDS log groups, the EKS control-plane log group
+    # (aws:cloudwatch/logGroup, components/aws/control_plane_logs.py), managed node
     # groups' Auto Scaling groups, EKS-optimised AMI parameters); no resource
     # type of the stack needs them directly.
     "logs:*",
@@ -95,6 +99,11 @@ SECRETS_ALIAS = "alias/airflow-platform-pulumi"
 PREVIEW_READS: dict[str, tuple[str, ...]] = {
     "aws:acm/certificate:Certificate": ("acm:DescribeCertificate", "acm:ListTagsForCertificate"),
     "aws:acm/certificateValidation:CertificateValidation": ("acm:DescribeCertificate",),
+    "aws:amp/alertManagerDefinition:AlertManagerDefinition": ("aps:DescribeAlertManagerDefinition",),
+    "aws:amp/ruleGroupNamespace:RuleGroupNamespace": ("aps:DescribeRuleGroupsNamespace",),
+    "aws:amp/scraper:Scraper": ("aps:DescribeScraper",),
+    "aws:amp/workspace:Workspace": ("aps:DescribeWorkspace", "aps:ListTagsForResource"),
+    "aws:cloudwatch/metricAlarm:MetricAlarm": ("cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource"),
     "aws:cloudwatch/logGroup:LogGroup": ("logs:DescribeLogGroups", "logs:ListTagsForResource"),
     "aws:ec2/eip:Eip": ("ec2:DescribeAddresses",),
     "aws:ec2/internetGateway:InternetGateway": ("ec2:DescribeInternetGateways",),
@@ -136,6 +145,9 @@ PREVIEW_READS: dict[str, tuple[str, ...]] = {
     "aws:secretsmanager/secret:Secret": ("secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy"),
     # The value itself: granted on the Docker Hub cache secrets only (SECRET_READ_ACTIONS).
     "aws:secretsmanager/secretVersion:SecretVersion": ("secretsmanager:GetSecretValue",),
+    "aws:sns/topic:Topic": ("sns:GetTopicAttributes", "sns:ListTagsForResource"),
+    "aws:sns/topicPolicy:TopicPolicy": ("sns:GetTopicAttributes",),
+    "aws:sns/topicSubscription:TopicSubscription": ("sns:GetSubscriptionAttributes",),
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": ("ec2:DescribeSecurityGroupRules",),
 }
 # The statements of AWS's ReadOnlyAccess that grant the reads above, as in
@@ -145,6 +157,10 @@ PREVIEW_READS: dict[str, tuple[str, ...]] = {
 READ_ONLY_ACCESS_ACTIONS = (
     "acm:Describe*",
     "acm:List*",
+    "aps:Describe*",
+    "aps:List*",
+    "cloudwatch:Describe*",
+    "cloudwatch:List*",
     "ec2:Describe*",
     "ecr:Describe*",
     "eks:Describe*",
@@ -163,6 +179,8 @@ READ_ONLY_ACCESS_ACTIONS = (
     "s3:List*",
     "secretsmanager:Describe*",
     "secretsmanager:GetResourcePolicy",
+    "sns:Get*",
+    "sns:List*",
 )
 
 

@@ -47,6 +47,9 @@ CONTAINER_ADMIN = "roles/container.admin"
 ACT_AS = "roles/iam.serviceAccountUser"
 SERVICE_USAGE_ADMIN = "roles/serviceusage.serviceUsageAdmin"
 SERVICE_ACCOUNT_ADMIN = "roles/iam.serviceAccountAdmin"
+# monitoring.alertPolicies.*, monitoring.notificationChannels.*, monitoring.dashboards.*
+# (https://cloud.google.com/iam/docs/roles-permissions/monitoring).
+MONITORING_EDITOR = "roles/monitoring.editor"
 # Where the deploy identity's rights come from: the roles each `gcp:` resource
 # type of the main stack needs, nothing else. tests/bootstrap runs the main
 # program for every shape of stack and fails on a type missing here.
@@ -72,6 +75,10 @@ DEPLOY_GRANTS: dict[str, tuple[str, ...]] = {
     "gcp:kms/cryptoKey:CryptoKey": ("roles/cloudkms.admin",),
     "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember": ("roles/cloudkms.admin",),
     # Also resourcemanager.projects.get, which the stack's project-number lookup needs.
+    # Alert policies, notification channels and the dashboard (components/gcp/monitoring.py).
+    "gcp:monitoring/alertPolicy:AlertPolicy": (MONITORING_EDITOR,),
+    "gcp:monitoring/dashboard:Dashboard": (MONITORING_EDITOR,),
+    "gcp:monitoring/notificationChannel:NotificationChannel": (MONITORING_EDITOR,),
     "gcp:projects/iAMMember:IAMMember": ("roles/resourcemanager.projectIamAdmin",),
     "gcp:projects/service:Service": (SERVICE_USAGE_ADMIN,),
     # services.generateServiceIdentity: Google documents no IAM permission for it
@@ -117,6 +124,9 @@ PREVIEW_READS: dict[str, tuple[str, ...]] = {
     "gcp:kms/cryptoKey:CryptoKey": ("cloudkms.cryptoKeys.get",),
     "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember": ("cloudkms.cryptoKeys.getIamPolicy",),
     "gcp:kms/keyRing:KeyRing": ("cloudkms.keyRings.get",),
+    "gcp:monitoring/alertPolicy:AlertPolicy": ("monitoring.alertPolicies.get",),
+    "gcp:monitoring/dashboard:Dashboard": ("monitoring.dashboards.get",),
+    "gcp:monitoring/notificationChannel:NotificationChannel": ("monitoring.notificationChannels.get",),
     "gcp:projects/iAMMember:IAMMember": ("resourcemanager.projects.getIamPolicy",),
     # The provider lists the enabled services (ListCurrentlyEnabledServices).
     "gcp:projects/service:Service": ("serviceusage.services.list",),
@@ -140,6 +150,7 @@ PREVIEW_READS: dict[str, tuple[str, ...]] = {
     "kubernetes:gateway.networking.k8s.io/v1:Gateway": (DNS_ENDPOINT_CONNECT, CUSTOM_OBJECT_READ),
     "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute": (DNS_ENDPOINT_CONNECT, CUSTOM_OBJECT_READ),
     "kubernetes:helm.sh/v3:Release": (DNS_ENDPOINT_CONNECT, *HELM_RELEASE_READS),
+    "kubernetes:monitoring.googleapis.com/v1:PodMonitoring": (DNS_ENDPOINT_CONNECT, CUSTOM_OBJECT_READ),
     "kubernetes:networking.gke.io/v1:GCPBackendPolicy": (DNS_ENDPOINT_CONNECT, CUSTOM_OBJECT_READ),
     "kubernetes:networking.gke.io/v1:GCPGatewayPolicy": (DNS_ENDPOINT_CONNECT, CUSTOM_OBJECT_READ),
     "kubernetes:networking.gke.io/v1:HealthCheckPolicy": (DNS_ENDPOINT_CONNECT, CUSTOM_OBJECT_READ),
@@ -197,6 +208,10 @@ PREVIEW_ROLE_READS: dict[str, frozenset[str]] = {
             "resourcemanager.projects.getIamPolicy",
             "storage.buckets.getIamPolicy",
         }
+    ),
+    # The alert policies, notification channels and dashboard (components/gcp/monitoring.py).
+    "roles/monitoring.viewer": frozenset(
+        {"monitoring.alertPolicies.get", "monitoring.dashboards.get", "monitoring.notificationChannels.get"}
     ),
     # resourcemanager.projects.get: the stack looks its project number up.
     "roles/browser": frozenset({"resourcemanager.projects.get"}),

@@ -45,7 +45,7 @@ DAG_SOURCES = ("git", "configmap")
 
 # Top-level keys under `airflow-platform:`. The secret ones are read separately
 # (`load_fernet_previous_keys`, `load_docker_hub_token`) and only leave as secrets.
-TOP_LEVEL_KEYS = ("cloud", "production", "airflow", "dags", "loadBalancer", "ui", "local", "gcp", "aws")
+TOP_LEVEL_KEYS = ("cloud", "production", "airflow", "dags", "loadBalancer", "ui", "alerts", "local", "gcp", "aws")
 DOCKER_HUB_TOKEN_KEY = "dockerHubToken"
 # The one list of keys that hold credentials: validation never echoes them, `make plan` masks them,
 # and `pulumi preview` warns when one is set in plain text (`plaintext_secret_warnings`).
@@ -160,6 +160,21 @@ class UiSettings:
 
 
 @dataclass(frozen=True)
+class AlertSettings:
+    """Who is told when an alert fires (README, "Operations"); the rules themselves are in monitoring/rules/."""
+
+    emails: tuple[str, ...]
+    # Whether `alerts.webhook` is set. Its URL is a secret (a chat webhook's
+    # path is its token): it never enters the StackConfig, `load_alerts_webhook`
+    # hands it to the notification channel as a secret Output.
+    webhook: bool
+
+    @property
+    def routed(self) -> bool:
+        return bool(self.emails) or self.webhook
+
+
+@dataclass(frozen=True)
 class LocalSettings:
     """`cloud: local` - an existing cluster reached through a kube context."""
 
@@ -184,6 +199,7 @@ class StackConfig:
     dags: DagSettings
     load_balancer: LoadBalancerSettings
     ui: UiSettings
+    alerts: AlertSettings
     local: LocalSettings | None
     gcp: GcpSettings | None
     aws: AwsSettings | None
@@ -222,6 +238,7 @@ def parse_stack_config(raw: Mapping[str, Any], stack: str, problems: Problems | 
             production,
         ),
         ui=_parse_ui(Section(problems, f"{PROJECT}:ui", raw.get("ui"), _UI_KEYS), cloud),
+        alerts=_parse_alerts(Section(problems, ALERTS_KEY, _masked_alerts(raw.get("alerts")), _ALERT_KEYS), cloud),
         local=_parse_local(Section(problems, f"{PROJECT}:local", raw.get("local"), _LOCAL_KEYS))
         if cloud == "local"
         else None,
@@ -245,6 +262,8 @@ def parse_stack_config(raw: Mapping[str, Any], stack: str, problems: Problems | 
             "for its ECR pull-through cache)",
         )
     _check_production_https(problems, config)
+    if config.alerts.webhook:
+        _check_alerts_webhook(problems, raw["alerts"][ALERT_WEBHOOK])
     problems.raise_if_any()
     return config
 
@@ -555,6 +574,71 @@ def plain_http_warning(config: StackConfig) -> str | None:
     )
 
 
+ALERTS_KEY = f"{PROJECT}:alerts"
+ALERT_WEBHOOK = "webhook"
+_ALERT_KEYS = ("email", ALERT_WEBHOOK)
+
+
+def _masked_alerts(raw: Any) -> Any:
+    """The alerts section as messages may show it: every value but the addresses (a webhook URL, or
+    one under a misspelt key, is a secret) replaced by HIDDEN."""
+    if isinstance(raw, Mapping):
+        return {key: value if key == "email" or value is None else HIDDEN for key, value in raw.items()}
+    return raw
+
+
+def _parse_alerts(section: Section, cloud: Cloud) -> AlertSettings:
+    """`alerts.email` addresses and an optional `alerts.webhook` (https, no credentials in it).
+
+    Cloud stacks route the alerts of monitoring/rules/ through the cloud's own
+    notification channel (Cloud Monitoring, SNS); a local cluster has no
+    managed Prometheus to evaluate them, so `alerts` there is refused.
+    """
+    problems = section.problems
+    if cloud == "local":
+        if section.raw:
+            problems.add(
+                section.path,
+                section.raw,
+                "unset on cloud: local (no managed Prometheus evaluates alerts there; README, 'Operations' "
+                "shows how to read the metrics with a port-forward)",
+            )
+        return AlertSettings(emails=(), webhook=False)
+    emails = section.str_list("email", [])
+    for index, email in enumerate(emails):
+        if not _EMAIL.match(email):
+            problems.add(f"{section.key('email')}[{index}]", email, "an e-mail address such as ops@example.com")
+    return AlertSettings(emails=tuple(emails), webhook=section.has(ALERT_WEBHOOK))
+
+
+def _check_alerts_webhook(problems: Problems, value: Any) -> None:
+    """An https URL with a host and no user-info; the value itself is never echoed (HIDDEN)."""
+    key, parts = f"{ALERTS_KEY}.{ALERT_WEBHOOK}", urlsplit(value) if isinstance(value, str) else None
+    if parts is None or parts.scheme != "https" or not parts.hostname:
+        problems.add(key, HIDDEN, "an https:// URL of the endpoint that receives alerts, set as a secret")
+    elif parts.username is not None or parts.password is not None:
+        problems.add(
+            key,
+            HIDDEN,
+            "a URL without user:password@ (the notification channel would show it); a token in the path or "
+            "query is fine: set the key as a secret (`pulumi config set --secret --path alerts.webhook ...`)",
+        )
+
+
+def unrouted_alerts_warning(config: StackConfig) -> str | None:
+    """What `pulumi preview` prints for a production stack whose alerts would reach nobody; None otherwise.
+
+    A dev stack without alerts is a normal choice (README, 'Operations'); a production one is not.
+    """
+    if not config.production or config.alerts.routed:
+        return None
+    return (
+        "alerts.email is unset: the stack collects metrics and has a dashboard, but deploys no alert rule "
+        "(one that tells nobody would only bill). Set alerts.email (and optionally the secret "
+        "alerts.webhook) - README, 'Operations'."
+    )
+
+
 _LOCAL_KEYS = ("kubeContext", "storageClass", "accessMode", "databaseSize", "uiServiceType")
 ACCESS_MODES = ("ReadWriteOnce", "ReadWriteMany")
 UI_SERVICE_TYPES = ("ClusterIP", "LoadBalancer")
@@ -639,6 +723,14 @@ def plaintext_secret_warnings() -> list[str]:
         if _is_set(pulumi.runtime.config.get_config(f"{PROJECT}:{key}"))
         and not pulumi.runtime.config.is_config_secret(f"{PROJECT}:{key}")
     ]
+
+
+def load_alerts_webhook() -> pulumi.Output[str] | None:
+    """`alerts.webhook` as a secret Output (None when unset); parse_stack_config validated it."""
+    # Read through the runtime like the other secrets: the URL (its token) stays out of the StackConfig.
+    value = pulumi.runtime.config.get_config(ALERTS_KEY)
+    webhook = _decode(value).get(ALERT_WEBHOOK) if value else None
+    return pulumi.Output.secret(webhook) if isinstance(webhook, str) else None
 
 
 def _is_set(secret: object) -> TypeGuard[str]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.config import AlertSettings
 from components.database_urls import metadata_urls
 
 # The chart components that run Airflow code and therefore read or write task
@@ -130,6 +131,19 @@ class DnsRecord:
 
 
 @dataclass(frozen=True)
+class MonitoringArgs:
+    """What every cloud's monitoring component needs: the Airflow release it watches and who is told."""
+
+    namespace: pulumi.Input[str]
+    release_name: str
+    # Non-production stacks are scraped less often (monitoring.rules.scrape_interval).
+    production: bool
+    alerts: AlertSettings
+    # `alerts.webhook` as a secret Output (components.config.load_alerts_webhook).
+    webhook: pulumi.Output[str] | None
+
+
+@dataclass(frozen=True)
 class PlatformOutputs:
     provider: k8s.Provider
     namespace: pulumi.Output[str]
@@ -170,6 +184,8 @@ class PlatformOutputs:
     # headers from them only. Empty: no proxy sends them (AWS's NLB forwards
     # bare TCP), so the API server trusts none.
     trusted_proxies: Sequence[pulumi.Input[str]] = ()
+    # Where to see the metrics, alerts and dashboard (exported as `monitoring`); empty on local.
+    monitoring: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if (self.remote_logging is None) == (self.logs_claim_name is None):

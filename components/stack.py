@@ -9,7 +9,13 @@ import pulumi
 
 from components.airflow.dag_files import read_dag_files
 from components.airflow.release import AirflowRelease, AirflowReleaseArgs
-from components.config import StackConfig, load_fernet_previous_keys, plain_http_warning, plaintext_secret_warnings
+from components.config import (
+    StackConfig,
+    load_fernet_previous_keys,
+    plain_http_warning,
+    plaintext_secret_warnings,
+    unrouted_alerts_warning,
+)
 from components.platform import LOGS_CLAIM_NAME, PlatformOutputs
 
 DAGS_FOLDER = Path(__file__).resolve().parent.parent / "dags"
@@ -50,13 +56,11 @@ def create_platform(config: StackConfig) -> PlatformOutputs:
 
 
 def create_stack(config: StackConfig) -> Stack:
-    warning = plain_http_warning(config)
-    if warning is not None:
-        # Printed by every `pulumi preview` and `up` until the stack sets ui.domain.
-        pulumi.log.warn(warning)
-    for leaked in plaintext_secret_warnings():
-        # The CLI encrypts only what `pulumi config set --secret` wrote; a plain value sits in git.
-        pulumi.log.warn(leaked)
+    for warning in (plain_http_warning(config), unrouted_alerts_warning(config), *plaintext_secret_warnings()):
+        if warning is not None:
+            # Printed by every `pulumi preview` and `up` until the stack's config changes
+            # (a plain-text credential: the CLI encrypts only what `pulumi config set --secret` wrote).
+            pulumi.log.warn(warning)
     fernet_previous_keys = load_fernet_previous_keys()
     platform = create_platform(config)
     airflow = AirflowRelease(
@@ -94,5 +98,7 @@ def export_outputs(stack: Stack) -> None:
         pulumi.export("deployKeyFingerprint", airflow.secrets.deploy_key_fingerprint)
     if stack.platform.cluster_name is not None:
         pulumi.export("clusterName", stack.platform.cluster_name)
+    if stack.platform.monitoring:
+        pulumi.export("monitoring", dict(stack.platform.monitoring))
     if stack.platform.kubeconfig is not None:
         pulumi.export("kubeconfig", pulumi.Output.secret(stack.platform.kubeconfig))

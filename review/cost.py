@@ -27,6 +27,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import yaml
+
 from components import kubernetes_support
 from components.aws.autoscaler import CHART as AUTOSCALER_CHART
 from components.aws.nodes import POOL_LABEL, WORKER_POOL
@@ -54,6 +56,17 @@ CLOUD_SQL_BACKUP_FACTOR = 1.0  # retained backups, as a multiple of the disk siz
 GKE_DEFAULT_DISK_GIB = 100
 GKE_DEFAULT_DISK_TYPE = "pd-balanced"
 GKE_REGIONAL_ZONES = 3  # node locations of a regional pool when none are listed
+# Series the chart's StatsD exporter serves for a small deployment (Airflow's metrics, per
+# DAG, task and pool, and the exporter's own), and those of GKE's managed kube-state-metrics
+# Deployment package (every Deployment of the cluster, every 30 s).
+EXPORTER_SERIES = 500
+KSM_DEPLOYMENT_SERIES = 150
+KSM_SCRAPE_SECONDS = 30
+SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600
+METRICS_ASSUMPTION = (
+    f"Metrics: the StatsD exporter serves {EXPORTER_SERIES} series, each scraped at the stack's interval; "
+    "rule evaluation and dashboard queries stay in the free or negligible tiers."
+)
 
 # The one built-in GKE StorageClass the program claims on (components/gcp/storage.py) and
 # its disk type; every other claim is on the stack's own Filestore or EFS class.
@@ -121,6 +134,17 @@ FREE_TYPES = frozenset(
         "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
         "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
         "aws:s3/bucketVersioning:BucketVersioning",
+        # Free: dashboards, notification channels, an AMP workspace and its rules and alert
+        # manager (billed per sample and query, priced on the scraper), SNS topics and their
+        # e-mail subscriptions (the first 1,000 e-mails a month are free).
+        "gcp:monitoring/dashboard:Dashboard",
+        "gcp:monitoring/notificationChannel:NotificationChannel",
+        "aws:amp/workspace:Workspace",
+        "aws:amp/ruleGroupNamespace:RuleGroupNamespace",
+        "aws:amp/alertManagerDefinition:AlertManagerDefinition",
+        "aws:sns/topic:Topic",
+        "aws:sns/topicPolicy:TopicPolicy",
+        "aws:sns/topicSubscription:TopicSubscription",
     }
 )
 
@@ -280,6 +304,37 @@ def _gke_cluster(ctx: _Context, resource: Registered) -> None:
         )
         ctx.assume("GKE: this is the billing account's only zonal cluster, so the free tier credit covers its fee.")
     ctx.assume("GKE: a release channel upgrades the cluster before its version leaves support; no extended fee.")
+    if "DEPLOYMENT" in ((resource.inputs.get("monitoringConfig") or {}).get("enableComponents") or []):
+        samples = KSM_DEPLOYMENT_SERIES * SECONDS_PER_MONTH / KSM_SCRAPE_SECONDS / 1e6
+        what = f"GMP samples, managed kube-state-metrics Deployments ({KSM_DEPLOYMENT_SERIES} series / 30 s)"
+        ctx.line(resource, what, round(samples, 2), prices.GMP_SAMPLES)
+
+
+def _scrape_seconds(interval: str) -> int:
+    """A Prometheus scrape interval ("60s", "1m") in seconds."""
+    return int(interval[:-1]) * (60 if interval.endswith("m") else 1)
+
+
+def _exporter_samples(interval: str) -> float:
+    """Millions of samples a month of the StatsD exporter's series at `interval`."""
+    return round(EXPORTER_SERIES * SECONDS_PER_MONTH / _scrape_seconds(interval) / 1e6, 2)
+
+
+def _pod_monitoring(ctx: _Context, resource: Registered) -> None:
+    interval = str(((resource.inputs.get("spec") or {}).get("endpoints") or [{}])[0].get("interval", "60s"))
+    what = f"GMP samples, StatsD exporter ({EXPORTER_SERIES} series / {interval})"
+    ctx.line(resource, what, _exporter_samples(interval), prices.GMP_SAMPLES)
+    ctx.assume(METRICS_ASSUMPTION)
+
+
+def _alert_policy(ctx: _Context, resource: Registered) -> None:
+    conditions = len(resource.inputs.get("conditions") or [])
+    ctx.line(
+        resource,
+        f"Cloud Monitoring alert condition x {conditions}: {resource.inputs.get('displayName')}",
+        conditions,
+        prices.CLOUD_MONITORING_CONDITION,
+    )
 
 
 def _gke_node_pool(ctx: _Context, resource: Registered) -> None:
@@ -479,6 +534,19 @@ def _eks_worker_node_hour(ctx: _Context) -> float:
     return 0.0
 
 
+def _amp_scraper(ctx: _Context, resource: Registered) -> None:
+    configuration = yaml.safe_load(str(resource.inputs.get("scrapeConfiguration") or "")) or {}
+    interval = str((configuration.get("global") or {}).get("scrape_interval", "60s"))
+    ctx.line(resource, "AMP managed scraper (collector hours)", 1, prices.AMP_COLLECTOR_HOUR)
+    what = f"AMP samples ingested, StatsD exporter ({EXPORTER_SERIES} series / {interval})"
+    ctx.line(resource, what, _exporter_samples(interval), prices.AMP_SAMPLES)
+    ctx.assume(METRICS_ASSUMPTION)
+
+
+def _cloudwatch_alarm(ctx: _Context, resource: Registered) -> None:
+    ctx.line(resource, f"CloudWatch alarm ({resource.inputs.get('metricName')})", 1, prices.CLOUDWATCH_ALARM)
+
+
 def _nat_gateway(ctx: _Context, resource: Registered) -> None:
     gateways = len(ctx.run.of_type("aws:ec2/natGateway:NatGateway"))
     ctx.line(resource, "NAT gateway", 1, prices.NAT_GATEWAY_HOUR)
@@ -655,6 +723,10 @@ _PRICERS: dict[str, Callable[[_Context, Registered], None]] = {
     "gcp:compute/routerNat:RouterNat": _cloud_nat,
     "gcp:compute/securityPolicy:SecurityPolicy": _cloud_armor,
     "kubernetes:gateway.networking.k8s.io/v1:Gateway": _gateway,
+    "kubernetes:monitoring.googleapis.com/v1:PodMonitoring": _pod_monitoring,
+    "gcp:monitoring/alertPolicy:AlertPolicy": _alert_policy,
+    "aws:amp/scraper:Scraper": _amp_scraper,
+    "aws:cloudwatch/metricAlarm:MetricAlarm": _cloudwatch_alarm,
     "gcp:kms/cryptoKey:CryptoKey": _cloud_kms_key,
     "aws:eks/cluster:Cluster": _eks_cluster,
     "aws:eks/nodeGroup:NodeGroup": _eks_node_group,
@@ -745,6 +817,8 @@ GCP_PRODUCTION_SHAPE: dict[str, Any] = {
     "dags": {"source": "git", "repo": _REPO},
     # The default 10Gi is below Filestore Basic HDD's minimum on GKE: the shape takes the minimum.
     "airflow": {"sharedDataSize": f"{FILESTORE_MIN_GIB}Gi"},
+    # Alerts routed: priced with the alert conditions and the Deployment metrics they read.
+    "alerts": {"email": ["ops@example.com"]},
 }
 AWS_DEV_SHAPE: dict[str, Any] = {
     "cloud": "aws",
@@ -752,6 +826,8 @@ AWS_DEV_SHAPE: dict[str, Any] = {
     "aws": {"region": "eu-west-1", "publicAccessCidrs": [_DOC_RANGE]},
     "loadBalancer": {"sourceRanges": [_DOC_RANGE]},
     "dags": {"source": "git", "repo": _REPO},
+    # Alerts routed: priced with the CloudWatch alarms (the SNS topic and AMP rules are free).
+    "alerts": {"email": ["ops@example.com"]},
 }
 
 
@@ -770,8 +846,8 @@ def readme_shapes() -> list[Shape]:
     ]
     return [
         *shipped,
-        Shape("prod-gcp", "`production: true` on GCP, defaults otherwise", GCP_PRODUCTION_SHAPE),
-        Shape("dev-aws", "`production: false` on AWS, defaults otherwise", AWS_DEV_SHAPE),
+        Shape("prod-gcp", "`production: true` on GCP with `alerts.email`, defaults otherwise", GCP_PRODUCTION_SHAPE),
+        Shape("dev-aws", "`production: false` on AWS with `alerts.email`, defaults otherwise", AWS_DEV_SHAPE),
     ]
 
 

@@ -272,6 +272,21 @@ SECRETS_MANAGER_SECRET = Price(
 CLOUDWATCH_LOGS_INGEST = _recalled(0.50, "GiB")
 CLOUDWATCH_LOGS_STORAGE = _recalled(0.03, "GiB-month")
 
+# --- Metrics and alerts (issue 21) ---------------------------------------------
+# Billed per sample ingested, the same in every region. GMP: the first tier
+# (0-50 billion samples a month); system metrics of GKE are free, the managed
+# kube-state-metrics package is billed like any GMP sample. Dashboards and
+# notification channels are free on both clouds.
+GMP_SAMPLES = _recalled(0.06, "million samples", regional=False)
+# Cloud Monitoring alerting: per condition of an alert policy per month (plus a
+# per-time-series-returned charge that a handful of aggregated queries keeps negligible).
+CLOUD_MONITORING_CONDITION = _recalled(0.10, "month", regional=False)
+# AMP: $0.90 per 10 million samples ingested (first 2 billion a month); the
+# managed collector is billed per hour it runs.
+AMP_SAMPLES = _recalled(0.09, "million samples", regional=False)
+AMP_COLLECTOR_HOUR = _recalled(0.04, "hour", regional=False)
+CLOUDWATCH_ALARM = _recalled(0.10, "month", regional=False)
+
 # --- Region factors -------------------------------------------------------------
 # One multiplier per region for every regional price: a flat approximation
 # (ratios of e2-standard-2 / m6i.large on-demand to the base region). Regions

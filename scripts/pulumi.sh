@@ -155,7 +155,9 @@ destroy_stack() {
 
 pulumi stack select --create "$stack"
 case "$action" in
-  up) pulumi up --stack "$stack" ;;
+  # Then the same health check as `make status`: every Airflow component healthy within
+  # HEALTH_WAIT seconds (10 minutes), or a plain failure naming what is not.
+  up) pulumi up --stack "$stack" && .venv/bin/python -m monitoring.status --stack "$stack" --health-only --wait "${HEALTH_WAIT:-600}" ;;
   preview) pulumi preview --diff --stack "$stack" ;;
   destroy) destroy_stack ;;
   *) echo "error: unknown action $action (up | preview | destroy)" >&2; exit 2 ;;

@@ -47,8 +47,9 @@ KUBERNETES_SCHEMA_VERSION = "1.33.0"
 RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
 # Type prefix of the Airflow layer's components (components/airflow/).
 AIRFLOW_LAYER = "airflow-platform:airflow:"
-# API groups of the custom resources the stacks write (GKE Gateway and its policies).
-CUSTOM_RESOURCE_GROUPS = ("gateway.networking.k8s.io", "networking.gke.io")
+# API groups of the custom resources the stacks write (GKE Gateway and its policies,
+# GMP's PodMonitoring: its shape is tested in tests/gcp/test_monitoring.py).
+CUSTOM_RESOURCE_GROUPS = ("gateway.networking.k8s.io", "networking.gke.io", "monitoring.googleapis.com")
 SECRET_TYPE = "kubernetes:core/v1:Secret"
 
 

@@ -21,12 +21,19 @@ from components.aws.control_plane_logs import STACK_TAG
 from components.aws.database import MetadataDb, MetadataDbArgs
 from components.aws.https import HttpsEntry, HttpsEntryArgs
 from components.aws.logs import LogStore, LogStoreArgs
+from components.aws.monitoring import AmpMonitoring, AmpMonitoringArgs, console_links
 from components.aws.network import Network, NetworkArgs
 from components.aws.nodes import NodeGroups, NodeGroupsArgs
 from components.aws.registry import DockerHubCache, DockerHubCacheArgs
 from components.aws.settings import AwsSettings
 from components.aws.storage import SharedStorage, SharedStorageArgs
-from components.config import PROJECT, LoadBalancerSettings, StackConfig, load_docker_hub_token
+from components.config import (
+    PROJECT,
+    LoadBalancerSettings,
+    StackConfig,
+    load_alerts_webhook,
+    load_docker_hub_token,
+)
 from components.kubernetes_support import standard_support_warning
 from components.names import stack_scoped_name
 from components.platform import LoadBalancer, PlatformOutputs, service_account_names
@@ -254,6 +261,26 @@ class AwsPlatform(pulumi.ComponentResource):
             opts=children,
         )
 
+        monitoring = AmpMonitoring(
+            f"{name}-monitoring",
+            AmpMonitoringArgs(
+                prefix=prefix,
+                region=settings.region,
+                cluster_arn=cluster.cluster.arn,
+                subnet_ids=private_subnet_ids,
+                cluster_security_group_id=cluster.cluster_security_group_id,
+                namespace=namespace.metadata.name,
+                release_name=config.airflow.release_name,
+                database_identifier=metadata_db.instance.identifier,
+                database_instance_class=settings.database.instance_class,
+                database_storage_gb=settings.database.allocated_storage_gb,
+                production=production,
+                alerts=config.alerts,
+                webhook=load_alerts_webhook(),
+            ),
+            opts=children,
+        )
+
         # With ui.domain the platform serves HTTPS itself and the chart's
         # Service stays ClusterIP; without, the chart's Service is the NLB.
         ui_load_balancer = load_balancer(settings, config.load_balancer)
@@ -302,6 +329,7 @@ class AwsPlatform(pulumi.ComponentResource):
             # one for the S3 log handler's regional endpoint.
             environment={"AWS_REGION": settings.region, "AWS_DEFAULT_REGION": settings.region},
             docker_hub_mirror=docker_hub.mirror if docker_hub is not None else None,
+            monitoring=console_links(settings.region, monitoring.workspace.id, prefix),
         )
         self.register_outputs(
             {

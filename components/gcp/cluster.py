@@ -9,6 +9,7 @@ import pulumi
 import pulumi_gcp as gcp
 
 from components.gcp.kubeconfig import gke_kubeconfig
+from components.gcp.monitoring import monitored_components
 from components.gcp.network import PODS_RANGE, SERVICES_RANGE
 from components.gcp.settings import GcpSettings
 
@@ -31,6 +32,8 @@ class GkeClusterArgs:
     protect: bool
     # The container API, the node identity's role bindings, the KMS grant.
     depends_on: Sequence[pulumi.Resource]
+    # Alerts are routed somewhere: collect the Deployment metrics the API server alert reads.
+    alerts_routed: bool = False
 
 
 class GkeCluster(pulumi.ComponentResource):
@@ -99,6 +102,13 @@ class GkeCluster(pulumi.ComponentResource):
                 )
             ),
             enable_shielded_nodes=True,
+            # Managed Service for Prometheus collects the Airflow metrics (a
+            # PodMonitoring, components/gcp/monitoring.py); an in-place update
+            # (the GKE API's ClusterUpdate.desiredMonitoringConfig), never a new cluster.
+            monitoring_config=gcp.container.ClusterMonitoringConfigArgs(
+                enable_components=monitored_components(args.alerts_routed),
+                managed_prometheus=gcp.container.ClusterMonitoringConfigManagedPrometheusArgs(enabled=True),
+            ),
             # Switching the channel updates the cluster in place (the provider
             # sends desiredGatewayApiConfig in UpdateCluster; not among the
             # fields that force a new cluster, shared/reference/clouds.md).

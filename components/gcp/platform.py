@@ -7,13 +7,14 @@ import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
 from components import kube
-from components.config import PROJECT, StackConfig
+from components.config import PROJECT, StackConfig, load_alerts_webhook
 from components.gcp.cluster import GkeCluster, GkeClusterArgs
 from components.gcp.database import CloudSql, CloudSqlArgs
 from components.gcp.https import GFE_PROXY_RANGES, HttpsEntry, HttpsEntryArgs
 from components.gcp.identity import NodeIdentity, NodeIdentityArgs
 from components.gcp.kms import SecretsKey, SecretsKeyArgs
 from components.gcp.logs import LogStore, LogStoreArgs
+from components.gcp.monitoring import GkeMonitoring, GkeMonitoringArgs, console_links
 from components.gcp.network import Network, NetworkArgs
 from components.gcp.node_pools import WORKER_DISK_SIZE_GB, NodePools, NodePoolsArgs, PoolSpec
 from components.gcp.registry import DockerHubCache, DockerHubCacheArgs
@@ -134,6 +135,7 @@ class GcpPlatform(pulumi.ComponentResource):
                 secrets_key=secrets_key.crypto_key.id if secrets_key is not None else None,
                 filestore_csi=settings.shared_storage == "filestore",
                 gateway_api=config.ui.domain is not None,
+                alerts_routed=config.alerts.routed,
                 protect=production,
                 depends_on=cluster_depends,
             ),
@@ -272,6 +274,25 @@ class GcpPlatform(pulumi.ComponentResource):
                 source_ranges=config.load_balancer.source_ranges, static_ip=network.ui_address.address
             )
 
+        monitoring = GkeMonitoring(
+            f"{name}-monitoring",
+            GkeMonitoringArgs(
+                project=settings.project,
+                stack=config.stack,
+                cluster_name=cluster.cluster.name,
+                namespace=namespace.metadata.name,
+                release_name=airflow.release_name,
+                database_id=pulumi.Output.concat(settings.project, ":", metadata_db.instance.name),
+                database_tier=settings.database_tier,
+                production=production,
+                alerts=config.alerts,
+                webhook=load_alerts_webhook(),
+                provider=k8s_provider,
+                depends_on=[cluster.cluster, apis["monitoring"]],
+            ),
+            opts=child(),
+        )
+
         self.outputs = PlatformOutputs(
             provider=k8s_provider,
             namespace=namespace.metadata.name,
@@ -301,6 +322,7 @@ class GcpPlatform(pulumi.ComponentResource):
             kubeconfig=cluster.kubeconfig,
             environment=database_pool_environment(settings.database_pool),
             docker_hub_mirror=docker_hub.mirror,
+            monitoring=console_links(settings.project, monitoring.dashboard.id),
         )
         self.register_outputs(
             {

@@ -149,3 +149,17 @@ def _log_groups(args: dict[str, Any]) -> dict[str, Any]:
 @register_fake_call("aws:cloudwatch/getLogGroup:getLogGroup")
 def _log_group(args: dict[str, Any]) -> dict[str, Any]:
     return {"name": args["name"], "id": args["name"], "retentionInDays": 0, "tags": {}}
+
+
+@register_fake_outputs("aws:amp/workspace:Workspace")
+def _prometheus_workspace(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    workspace = f"ws-{fake_bytes(name, 8).hex()}"
+    return {
+        "arn": f"arn:aws:aps:eu-west-1:{ACCOUNT}:workspace/{workspace}",
+        "prometheusEndpoint": f"https://aps-workspaces.eu-west-1.amazonaws.com/workspaces/{workspace}/",
+    }
+
+
+@register_fake_outputs("aws:sns/topic:Topic")
+def _topic(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    return {"arn": f"arn:aws:sns:eu-west-1:{ACCOUNT}:{inputs['name']}"}

@@ -37,11 +37,18 @@ AWS_SHAPES: dict[str, dict[str, Any]] = {
         **AWS_CREDENTIALS,
         **{key: value for key, value in AWS_WITH_ZONE.items() if key != "aws"},
         "aws": {**AWS_CREDENTIALS["aws"], "readOnlyRoleArns": [PREVIEW_ROLE]},
+        # The SNS topic, AMP rules and CloudWatch alarms (components/aws/monitoring.py).
+        "alerts": {"email": ["ops@example.com"]},
     },
 }
 GCP_SHAPES: dict[str, dict[str, Any]] = {
     "gcp-https-zone": {**GCP_WITH_ZONE, "gcp": {**GCP_WITH_ZONE["gcp"], "sharedStorage": "filestore"}},
-    "gcp-plain": {**GCP_BASE, "gcp": {**GCP_BASE["gcp"], "uiAccess": "loadBalancer"}},
+    # alerts.email: the notification channel (components/gcp/monitoring.py).
+    "gcp-plain": {
+        **GCP_BASE,
+        "gcp": {**GCP_BASE["gcp"], "uiAccess": "loadBalancer"},
+        "alerts": {"email": ["ops@example.com"]},
+    },
 }
 
 

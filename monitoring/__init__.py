@@ -1,0 +1,1 @@
+"""Operating a stack: alert rules and dashboards as data, and `make status`."""

@@ -1,0 +1,91 @@
+"""EKS: AMP's managed scraper collects the StatsD exporter; the rules run in AMP and reach `alerts` through SNS."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import stack_checks as checks
+import yaml
+
+from components.aws.monitoring import rds_max_connections
+from monitoring.rules import alert_rules
+from review.runner import Run, run_main
+
+WEBHOOK = "https://hooks.acme.example/sns/T0KEN-s3cr3t"
+SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+
+
+@pytest.fixture(scope="module")
+def prod() -> Run:
+    config: dict[str, Any] = checks.stack_config("prod")
+    config["alerts"] = {"email": ["ops@acme.example"], "webhook": WEBHOOK}
+    return run_main(config, stack="prod")
+
+
+def test_a_managed_scraper_of_the_cluster_writes_to_the_stacks_workspace(prod: Run) -> None:
+    scraper = prod.one("aws:amp/scraper:Scraper").inputs
+    workspace = prod.one("aws:amp/workspace:Workspace")
+    assert scraper["destination"]["amp"]["workspaceArn"] == workspace.outputs["arn"]
+    assert scraper["source"]["eks"]["clusterArn"] == prod.one("aws:eks/cluster:Cluster").outputs["arn"]
+    subnets = scraper["source"]["eks"]["subnetIds"]
+    assert len(subnets) >= 2, "AMP needs subnets in two availability zones"
+    assert workspace.inputs["tags"] == {"AMPAgentlessScraper": ""}, "else every update removes the scraper's tag"
+
+
+def test_the_scraper_keeps_only_the_charts_statsd_exporter(prod: Run) -> None:
+    configuration = yaml.safe_load(prod.one("aws:amp/scraper:Scraper").inputs["scrapeConfiguration"])
+    [job] = configuration["scrape_configs"]
+    release = checks.airflow_release(prod).inputs
+    assert job["kubernetes_sd_configs"] == [{"role": "endpoints", "namespaces": {"names": [release["namespace"]]}}]
+    assert job["relabel_configs"][0] == {
+        "action": "keep",
+        "source_labels": ["__meta_kubernetes_service_name", "__meta_kubernetes_endpoint_port_name"],
+        "regex": f"{release['name']}-statsd;statsd-scrape",
+    }
+    assert configuration["global"]["scrape_interval"] == "60s"
+
+
+def test_the_rule_files_run_in_the_workspace_unchanged(prod: Run) -> None:
+    namespace = prod.one("aws:amp/ruleGroupNamespace:RuleGroupNamespace").inputs
+    uploaded = [rule["alert"] for group in yaml.safe_load(namespace["data"])["groups"] for rule in group["rules"]]
+    assert uploaded == [rule.name for rule in alert_rules()]
+
+
+def test_the_alert_manager_publishes_to_the_topic_that_reaches_people(prod: Run) -> None:
+    topic = prod.one("aws:sns/topic:Topic")
+    definition = yaml.safe_load(prod.one("aws:amp/alertManagerDefinition:AlertManagerDefinition").inputs["definition"])
+    receivers = yaml.safe_load(definition["alertmanager_config"])["receivers"]
+    assert receivers[0]["sns_configs"][0]["topic_arn"] == topic.outputs["arn"]
+    subscriptions = {s.inputs["protocol"]: s for s in prod.of_type(SUBSCRIPTION)}
+    assert subscriptions["email"].inputs["endpoint"] == "ops@acme.example"
+    assert subscriptions["https"].inputs["endpoint"] == WEBHOOK
+    assert "endpoint" in subscriptions["https"].secret_inputs, "the webhook URL (its token) is a secret"
+    policy = prod.one("aws:sns/topicPolicy:TopicPolicy").inputs["policy"]
+    assert '"aps.amazonaws.com"' in policy and "aws:SourceArn" in policy
+
+
+def test_rds_alarms_watch_the_stacks_database_at_its_limits(prod: Run) -> None:
+    alarms = {a.inputs["metricName"]: a.inputs for a in prod.of_type(ALARM)}
+    identifier = prod.one("aws:rds/instance:Instance").inputs["identifier"]
+    assert {a["dimensions"]["DBInstanceIdentifier"] for a in alarms.values()} == {identifier}
+    # db.t4g.large (8 GiB): RDS allows 901 connections; the alarm is at 80%.
+    assert alarms["DatabaseConnections"]["threshold"] == 720
+    assert alarms["FreeStorageSpace"]["threshold"] == int(50 * 2**30 * 0.15)
+    topic = prod.one("aws:sns/topic:Topic").outputs["arn"]
+    assert all(a["alarmActions"] == [topic] for a in alarms.values())
+
+
+def test_rds_connection_limits_follow_memory() -> None:
+    assert rds_max_connections("db.t4g.micro") == 112
+    assert rds_max_connections("db.r6i.large") == 1802
+    assert rds_max_connections("db.x2g.metal") is None
+
+
+def test_without_alerts_only_the_metrics_are_collected_and_preview_says_so() -> None:
+    unrouted = run_main(checks.stack_config("prod"), stack="prod")
+    assert unrouted.one("aws:amp/scraper:Scraper")
+    for kind in ("aws:sns/topic:Topic", "aws:amp/ruleGroupNamespace:RuleGroupNamespace", ALARM):
+        assert not unrouted.of_type(kind), f"{kind} would bill for alerts that tell nobody"
+    assert any("alerts.email is unset" in warning for warning in unrouted.warnings)
