@@ -190,8 +190,9 @@ def _gke_master_authorized_networks(args: ResourceValidationArgs, report: Report
         report(f"masterAuthorizedNetworksConfig allows {world}: list specific ranges instead.")
     if config.get("gcpPublicCidrsAccessEnabled") is True:
         report("Any Google Cloud public IP may reach the control plane: set gcpPublicCidrsAccessEnabled=false.")
-    # The DNS-based endpoint takes any source address; IAM (container.clusters.connect)
-    # is its gate only while it refuses credentials Kubernetes issued itself.
+    # The DNS-based endpoint takes any source address (CIS GKE 2.0.0, 5.6.4, prefers it);
+    # IAM (container.clusters.connect) is its gate only while it refuses credentials
+    # Kubernetes issued itself.
     dns = dig(args.props, "controlPlaneEndpointsConfig.dnsEndpointConfig") or {}
     if dns.get("allowExternalTraffic") is True:
         for flag in ("enableK8sTokensViaDns", "enableK8sCertsViaDns"):
