@@ -8,31 +8,20 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import yaml
 
+from tests.review.plan_repo import copy_project
+
 ROOT = Path(__file__).resolve().parents[2]
 SETUP_ACTION = ROOT / ".github" / "actions" / "setup" / "action.yml"
 
 
 def repository_copy(target: Path) -> Path:
-    """The repository's files as they are in the working tree (uncommitted and new ones included)."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    for name in filter(None, listed.stdout.split("\0")):
-        source = ROOT / name
-        if source.is_file():
-            (target / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target / name)
+    copy_project(target)
     return target
 
 
