@@ -12,7 +12,7 @@ export PYTHON
 unexport PYTHONDONTWRITEBYTECODE
 
 .DEFAULT_GOAL := help
-.PHONY: help up preview destroy status plan plan-diff test checks lint test-infra test-infra-review test-infra-program test-dags venv venvs clean
+.PHONY: help up preview destroy status plan plan-diff test lint test-infra test-infra-review test-infra-program test-dags venv policy-venv clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -37,12 +37,13 @@ plan-diff: venv ## What the working tree changes in STACK since BASE=<git ref>, 
 	@$(if $(BASE),,echo "make plan-diff needs BASE=<git ref>, e.g. BASE=origin/main" >&2; exit 1)
 	@$(BIN)/python -m review plan-diff --stack "$(STACK)" --base "$(BASE)" $(if $(OUT),--out "$(OUT)") $(if $(JSON),--json "$(JSON)")
 
-test: venvs ## Lint, infrastructure tests under mocks, DAG tests
-	@echo "test: lint, the infrastructure tests (two halves) and the DAG tests run in parallel; each step's output appears when it ends"
-	@$(MAKE) --no-print-directory -j4 --output-sync=target checks
+# The steps of `make test`, independent once the virtualenvs exist: scripts/test.sh runs
+# them in parallel, prints each one's output when it ends and totals every pytest summary.
+# A new suite's target goes here.
+TEST_STEPS := lint test-infra-review test-infra-program test-dags
 
-# The steps of `make test`, independent once both virtualenvs exist.
-checks: lint test-infra test-dags
+test: ## Lint, infrastructure tests under mocks, DAG tests; ends with "N passed, N failed, N skipped"
+	@scripts/test.sh $(TEST_STEPS)
 
 lint: venv ## ruff lint + format check, mypy on the Pulumi program
 	$(BIN)/ruff check .
@@ -60,11 +61,11 @@ test-infra: test-infra-review test-infra-program ## Config, values, components a
 
 test-infra-review: venv
 	@echo "test-infra-review: $(REVIEW_TESTS) under Pulumi mocks"
-	$(BIN)/python -m pytest $(REVIEW_TESTS)
+	@scripts/pytest.sh .venv $(REVIEW_TESTS)
 
 test-infra-program: venv
 	@echo "test-infra-program: the rest of tests/ (but tests/dags) under Pulumi mocks"
-	$(BIN)/python -m pytest tests --ignore=tests/dags $(addprefix --ignore=,$(REVIEW_TESTS))
+	@scripts/pytest.sh .venv tests --ignore=tests/dags $(addprefix --ignore=,$(REVIEW_TESTS))
 
 test-dags: ## DAG integrity and behaviour on the Airflow version the stack deploys
 	@echo "test-dags: pytest in .venv-dags on the deployed Airflow"
@@ -73,10 +74,9 @@ test-dags: ## DAG integrity and behaviour on the Airflow version the stack deplo
 venv: ## The Pulumi program's virtualenv (.venv), rebuilt when its requirements change
 	@scripts/venvs.sh main
 
-# Both virtualenvs at once (in parallel), before the first test step.
-venvs:
-	@scripts/venvs.sh all
+policy-venv: ## The policy pack's virtualenv (policy/venv) that `--policy-pack policy` runs; CI builds it too
+	@scripts/venvs.sh policy
 
-clean: ## Remove everything `make test` created: virtualenvs and caches (not the stack state)
-	rm -rf .venv .venv-dags .pytest_cache .ruff_cache .mypy_cache
+clean: ## Remove the virtualenvs and caches `make test` and `make policy-venv` created (not the stack state)
+	rm -rf .venv .venv-dags policy/venv .pytest_cache .ruff_cache .mypy_cache
 	find . -name __pycache__ -type d -not -path './.git/*' -prune -exec rm -rf {} +

@@ -339,6 +339,10 @@ class AwsCi(pulumi.ComponentResource):
             assume_role_policy=self.oidc_provider_arn.apply(
                 lambda arn: github_trust_policy(arn, deploy_subjects(args.github, args.cloud.deploy_environments))
             ),
+            # Three hours, the longest `aws-role-duration-seconds` of .github/workflows/deploy.yml (prod:
+            # timeout 120 min): the default one hour ends a first `up` (cluster and database) midway.
+            # AssumeRoleWithWebIdentity grants up to this (1-12 h; IAM CreateRole MaxSessionDuration).
+            max_session_duration=3 * 60 * 60,
             opts=local,
         )
         aws.iam.RolePolicy(

@@ -10,6 +10,9 @@ import pulumi_github as github
 
 from bootstrap.settings import GitHubSettings
 
+# Reviewers (users and teams) an environment needs before self-review is prevented.
+SELF_REVIEW_NEEDS = 2
+
 
 @dataclass(frozen=True)
 class GitHubDeliveryArgs:
@@ -41,8 +44,10 @@ class GitHubDelivery(pulumi.ComponentResource):
                 ]
                 if reviewers.users or reviewers.teams
                 else None,
-                # A reviewer cannot approve a run they started themselves.
-                prevent_self_review=True,
+                # With two or more reviewers, none approves a deploy they started (merged)
+                # themselves. A lone reviewer may: otherwise their own merges could never
+                # reach the environment (README "CI/CD", the prod approval rule).
+                prevent_self_review=len(reviewers.users) + len(reviewers.teams) >= SELF_REVIEW_NEEDS,
                 can_admins_bypass=False,
                 # Only the default branch may deploy: the deploy identity trusts the
                 # environment's `sub`, so a workflow on any other branch naming the

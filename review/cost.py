@@ -838,11 +838,18 @@ class Shape:
     config: Mapping[str, Any]
 
 
+# The stack files the README prices: the shipped ones, named so that a stack a team adds
+# (README "Add an environment") leaves the tables as they are. To price yours too, add its
+# stack name here and run REGENERATE.
+README_STACKS = ("dev", "local", "prod")
+
+
 def readme_shapes() -> list[Shape]:
-    """Every shipped `Pulumi.<stack>.yaml`, then the two fixture shapes."""
+    """The README_STACKS' `Pulumi.<stack>.yaml`, then the two fixture shapes."""
     shipped = [
-        Shape(path.name.split(".")[1], f"`{path.name}`", stack_file_config(path))
-        for path in sorted(ROOT.glob("Pulumi.*.yaml"))
+        Shape(stack, f"`{path.name}`", stack_file_config(path))
+        for stack in README_STACKS
+        if (path := ROOT / f"Pulumi.{stack}.yaml").is_file()
     ]
     return [
         *shipped,

@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
-# Build the two virtualenvs `make test` needs, each only when its pinned
-# requirements changed since it was built:
-#   .venv       the Pulumi program, lint and infrastructure tests (requirements-dev.txt)
-#   .venv-dags  the DAG tests on the deployed Airflow (requirements-dags.txt)
-# Both are installed with uv, in parallel: uv downloads in parallel and skips
+# Build the virtualenvs, each only when its pinned requirements changed since it
+# was built, or when the Python it was made with is gone:
+#   .venv         the Pulumi program, lint and infrastructure tests (requirements-dev.txt)
+#   .venv-dags    the DAG tests on the deployed Airflow (requirements-dags.txt)
+#   policy/venv   the policy pack's, which `pulumi preview|up --policy-pack policy` runs
+#                 (policy/PulumiPolicy.yaml names it; the CLI does not build it, see below)
+# All are installed with uv, in parallel: uv downloads in parallel and skips
 # pip's byte-compilation of every module (the cloud SDKs hold tens of
 # thousands), which is most of a cold pip install. uv itself is a pinned binary
-# wheel that pip puts into .venv first. Usage: scripts/venvs.sh [all | main | dags]
+# wheel that pip puts into .venv first. While an install runs, a line every 10 s
+# says so (scripts/progress.sh). Usage: scripts/venvs.sh [all | main | dags | policy]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/progress.sh
+source scripts/progress.sh
 
 # Latest uv on PyPI when this was written; a binary wheel (no Rust toolchain).
 UV_VERSION="0.13.9"
@@ -27,18 +32,34 @@ say() { echo "setup: $*" >&2; }
 # use, and most of the cloud SDKs' modules are never imported.
 # .venv-dags is: the DAG tests run with PYTHONDONTWRITEBYTECODE (nothing may
 # land in dags/), so Airflow would otherwise be compiled again on every run.
-declare -A requirements=([.venv]=requirements-dev.txt [.venv-dags]=requirements-dags.txt)
-declare -A flags=([.venv]="" [.venv-dags]=--compile-bytecode)
+# The policy pack's virtualenv: the Pulumi CLI's pip toolchain only checks that
+# policy/venv/bin/python exists (pulumi sdk/python/toolchain/pip.go, ValidateVenv and
+# IsVirtualEnv) and runs it; it installs nothing for a local pack (pkg/engine/update.go),
+# so CI builds it here first (.github/actions/setup), from policy/requirements.txt.
+declare -A requirements=([.venv]=requirements-dev.txt [.venv-dags]=requirements-dags.txt [policy/venv]=policy/requirements.txt)
+declare -A flags=([.venv]="" [.venv-dags]=--compile-bytecode [policy/venv]="")
 declare -A sources=(
   [.venv]="requirements-dev.txt requirements.txt bootstrap/requirements.txt"
   [.venv-dags]="requirements-dags.txt"
+  [policy/venv]="policy/requirements.txt"
 )
 case "$which" in
   all) wanted=(.venv .venv-dags) ;;
   main) wanted=(.venv) ;;
   dags) wanted=(.venv-dags) ;;
-  *) echo "usage: scripts/venvs.sh [all | main | dags]" >&2; exit 2 ;;
+  policy) wanted=(policy/venv) ;;
+  *) echo "usage: scripts/venvs.sh [all | main | dags | policy]" >&2; exit 2 ;;
 esac
+
+# A virtualenv's bin/python links to the interpreter it was made with; after a pyenv
+# or Homebrew upgrade, or a deleted interpreter, it no longer runs and every tool in
+# the venv fails with a cryptic "bad interpreter". Such a venv is rebuilt from scratch.
+for venv in .venv "${wanted[@]}"; do
+  if [[ -e "$venv/pyvenv.cfg" ]] && ! "$venv/bin/python" -c '' 2>/dev/null; then
+    say "$venv was made with a Python that is gone ($(readlink "$venv/bin/python" || echo "$venv/bin/python")): rebuilding it"
+    rm -rf "$venv"
+  fi
+done
 
 stale=()
 for venv in "${wanted[@]}"; do
@@ -58,8 +79,7 @@ if [[ ! -x "$uv" ]] || [[ "$("$uv" --version 2>/dev/null)" != "uv $UV_VERSION "*
 fi
 
 build() {
-  local venv="$1" start=$SECONDS
-  say "installing ${requirements[$venv]} into $venv"
+  local venv="$1"
   if [[ "$venv" != ".venv" ]]; then
     rm -rf "$venv"
     "$uv" venv --quiet --python "$python" "$venv"
@@ -68,14 +88,14 @@ build() {
   "$uv" pip install --quiet --python "$venv/bin/python" ${flags[$venv]} -r "${requirements[$venv]}"
   # shellcheck disable=SC2086
   checksum ${sources[$venv]} >"$venv/.requirements.sha256"
-  say "$venv ready in $((SECONDS - start)) s"
 }
 
-pids=()
+built() {
+  if (($2 == 0)); then say "$1 ready in $3 s"; else say "installing ${requirements[$1]} into $1 failed (above)"; fi
+}
+
 for venv in "${stale[@]}"; do
-  build "$venv" &
-  pids+=("$!")
+  say "installing ${requirements[$venv]} into $venv"
+  start_job "$venv" build "$venv"
 done
-status=0
-for pid in "${pids[@]}"; do wait "$pid" || status=1; done
-exit "$status"
+wait_jobs setup built

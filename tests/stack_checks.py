@@ -28,12 +28,13 @@ import kubernetes_validate
 import kubernetes_validate.utils
 import pytest
 import yaml
+from chart_reference import Unavailable, locate
 from cryptography.fernet import Fernet
 
 from components.airflow import pod_template
 from components.versions import AIRFLOW_CHART_VERSION
 from policy.policies import GENERATED_CREDENTIALS
-from review.runner import ROOT, Registered, Run
+from review.runner import Registered, Run
 
 # kubernetes-validate reads and parses its schema files again on every `validate()` call,
 # its ~1 MB `_definitions.json` among them: some 300 parses a session, 2 s of it. The files
@@ -53,18 +54,9 @@ CUSTOM_RESOURCE_GROUPS = ("gateway.networking.k8s.io", "networking.gke.io", "mon
 SECRET_TYPE = "kubernetes:core/v1:Secret"
 
 
-# values.schema.json and values.yaml of the pinned chart, kept beside the repo
-# (shared/reference/, see its README); AIRFLOW_CHART_REFERENCE points elsewhere.
-CHART_REFERENCE_DIR = Path(
-    os.environ.get(
-        "AIRFLOW_CHART_REFERENCE",
-        ROOT.parent / "shared" / "reference" / f"airflow-chart-{AIRFLOW_CHART_VERSION}-reconstructed",
-    )
-)
-CHART_REFERENCE_HOWTO = (
-    f"copy values.schema.json and values.yaml from tag helm-chart/{AIRFLOW_CHART_VERSION} of apache/airflow "
-    f"(path chart/) into {CHART_REFERENCE_DIR}, or point AIRFLOW_CHART_REFERENCE at a folder holding them"
-)
+# A stack nobody names a stack file after: the tests' example of a missing stack. README
+# "Add an environment" invites any name (`staging`, `qa`), so never one of those.
+MISSING_STACK = "no-such-stack"
 
 
 # The shapes of the shipped stack files, with the tests' own values: users are
@@ -450,27 +442,29 @@ class ChartSchema:
 
 
 @functools.cache
-def _load_chart_schema(directory: Path) -> ChartSchema | None:
-    schema_file, values_file = directory / "values.schema.json", directory / "values.yaml"
-    if not (schema_file.is_file() and values_file.is_file()):
-        return None
-    schema = json.loads(schema_file.read_text())
+def _load_chart_schema(directory: Path) -> ChartSchema:
+    schema = json.loads((directory / "values.schema.json").read_text())
     # The draft the chart declares ($schema), as Helm validates with it.
     validator_class = jsonschema.validators.validator_for(schema)
     validator_class.check_schema(schema)
-    defaults = yaml.safe_load(values_file.read_text())
+    defaults = yaml.safe_load((directory / "values.yaml").read_text())
     return ChartSchema(validator=validator_class(schema), top_level_keys=frozenset(defaults))
 
 
+@functools.cache
+def chart_files() -> Path | Unavailable:
+    """Where the pinned chart's files are (tests/chart_reference.py), looked up once per session."""
+    return locate()
+
+
 def chart_schema() -> ChartSchema:
-    """The pinned chart's schema; skips where the reference copy is absent, fails in CI (CI=true)."""
-    loaded = _load_chart_schema(CHART_REFERENCE_DIR)
-    if loaded is None:
-        message = f"chart {AIRFLOW_CHART_VERSION} schema not found in {CHART_REFERENCE_DIR}: {CHART_REFERENCE_HOWTO}"
+    """The pinned chart's schema; skips where no copy can be had, fails in CI (CI=true)."""
+    found = chart_files()
+    if isinstance(found, Unavailable):
         if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return loaded
+            pytest.fail(f"CI=true and no copy of the chart: {found.message()}")
+        pytest.skip(found.message())
+    return _load_chart_schema(found)
 
 
 def assert_values_match_chart_schema(values: dict[str, Any]) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from stack_checks import MISSING_STACK
 
 ROOT = Path(__file__).resolve().parent.parent
 # Tools the Makefile and scripts/pulumi.sh use; pulumi is deliberately absent.
@@ -53,9 +54,9 @@ def test_make_up_names_the_missing_cluster_tooling(path_without_pulumi: str) -> 
 
 
 def test_make_up_refuses_an_unknown_stack(path_without_pulumi: str) -> None:
-    result = make("up", path_without_pulumi, STACK="staging")
+    result = make("up", path_without_pulumi, STACK=MISSING_STACK)
     assert result.returncode != 0
-    assert "no Pulumi.staging.yaml" in result.stderr
+    assert f"no Pulumi.{MISSING_STACK}.yaml" in result.stderr
 
 
 # A stack file shaped like the shipped GCP one, placeholders included (the

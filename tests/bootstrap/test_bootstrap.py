@@ -250,12 +250,29 @@ def test_prod_environment_requires_a_reviewer_and_both_deploy_only_from_main() -
             "customBranchPolicies": True,
             "protectedBranches": False,
         }
-        assert environment.inputs["preventSelfReview"] is True
     policies = run.of_type("github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy")
     assert sorted((p.inputs["environment"], p.inputs["branchPattern"]) for p in policies) == [
         ("dev", "main"),
         ("prod", "main"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("prod_reviewers", "prevented"),
+    [({"users": [11], "teams": [22]}, True), ({"users": [11, 12]}, True), ({"users": [11]}, False)],
+)
+def test_self_review_is_prevented_only_where_another_reviewer_can_approve(
+    prod_reviewers: dict[str, list[int]], prevented: bool
+) -> None:
+    """The deploy run of a merge is started by whoever merged: were self-review prevented for a lone
+    reviewer, their own merges would wait for an approval nobody can give."""
+    config = copy.deepcopy(CONFIG)
+    config["github"]["reviewers"] = {"prod": prod_reviewers}
+    environments = run_bootstrap(config).of_type("github:index/repositoryEnvironment:RepositoryEnvironment")
+    prevent = {
+        environment.inputs["environment"]: environment.inputs["preventSelfReview"] for environment in environments
+    }
+    assert prevent == {"dev": False, "prod": prevented}
 
 
 def test_actions_variables_are_exactly_what_the_workflows_read() -> None:
@@ -433,3 +450,34 @@ def test_gcp_ids_are_new_after_a_destroy_and_differ_between_stacks() -> None:
         run.one("gcp:iam/workloadIdentityPool:WorkloadIdentityPool").inputs["workloadIdentityPoolId"] == expected.pool
     )
     assert run.one("gcp:projects/iAMCustomRole:IAMCustomRole").inputs["roleId"] == expected.preview_role
+
+
+def aws_sessions() -> list[tuple[str, int, int]]:
+    """(workflow:job, timeout in seconds, AWS session seconds) of every job that assumes an AWS role."""
+    setup = yaml.safe_load((ROOT / ".github" / "actions" / "setup" / "action.yml").read_text())
+    default = int(setup["inputs"]["aws-role-duration-seconds"]["default"])
+    sessions = []
+    for path in sorted((ROOT / ".github" / "workflows").glob("*.yml")):
+        for name, job in yaml.safe_load(path.read_text())["jobs"].items():
+            for step in job.get("steps", []):
+                if step.get("uses") == "./.github/actions/setup" and "aws-role-arn" in step.get("with", {}):
+                    seconds = int(step["with"].get("aws-role-duration-seconds", default))
+                    sessions.append((f"{path.name}:{name}", job["timeout-minutes"] * 60, seconds))
+    return sessions
+
+
+def test_every_aws_session_outlasts_its_job_and_fits_the_role() -> None:
+    """A session that ends before the job fails `pulumi up` midway (pending operations, a locked stack);
+    STS refuses a duration above the role's MaxSessionDuration. The preview role keeps IAM's default hour."""
+    deploy_maximum = fixture_run().one("aws:iam/role:Role", "aws-ci-deploy").inputs["maxSessionDuration"]
+    sessions = aws_sessions()
+    assert sorted(job for job, _, _ in sessions) == [
+        "deploy.yml:dev",
+        "deploy.yml:prod",
+        "drift.yml:drift",
+        "pull-request.yml:preview",
+    ]
+    for job, timeout, seconds in sessions:
+        assert seconds > timeout, f"{job}: the {seconds} s session ends before the job's {timeout} s timeout"
+        maximum = deploy_maximum if job.startswith("deploy.yml:") else 3600
+        assert seconds <= maximum, f"{job}: {seconds} s is more than the role allows ({maximum} s)"

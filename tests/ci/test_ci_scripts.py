@@ -141,3 +141,115 @@ def test_a_failed_preview_is_not_drift(tmp_path: Path, open_issue: str) -> None:
     status, calls = drift(tmp_path, 255, "error: failed to decrypt: permission denied", open_issue)
     assert status == 255
     assert all(call.startswith("issue list") for call in calls), calls
+
+
+# --- the real preview of a pull request and its comments ----------------------
+
+POLICY_VIOLATION = """\
+Previewing update (dev):
+  ~ gcp:container/cluster:Cluster dev-cluster update
+Policy Violations:
+    [mandatory]  airflow-platform v0.0.1  gke-private-nodes (gcp:container/nodePool:NodePool: dev-workers)
+    GKE nodes have no public IP. Set privateClusterConfig.enablePrivateNodes.
+Resources:
+    ~ 1 to update
+    40 unchanged
+error: preview failed
+"""
+
+
+def preview(tmp_path: Path, exit_code: int, text: str, *args: str) -> tuple[subprocess.CompletedProcess[str], str, str]:
+    (tmp_path / "pulumi-output").write_text(text)
+    fake_command(
+        tmp_path,
+        "pulumi",
+        f'echo "$*" > {tmp_path / "pulumi-args"}\ncat {tmp_path / "pulumi-output"}\nexit {exit_code}',
+    )
+    out = tmp_path / "preview.md"
+    result = run("ci-preview.sh", *args, "dev", str(out), bin_dir=tmp_path, env={"GITHUB_SHA": "abc123"})
+    called = (tmp_path / "pulumi-args").read_text() if (tmp_path / "pulumi-args").exists() else ""
+    return result, out.read_text(), called
+
+
+def test_the_preview_is_refreshed_diffed_and_held_to_the_policy_pack(tmp_path: Path) -> None:
+    result, comment, called = preview(tmp_path, 0, "Resources:\n    40 unchanged\n")
+    assert result.returncode == 0, result.stderr
+    assert called.split() == [
+        "preview",
+        "--stack",
+        "dev",
+        "--diff",
+        "--refresh",
+        "--policy-pack",
+        "policy",
+        "--non-interactive",
+        "--color",
+        "never",
+        "--suppress-progress",
+    ]
+    assert comment.startswith("<!-- airflow-platform:preview:dev -->\n### `pulumi preview` of stack `dev`: ok\n")
+    assert "40 unchanged" in comment
+
+
+def test_a_failed_preview_still_writes_its_comment_with_the_violations_and_the_error(tmp_path: Path) -> None:
+    result, comment, _ = preview(tmp_path, 255, POLICY_VIOLATION)
+    assert result.returncode == 255, "the job stays red"
+    assert comment.startswith("<!-- airflow-platform:preview:dev -->\n### `pulumi preview` of stack `dev`: failed")
+    policies = comment.split("```text\n", 1)[1].split("```", 1)[0]
+    assert policies.startswith("Policy Violations:\n    [mandatory]  airflow-platform v0.0.1  gke-private-nodes")
+    assert "Set privateClusterConfig.enablePrivateNodes." in policies and "Resources:" not in policies
+    assert "error: preview failed" in comment.split("The errors:", 1)[1]
+
+
+def test_a_job_that_failed_before_the_preview_says_so_in_the_comment(tmp_path: Path) -> None:
+    result, comment, called = preview(tmp_path, 0, "", "--not-run")
+    assert result.returncode == 0 and called == ""
+    assert comment.startswith("<!-- airflow-platform:preview:dev -->\n### `pulumi preview` of stack `dev`: did not run")
+
+
+def test_an_over_long_preview_keeps_its_end_under_githubs_limit(tmp_path: Path) -> None:
+    text = "  ~ resource changed\n" * 10_000 + "Resources:\n    ~ 10000 to update\n"
+    _, comment, _ = preview(tmp_path, 0, text)
+    assert len(comment) < COMMENT_LIMIT
+    assert comment.rstrip().endswith("~ 10000 to update\n```\n</details>")
+
+
+def comment(
+    tmp_path: Path, body: str, existing_on_page_two: str = ""
+) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    """scripts/ci-pr-comment.sh against a fake `gh` whose marked comment, if any, is on a second page."""
+    calls = tmp_path / "gh-calls"
+    fake_command(
+        tmp_path,
+        "gh",
+        f'echo "$*" >> {calls}\n'
+        # Only a paginated lookup sees the second page.
+        f'if [ "$2" = --paginate ]; then printf "%s" {existing_on_page_two!r}; fi',
+    )
+    body_file = tmp_path / "body.md"
+    body_file.write_text(body)
+    result = run("ci-pr-comment.sh", "7", str(body_file), bin_dir=tmp_path, env={"GITHUB_REPOSITORY": "owner/repo"})
+    return result, calls.read_text().splitlines() if calls.exists() else []
+
+
+def test_the_stacks_comment_is_found_on_any_page_and_edited_in_place(tmp_path: Path) -> None:
+    result, calls = comment(tmp_path, "<!-- airflow-platform:preview:dev -->\nok\n", existing_on_page_two="901")
+    assert result.returncode == 0, result.stderr
+    assert calls[0].startswith("api --paginate repos/owner/repo/issues/7/comments --jq ")
+    assert "<!-- airflow-platform:preview:dev -->" in calls[0], "looked up by the body's marker"
+    assert calls[1].startswith("api --method PATCH repos/owner/repo/issues/comments/901 ")
+
+
+def test_the_first_comment_of_a_stack_is_created(tmp_path: Path) -> None:
+    result, calls = comment(tmp_path, "<!-- airflow-platform:preview:dev -->\nok\n")
+    assert result.returncode == 0, result.stderr
+    assert calls[1].startswith("api --method POST repos/owner/repo/issues/7/comments ")
+
+
+@pytest.mark.parametrize(
+    "body", ["no marker\n", "<!-- someone-else -->\n", "<!-- airflow-platform:preview:dev -->\n" + "x" * COMMENT_LIMIT]
+)
+def test_a_body_without_our_marker_or_too_long_is_refused(tmp_path: Path, body: str) -> None:
+    result, calls = comment(tmp_path, body)
+    assert result.returncode == 2
+    assert calls == [], "nothing posted"

@@ -27,6 +27,8 @@ ALL_FILES = [*WORKFLOW_FILES, SETUP_ACTION]
 BIN = Path(sys.executable).parent
 
 SAME_REPOSITORY = "github.event.pull_request.head.repo.full_name == github.repository"
+# What a job checks out to run only reviewed code (the default is the PR's merge commit).
+BASE_COMMIT = "${{ github.event.pull_request.base.sha }}"
 PINNED_USES = re.compile(
     r"^(?P<action>[\w.-]+/[\w.-]+(/[\w./-]+)?)@(?P<sha>[0-9a-f]{40}) # (?P<version>v\d+\.\d+\.\d+)$"
 )
@@ -200,12 +202,55 @@ def test_write_access_and_cloud_only_for_same_repository_pull_requests() -> None
             assert SAME_REPOSITORY in job.get("if", ""), f"pull-request.yml:{name} grants {writes} to forks"
 
 
-def test_preview_enforces_the_policy_pack_with_diff_and_refresh() -> None:
-    (preview,) = step_using(WORKFLOWS / "pull-request.yml", "pulumi/actions", "preview")
-    inputs = preview["with"]
-    assert inputs["command"] == "preview"
-    assert inputs["policyPacks"] == "policy"
-    assert inputs["diff"] is True and inputs["refresh"] is True and inputs["comment-on-pr"] is True
+def test_preview_runs_the_preview_script_and_hands_its_comment_on_whatever_happened() -> None:
+    job = jobs(WORKFLOWS / "pull-request.yml")["preview"]
+    runs = [step["run"] for step in job["steps"] if "run" in step]
+    assert runs == [
+        'scripts/ci-preview.sh "$STACK" "$RUNNER_TEMP/preview-$STACK.md"',
+        'scripts/ci-preview.sh --not-run "$STACK" "$RUNNER_TEMP/preview-$STACK.md"',
+    ]
+    (upload,) = step_using(WORKFLOWS / "pull-request.yml", "actions/upload-artifact", "preview")
+    assert upload["if"] == "${{ !cancelled() }}", "a failed preview's comment must still be handed on"
+    assert upload["with"]["name"] == "preview-${{ matrix.stack }}"
+    assert upload["with"]["path"] == "${{ runner.temp }}/preview-${{ matrix.stack }}.md"
+
+
+def test_the_job_that_runs_the_prs_code_holds_no_write_token() -> None:
+    """pull_request jobs that check out the PR's head (the default) or run its scripts may only read."""
+    for name, job in jobs(WORKFLOWS / "pull-request.yml").items():
+        checkouts = [step for step in job["steps"] if str(step.get("uses", "")).startswith("actions/checkout@")]
+        runs_pr_code = any(
+            step.get("with", {}).get("ref") != "${{ github.event.pull_request.base.sha }}" for step in checkouts
+        )
+        writes = [scope for scope, level in job["permissions"].items() if level == "write" and scope != "id-token"]
+        assert not (runs_pr_code and writes), f"pull-request.yml:{name} runs the PR's code with {writes}"
+        if writes:
+            assert not step_using(WORKFLOWS / "pull-request.yml", "./.github/actions/setup", name), name
+
+
+def test_preview_comments_are_posted_by_a_base_branch_job_also_after_a_failed_preview() -> None:
+    job = jobs(WORKFLOWS / "pull-request.yml")["preview-comment"]
+    assert job["needs"] == "preview"
+    assert job["permissions"] == {"contents": "read", "pull-requests": "write"}
+    assert "!cancelled()" in job["if"] and "needs.preview.result == 'failure'" in job["if"]
+    assert SAME_REPOSITORY in job["if"]
+    (download,) = step_using(WORKFLOWS / "pull-request.yml", "actions/download-artifact", "preview-comment")
+    assert download["with"]["pattern"] == "preview-*"
+    runs = [step["run"] for step in job["steps"] if "run" in step]
+    assert runs == ['scripts/ci-pr-comment.sh "$PR_NUMBER" "$RUNNER_TEMP"/previews/preview-*.md']
+
+
+def test_no_pulumi_actions_comment_on_pull_requests() -> None:
+    """pulumi/actions v7.0.0 comments only after a successful command and reads one page of comments
+    (src/main.ts, src/libs/pr.ts): scripts/ci-pr-comment.sh does it instead."""
+    for path in WORKFLOW_FILES:
+        for step in step_using(path, "pulumi/actions"):
+            assert not {"comment-on-pr", "edit-pr-comment", "comment-on-pr-number"} & set(step.get("with", {})), path
+
+
+def test_the_setup_action_passes_the_session_length_to_aws() -> None:
+    (credentials,) = step_using(SETUP_ACTION, "aws-actions/configure-aws-credentials")
+    assert credentials["with"]["role-duration-seconds"] == "${{ inputs.aws-role-duration-seconds }}"
 
 
 def identity_inputs(path: Path, job: str) -> tuple[str, str]:

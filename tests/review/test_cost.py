@@ -6,6 +6,7 @@ import dataclasses
 import datetime
 import json
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -221,6 +222,17 @@ def test_readme_cost_tables_are_what_the_estimator_renders(
         assert cost.readme_block(readme, cloud) == block, (
             f"README.md's {cloud} cost table is stale: run `{cost.REGENERATE}` and commit README.md"
         )
+
+
+def test_a_stack_file_a_team_adds_leaves_the_readme_tables_as_they_are(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """README "Add an environment": `cp Pulumi.dev.yaml Pulumi.staging.yaml` keeps `make test` green."""
+    for path in cost.ROOT.glob("Pulumi.*.yaml"):
+        (tmp_path / path.name).write_text(path.read_text())
+    (tmp_path / "Pulumi.staging.yaml").write_text((tmp_path / "Pulumi.dev.yaml").read_text())
+    monkeypatch.setattr(cost, "ROOT", tmp_path)
+    assert [shape.stack for shape in cost.readme_shapes()] == ["dev", "local", "prod", "prod-gcp", "dev-aws"]
 
 
 def test_readme_prices_do_not_move_with_the_stack_files_region(runs: dict[str, Run]) -> None:

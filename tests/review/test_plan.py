@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import yaml
 from plan_repo import Repo
+from stack_checks import MISSING_STACK
 
 import review.plan
 from policy.offline import Violation
@@ -204,9 +205,9 @@ def test_a_config_error_exits_1_with_the_clean_problem_list_only(
 
 
 def test_a_missing_stack_file_exits_1_naming_the_shipped_stacks(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
-    status, _, stderr = _command_line(capsys, repo.path, "plan", "--stack", "staging")
+    status, _, stderr = _command_line(capsys, repo.path, "plan", "--stack", MISSING_STACK)
     assert status == 1
-    assert stderr.startswith("error: no Pulumi.staging.yaml")
+    assert stderr.startswith(f"error: no Pulumi.{MISSING_STACK}.yaml")
     assert all(stack in stderr for stack in SHIPPED)
 
 
