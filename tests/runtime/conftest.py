@@ -7,13 +7,15 @@ Airflow itself runs as processes of .venv-dags (`make test-runtime`).
 from __future__ import annotations
 
 import shutil
+import signal
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from types import FrameType
 
 import pytest
-from runtime.harness import temporary_directory
-from runtime.stack_airflow import DagRepository, RunningAirflow, StackAirflow, deployed
+from runtime.harness import PostgresServer, temporary_directory
+from runtime.stack_airflow import DagRepository, RunningAirflow, StackAirflow, deployed, migrate_template
 from stack_checks import STACK_SHAPES
 
 from review.runner import ROOT, run_main
@@ -39,6 +41,16 @@ def git(*args: str, cwd: Path) -> str:
     return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
 
 
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A terminated run (CI cancel, `timeout`) unwinds like Ctrl-C: the fixtures stop PostgreSQL and
+    every Airflow process group and remove their directories instead of leaving them running."""
+    signal.signal(signal.SIGTERM, _interrupt)
+
+
 @pytest.fixture(scope="session")
 def dag_repository() -> Iterator[DagRepository]:
     """A git repository holding this repo's dags/ on BRANCH, standing in for the git host."""
@@ -58,12 +70,29 @@ def stacks() -> dict[str, StackAirflow]:
     return {shape: StackAirflow.from_run(shape, run_main(RUNTIME_CONFIG[shape], shape)) for shape in RUNTIME_SHAPES}
 
 
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One throwaway PostgreSQL (TLS, loopback) for the session; each deployment gets its own database."""
+    with temporary_directory("runtime-postgres-") as scratch, PostgresServer(Path(scratch)) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def migrated_template(postgres: PostgresServer) -> str:
+    return migrate_template(postgres)
+
+
 @pytest.fixture(scope="module", params=RUNTIME_SHAPES)
 def running(
-    request: pytest.FixtureRequest, stacks: dict[str, StackAirflow], dag_repository: DagRepository
+    request: pytest.FixtureRequest,
+    stacks: dict[str, StackAirflow],
+    dag_repository: DagRepository,
+    postgres: PostgresServer,
+    migrated_template: str,
 ) -> Iterator[RunningAirflow]:
     """One shape's Airflow, migrated, with its admin user, all four components healthy."""
-    with deployed(stacks[request.param], git_repository=dag_repository.url) as airflow:
+    stack = stacks[request.param]
+    with deployed(stack, git_repository=dag_repository.url, postgres=postgres, template=migrated_template) as airflow:
         yield airflow
 
 

@@ -231,11 +231,16 @@ class PostgresServer:
             raise HarnessError(f"psql failed: {result.stderr.strip()}\nPostgreSQL log:\n{tail(self.log)}")
         return result.stdout.strip()
 
-    def create_owner(self, user: str, password: str, database: str) -> None:
-        """The role and database a metadata URL names, with that URL's password."""
+    def set_role(self, user: str, password: str) -> None:
+        """A login role `user` with `password`, created or its password changed."""
         quoted_password = password.replace("'", "''")
-        self.psql(f"CREATE ROLE \"{user}\" LOGIN PASSWORD '{quoted_password}'")
-        self.psql(f'CREATE DATABASE "{database}" OWNER "{user}"')
+        verb = "ALTER" if self.psql(f"SELECT 1 FROM pg_roles WHERE rolname = '{user}'") else "CREATE"
+        self.psql(f"{verb} ROLE \"{user}\" LOGIN PASSWORD '{quoted_password}'")
+
+    def create_database(self, database: str, owner: str, template: str | None = None) -> None:
+        """A new, empty (or `template`'s copy) database; one of that name from an earlier deployment goes first."""
+        self.psql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        self.psql(f'CREATE DATABASE "{database}" OWNER "{owner}"' + (f' TEMPLATE "{template}"' if template else ""))
 
     def client_connections(self) -> int:
         """Client backends connected now (what counts against max_connections), this query's own excluded."""
@@ -368,7 +373,8 @@ class Airflow:
                 check=False,
             )
         if result.returncode != 0:
-            raise HarnessError(f"`{' '.join(args[:3])}` exited {result.returncode}; its log ({log}):\n{tail(log)}")
+            command = log_name or " ".join(args[:3])
+            raise HarnessError(f"`{command}` exited {result.returncode}; its log ({log}):\n{tail(log)}")
         return log.read_text(errors="replace")
 
     def airflow(self, *args: str, timeout: float = 300) -> str:

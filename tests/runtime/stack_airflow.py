@@ -20,6 +20,7 @@ import copy
 import dataclasses
 import datetime
 import json
+import os
 import shutil
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -43,12 +44,16 @@ from stack_checks import STACK_SHAPES
 from components.airflow.secrets import KNOWN_HOSTS_KEY
 from components.airflow.values import GIT_CONNECTION_ENV
 from components.config import SECRET_KEYS
+from components.gcp.platform import MAX_OVERFLOW_ENV, POOL_SIZE_ENV
 from review.runner import ROOT, Run, run_main
 
 SECRET_TYPE = "kubernetes:core/v1:Secret"
 RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
 CLOUD_SQL_TYPE = "gcp:sql/databaseInstance:DatabaseInstance"
 DAGS_VENV = ROOT / ".venv-dags"
+# The database every deployment copies (migrate_template) and the role owning it.
+MIGRATED_TEMPLATE = "airflow_migrated"
+TEMPLATE_OWNER = "airflow_template_owner"
 PREVIOUS_VENV = ROOT / ".venv-airflow-previous"
 METADATA_URL_ENVS = (
     "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN",
@@ -114,7 +119,8 @@ class StackAirflow:
 
     @property
     def pool_environment(self) -> dict[str, str]:
-        return {key: value for key, value in self.environment.items() if "_POOL_" in key or "MAX_OVERFLOW" in key}
+        """The SQLAlchemy pool settings the stack puts in every container ([database] sql_alchemy_*)."""
+        return {key: value for key, value in self.environment.items() if key in (POOL_SIZE_ENV, MAX_OVERFLOW_ENV)}
 
 
 def rerun_stack(shape: str, fernetKeyGeneration: int = 1, fernetPreviousKeys: str | None = None) -> StackAirflow:  # noqa: N803 - the config keys
@@ -253,37 +259,68 @@ def runtime_environment(stack: StackAirflow, postgres: PostgresServer, home: Pat
     return environment
 
 
-def prepare_database(stack: StackAirflow, postgres: PostgresServer) -> None:
-    """The role and database the generated metadata URL names, with its generated password."""
+def prepare_database(stack: StackAirflow, postgres: PostgresServer, template: str | None) -> None:
+    """The role and database the generated metadata URL names, with its generated password.
+
+    From `template` (migrate_template), the schema is already there, owned by its
+    role; the deployment's own `airflow db migrate` then finds nothing to do.
+    """
     url = urlsplit(stack.metadata_url)
-    postgres.create_owner(unquote(url.username or ""), unquote(url.password or ""), url.path.lstrip("/"))
+    user, database = unquote(url.username or ""), url.path.lstrip("/")
+    postgres.set_role(user, unquote(url.password or ""))
+    postgres.create_database(database, user, template)
+    if template is not None:
+        postgres.psql(f'REASSIGN OWNED BY "{TEMPLATE_OWNER}" TO "{user}"', database=database)
 
 
-# Run in the Airflow virtualenv before anything starts: each generated value Airflow only reads
-# later (the Fernet key on the first encrypted write, the async URL on the first async request)
-# fails here, under its own name.
-PREFLIGHT_CHECKS = {
-    "the generated Fernet key (AIRFLOW__CORE__FERNET_KEY)": (
-        "from airflow.models.crypto import get_fernet; get_fernet().encrypt(b'runtime preflight')"
-    ),
-    "the generated async metadata URL (AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC)": (
-        "import asyncio\n"
-        "from sqlalchemy import text\n"
-        "from airflow.utils.session import create_session_async\n"
-        "async def ping():\n"
-        "    async with create_session_async() as session:\n"
-        "        await session.execute(text('SELECT 1'))\n"
-        "asyncio.run(ping())\n"
-    ),
-}
+def migrate_template(postgres: PostgresServer, venv: Path = DAGS_VENV) -> str:
+    """A database migrated once by `airflow db migrate` for every deployment to copy (CREATE DATABASE ... TEMPLATE).
+
+    Migrating an empty database takes the pinned Airflow half a minute on two busy
+    cores; each shape copies the result in a second and runs its own (no-op) migrate.
+    """
+    password = os.urandom(12).hex()
+    postgres.set_role(TEMPLATE_OWNER, password)
+    postgres.create_database(MIGRATED_TEMPLATE, TEMPLATE_OWNER)
+    url = f"postgresql://{TEMPLATE_OWNER}:{password}@{LOOPBACK}:{postgres.port}/{MIGRATED_TEMPLATE}?sslmode=require"
+    with temporary_directory("runtime-template-") as home:
+        Airflow(venv, Path(home), {"AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": url}, {}).airflow("db", "migrate")
+    return MIGRATED_TEMPLATE
+
+
+# Run in the Airflow virtualenv before anything starts (one process: each costs seconds of
+# imports): each generated value Airflow only reads later - the Fernet key on the first
+# encrypted write, the async URL on the first async request - fails here, under its own name.
+PREFLIGHT = """
+import asyncio, sys
+from sqlalchemy import text
+
+def fernet_key():
+    from airflow.models.crypto import get_fernet
+    get_fernet().encrypt(b"runtime preflight")
+
+def async_metadata_url():
+    from airflow import settings
+    from airflow.utils.session import create_session_async
+    async def ping():
+        async with create_session_async() as session:
+            await session.execute(text("SELECT 1"))
+        await settings.async_engine.dispose()  # inside the loop: no noise when the process exits
+    asyncio.run(ping())
+
+for what, check in (
+    ("the generated Fernet key (AIRFLOW__CORE__FERNET_KEY)", fernet_key),
+    ("the generated async metadata URL (AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC)", async_metadata_url),
+):
+    try:
+        check()
+    except Exception as error:
+        sys.exit(f"{what} does not work with Airflow: {type(error).__name__}: {error}")
+"""
 
 
 def preflight(airflow: Airflow) -> None:
-    for what, script in PREFLIGHT_CHECKS.items():
-        try:
-            airflow.run("python", "-c", script, log_name="preflight")
-        except HarnessError as error:
-            raise HarnessError(f"{what} does not work with Airflow: {error}") from None
+    airflow.run("python", "-c", PREFLIGHT, log_name="preflight")
 
 
 def migrate_and_create_admin(running: RunningAirflow) -> None:
@@ -302,11 +339,14 @@ def deployed(
     extra_config: Mapping[str, Mapping[str, str]] | None = None,
     extra_env: Mapping[str, str] | None = None,
     git_repository: str | None = None,
+    postgres: PostgresServer | None = None,
+    template: str | None = None,
     start: bool = True,
 ) -> Iterator[RunningAirflow]:
     """PostgreSQL + migrated database + admin user + the four Airflow processes, all removed on exit.
 
-    `git_repository` stands in for the repository a GitDagBundle pulls (`dags.source: bundle`).
+    `git_repository` stands in for the repository a GitDagBundle pulls (`dags.source: bundle`);
+    `postgres` is a running server to use (else one of its own), `template` a database to copy.
     """
     with temporary_directory("runtime-airflow-") as scratch:
         root = Path(scratch)
@@ -317,8 +357,10 @@ def deployed(
         (root / "home").mkdir()
         dags_folder = root / "dags"
         shutil.copytree(ROOT / "dags", dags_folder, ignore=shutil.ignore_patterns("__pycache__"))
-        with PostgresServer(root / "postgres") as postgres:
-            prepare_database(stack, postgres)
+        with contextlib.ExitStack() as resources:
+            if postgres is None:
+                postgres = resources.enter_context(PostgresServer(root / "postgres"))
+            prepare_database(stack, postgres, template)
             environment = {**runtime_environment(stack, postgres, root / "home"), **(extra_env or {})}
             airflow = Airflow(venv, root / "home", environment, {})
             config = runtime_config(stack, airflow.base_url, dags_folder, git_repository)

@@ -14,7 +14,8 @@ import re
 from pathlib import Path
 
 import pytest
-from runtime.harness import ConnectionPeak, HarnessError, chromium_page
+from cryptography.fernet import Fernet, InvalidToken
+from runtime.harness import ConnectionPeak, chromium_page
 from runtime.stack_airflow import DagRepository, RunningAirflow, StackAirflow, rerun_stack
 
 from components.airflow.values import GIT_DAG_BUNDLE_NAME
@@ -25,9 +26,9 @@ BUNDLE_DAG = "platform_tutorial"
 FERNET_ENV = "AIRFLOW__CORE__FERNET_KEY"
 ROTATION_CONNECTION = "runtime_rotation"
 ROTATION_PASSWORD = "s3cret-before-rotation"
-ROTATION_CONNECTION_URI = f"postgres://reader:{ROTATION_PASSWORD}@warehouse.internal:5432/sales"
 ROTATION_VARIABLE = "runtime_rotation_variable"
 ROTATION_VARIABLE_VALUE = "kept-across-rotation"
+ROTATION_PLAINTEXT = (ROTATION_PASSWORD, ROTATION_VARIABLE_VALUE)
 
 
 def test_every_component_reports_healthy(running: RunningAirflow) -> None:
@@ -58,7 +59,9 @@ def runnable_dags(running: RunningAirflow) -> list[str]:
     return sorted(runnable)
 
 
+@pytest.mark.parametrize("running", ["local"], indirect=True)
 def test_every_example_dag_runs_to_success_and_its_logs_read_back(running: RunningAirflow) -> None:
+    """On `local`; the dev shape runs DAGs in the burst and from the git bundle below."""
     for dag_id in ("platform_kubernetes_pod", "platform_shared_data_maintenance"):
         running.wait_for_dag(dag_id)
     dag_ids = runnable_dags(running)
@@ -84,6 +87,13 @@ POOL_EXHAUSTED = re.compile(r"QueuePool limit of size \d+ overflow \d+ reached")
 SERVER_ERROR = re.compile(r"method=\S+ path=\S+ .*status_code=5\d\d")
 
 
+# Airflow's own pool per engine when the stack sets none ([database] sql_alchemy_pool_size, max_overflow).
+AIRFLOW_DEFAULT_POOL = {
+    "AIRFLOW__DATABASE__SQL_ALCHEMY_POOL_SIZE": "5",
+    "AIRFLOW__DATABASE__SQL_ALCHEMY_MAX_OVERFLOW": "10",
+}
+
+
 def connection_budget(stack: StackAirflow) -> int:
     """Connections Airflow may hold on the shape's database: the tier's limit minus the reserved slots."""
     tier = stack.database_tier
@@ -98,6 +108,12 @@ def test_a_burst_of_dag_runs_never_waits_on_a_pool_and_fits_the_tier(
     """Eight runs at once on the dev shape's pool caps: no pool timeout, no 5xx, every run succeeds,
     and the most connections PostgreSQL saw at once fits db-f1-micro with its reserved slots off."""
     budget = connection_budget(running.stack)
+    pools = running.stack.pool_environment
+    engine_cap = sum(int(pools.get(name, default)) for name, default in AIRFLOW_DEFAULT_POOL.items())
+    assert engine_cap <= budget, (
+        f"{pools or AIRFLOW_DEFAULT_POOL}: one SQLAlchemy engine may open {engine_cap} connections, more than the "
+        f"{budget} {running.stack.database_tier} leaves Airflow"
+    )
     running.wait_for_dag(BURST_DAG)
     with ConnectionPeak(running.postgres) as connections:
         runs = [running.trigger(BURST_DAG) for _ in range(BURST_RUNS)]
@@ -125,43 +141,54 @@ def test_a_burst_of_dag_runs_never_waits_on_a_pool_and_fits_the_tier(
 def test_stored_secrets_survive_the_readme_fernet_rotation(running: RunningAirflow) -> None:
     """README "Rotate the Fernet key", step by step, with the keys the stack generates at each step.
 
-    The runbook's `kubectl exec deploy/<release>-scheduler -- airflow ...` commands run
-    as processes with the env the rolled pods get from the rotated Secret.
+    The runbook's `kubectl exec deploy/<release>-scheduler -- airflow ...` commands run as
+    processes with the env the rolled pods get from the rotated Secret; what is stored is
+    read from the database and decrypted with each key.
     """
     secret_name = running.stack.values["fernetKeySecretName"]
-    airflow = running.airflow
-    airflow.airflow("connections", "add", ROTATION_CONNECTION, "--conn-uri", ROTATION_CONNECTION_URI)
-    airflow.airflow("variables", "set", ROTATION_VARIABLE, ROTATION_VARIABLE_VALUE)
-    stored = running.postgres.psql(
-        f"SELECT is_encrypted, password FROM connection WHERE conn_id = '{ROTATION_CONNECTION}'",
-        database=running.database,
-    )
-    assert stored.startswith("t|") and ROTATION_PASSWORD not in stored, f"stored in clear: {stored}"
+    connection = {"connection_id": ROTATION_CONNECTION, "conn_type": "postgres", "password": ROTATION_PASSWORD}
+    assert running.api("POST", "/api/v2/connections", connection).status == 201
+    variable = {"key": ROTATION_VARIABLE, "value": ROTATION_VARIABLE_VALUE}
+    assert running.api("POST", "/api/v2/variables", variable).status == 201
+    stored = stored_secrets(running)
+    old_key = running.stack.fernet_key_output
+    assert decrypted(stored, old_key) == ROTATION_PLAINTEXT, "stored encrypted with the stack's key"
 
     # 1-2: keep the current key (`pulumi stack output fernetKey`), bump the generation.
-    old_key = running.stack.fernet_key_output
     rotating = rerun_stack(running.stack.shape, fernetKeyGeneration=2, fernetPreviousKeys=old_key)
     new_key = rotating.fernet_key_output
     assert new_key != old_key, "a new generation must give a new Fernet key"
     # 3: the pods roll with the Secret's new data: new key first, old one kept.
     both = rotating.secrets[secret_name]["fernet-key"]
     assert both == f"{new_key},{old_key}"
-    # 4: re-encrypt everything with the new key.
-    airflow.run("airflow", "rotate-fernet-key", extra_env={FERNET_ENV: both})
-    listed = airflow.run("airflow", "connections", "list", extra_env={FERNET_ENV: both})
-    assert "InvalidToken" not in listed
-    # 5: drop the old key.
+    # 4: re-encrypt everything with the new key, and the runbook's check.
+    running.airflow.run("airflow", "rotate-fernet-key", extra_env={FERNET_ENV: both})
+    listed = running.airflow.run("airflow", "connections", "list", extra_env={FERNET_ENV: both})
+    assert ROTATION_CONNECTION in listed and "InvalidToken" not in listed
+    # 5: drop the old key: the Secret holds the new one alone, and it reads everything.
     rotated = rerun_stack(running.stack.shape, fernetKeyGeneration=2)
-    only_new = rotated.secrets[secret_name]["fernet-key"]
-    assert only_new == new_key
-    assert ROTATION_PASSWORD in airflow.run(
-        "airflow", "connections", "get", ROTATION_CONNECTION, "-o", "json", extra_env={FERNET_ENV: only_new}
+    assert rotated.secrets[secret_name]["fernet-key"] == new_key
+    rotated_values = stored_secrets(running)
+    assert decrypted(rotated_values, new_key) == ROTATION_PLAINTEXT
+    with pytest.raises(InvalidToken):
+        decrypted(rotated_values, old_key)
+
+
+def stored_secrets(running: RunningAirflow) -> tuple[str, str]:
+    """The rotation test's connection password and variable value as stored (Fernet tokens)."""
+    password = running.postgres.psql(
+        f"SELECT password FROM connection WHERE conn_id = '{ROTATION_CONNECTION}' AND is_encrypted",
+        database=running.database,
     )
-    variable = airflow.run("airflow", "variables", "get", ROTATION_VARIABLE, extra_env={FERNET_ENV: only_new})
-    assert ROTATION_VARIABLE_VALUE in variable
-    # Without step 4 the old key would still be needed: it no longer decrypts anything.
-    with pytest.raises(HarnessError):
-        airflow.run("airflow", "variables", "get", ROTATION_VARIABLE, extra_env={FERNET_ENV: old_key})
+    value = running.postgres.psql(
+        f"SELECT val FROM variable WHERE key = '{ROTATION_VARIABLE}' AND is_encrypted", database=running.database
+    )
+    assert password and value, "the connection's password and the variable must be stored encrypted"
+    return password, value
+
+
+def decrypted(tokens: tuple[str, ...], key: str) -> tuple[str, ...]:
+    return tuple(Fernet(key.encode()).decrypt(token.encode()).decode() for token in tokens)
 
 
 @pytest.mark.parametrize("running", ["local"], indirect=True)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
 from pathlib import Path
 
 import pytest
 from runtime import harness
 from runtime.harness import LOOPBACK, HarnessError, PostgresServer, chromium_page, temporary_directory
+
+from review.runner import ROOT
 
 
 def test_a_taken_port_is_named_with_what_to_do() -> None:
@@ -38,3 +42,27 @@ def test_missing_chromium_says_which_package(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(harness, "CHROMIUM", Path("/nonexistent/chromium"))
     with pytest.raises(HarnessError, match="apt-get install chromium"), chromium_page():
         pass
+
+
+def run_runtime_packages(tmp_path: Path, **environment: str) -> tuple[int, str]:
+    """scripts/runtime-packages.sh with apt-get (and sudo) replaced by stubs that log their arguments."""
+    calls = tmp_path / "calls"
+    for tool in ("apt-get", "sudo"):
+        stub = tmp_path / tool
+        stub.write_text(f'#!/bin/sh\necho "{tool} $*" >> {calls}\n[ "{tool}" = sudo ] && exec "$@"\nexit 0\n')
+        stub.chmod(0o755)
+    result = subprocess.run(
+        [str(ROOT / "scripts" / "runtime-packages.sh")],
+        env={**os.environ, "PATH": f"{tmp_path}:{os.environ['PATH']}", **environment},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return result.returncode, calls.read_text() if calls.exists() else ""
+
+
+def test_runtime_packages_installs_only_what_is_missing(tmp_path: Path) -> None:
+    status, calls = run_runtime_packages(tmp_path, RUNTIME_CHROMIUM="/nonexistent/chromium")
+    assert status == 0
+    installs = [line for line in calls.splitlines() if line.startswith("apt-get") and " install " in line]
+    assert len(installs) == 1 and " chromium" in installs[0].split("--no-install-recommends")[1], calls
