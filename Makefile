@@ -60,7 +60,7 @@ test-infra-review: venv
 	$(BIN)/python -m pytest $(REVIEW_TESTS)
 
 test-infra-program: venv
-	@echo "test-infra-program: the rest of tests/ (but tests/dags) under Pulumi mocks"
+	@echo "test-infra-program: the rest of tests/ (but tests/dags and tests/runtime) under Pulumi mocks"
 	$(BIN)/python -m pytest tests --ignore=tests/dags --ignore=tests/runtime $(addprefix --ignore=,$(REVIEW_TESTS))
 
 test-dags: ## DAG integrity and behaviour on the Airflow version the stack deploys
