@@ -34,8 +34,6 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from review.runner import ROOT
-
 LOOPBACK = "127.0.0.1"
 LOG_TAIL_LINES = 40
 # The Debian/Ubuntu packages that provide what the harness runs (`.ci/run` installs them).
@@ -522,6 +520,3 @@ def chromium_page(viewport: tuple[int, int] = (1280, 800)) -> Iterator[Any]:
             yield browser.pages[0] if browser.pages else browser.new_page()
         finally:
             browser.close()
-
-
-REPO_DAGS = ROOT / "dags"
