@@ -238,6 +238,10 @@ def runtime_config(
         config["api"]["base_url"] = airflow_url
     config["logging"]["remote_logging"] = "False"
     config["metrics"]["statsd_on"] = "False"
+    # Where bundles clone to: the default is the machine's temp dir (`airflow/dag_bundles`), one per
+    # pod on the cluster but shared by every run here, where a clone of an earlier run's repository
+    # would be reused (and outlive it).
+    config["dag_processor"]["dag_bundle_storage_path"] = str(dags_folder.parent / "dag-bundles")
     return config
 
 
