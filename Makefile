@@ -12,7 +12,7 @@ export PYTHON
 unexport PYTHONDONTWRITEBYTECODE
 
 .DEFAULT_GOAL := help
-.PHONY: help up preview destroy status plan plan-diff test lint test-infra test-infra-review test-infra-program test-dags venv policy-venv clean
+.PHONY: help up preview destroy status plan plan-diff test lint test-infra test-infra-review test-infra-program test-dags test-runtime venv policy-venv clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -40,9 +40,9 @@ plan-diff: venv ## What the working tree changes in STACK since BASE=<git ref>, 
 # The steps of `make test`, independent once the virtualenvs exist: scripts/test.sh runs
 # them in parallel, prints each one's output when it ends and totals every pytest summary.
 # A new suite's target goes here.
-TEST_STEPS := lint test-infra-review test-infra-program test-dags
+TEST_STEPS := lint test-infra-review test-infra-program test-dags test-runtime
 
-test: ## Lint, infrastructure tests under mocks, DAG tests; ends with "N passed, N failed, N skipped"
+test: ## Lint, infrastructure tests under mocks, DAG tests, the real-Airflow runtime suite; ends with "N passed, N failed, N skipped"
 	@scripts/test.sh $(TEST_STEPS)
 
 lint: venv ## ruff lint + format check, mypy on the Pulumi program
@@ -64,12 +64,17 @@ test-infra-review: venv
 	@scripts/pytest.sh .venv $(REVIEW_TESTS)
 
 test-infra-program: venv
-	@echo "test-infra-program: the rest of tests/ (but tests/dags) under Pulumi mocks"
-	@scripts/pytest.sh .venv tests --ignore=tests/dags $(addprefix --ignore=,$(REVIEW_TESTS))
+	@echo "test-infra-program: the rest of tests/ (but tests/dags and tests/runtime) under Pulumi mocks"
+	@scripts/pytest.sh .venv tests --ignore=tests/dags --ignore=tests/runtime $(addprefix --ignore=,$(REVIEW_TESTS))
 
 test-dags: ## DAG integrity and behaviour on the Airflow version the stack deploys
 	@echo "test-dags: pytest in .venv-dags on the deployed Airflow"
 	@scripts/test-dags.sh
+
+# Mostly waiting on its own processes (PostgreSQL, Airflow, Chromium), so it runs beside the others.
+test-runtime: ## The stack's generated configuration run by the real Airflow, PostgreSQL (TLS) and Chromium
+	@echo "test-runtime: tests/runtime, Airflow from .venv-dags against a throwaway PostgreSQL"
+	@scripts/pytest.sh .venv tests/runtime -p no:cacheprovider
 
 venv: ## The Pulumi program's virtualenv (.venv), rebuilt when its requirements change
 	@scripts/venvs.sh main
@@ -78,5 +83,5 @@ policy-venv: ## The policy pack's virtualenv (policy/venv) that `--policy-pack p
 	@scripts/venvs.sh policy
 
 clean: ## Remove the virtualenvs and caches `make test` and `make policy-venv` created (not the stack state)
-	rm -rf .venv .venv-dags policy/venv .pytest_cache .ruff_cache .mypy_cache
+	rm -rf .venv .venv-dags .venv-airflow-previous .test-artefacts policy/venv .pytest_cache .ruff_cache .mypy_cache
 	find . -name __pycache__ -type d -not -path './.git/*' -prune -exec rm -rf {} +

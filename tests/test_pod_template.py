@@ -12,11 +12,13 @@ from test_values import WORKER_TOLERATION, chart_inputs
 
 from components import platform_variables
 from components.airflow import pod_template
+from components.airflow.secrets import GIT_KNOWN_HOSTS_FILE
 from components.airflow.values import ChartInputs, DagConfigMap, build_values, task_pod_spec
 from components.platform import RemoteLogging
 
 SSH_REPO = {"source": "git", "repo": "git@github.com:acme/dags.git"}
 HTTPS_REPO = {"source": "git", "repo": "https://github.com/acme/dags.git"}
+SSH_BUNDLE = {"source": "bundle", "repo": "git@github.com:acme/dags.git"}
 CONFIG_MAP = DagConfigMap(name="airflow-dags", items={"a.py": "a.py", "lib__util.py": "lib/util.py"})
 SHAPES: dict[str, ChartInputs] = {
     "git over ssh, logs on a PVC": chart_inputs(SSH_REPO),
@@ -24,6 +26,7 @@ SHAPES: dict[str, ChartInputs] = {
         HTTPS_REPO, remote_logging=RemoteLogging("s3://logs/airflow", "aws_default"), logs_claim_name=None
     ),
     "configmap": chart_inputs(dag_config_map=CONFIG_MAP),
+    "git dag bundle over ssh": chart_inputs(SSH_BUNDLE),
 }
 
 
@@ -125,3 +128,16 @@ def test_values_brace_pairs_would_be_run_by_tpl_so_they_fail() -> None:
 def test_workers_kubernetes_keeps_only_the_service_account() -> None:
     """The chart reads the rest of `workers.kubernetes` into its own template only, which `podTemplate` replaces."""
     assert set(build_values(chart_inputs())["workers"]["kubernetes"]) == {"serviceAccount"}
+
+
+def test_a_bundle_task_pod_checks_its_commit_out_with_the_pinned_host_keys() -> None:
+    """With `dags.source: bundle` each task clones the commit its DAG was parsed from: no git-sync init
+    container, but the connection's known_hosts file must be there (the connection itself, deploy key
+    inside, reaches the task through the execution API, never through the pod's env)."""
+    inputs = chart_inputs(SSH_BUNDLE)
+    pod = rendered(inputs)
+    assert "initContainers" not in pod["spec"]
+    [known_hosts] = [
+        v for v in volumes(pod).values() if v.get("secret", {}).get("secretName") == inputs.secrets.git_ssh_key
+    ]
+    assert mounts(pod)[known_hosts["name"]]["mountPath"] == GIT_KNOWN_HOSTS_FILE.rsplit("/", 1)[0]

@@ -24,7 +24,14 @@ import pulumi
 
 from components import platform_variables
 from components.airflow.pod_template import EXECUTOR, TaskPodSpec, pod_template, with_inputs_resolved
-from components.airflow.secrets import ADMIN_PASSWORD_KEY, ASYNC_CONNECTION_KEY, SecretNames
+from components.airflow.secrets import (
+    ADMIN_PASSWORD_KEY,
+    ASYNC_CONNECTION_KEY,
+    GIT_CONNECTION_KEY,
+    GIT_KNOWN_HOSTS_FILE,
+    KNOWN_HOSTS_KEY,
+    SecretNames,
+)
 from components.config import AirflowSettings, DagSettings
 from components.platform import (
     AIRFLOW_COMPONENTS,
@@ -35,6 +42,7 @@ from components.platform import (
     docker_hub_image,
     service_account_names,
 )
+from components.validation import duration_seconds
 
 API_SERVER_PORT = 8080
 # Where the chart mounts DAGs in every Airflow container (dags.mountPath).
@@ -62,6 +70,13 @@ ADMIN_PASSWORD_HINT = "not-here: run `pulumi stack output adminPassword --show-s
 # it finishes, the next upgrade finds no Job and Helm creates a new one from
 # the new template (helm's kube client creates what it cannot find).
 FINISHED_JOB_TTL_SECONDS = 0
+# `dags.source: bundle`: Airflow 3's GitDagBundle (apache-airflow-providers-git,
+# in the apache/airflow image), its connection id and the env var that holds it.
+GIT_DAG_BUNDLE_CLASS = "airflow.providers.git.bundles.git.GitDagBundle"
+GIT_DAG_BUNDLE_NAME = "platform-dags"
+GIT_CONNECTION_ID = "platform_dags_git"
+GIT_CONNECTION_ENV = f"AIRFLOW_CONN_{GIT_CONNECTION_ID.upper()}"
+GIT_KNOWN_HOSTS_VOLUME = "git-known-hosts"
 # The official image runs Airflow as uid 50000 with gid 0 (root group) so
 # files it writes on shared volumes stay group-writable.
 AIRFLOW_UID = 50000
@@ -174,8 +189,11 @@ def build_values(inputs: ChartInputs) -> dict[str, Any]:
     _set_proxy_trust(values, inputs)
     if inputs.public_url is not None:
         _set_public_url(values, inputs)
-    if inputs.dag_config_map is not None:
-        values["volumes"], values["volumeMounts"] = _dag_config_map_volume(inputs.dag_config_map)
+    dag_volumes, dag_mounts = _dag_volumes(inputs)
+    if dag_volumes:
+        values["volumes"], values["volumeMounts"] = dag_volumes, dag_mounts
+    if inputs.dags.source == "bundle":
+        _set_git_dag_bundle(values, inputs)
     _set_service_accounts(values, inputs)
     for component in LONG_RUNNING_COMPONENTS:
         values[component]["podAnnotations"] = {SECRETS_CHECKSUM_ANNOTATION: inputs.secrets_checksum}
@@ -268,7 +286,7 @@ def task_pod_spec(inputs: ChartInputs) -> TaskPodSpec:
     """Task pods: worker pool, resources, non-root, the shared data volume, only plain env."""
     resources = inputs.airflow.worker_resources
     placement = inputs.worker_placement
-    dag_volumes, dag_mounts = _dag_config_map_volume(inputs.dag_config_map) if inputs.dag_config_map else ([], [])
+    dag_volumes, dag_mounts = _dag_volumes(inputs)
     return TaskPodSpec(
         release_name=inputs.airflow.release_name,
         service_account=service_account_names(inputs.airflow.release_name)[WORKERS],
@@ -297,7 +315,7 @@ def task_pod_spec(inputs: ChartInputs) -> TaskPodSpec:
 
 def _dags(inputs: ChartInputs) -> dict[str, Any]:
     dags = inputs.dags
-    if dags.source == "configmap":
+    if dags.source != "git":
         return {"persistence": {"enabled": False}, "gitSync": {"enabled": False}}
     git_sync: dict[str, Any] = {
         "enabled": True,
@@ -319,6 +337,61 @@ def _dags(inputs: ChartInputs) -> dict[str, Any]:
         git_sync["sshKeySecret"] = inputs.secrets.git_ssh_key
         git_sync["knownHosts"] = dags.known_hosts
     return {"persistence": {"enabled": False}, "gitSync": git_sync}
+
+
+def _set_git_dag_bundle(values: dict[str, Any], inputs: ChartInputs) -> None:
+    """DAGs from git through Airflow 3's GitDagBundle instead of git-sync (`dags.source: bundle`).
+
+    The chart renders `dagProcessor.dagBundleConfigList` into `[dag_processor]
+    dag_bundle_config_list` of airflow.cfg, which every Airflow container reads:
+    the DAG processor clones and refreshes the repository every `period`, and
+    each task (a KubernetesExecutor pod) checks out the exact commit its DAG
+    version was parsed from. No sidecar, no init container, no shared volume.
+    Over SSH the bundle authenticates with the same deploy key and pinned host
+    keys as git-sync: the connection comes from the git-ssh Secret (an env var
+    of the long-running components; a task pod, whose template carries no
+    secret, gets it from the API server's execution API like any connection)
+    and the Secret's `knownHosts` is mounted where that connection points
+    (GIT_KNOWN_HOSTS_FILE) in every pod, task pods included (`_dag_volumes`).
+    """
+    dags = inputs.dags
+    kwargs: dict[str, Any] = {
+        "repo_url": dags.repo,
+        "tracking_ref": dags.branch,
+        "subdir": dags.sub_path,
+        "refresh_interval": duration_seconds(dags.period),
+    }
+    bundle = {"name": GIT_DAG_BUNDLE_NAME, "classpath": GIT_DAG_BUNDLE_CLASS, "kwargs": kwargs}
+    values["dagProcessor"]["dagBundleConfigList"] = [bundle]
+    if not dags.uses_ssh:
+        return
+    kwargs["git_conn_id"] = GIT_CONNECTION_ID
+    values["secret"].append(
+        {"envName": GIT_CONNECTION_ENV, "secretName": inputs.secrets.git_ssh_key, "secretKey": GIT_CONNECTION_KEY}
+    )
+
+
+def _git_known_hosts_volume(inputs: ChartInputs) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The git-ssh Secret's pinned host keys where the bundle's connection points (GIT_KNOWN_HOSTS_FILE)."""
+    known_hosts_dir, known_hosts_name = GIT_KNOWN_HOSTS_FILE.rsplit("/", 1)
+    volume = {
+        "name": GIT_KNOWN_HOSTS_VOLUME,
+        "secret": {
+            "secretName": inputs.secrets.git_ssh_key,
+            "items": [{"key": KNOWN_HOSTS_KEY, "path": known_hosts_name}],
+        },
+    }
+    return [volume], [{"name": GIT_KNOWN_HOSTS_VOLUME, "mountPath": known_hosts_dir, "readOnly": True}]
+
+
+def _dag_volumes(inputs: ChartInputs) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """What every Airflow pod, task pods included, mounts to read DAGs: the DAG ConfigMap
+    (`dags.source: configmap`), the bundle's known hosts (`bundle` over SSH), or nothing."""
+    if inputs.dag_config_map is not None:
+        return _dag_config_map_volume(inputs.dag_config_map)
+    if inputs.dags.source == "bundle" and inputs.dags.uses_ssh:
+        return _git_known_hosts_volume(inputs)
+    return [], []
 
 
 def _dag_config_map_volume(config_map: DagConfigMap) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
