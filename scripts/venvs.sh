@@ -2,11 +2,13 @@
 # Build the two virtualenvs `make test` needs, each only when its pinned
 # requirements changed since it was built:
 #   .venv       the Pulumi program, lint and infrastructure tests (requirements-dev.txt)
-#   .venv-dags  the DAG tests on the deployed Airflow (requirements-dags.txt)
+#   .venv-dags  the DAG and runtime tests on the deployed Airflow (requirements-dags.txt)
+#   .venv-airflow-previous  the previously deployed Airflow, for the runtime
+#               suite's upgrade test (requirements-airflow-previous.txt)
 # Both are installed with uv, in parallel: uv downloads in parallel and skips
 # pip's byte-compilation of every module (the cloud SDKs hold tens of
 # thousands), which is most of a cold pip install. uv itself is a pinned binary
-# wheel that pip puts into .venv first. Usage: scripts/venvs.sh [all | main | dags]
+# wheel that pip puts into .venv first. Usage: scripts/venvs.sh [all | main | dags | previous]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,17 +29,22 @@ say() { echo "setup: $*" >&2; }
 # use, and most of the cloud SDKs' modules are never imported.
 # .venv-dags is: the DAG tests run with PYTHONDONTWRITEBYTECODE (nothing may
 # land in dags/), so Airflow would otherwise be compiled again on every run.
-declare -A requirements=([.venv]=requirements-dev.txt [.venv-dags]=requirements-dags.txt)
-declare -A flags=([.venv]="" [.venv-dags]=--compile-bytecode)
+declare -A requirements=(
+  [.venv]=requirements-dev.txt [.venv-dags]=requirements-dags.txt
+  [.venv-airflow-previous]=requirements-airflow-previous.txt
+)
+declare -A flags=([.venv]="" [.venv-dags]=--compile-bytecode [.venv-airflow-previous]=--compile-bytecode)
 declare -A sources=(
   [.venv]="requirements-dev.txt requirements.txt bootstrap/requirements.txt"
   [.venv-dags]="requirements-dags.txt"
+  [.venv-airflow-previous]="requirements-airflow-previous.txt"
 )
 case "$which" in
-  all) wanted=(.venv .venv-dags) ;;
+  all) wanted=(.venv .venv-dags .venv-airflow-previous) ;;
   main) wanted=(.venv) ;;
   dags) wanted=(.venv-dags) ;;
-  *) echo "usage: scripts/venvs.sh [all | main | dags]" >&2; exit 2 ;;
+  previous) wanted=(.venv-airflow-previous) ;;
+  *) echo "usage: scripts/venvs.sh [all | main | dags | previous]" >&2; exit 2 ;;
 esac
 
 stale=()

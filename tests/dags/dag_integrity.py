@@ -31,13 +31,12 @@ def load_dag_folder(folder: Path):
     path relative to it.
     """
     # Imported here, not at module top: conftest configures Airflow first.
-    try:  # Airflow 3.2+: the file-parsing DagBag lives in dag_processing.
-        from airflow.dag_processing.dagbag import BundleDagBag as DagBag
-    except ImportError:  # older 3.x
-        from airflow.models.dagbag import DagBag
+    # Airflow 3.3's BundleDagBag has no `include_examples` (examples follow
+    # `[core] load_examples`, which conftest turns off).
+    from airflow.dag_processing.dagbag import BundleDagBag
 
     folder = Path(folder).resolve()
-    return DagBag(dag_folder=folder, bundle_path=folder, include_examples=False, safe_mode=True)
+    return BundleDagBag(dag_folder=folder, bundle_path=folder, safe_mode=True)
 
 
 def problems_in(dagbag) -> list[str]:
