@@ -177,4 +177,4 @@ class _HttpsScheme:
 
 
 if has_app_context() and conf.get("api", "base_url", fallback="").startswith("https://"):
-    current_app.wsgi_app = _HttpsScheme(current_app.wsgi_app)
+    current_app.wsgi_app = _HttpsScheme(current_app.wsgi_app)  # type: ignore[method-assign]
