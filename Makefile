@@ -12,7 +12,7 @@ export PYTHON
 unexport PYTHONDONTWRITEBYTECODE
 
 .DEFAULT_GOAL := help
-.PHONY: help up preview destroy plan plan-diff test checks lint test-infra test-infra-review test-infra-program test-dags venv venvs clean
+.PHONY: help up preview destroy plan plan-diff test checks lint test-infra test-infra-review test-infra-program test-dags test-runtime venv venvs clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -34,12 +34,12 @@ plan-diff: venv ## What the working tree changes in STACK since BASE=<git ref>, 
 	@$(if $(BASE),,echo "make plan-diff needs BASE=<git ref>, e.g. BASE=origin/main" >&2; exit 1)
 	@$(BIN)/python -m review plan-diff --stack "$(STACK)" --base "$(BASE)" $(if $(OUT),--out "$(OUT)") $(if $(JSON),--json "$(JSON)")
 
-test: venvs ## Lint, infrastructure tests under mocks, DAG tests
-	@echo "test: lint, the infrastructure tests (two halves) and the DAG tests run in parallel; each step's output appears when it ends"
-	@$(MAKE) --no-print-directory -j4 --output-sync=target checks
+test: venvs ## Lint, infrastructure tests under mocks, DAG tests, the runtime suite
+	@echo "test: lint, the infrastructure tests (two halves), the DAG tests and the runtime suite run in parallel; each step's output appears when it ends"
+	@$(MAKE) --no-print-directory -j5 --output-sync=target checks
 
-# The steps of `make test`, independent once both virtualenvs exist.
-checks: lint test-infra test-dags
+# The steps of `make test`, independent once the virtualenvs exist.
+checks: lint test-infra test-dags test-runtime
 
 lint: venv ## ruff lint + format check, mypy on the Pulumi program
 	$(BIN)/ruff check .
@@ -61,11 +61,16 @@ test-infra-review: venv
 
 test-infra-program: venv
 	@echo "test-infra-program: the rest of tests/ (but tests/dags) under Pulumi mocks"
-	$(BIN)/python -m pytest tests --ignore=tests/dags $(addprefix --ignore=,$(REVIEW_TESTS))
+	$(BIN)/python -m pytest tests --ignore=tests/dags --ignore=tests/runtime $(addprefix --ignore=,$(REVIEW_TESTS))
 
 test-dags: ## DAG integrity and behaviour on the Airflow version the stack deploys
 	@echo "test-dags: pytest in .venv-dags on the deployed Airflow"
 	@scripts/test-dags.sh
+
+# Mostly waiting on its own processes (PostgreSQL, Airflow, Chromium), so it runs beside the others.
+test-runtime: ## The stack's generated configuration run by the real Airflow, PostgreSQL (TLS) and Chromium
+	@echo "test-runtime: tests/runtime, Airflow from .venv-dags against a throwaway PostgreSQL"
+	$(BIN)/python -m pytest tests/runtime -p no:cacheprovider
 
 venv: ## The Pulumi program's virtualenv (.venv), rebuilt when its requirements change
 	@scripts/venvs.sh main
@@ -75,5 +80,5 @@ venvs:
 	@scripts/venvs.sh all
 
 clean: ## Remove everything `make test` created: virtualenvs and caches (not the stack state)
-	rm -rf .venv .venv-dags .pytest_cache .ruff_cache .mypy_cache
+	rm -rf .venv .venv-dags .venv-airflow-previous .test-artefacts .pytest_cache .ruff_cache .mypy_cache
 	find . -name __pycache__ -type d -not -path './.git/*' -prune -exec rm -rf {} +

@@ -44,7 +44,12 @@ __all__ = ["ConfigError", "StackConfig", "StackConfigError", "load_stack_config"
 PROJECT = "airflow-platform"
 Cloud = Literal["local", "gcp", "aws"]
 CLOUDS: tuple[Cloud, ...] = ("local", "gcp", "aws")
-DAG_SOURCES = ("git", "configmap")
+# git: git-sync (the chart's sidecar / init container); bundle: Airflow 3's own
+# GitDagBundle (`dagProcessor.dagBundleConfigList`, the chart's way from 2.0 on);
+# configmap: this repo's dags/ shipped in a ConfigMap.
+DAG_SOURCES = ("git", "bundle", "configmap")
+# The sources that pull a git repository (same keys, same validation).
+GIT_DAG_SOURCES = ("git", "bundle")
 
 # Top-level keys under `airflow-platform:`. The secret ones are read separately
 # (`load_fernet_previous_keys`, `load_docker_hub_token`) and only leave as secrets.
@@ -125,9 +130,9 @@ class AirflowSettings:
 
 @dataclass(frozen=True)
 class DagSettings:
-    """Where DAGs come from: git-sync of this repo's dags/ or a ConfigMap."""
+    """Where DAGs come from: git-sync or a GitDagBundle of this repo's dags/, or a ConfigMap."""
 
-    source: Literal["git", "configmap"]
+    source: Literal["git", "bundle", "configmap"]
     repo: str | None
     branch: str
     sub_path: str
@@ -136,8 +141,8 @@ class DagSettings:
 
     @property
     def uses_ssh(self) -> bool:
-        """git-sync over SSH needs a deploy key; an https repo is public."""
-        return self.source == "git" and self.repo is not None and not self.repo.startswith("https://")
+        """A git source over SSH needs a deploy key; an https repo is public."""
+        return self.source in GIT_DAG_SOURCES and self.repo is not None and not self.repo.startswith("https://")
 
 
 @dataclass(frozen=True)
@@ -398,9 +403,11 @@ def _parse_dags(section: Section, cloud: Cloud) -> DagSettings:
     period = section.str("period", "60s")
     check_duration(problems, section.key("period"), period)
 
-    if source == "git":
+    if source in GIT_DAG_SOURCES:
         if repo is None:
-            problems.add(section.key("repo"), None, "required with dags.source: git (git@github.com:org/repo.git)")
+            problems.add(
+                section.key("repo"), None, f"required with dags.source: {source} (git@github.com:org/repo.git)"
+            )
         else:
             host = _ssh_repo_host(repo)
             if _has_credentials(repo):
@@ -432,7 +439,7 @@ def _parse_dags(section: Section, cloud: Cloud) -> DagSettings:
         )
 
     return DagSettings(
-        source=cast(Literal["git", "configmap"], source),
+        source=cast(Literal["git", "bundle", "configmap"], source),
         repo=repo,
         branch=branch,
         sub_path=sub_path,

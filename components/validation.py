@@ -301,6 +301,11 @@ def check_duration(problems: Problems, key: str, value: str) -> None:
         problems.add(key, value, "a duration such as '60s', '5m' or '1h'")
 
 
+def duration_seconds(value: str) -> int:
+    """Seconds in a duration `check_duration` accepted ('60s', '5m', '1h')."""
+    return int(value[:-1]) * {"s": 1, "m": 60, "h": 3600}[value[-1]]
+
+
 def parse_cidr(problems: Problems, key: str, value: Any) -> ipaddress.IPv4Network | None:
     """An IPv4 network in CIDR form with no host bits set (10.0.0.0/16)."""
     try:

@@ -129,7 +129,8 @@ def test_admin_identity_is_validated(key: str, bad: str) -> None:
 
 
 def test_dag_source_is_an_enum() -> None:
-    assert "['git', 'configmap']" in problems_of(with_section("dags", source="s3"))["airflow-platform:dags.source"]
+    problems = problems_of(with_section("dags", source="s3"))
+    assert "['git', 'bundle', 'configmap']" in problems["airflow-platform:dags.source"]
 
 
 def test_git_source_needs_a_repo() -> None:
@@ -184,6 +185,28 @@ def test_branch_is_a_branch_name(bad: str) -> None:
 def test_git_sync_period_and_sub_path(key: str, bad: str) -> None:
     problems = problems_of(with_section("dags", source="git", repo="git@github.com:o/r.git", **{key: bad}))
     assert f"airflow-platform:dags.{key}" in problems
+
+
+@pytest.mark.parametrize(
+    ("dags", "key"),
+    [
+        ({}, "repo"),
+        ({"repo": "github.com/org/repo"}, "repo"),
+        ({"repo": "https://user:token@github.com/org/dags.git"}, "repo"),
+        ({"repo": "git@gitlab.example.com:org/dags.git"}, "knownHosts"),
+        ({"repo": "git@github.com:o/r.git", "branch": "a..b"}, "branch"),
+        ({"repo": "git@github.com:o/r.git", "period": "60"}, "period"),
+        ({"repo": "git@github.com:o/r.git", "subPath": "../up"}, "subPath"),
+    ],
+)
+def test_a_git_dag_bundle_is_validated_like_git_sync(dags: dict[str, str], key: str) -> None:
+    assert f"airflow-platform:dags.{key}" in problems_of(with_section("dags", source="bundle", **dags))
+
+
+def test_a_git_dag_bundle_over_ssh_uses_the_deploy_key_and_the_shipped_known_hosts() -> None:
+    config = parse_stack_config(with_section("dags", source="bundle", repo="git@github.com:org/dags.git"), stack="t")
+    assert config.dags.uses_ssh
+    assert config.dags.known_hosts == GITHUB_KNOWN_HOSTS
 
 
 def test_configmap_source_refuses_a_repo() -> None:

@@ -12,10 +12,12 @@ import pytest
 import stack_checks as checks
 
 from components import platform_variables, versions
-from components.airflow.secrets import SecretNames
+from components.airflow.secrets import GIT_CONNECTION_KEY, GIT_KNOWN_HOSTS_FILE, SecretNames
 from components.airflow.values import (
     ADMIN_PASSWORD_ENV,
     DAGS_MOUNT_PATH,
+    GIT_CONNECTION_ENV,
+    GIT_CONNECTION_ID,
     ChartInputs,
     DagConfigMap,
     build_values,
@@ -214,6 +216,41 @@ def test_public_https_repo_has_no_ssh_settings() -> None:
     inputs = chart_inputs(dags={"source": "git", "repo": "https://github.com/o/d.git"})
     git_sync = at(build_values(inputs), "dags.gitSync")
     assert "sshKeySecret" not in git_sync and "knownHosts" not in git_sync
+
+
+def test_a_git_dag_bundle_replaces_git_sync_with_the_same_key_and_host_keys() -> None:
+    inputs = chart_inputs(
+        dags={"source": "bundle", "repo": "git@github.com:org/dags.git", "branch": "prod", "period": "5m"}
+    )
+    values = build_values(inputs)
+    assert at(values, "dags.gitSync.enabled") is False
+    [bundle] = at(values, "dagProcessor.dagBundleConfigList")
+    assert bundle["classpath"] == "airflow.providers.git.bundles.git.GitDagBundle"
+    assert bundle["kwargs"] == {
+        "repo_url": "git@github.com:org/dags.git",
+        "tracking_ref": "prod",
+        "subdir": "dags",
+        "refresh_interval": 300,
+        "git_conn_id": GIT_CONNECTION_ID,
+    }
+    # The connection (deploy key inside) only by Secret reference, in every container.
+    connection_env = {"envName": GIT_CONNECTION_ENV, "secretName": inputs.secrets.git_ssh_key}
+    assert {**connection_env, "secretKey": GIT_CONNECTION_KEY} in values["secret"]
+    # The pinned host keys where the connection's known_hosts_file points.
+    [volume] = values["volumes"]
+    [mount] = values["volumeMounts"]
+    assert volume["secret"] == {
+        "secretName": inputs.secrets.git_ssh_key,
+        "items": [{"key": "knownHosts", "path": GIT_KNOWN_HOSTS_FILE.rsplit("/", 1)[1]}],
+    }
+    assert mount["mountPath"] == GIT_KNOWN_HOSTS_FILE.rsplit("/", 1)[0]
+
+
+def test_a_public_git_dag_bundle_needs_no_connection() -> None:
+    values = build_values(chart_inputs(dags={"source": "bundle", "repo": "https://github.com/o/d.git"}))
+    [bundle] = at(values, "dagProcessor.dagBundleConfigList")
+    assert "git_conn_id" not in bundle["kwargs"]
+    assert GIT_CONNECTION_ENV not in {entry["envName"] for entry in values["secret"]}
 
 
 def test_configmap_dags_are_mounted_at_the_chart_dag_folder() -> None:

@@ -32,6 +32,11 @@ CONNECTION_KEY = "connection"
 ASYNC_CONNECTION_KEY = "async-connection"
 GIT_SSH_KEY = "gitSshKey"
 KNOWN_HOSTS_KEY = "knownHosts"
+# Same Secret (`dags.source: bundle` over SSH): the Airflow connection the GitDagBundle
+# authenticates with, as the JSON an AIRFLOW_CONN_<ID> variable holds.
+GIT_CONNECTION_KEY = "airflowConnection"
+# Where every Airflow container finds the Secret's knownHosts (components/airflow/values.py mounts it).
+GIT_KNOWN_HOSTS_FILE = "/opt/airflow/git-ssh/known_hosts"
 ADMIN_USERNAME_KEY = "username"
 ADMIN_PASSWORD_KEY = "password"
 
@@ -149,15 +154,15 @@ class AirflowSecrets(pulumi.ComponentResource):
             deploy_key = tls.PrivateKey(f"{name}-git-deploy-key", algorithm="ED25519", opts=local)
             self.deploy_public_key = deploy_key.public_key_openssh
             self.deploy_key_fingerprint = deploy_key.public_key_fingerprint_sha256
-            self._secret(
-                "git-ssh",
-                self.names.git_ssh_key,
-                {
-                    GIT_SSH_KEY: pulumi.Output.secret(deploy_key.private_key_openssh),
-                    KNOWN_HOSTS_KEY: args.dags.known_hosts or "",
-                },
-                args,
-            )
+            git_ssh: dict[str, pulumi.Input[str]] = {
+                GIT_SSH_KEY: pulumi.Output.secret(deploy_key.private_key_openssh),
+                KNOWN_HOSTS_KEY: args.dags.known_hosts or "",
+            }
+            if args.dags.source == "bundle":
+                git_ssh[GIT_CONNECTION_KEY] = pulumi.Output.secret(
+                    deploy_key.private_key_openssh.apply(git_bundle_connection)
+                )
+            self._secret("git-ssh", self.names.git_ssh_key, git_ssh, args)
         if self.names.auth_client is not None and args.auth_client_secret is not None:
             self._secret("auth-client", self.names.auth_client, {AUTH_CLIENT_SECRET_KEY: args.auth_client_secret}, args)
         self.checksum = _checksum(self._read_by_pods)
@@ -201,6 +206,18 @@ def _checksum(secrets: list[tuple[str, dict[str, pulumi.Input[str]]]]) -> pulumi
         lambda resolved: hashlib.sha256(json.dumps(resolved, sort_keys=True).encode()).hexdigest()
     )
     return pulumi.Output.unsecret(digest)
+
+
+def git_bundle_connection(private_key: str) -> str:
+    """The `git` connection of a GitDagBundle over SSH (apache-airflow-providers-git, GitHook).
+
+    The deploy key inline (`private_key`: GitHook writes it to a 0600 file for
+    each git command); host keys checked against the mounted `knownHosts` only
+    (`strict_host_key_checking: yes`; the hook's default, `accept-new`, would
+    trust whichever host answers first, and the provider warns it changes).
+    """
+    extra = {"private_key": private_key, "strict_host_key_checking": "yes", "known_hosts_file": GIT_KNOWN_HOSTS_FILE}
+    return json.dumps({"conn_type": "git", "extra": extra})
 
 
 def _password(resource_name: str, length: int, opts: pulumi.ResourceOptions) -> pulumi.Output[str]:

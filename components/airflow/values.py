@@ -22,7 +22,14 @@ import pulumi
 
 from components import platform_variables
 from components.airflow.auth import CONFIG_CHECKSUM_ANNOTATION, WEBSERVER_CONFIG_CHECKSUM, api_server_auth_values
-from components.airflow.secrets import ADMIN_PASSWORD_KEY, ASYNC_CONNECTION_KEY, SecretNames
+from components.airflow.secrets import (
+    ADMIN_PASSWORD_KEY,
+    ASYNC_CONNECTION_KEY,
+    GIT_CONNECTION_KEY,
+    GIT_KNOWN_HOSTS_FILE,
+    KNOWN_HOSTS_KEY,
+    SecretNames,
+)
 from components.auth import AuthSettings
 from components.config import AirflowSettings, DagSettings
 from components.platform import (
@@ -34,6 +41,7 @@ from components.platform import (
     docker_hub_image,
     service_account_names,
 )
+from components.validation import duration_seconds
 
 API_SERVER_PORT = 8080
 # Where the chart mounts DAGs in every Airflow container (dags.mountPath).
@@ -60,6 +68,13 @@ ADMIN_PASSWORD_HINT = "not-here: run `pulumi stack output adminPassword --show-s
 # it finishes, the next upgrade finds no Job and Helm creates a new one from
 # the new template (helm's kube client creates what it cannot find).
 FINISHED_JOB_TTL_SECONDS = 0
+# `dags.source: bundle`: Airflow 3's GitDagBundle (apache-airflow-providers-git,
+# in the apache/airflow image), its connection id and the env var that holds it.
+GIT_DAG_BUNDLE_CLASS = "airflow.providers.git.bundles.git.GitDagBundle"
+GIT_DAG_BUNDLE_NAME = "platform-dags"
+GIT_CONNECTION_ID = "platform_dags_git"
+GIT_CONNECTION_ENV = f"AIRFLOW_CONN_{GIT_CONNECTION_ID.upper()}"
+GIT_KNOWN_HOSTS_VOLUME = "git-known-hosts"
 # The official image runs Airflow as uid 50000 with gid 0 (root group) so
 # files it writes on shared volumes stay group-writable.
 AIRFLOW_UID = 50000
@@ -170,6 +185,8 @@ def build_values(inputs: ChartInputs) -> dict[str, Any]:
         _set_public_url(values, inputs)
     if inputs.dag_config_map is not None:
         values["volumes"], values["volumeMounts"] = _dag_config_map_volume(inputs.dag_config_map)
+    if inputs.dags.source == "bundle":
+        _set_git_dag_bundle(values, inputs)
     _set_service_accounts(values, inputs)
     for component in LONG_RUNNING_COMPONENTS:
         values[component]["podAnnotations"] = {SECRETS_CHECKSUM_ANNOTATION: inputs.secrets_checksum}
@@ -292,7 +309,7 @@ def _workers(inputs: ChartInputs) -> dict[str, Any]:
 
 def _dags(inputs: ChartInputs) -> dict[str, Any]:
     dags = inputs.dags
-    if dags.source == "configmap":
+    if dags.source != "git":
         return {"persistence": {"enabled": False}, "gitSync": {"enabled": False}}
     git_sync: dict[str, Any] = {
         "enabled": True,
@@ -314,6 +331,47 @@ def _dags(inputs: ChartInputs) -> dict[str, Any]:
         git_sync["sshKeySecret"] = inputs.secrets.git_ssh_key
         git_sync["knownHosts"] = dags.known_hosts
     return {"persistence": {"enabled": False}, "gitSync": git_sync}
+
+
+def _set_git_dag_bundle(values: dict[str, Any], inputs: ChartInputs) -> None:
+    """DAGs from git through Airflow 3's GitDagBundle instead of git-sync (`dags.source: bundle`).
+
+    The chart renders `dagProcessor.dagBundleConfigList` into `[dag_processor]
+    dag_bundle_config_list` of airflow.cfg, which every Airflow container reads:
+    the DAG processor clones and refreshes the repository every `period`, and
+    each task (a KubernetesExecutor pod) checks out the exact commit its DAG
+    version was parsed from. No sidecar, no init container, no shared volume.
+    Over SSH the bundle authenticates with the same deploy key and pinned host
+    keys as git-sync: the connection comes from the git-ssh Secret (env var in
+    every container, task pods included) and the Secret's `knownHosts` is
+    mounted where that connection points (GIT_KNOWN_HOSTS_FILE).
+    """
+    dags = inputs.dags
+    kwargs: dict[str, Any] = {
+        "repo_url": dags.repo,
+        "tracking_ref": dags.branch,
+        "subdir": dags.sub_path,
+        "refresh_interval": duration_seconds(dags.period),
+    }
+    bundle = {"name": GIT_DAG_BUNDLE_NAME, "classpath": GIT_DAG_BUNDLE_CLASS, "kwargs": kwargs}
+    values["dagProcessor"]["dagBundleConfigList"] = [bundle]
+    if not dags.uses_ssh:
+        return
+    kwargs["git_conn_id"] = GIT_CONNECTION_ID
+    values["secret"].append(
+        {"envName": GIT_CONNECTION_ENV, "secretName": inputs.secrets.git_ssh_key, "secretKey": GIT_CONNECTION_KEY}
+    )
+    known_hosts_dir, known_hosts_name = GIT_KNOWN_HOSTS_FILE.rsplit("/", 1)
+    values["volumes"] = [
+        {
+            "name": GIT_KNOWN_HOSTS_VOLUME,
+            "secret": {
+                "secretName": inputs.secrets.git_ssh_key,
+                "items": [{"key": KNOWN_HOSTS_KEY, "path": known_hosts_name}],
+            },
+        }
+    ]
+    values["volumeMounts"] = [{"name": GIT_KNOWN_HOSTS_VOLUME, "mountPath": known_hosts_dir, "readOnly": True}]
 
 
 def _dag_config_map_volume(config_map: DagConfigMap) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

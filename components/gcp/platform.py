@@ -33,15 +33,17 @@ from components.validation import Problems
 DEFAULT_LABELS = {"app": "airflow-platform", "managed-by": "pulumi"}
 
 
+# Airflow's [database] sql_alchemy_pool_size / sql_alchemy_max_overflow, per SQLAlchemy engine.
+POOL_SIZE_ENV = "AIRFLOW__DATABASE__SQL_ALCHEMY_POOL_SIZE"
+MAX_OVERFLOW_ENV = "AIRFLOW__DATABASE__SQL_ALCHEMY_MAX_OVERFLOW"
+
+
 def database_pool_environment(pool: tuple[int, int] | None) -> dict[str, str]:
     """Airflow's SQLAlchemy pool capped for a small Cloud SQL tier (settings.SMALL_TIER_POOLS), else nothing."""
     if pool is None:
         return {}
     size, overflow = pool
-    return {
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_POOL_SIZE": str(size),
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_MAX_OVERFLOW": str(overflow),
-    }
+    return {POOL_SIZE_ENV: str(size), MAX_OVERFLOW_ENV: str(overflow)}
 
 
 class GcpPlatform(pulumi.ComponentResource):

@@ -62,6 +62,12 @@ UI_ACCESS = ("loadBalancer", "portForward")
 # through the API server's execution API). Capped at 2 + 2 per engine that is
 # at most 20 under the limit; the default pool could open 75.
 SMALL_TIER_POOLS = {"db-f1-micro": (2, 2)}
+# max_connections of the shared-core tiers (same page: 25 on db-f1-micro, 50 on
+# db-g1-small), and the slots PostgreSQL keeps for superusers
+# (`superuser_reserved_connections`, default 3; Cloud SQL's own agent connects
+# as one): what is left is all Airflow may open at once (tests/runtime measures it).
+TIER_MAX_CONNECTIONS = {"db-f1-micro": 25, "db-g1-small": 50}
+RESERVED_CONNECTIONS = 3
 
 # GKE gives every node a /24 of the pod range by default (110 pods per node).
 _POD_PREFIX_PER_NODE = 24

@@ -1,0 +1,376 @@
+"""A stack's Airflow, run for real: the mock runner's recorded Secrets and chart values -> running processes.
+
+Everything comes from what the stack program generates (the keys, the metadata URLs
+with their TLS options, the `config:` and `env` of the chart values, the admin user
+and the create-user Job's command); the chart's contract turns it into env and
+airflow.cfg (chart_contract.py). Substituted, and nothing else:
+- the database host and port (the throwaway server; user, password, database name
+  and TLS options stay as generated);
+- the executor: LocalExecutor stands in for KubernetesExecutor. Tasks still run
+  through the API server's execution API, as KubernetesExecutor pods do;
+- addresses: the DAG folder (a copy of dags/), the API server's URL
+  (`[api] base_url`, `[core] execution_api_server_url`) on a loopback port;
+- what needs the cloud or the cluster: remote logging (GCS / S3) and StatsD are off.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import dataclasses
+import datetime
+import json
+import os
+import shutil
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, unquote, urlsplit
+
+from runtime import chart_contract
+from runtime.harness import (
+    LOOPBACK,
+    Airflow,
+    HarnessError,
+    PostgresServer,
+    Response,
+    point_at,
+    tail,
+    temporary_directory,
+)
+from stack_checks import STACK_SHAPES
+
+from components.airflow.secrets import KNOWN_HOSTS_KEY
+from components.airflow.values import GIT_CONNECTION_ENV
+from components.config import SECRET_KEYS
+from components.gcp.platform import MAX_OVERFLOW_ENV, POOL_SIZE_ENV
+from review.runner import ROOT, Run, run_main
+
+SECRET_TYPE = "kubernetes:core/v1:Secret"
+RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
+CLOUD_SQL_TYPE = "gcp:sql/databaseInstance:DatabaseInstance"
+DAGS_VENV = ROOT / ".venv-dags"
+# The database every deployment copies (migrate_template) and the role owning it.
+MIGRATED_TEMPLATE = "airflow_migrated"
+TEMPLATE_OWNER = "airflow_template_owner"
+PREVIOUS_VENV = ROOT / ".venv-airflow-previous"
+METADATA_URL_ENVS = (
+    "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN",
+    "AIRFLOW_CONN_AIRFLOW_DB",
+    "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC",
+)
+
+
+@dataclass(frozen=True)
+class StackAirflow:
+    """What one stack hands the chart: its Secrets' data by name and the release values."""
+
+    shape: str
+    values: dict[str, Any]
+    secrets: dict[str, dict[str, str]]
+    # `pulumi stack output fernetKey`: what the README's rotation runbook reads.
+    fernet_key_output: str
+    # The Cloud SQL tier (GCP shapes), whose connection limit the pools must fit.
+    database_tier: str | None = None
+
+    @classmethod
+    def from_run(cls, shape: str, run: Run) -> StackAirflow:
+        secrets = {
+            resource.inputs["metadata"]["name"]: dict(resource.inputs.get("stringData") or {})
+            for resource in run.of_type(SECRET_TYPE)
+        }
+        instances = run.of_type(CLOUD_SQL_TYPE)
+        return cls(
+            shape=shape,
+            values=run.one(RELEASE_TYPE).inputs["values"],
+            secrets=secrets,
+            fernet_key_output=str(run.exports["fernetKey"].value),
+            database_tier=instances[0].inputs["settings"]["tier"] if instances else None,
+        )
+
+    def replace(self, **environment: str) -> StackAirflow:
+        """A copy whose chart values put `environment` into every container's env (a changed generated value)."""
+        values = copy.deepcopy(self.values)
+        values["env"] = [entry for entry in values.get("env") or [] if entry["name"] not in environment]
+        values["env"] += [{"name": name, "value": value} for name, value in environment.items()]
+        return dataclasses.replace(self, values=values)
+
+    def with_secret(self, secret_name: str, key: str, value: str) -> StackAirflow:
+        """A copy with one generated Secret value replaced (what a broken generator would produce)."""
+        secrets = {name: dict(data) for name, data in self.secrets.items()}
+        secrets[secret_name][key] = value
+        return dataclasses.replace(self, secrets=secrets)
+
+    @property
+    def environment(self) -> dict[str, str]:
+        return chart_contract.airflow_environment(self.values, self.secrets)
+
+    @property
+    def metadata_url(self) -> str:
+        return self.environment["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+
+    @property
+    def admin(self) -> tuple[str, str]:
+        """(username, password) as the create-user Job passes them."""
+        args, environment = chart_contract.create_user_command(self.values, self.secrets)
+        username = args[args.index("--username") + 1]
+        return username, next(iter(environment.values()))
+
+    @property
+    def pool_environment(self) -> dict[str, str]:
+        """The SQLAlchemy pool settings the stack puts in every container ([database] sql_alchemy_*)."""
+        return {key: value for key, value in self.environment.items() if key in (POOL_SIZE_ENV, MAX_OVERFLOW_ENV)}
+
+
+def rerun_stack(shape: str, fernetKeyGeneration: int = 1, fernetPreviousKeys: str | None = None) -> StackAirflow:  # noqa: N803 - the config keys
+    """The shape's stack run again under mocks with the Fernet rotation settings a user would set."""
+    config: dict[str, Any] = copy.deepcopy(STACK_SHAPES[shape])
+    config.setdefault("airflow", {})["fernetKeyGeneration"] = fernetKeyGeneration
+    if fernetPreviousKeys is not None:
+        config["fernetPreviousKeys"] = fernetPreviousKeys
+    return StackAirflow.from_run(shape, run_main(config, shape, secret_keys=SECRET_KEYS))
+
+
+@dataclass(frozen=True)
+class DagRepository:
+    """A git repository the GitDagBundle pulls (`dags.source: bundle`) and its head commit."""
+
+    url: str
+    commit: str
+
+
+@dataclass
+class RunningAirflow:
+    stack: StackAirflow
+    postgres: PostgresServer
+    airflow: Airflow
+    dags_folder: Path
+    admin: tuple[str, str] = field(default=("", ""))
+    _token: str | None = field(default=None, repr=False)
+
+    @property
+    def database(self) -> str:
+        """The metadata database's name (as the generated URL names it)."""
+        return urlsplit(self.stack.metadata_url).path.lstrip("/")
+
+    def token(self) -> str:
+        """The admin's API token, asked for once: each sign-in hashes the password (FAB's
+        scrypt/pbkdf2), seconds of CPU on a busy machine, and the tokens last a day."""
+        if self._token is None:
+            answer = self.airflow.token(*self.admin)
+            assert answer.status in (200, 201), f"POST /auth/token with the generated admin password: {answer}"
+            self._token = str(answer.body["access_token"])
+        return self._token
+
+    def api(self, method: str, path: str, body: Any = None, timeout: float = 60) -> Response:
+        """A REST call as the admin; a HarnessError naming the call on any 5xx."""
+        answer = self.airflow.request(method, path, body, token=self.token(), timeout=timeout)
+        if answer.status >= 500:
+            raise HarnessError(
+                f"{method} {path} answered {answer.status}: {answer.body}\n"
+                f"api-server log:\n{tail(self.airflow.log_file('api-server'))}"
+            )
+        return answer
+
+    def wait_for_dag(self, dag_id: str, timeout: float = 90) -> dict[str, Any]:
+        """The DAG as the API lists it, once the DAG processor has parsed it."""
+        return self.airflow.wait_until(
+            f"DAG {dag_id} parsed",
+            lambda: (answer := self.api("GET", f"/api/v2/dags/{dag_id}")).status == 200 and answer.body,
+            timeout,
+            component="dag-processor",
+        )
+
+    def trigger(self, dag_id: str) -> str:
+        """Trigger `dag_id` through the REST API, as the UI's trigger form does; the new run's id.
+
+        With a logical date (now): a run without one has no `ds`, and the example DAGs'
+        templates use it (Airflow 3 made the logical date optional for manual runs).
+        """
+        self.wait_for_dag(dag_id)
+        self.api("PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": False})
+        logical_date = datetime.datetime.now(datetime.UTC).isoformat()
+        answer = self.api("POST", f"/api/v2/dags/{dag_id}/dagRuns", {"logical_date": logical_date})
+        assert answer.status == 200, f"trigger {dag_id}: {answer}"
+        return str(answer.body["dag_run_id"])
+
+    def wait_for_run(self, dag_id: str, run_id: str, timeout: float = 180) -> str:
+        """The run's final state, read through `/wait`: an endpoint served by Airflow's async
+        metadata session (DagRunWaiter, `create_session_async`), so the async URL is exercised."""
+        answer = self.api(
+            "GET", f"/api/v2/dags/{dag_id}/dagRuns/{quote(run_id, safe='')}/wait?interval=1", timeout=timeout
+        )
+        assert answer.status == 200, f"wait for {dag_id} {run_id}: {answer}"
+        lines = answer.body.strip().splitlines() if isinstance(answer.body, str) else [json.dumps(answer.body)]
+        return str(json.loads(lines[-1])["state"])
+
+    def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
+        answer = self.api("GET", f"/api/v2/dags/{dag_id}/dagRuns/{quote(run_id, safe='')}/taskInstances")
+        return list(answer.body["task_instances"])
+
+    def task_log(self, dag_id: str, run_id: str, task_id: str, try_number: int, map_index: int = -1) -> str:
+        answer = self.api(
+            "GET",
+            f"/api/v2/dags/{dag_id}/dagRuns/{quote(run_id, safe='')}/taskInstances/{task_id}/logs/{try_number}"
+            f"?map_index={map_index}",
+        )
+        assert answer.status == 200, f"log of {dag_id}.{task_id}: {answer}"
+        return json.dumps(answer.body["content"])
+
+
+def runtime_config(
+    stack: StackAirflow, airflow_url: str, dags_folder: Path, git_repository: str | None = None
+) -> dict[str, dict[str, str]]:
+    values = stack.values
+    bundles = values.get("dagProcessor", {}).get("dagBundleConfigList")
+    if git_repository is not None and bundles:
+        values = copy.deepcopy(values)
+        for bundle in values["dagProcessor"]["dagBundleConfigList"]:
+            bundle["kwargs"]["repo_url"] = git_repository
+    config = chart_contract.airflow_config(values)
+    config["core"].update(
+        executor="LocalExecutor",
+        dags_folder=str(dags_folder),
+        execution_api_server_url=f"{airflow_url}/execution/",
+    )
+    if "base_url" in config.get("api", {}):
+        config["api"]["base_url"] = airflow_url
+    config["logging"]["remote_logging"] = "False"
+    config["metrics"]["statsd_on"] = "False"
+    return config
+
+
+def runtime_environment(stack: StackAirflow, postgres: PostgresServer, home: Path) -> dict[str, str]:
+    environment = stack.environment
+    for name in METADATA_URL_ENVS:
+        if name in environment:
+            environment[name] = point_at(environment[name], LOOPBACK, postgres.port)
+    if GIT_CONNECTION_ENV in environment:
+        # The Secret's knownHosts, where the chart would mount it (a path of this machine).
+        connection = json.loads(environment[GIT_CONNECTION_ENV])
+        known_hosts = home / "known_hosts"
+        secret_name = next(
+            entry["secretName"] for entry in stack.values["secret"] if entry["envName"] == GIT_CONNECTION_ENV
+        )
+        known_hosts.write_text(stack.secrets[secret_name][KNOWN_HOSTS_KEY])
+        connection["extra"]["known_hosts_file"] = str(known_hosts)
+        environment[GIT_CONNECTION_ENV] = json.dumps(connection)
+    return environment
+
+
+def prepare_database(stack: StackAirflow, postgres: PostgresServer, template: str | None) -> None:
+    """The role and database the generated metadata URL names, with its generated password.
+
+    From `template` (migrate_template), the schema is already there, owned by its
+    role; the deployment's own `airflow db migrate` then finds nothing to do.
+    """
+    url = urlsplit(stack.metadata_url)
+    user, database = unquote(url.username or ""), url.path.lstrip("/")
+    postgres.set_role(user, unquote(url.password or ""))
+    postgres.create_database(database, user, template)
+    if template is not None:
+        postgres.psql(f'REASSIGN OWNED BY "{TEMPLATE_OWNER}" TO "{user}"', database=database)
+
+
+def migrate_template(postgres: PostgresServer, venv: Path = DAGS_VENV) -> str:
+    """A database migrated once by `airflow db migrate` for every deployment to copy (CREATE DATABASE ... TEMPLATE).
+
+    Migrating an empty database takes the pinned Airflow half a minute on two busy
+    cores; each shape copies the result in a second and runs its own (no-op) migrate.
+    """
+    password = os.urandom(12).hex()
+    postgres.set_role(TEMPLATE_OWNER, password)
+    postgres.create_database(MIGRATED_TEMPLATE, TEMPLATE_OWNER)
+    url = f"postgresql://{TEMPLATE_OWNER}:{password}@{LOOPBACK}:{postgres.port}/{MIGRATED_TEMPLATE}?sslmode=require"
+    with temporary_directory("runtime-template-") as home:
+        Airflow(venv, Path(home), {"AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": url}, {}).airflow("db", "migrate")
+    return MIGRATED_TEMPLATE
+
+
+# Run in the Airflow virtualenv before anything starts (one process: each costs seconds of
+# imports): each generated value Airflow only reads later - the Fernet key on the first
+# encrypted write, the async URL on the first async request - fails here, under its own name.
+PREFLIGHT = """
+import asyncio, sys
+from sqlalchemy import text
+
+def fernet_key():
+    from airflow.models.crypto import get_fernet
+    get_fernet().encrypt(b"runtime preflight")
+
+def async_metadata_url():
+    from airflow import settings
+    from airflow.utils.session import create_session_async
+    async def ping():
+        async with create_session_async() as session:
+            await session.execute(text("SELECT 1"))
+        await settings.async_engine.dispose()  # inside the loop: no noise when the process exits
+    asyncio.run(ping())
+
+for what, check in (
+    ("the generated Fernet key (AIRFLOW__CORE__FERNET_KEY)", fernet_key),
+    ("the generated async metadata URL (AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC)", async_metadata_url),
+):
+    try:
+        check()
+    except Exception as error:
+        sys.exit(f"{what} does not work with Airflow: {type(error).__name__}: {error}")
+"""
+
+
+def preflight(airflow: Airflow) -> None:
+    airflow.run("python", "-c", PREFLIGHT, log_name="preflight")
+
+
+def migrate_and_create_admin(running: RunningAirflow) -> None:
+    """What the chart's Jobs run: `airflow db migrate`, then the create-user Job's exact command."""
+    running.airflow.airflow("db", "migrate")
+    preflight(running.airflow)
+    args, job_environment = chart_contract.create_user_command(running.stack.values, running.stack.secrets)
+    running.airflow.run(*args, extra_env=job_environment)
+
+
+@contextlib.contextmanager
+def deployed(
+    stack: StackAirflow,
+    *,
+    venv: Path = DAGS_VENV,
+    extra_config: Mapping[str, Mapping[str, str]] | None = None,
+    extra_env: Mapping[str, str] | None = None,
+    git_repository: str | None = None,
+    postgres: PostgresServer | None = None,
+    template: str | None = None,
+    start: bool = True,
+) -> Iterator[RunningAirflow]:
+    """PostgreSQL + migrated database + admin user + the four Airflow processes, all removed on exit.
+
+    `git_repository` stands in for the repository a GitDagBundle pulls (`dags.source: bundle`);
+    `postgres` is a running server to use (else one of its own), `template` a database to copy.
+    """
+    with temporary_directory("runtime-airflow-") as scratch:
+        root = Path(scratch)
+        # PostgreSQL runs as another user when the tests run as root: it may pass
+        # through (not list) the scratch directory to reach its own.
+        root.chmod(0o711)
+        (root / "postgres").mkdir()
+        (root / "home").mkdir()
+        dags_folder = root / "dags"
+        shutil.copytree(ROOT / "dags", dags_folder, ignore=shutil.ignore_patterns("__pycache__"))
+        with contextlib.ExitStack() as resources:
+            if postgres is None:
+                postgres = resources.enter_context(PostgresServer(root / "postgres"))
+            prepare_database(stack, postgres, template)
+            environment = {**runtime_environment(stack, postgres, root / "home"), **(extra_env or {})}
+            airflow = Airflow(venv, root / "home", environment, {})
+            config = runtime_config(stack, airflow.base_url, dags_folder, git_repository)
+            for section, entries in (extra_config or {}).items():
+                config.setdefault(section, {}).update(entries)
+            airflow.write_config(config)
+            with airflow:
+                running = RunningAirflow(stack, postgres, airflow, dags_folder, admin=stack.admin)
+                migrate_and_create_admin(running)
+                if start:
+                    airflow.start_all()
+                    airflow.wait_healthy()
+                yield running

@@ -1,0 +1,223 @@
+"""The stack's own configuration, run by the pinned Airflow against a real PostgreSQL with TLS.
+
+Each shape (`local`, GKE `dev`) gets a throwaway PostgreSQL, `airflow db migrate`, the
+create-user Job's command, and the API server, scheduler, DAG processor and triggerer as
+processes, configured from the Secrets and chart values the stack program generates
+(stack_airflow.py says what is substituted: the database address, the executor -
+LocalExecutor instead of KubernetesExecutor, tasks still reach the API server's execution
+API as task pods do - and loopback addresses).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet, InvalidToken
+from runtime.harness import ConnectionPeak, chromium_page
+from runtime.stack_airflow import DagRepository, RunningAirflow, StackAirflow, rerun_stack
+
+from components.airflow.values import GIT_DAG_BUNDLE_NAME
+from components.gcp.settings import RESERVED_CONNECTIONS, TIER_MAX_CONNECTIONS
+
+KUBERNETES_POD_OPERATOR = "KubernetesPodOperator"
+BUNDLE_DAG = "platform_tutorial"
+FERNET_ENV = "AIRFLOW__CORE__FERNET_KEY"
+ROTATION_CONNECTION = "runtime_rotation"
+ROTATION_PASSWORD = "s3cret-before-rotation"
+ROTATION_VARIABLE = "runtime_rotation_variable"
+ROTATION_VARIABLE_VALUE = "kept-across-rotation"
+ROTATION_PLAINTEXT = (ROTATION_PASSWORD, ROTATION_VARIABLE_VALUE)
+
+
+def test_every_component_reports_healthy(running: RunningAirflow) -> None:
+    health = running.airflow.health()
+    assert {part: status["status"] for part, status in health.items()} == {
+        "metadatabase": "healthy",
+        "scheduler": "healthy",
+        "triggerer": "healthy",
+        "dag_processor": "healthy",
+    }
+
+
+def test_the_generated_admin_password_signs_in_and_a_wrong_one_is_refused(running: RunningAirflow) -> None:
+    username, password = running.admin
+    assert running.airflow.token(username, password).status == 201
+    refused = running.airflow.token(username, password + "x")
+    assert refused.status == 401, f"a wrong password must be refused: {refused}"
+
+
+def runnable_dags(running: RunningAirflow) -> list[str]:
+    """Every DAG in dags/ except those that start pods (they need a cluster; parsing them is checked)."""
+    dags = running.api("GET", "/api/v2/dags?limit=100").body["dags"]
+    runnable = []
+    for dag in dags:
+        tasks = running.api("GET", f"/api/v2/dags/{dag['dag_id']}/tasks").body["tasks"]
+        if all(task["operator_name"] != KUBERNETES_POD_OPERATOR for task in tasks):
+            runnable.append(dag["dag_id"])
+    return sorted(runnable)
+
+
+@pytest.mark.parametrize("running", ["local"], indirect=True)
+def test_every_example_dag_runs_to_success_and_its_logs_read_back(running: RunningAirflow) -> None:
+    """On `local`; the dev shape runs DAGs in the burst and from the git bundle below."""
+    for dag_id in ("platform_kubernetes_pod", "platform_shared_data_maintenance"):
+        running.wait_for_dag(dag_id)
+    dag_ids = runnable_dags(running)
+    assert len(dag_ids) >= 4, f"expected the example DAGs that need no cluster, found {dag_ids}"
+    runs = {dag_id: running.trigger(dag_id) for dag_id in dag_ids}
+    states = {dag_id: running.wait_for_run(dag_id, run_id) for dag_id, run_id in runs.items()}
+    assert states == dict.fromkeys(dag_ids, "success")
+    for dag_id, run_id in runs.items():
+        ran = [ti for ti in running.task_instances(dag_id, run_id) if ti["state"] == "success"]
+        assert ran, f"{dag_id}: no task succeeded"
+        first = ran[0]
+        log = running.task_log(dag_id, run_id, first["task_id"], first["try_number"], first["map_index"])
+        assert "Task instance is in running state" in log or first["task_id"] in log, f"{dag_id}: {log[:500]}"
+
+
+# Concurrent runs in the burst: the issue's measurement (#19) used eight.
+BURST_RUNS = 8
+BURST_DAG = "platform_xcom"
+# What a component logs when its SQLAlchemy pool ran dry (sqlalchemy/pool/impl.py, QueuePool._do_get).
+POOL_EXHAUSTED = re.compile(r"QueuePool limit of size \d+ overflow \d+ reached")
+# A 5xx in the API server's access log (airflow/api_fastapi/common/http_access_log.py:
+# `request finished ... method=POST path=/execution/... status_code=503`).
+SERVER_ERROR = re.compile(r"method=\S+ path=\S+ .*status_code=5\d\d")
+
+
+# Airflow's own pool per engine when the stack sets none ([database] sql_alchemy_pool_size, max_overflow).
+AIRFLOW_DEFAULT_POOL = {
+    "AIRFLOW__DATABASE__SQL_ALCHEMY_POOL_SIZE": "5",
+    "AIRFLOW__DATABASE__SQL_ALCHEMY_MAX_OVERFLOW": "10",
+}
+
+
+def connection_budget(stack: StackAirflow) -> int:
+    """Connections Airflow may hold on the shape's database: the tier's limit minus the reserved slots."""
+    tier = stack.database_tier
+    assert tier in TIER_MAX_CONNECTIONS, f"{stack.shape}: no known connection limit for tier {tier!r}"
+    return TIER_MAX_CONNECTIONS[tier] - RESERVED_CONNECTIONS
+
+
+@pytest.mark.parametrize("running", ["dev"], indirect=True)
+def test_a_burst_of_dag_runs_never_waits_on_a_pool_and_fits_the_tier(
+    running: RunningAirflow, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Eight runs at once on the dev shape's pool caps: no pool timeout, no 5xx, every run succeeds,
+    and the most connections PostgreSQL saw at once fits db-f1-micro with its reserved slots off."""
+    budget = connection_budget(running.stack)
+    pools = running.stack.pool_environment
+    engine_cap = sum(int(pools.get(name, default)) for name, default in AIRFLOW_DEFAULT_POOL.items())
+    assert engine_cap <= budget, (
+        f"{pools or AIRFLOW_DEFAULT_POOL}: one SQLAlchemy engine may open {engine_cap} connections, more than the "
+        f"{budget} {running.stack.database_tier} leaves Airflow"
+    )
+    running.wait_for_dag(BURST_DAG)
+    with ConnectionPeak(running.postgres) as connections:
+        runs = [running.trigger(BURST_DAG) for _ in range(BURST_RUNS)]
+        states = [running.wait_for_run(BURST_DAG, run_id, timeout=300) for run_id in runs]
+    with capsys.disabled():
+        print(
+            f"\n[runtime] {running.stack.shape}: {BURST_RUNS} concurrent runs of {BURST_DAG} with "
+            f"{running.stack.pool_environment}: peak {connections.peak} connections in pg_stat_activity "
+            f"({connections.samples} samples), budget {budget} "
+            f"({running.stack.database_tier}: {TIER_MAX_CONNECTIONS[running.stack.database_tier or '']} "
+            f"- {RESERVED_CONNECTIONS} reserved)"
+        )
+    logs = running.airflow.logs()
+    exhausted = {name: POOL_EXHAUSTED.findall(text) for name, text in logs.items() if POOL_EXHAUSTED.search(text)}
+    assert not exhausted, f"a component waited on its connection pool: {exhausted}"
+    errors = SERVER_ERROR.findall(logs.get("api-server", ""))
+    assert not errors, f"the API server answered {len(errors)} requests with 5xx: {errors[:5]}"
+    assert states == ["success"] * BURST_RUNS
+    assert connections.peak <= budget, (
+        f"peak {connections.peak} connections > {budget} that {running.stack.database_tier} leaves Airflow"
+    )
+
+
+@pytest.mark.parametrize("running", ["local"], indirect=True)
+def test_stored_secrets_survive_the_readme_fernet_rotation(running: RunningAirflow) -> None:
+    """README "Rotate the Fernet key", step by step, with the keys the stack generates at each step.
+
+    The runbook's `kubectl exec deploy/<release>-scheduler -- airflow ...` commands run as
+    processes with the env the rolled pods get from the rotated Secret; what is stored is
+    read from the database and decrypted with each key.
+    """
+    secret_name = running.stack.values["fernetKeySecretName"]
+    connection = {"connection_id": ROTATION_CONNECTION, "conn_type": "postgres", "password": ROTATION_PASSWORD}
+    assert running.api("POST", "/api/v2/connections", connection).status == 201
+    variable = {"key": ROTATION_VARIABLE, "value": ROTATION_VARIABLE_VALUE}
+    assert running.api("POST", "/api/v2/variables", variable).status == 201
+    stored = stored_secrets(running)
+    old_key = running.stack.fernet_key_output
+    assert decrypted(stored, old_key) == ROTATION_PLAINTEXT, "stored encrypted with the stack's key"
+
+    # 1-2: keep the current key (`pulumi stack output fernetKey`), bump the generation.
+    rotating = rerun_stack(running.stack.shape, fernetKeyGeneration=2, fernetPreviousKeys=old_key)
+    new_key = rotating.fernet_key_output
+    assert new_key != old_key, "a new generation must give a new Fernet key"
+    # 3: the pods roll with the Secret's new data: new key first, old one kept.
+    both = rotating.secrets[secret_name]["fernet-key"]
+    assert both == f"{new_key},{old_key}"
+    # 4: re-encrypt everything with the new key, and the runbook's check.
+    running.airflow.run("airflow", "rotate-fernet-key", extra_env={FERNET_ENV: both})
+    listed = running.airflow.run("airflow", "connections", "list", extra_env={FERNET_ENV: both})
+    assert ROTATION_CONNECTION in listed and "InvalidToken" not in listed
+    # 5: drop the old key: the Secret holds the new one alone, and it reads everything.
+    rotated = rerun_stack(running.stack.shape, fernetKeyGeneration=2)
+    assert rotated.secrets[secret_name]["fernet-key"] == new_key
+    rotated_values = stored_secrets(running)
+    assert decrypted(rotated_values, new_key) == ROTATION_PLAINTEXT
+    with pytest.raises(InvalidToken):
+        decrypted(rotated_values, old_key)
+
+
+def stored_secrets(running: RunningAirflow) -> tuple[str, str]:
+    """The rotation test's connection password and variable value as stored (Fernet tokens)."""
+    password = running.postgres.psql(
+        f"SELECT password FROM connection WHERE conn_id = '{ROTATION_CONNECTION}' AND is_encrypted",
+        database=running.database,
+    )
+    value = running.postgres.psql(
+        f"SELECT val FROM variable WHERE key = '{ROTATION_VARIABLE}' AND is_encrypted", database=running.database
+    )
+    assert password and value, "the connection's password and the variable must be stored encrypted"
+    return password, value
+
+
+def decrypted(tokens: tuple[str, ...], key: str) -> tuple[str, ...]:
+    return tuple(Fernet(key.encode()).decrypt(token.encode()).decode() for token in tokens)
+
+
+@pytest.mark.parametrize("running", ["local"], indirect=True)
+def test_chromium_signs_in_with_the_generated_password_and_sees_the_dag_list(
+    running: RunningAirflow, artefacts: Path
+) -> None:
+    username, password = running.admin
+    running.wait_for_dag("platform_tutorial")
+    with chromium_page() as page:
+        page.goto(running.airflow.base_url + "/", wait_until="domcontentloaded")
+        page.fill("input[name=username]", username)
+        page.fill("input[name=password]", password)
+        page.click("input[type=submit], button[type=submit]")
+        page.goto(running.airflow.base_url + "/dags", wait_until="domcontentloaded")
+        try:
+            page.get_by_text("platform_tutorial").first.wait_for(timeout=30_000)
+        finally:
+            page.screenshot(path=str(artefacts / f"dag-list-{running.stack.shape}.png"), full_page=True)
+
+
+@pytest.mark.parametrize("running", ["dev"], indirect=True)
+def test_the_git_dag_bundle_serves_the_repository_and_a_dag_from_it_runs(
+    running: RunningAirflow, dag_repository: DagRepository
+) -> None:
+    """`dags.source: bundle` as the stack configures Airflow 3's GitDagBundle, pulling a local
+    repository that stands in for the git host (the dev shape runs with it: conftest.RUNTIME_CONFIG)."""
+    dag = running.wait_for_dag(BUNDLE_DAG)
+    assert dag["bundle_name"] == GIT_DAG_BUNDLE_NAME
+    run_id = running.trigger(BUNDLE_DAG)
+    assert running.wait_for_run(BUNDLE_DAG, run_id) == "success"
+    run = running.api("GET", f"/api/v2/dags/{BUNDLE_DAG}/dagRuns/{run_id}").body
+    assert run["bundle_version"] == dag_repository.commit, "the run must use the commit the bundle pulled"

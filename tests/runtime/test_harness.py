@@ -1,0 +1,68 @@
+"""What the runtime harness says when the machine lacks something: what to install or free."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+from pathlib import Path
+
+import pytest
+from runtime import harness
+from runtime.harness import LOOPBACK, HarnessError, PostgresServer, chromium_page, temporary_directory
+
+from review.runner import ROOT
+
+
+def test_a_taken_port_is_named_with_what_to_do() -> None:
+    with socket.socket() as squatter, temporary_directory("runtime-test-") as scratch:
+        squatter.bind((LOOPBACK, 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        with pytest.raises(HarnessError, match=rf"port {port} on {LOOPBACK} is taken.*stop what listens there"):
+            PostgresServer(Path(scratch), port=port).start()
+
+
+def test_a_postgresql_that_does_not_start_shows_its_log() -> None:
+    with temporary_directory("runtime-test-") as scratch:
+        server = PostgresServer(Path(scratch), extra_settings={"max_connections": "-1"})
+        with pytest.raises(HarnessError, match=r"(?s)PostgreSQL did not start.*max_connections"), server:
+            pass
+        assert not (server.data / "postmaster.pid").exists(), "nothing may keep running"
+
+
+def test_missing_postgresql_binaries_say_which_package(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(harness, "POSTGRES_INSTALL_ROOT", Path("/nonexistent"))
+    monkeypatch.setattr(harness.shutil, "which", lambda _name: None)
+    with pytest.raises(HarnessError, match="apt-get install postgresql"):
+        harness.postgres_bindir()
+
+
+def test_missing_chromium_says_which_package(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(harness, "CHROMIUM", Path("/nonexistent/chromium"))
+    with pytest.raises(HarnessError, match="apt-get install chromium"), chromium_page():
+        pass
+
+
+def run_runtime_packages(tmp_path: Path, **environment: str) -> tuple[int, str]:
+    """scripts/runtime-packages.sh with apt-get (and sudo) replaced by stubs that log their arguments."""
+    calls = tmp_path / "calls"
+    for tool in ("apt-get", "sudo"):
+        stub = tmp_path / tool
+        stub.write_text(f'#!/bin/sh\necho "{tool} $*" >> {calls}\n[ "{tool}" = sudo ] && exec "$@"\nexit 0\n')
+        stub.chmod(0o755)
+    result = subprocess.run(
+        [str(ROOT / "scripts" / "runtime-packages.sh")],
+        env={**os.environ, "PATH": f"{tmp_path}:{os.environ['PATH']}", **environment},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return result.returncode, calls.read_text() if calls.exists() else ""
+
+
+def test_runtime_packages_installs_only_what_is_missing(tmp_path: Path) -> None:
+    status, calls = run_runtime_packages(tmp_path, RUNTIME_CHROMIUM="/nonexistent/chromium")
+    assert status == 0
+    installs = [line for line in calls.splitlines() if line.startswith("apt-get") and " install " in line]
+    assert len(installs) == 1 and " chromium" in installs[0].split("--no-install-recommends")[1], calls
