@@ -1,11 +1,17 @@
 """`auth.mode: oidc` for real: the stack's generated sign-in configuration in the real API server, a local
 OpenID Connect provider (oidc-provider-mock, from PyPI) on loopback, and headless Chromium clicking through.
 
+Built on the runtime harness (stack_airflow.py: the throwaway TLS PostgreSQL, the migrated
+template, the create-user Job's command). On top of it, what chart 1.22.0 does for the API
+server only: `apiServer.apiServerConfig` written where the chart mounts it
+($AIRFLOW_HOME/webserver_config.py) and `apiServer.env` with its `secretKeyRef`s resolved
+from the stack's own Secrets. Only the API server runs: sign-in needs nothing else.
+
 The provider knows two people: alice, in the group the stack maps to Admin, and bob, in a
-group it does not map (he gets `auth.defaultRole`, Viewer). Its consent page also has a
-Deny button: the provider refusing someone. The OAuth client is registered at the
-provider (client id and secret of its choosing), so a wrong secret is refused as a real
-provider would refuse it.
+group it does not map (he gets `auth.defaultRole`, Viewer). Its consent page has a Deny
+button: the provider refusing someone. The OAuth client is registered at the provider
+(client id and secret of its choosing), so a wrong secret is refused as a real provider
+refuses it.
 """
 
 from __future__ import annotations
@@ -19,20 +25,24 @@ from typing import Any
 
 import pytest
 from oidc_provider_mock import User, run_server_in_thread
-from runtime.auth_harness import ApiServer, GeneratedStack, api_server, chromium_context
+from runtime import chart_contract
+from runtime.harness import Airflow, PostgresServer, chromium_page, tail
+from runtime.stack_airflow import RunningAirflow, StackAirflow, deployed
 from stack_checks import stack_config
 
 from components.airflow.auth import CALLBACK_PATH
 from review.runner import ROOT, run_main
 
+SHAPE = "local"
+API_SERVER = "api-server"
 ADMIN_GROUP = "data-platform"
 ALICE = User(sub="alice", claims={"email": "alice@example.com", "email_verified": True, "groups": [ADMIN_GROUP]})
 BOB = User(sub="bob", claims={"email": "bob@example.com", "email_verified": True, "groups": ["marketing"]})
 DENY = "deny"
-# `[fab] cache_ttl` default (providers-fab FabAuthManager.CACHE_TTL): how long a deleted user's token lives on.
-USER_CACHE_TTL_SECONDS = 30
 # What the FAB sign-in page shows when the provider's answer cannot be turned into a token.
 DENIED = "The request to sign in was denied."
+# `[fab] cache_ttl` default (providers-fab FabAuthManager.CACHE_TTL): how long a deleted user's token lives on.
+USER_CACHE_TTL_SECONDS = 30
 README_TROUBLESHOOTING = (ROOT / "README.md").read_text().split("## Troubleshooting", 1)[1]
 
 
@@ -51,9 +61,9 @@ class Provider:
         self.client_id: str = client["client_id"]
         self.client_secret: str = client["client_secret"]
 
-    def stack(self, mode: str = "oidc", client_secret: str | None = None) -> GeneratedStack:
+    def stack(self, mode: str = "oidc", client_secret: str | None = None) -> StackAirflow:
         """What the stack program generates for the local shape signing in through this provider."""
-        config = stack_config("local")
+        config = stack_config(SHAPE)
         config["auth"] = {
             "mode": mode,
             "issuer": self.issuer,
@@ -62,32 +72,56 @@ class Provider:
             "defaultRole": "Viewer",
         }
         config["authClientSecret"] = client_secret or self.client_secret
-        return GeneratedStack.from_run(run_main(config, stack="local", secret_keys=("authClientSecret",)))
+        return StackAirflow.from_run(SHAPE, run_main(config, SHAPE, secret_keys=("authClientSecret",)))
+
+
+def api_server_environment(stack: StackAirflow) -> dict[str, str]:
+    """`apiServer.env` as the API server container gets it (chart: `container_extra_envs`)."""
+    environment = {}
+    for entry in stack.values["apiServer"].get("env", []):
+        if "valueFrom" in entry:
+            reference = entry["valueFrom"]["secretKeyRef"]
+            environment[entry["name"]] = chart_contract.secret_value(stack.secrets, reference["name"], reference["key"])
+        else:
+            environment[entry["name"]] = entry["value"]
+    return environment
+
+
+def start_api_server(airflow: Airflow, stack: StackAirflow) -> None:
+    """(Re)start the API server with `stack`'s webserver_config.py and API server env, as a rolled pod would."""
+    airflow.stop(API_SERVER)
+    config_file = airflow.home / "webserver_config.py"
+    config_file.unlink(missing_ok=True)
+    if (config := stack.values["apiServer"].get("apiServerConfig")) is not None:
+        config_file.write_text(config)
+    for name in ("AIRFLOW_PLATFORM_AUTH", "AIRFLOW_PLATFORM_AUTH_CLIENT_SECRET"):
+        airflow.environment.pop(name, None)
+    airflow.environment.update(api_server_environment(stack))
+    airflow.start(API_SERVER)
+    airflow.wait_until("the API server answers", lambda: airflow.health(), timeout=120)
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[ApiServer]:
-    with api_server() as running:
-        yield running
+def provider() -> Iterator[Any]:
+    with run_server_in_thread(require_client_registration=True, user_claims=[ALICE, BOB]) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
-def provider(server: ApiServer) -> Iterator[Provider]:
-    with run_server_in_thread(require_client_registration=True, user_claims=[ALICE, BOB]) as oidc:
-        yield Provider(oidc.server_port, server.url + CALLBACK_PATH + "oidc")
+def signed_in(
+    postgres: PostgresServer, migrated_template: str, provider: Any
+) -> Iterator[tuple[RunningAirflow, Provider]]:
+    """The local shape's Airflow (its database, the generated admin), the API server not yet started."""
+    password_stack = StackAirflow.from_run(SHAPE, run_main(stack_config(SHAPE), SHAPE))
+    with deployed(password_stack, postgres=postgres, template=migrated_template, start=False) as running:
+        client = Provider(provider.server_port, running.airflow.base_url + CALLBACK_PATH + "oidc")
+        assert client.stack().admin == running.admin, "the auth settings changed the generated admin"
+        yield running, client
 
 
-@pytest.fixture(scope="module")
-def oidc_server(server: ApiServer, provider: Provider) -> ApiServer:
-    """Installed with the oidc stack (schema, generated admin), then run in password mode and in oidc mode."""
-    server.install(provider.stack())
-    return server
-
-
-def sign_in(server: ApiServer, context: Any, who: str) -> Any:
+def sign_in(airflow: Airflow, page: Any, who: str) -> Any:
     """Open Airflow, follow its sign-in button to the provider, choose `who` (or Deny); the page it ends on."""
-    page = context.new_page()
-    page.goto(server.url + "/")
+    page.goto(airflow.base_url + "/")
     page.wait_for_url(re.compile(r".*/auth/login/.*"))
     page.click("text=Sign In with oidc")
     page.wait_for_url(re.compile(r".*/oauth2/authorize.*"))
@@ -96,80 +130,86 @@ def sign_in(server: ApiServer, context: Any, who: str) -> Any:
     return page
 
 
-def token_of(context: Any) -> str | None:
-    return next((cookie["value"] for cookie in context.cookies() if cookie["name"] == "_token"), None)
+def token_of(page: Any) -> str | None:
+    return next((cookie["value"] for cookie in page.context.cookies() if cookie["name"] == "_token"), None)
 
 
-def roles_of(server: ApiServer, username: str) -> list[str]:
+def roles_of(airflow: Airflow, username: str) -> list[str]:
     # The command logs before it prints the JSON list.
-    output = server.run("airflow", "users", "list", "--output", "json").splitlines()
+    output = airflow.airflow("users", "list", "--output", "json").splitlines()
     users = json.loads(next(line for line in output if line.startswith("[{")))
-    return next(user["roles"] for user in users if user["username"] == username)
+    return list(next(user["roles"] for user in users if user["username"] == username))
 
 
-def test_the_admin_password_signs_in_only_in_password_mode(oidc_server: ApiServer, provider: Provider) -> None:
+def test_the_admin_password_signs_in_only_in_password_mode(signed_in: tuple[RunningAirflow, Provider]) -> None:
     """Break-glass: in password mode the generated admin signs in; with oidc the same password opens nothing."""
-    stack = provider.stack()
-    credentials = json.dumps(dict(zip(("username", "password"), stack.admin, strict=True))).encode()
-    oidc_server.start(provider.stack(mode="password"))
-    assert oidc_server.request("POST", "/auth/token", credentials)[0] == 201, "password mode: the admin signs in"
-    oidc_server.start(stack)
-    status, body = oidc_server.request("POST", "/auth/token", credentials)
-    assert status == 401, f"oidc mode: POST /auth/token with the admin password answered {status} {body}"
-    assert "password sign-in of admin refused: auth.mode is oidc" in oidc_server.log_tail(200)
+    running, provider = signed_in
+    airflow = running.airflow
+    start_api_server(airflow, provider.stack(mode="password"))
+    assert airflow.token(*running.admin).status == 201, "password mode: the generated admin signs in"
+    start_api_server(airflow, provider.stack())
+    refused = airflow.token(*running.admin)
+    assert refused.status == 401, f"oidc mode: POST /auth/token with the admin password answered {refused}"
+    assert "password sign-in of admin refused: auth.mode is oidc" in tail(airflow.log_file(API_SERVER), 200)
 
 
-def test_a_user_in_the_admin_group_lands_as_admin(oidc_server: ApiServer) -> None:
-    with chromium_context() as context:
-        page = sign_in(oidc_server, context, ALICE.sub)
-        assert page.url == oidc_server.url + "/", f"alice ended on {page.url}: {page.inner_text('body')[:300]}"
-        token = token_of(context)
-        assert token is not None, "no Airflow session after signing in"
-    assert roles_of(oidc_server, "alice@example.com") == ["Admin"]
-    assert oidc_server.request("GET", "/auth/fab/v1/roles", token=token)[0] == 200, "an Admin reads the roles"
+def test_a_user_in_the_admin_group_lands_as_admin(signed_in: tuple[RunningAirflow, Provider]) -> None:
+    airflow = signed_in[0].airflow
+    with chromium_page() as page:
+        sign_in(airflow, page, ALICE.sub)
+        assert page.url == airflow.base_url + "/", f"alice ended on {page.url}: {page.inner_text('body')[:300]}"
+        token = token_of(page)
+    assert token is not None, "no Airflow session after signing in"
+    assert roles_of(airflow, "alice@example.com") == ["Admin"]
+    assert airflow.request("GET", "/auth/fab/v1/roles", token=token).status == 200, "an Admin reads the roles"
 
 
-def test_a_user_in_no_mapped_group_gets_the_default_role(oidc_server: ApiServer) -> None:
-    with chromium_context() as context:
-        page = sign_in(oidc_server, context, BOB.sub)
-        assert page.url == oidc_server.url + "/"
-        token = token_of(context)
-        assert token is not None
-    assert roles_of(oidc_server, "bob@example.com") == ["Viewer"]
-    assert oidc_server.request("GET", "/api/v2/dags", token=token)[0] == 200, "a Viewer reads the DAGs"
-    assert oidc_server.request("GET", "/auth/fab/v1/roles", token=token)[0] == 403, "but not the roles"
+def test_a_user_in_no_mapped_group_gets_the_default_role(signed_in: tuple[RunningAirflow, Provider]) -> None:
+    airflow = signed_in[0].airflow
+    with chromium_page() as page:
+        sign_in(airflow, page, BOB.sub)
+        assert page.url == airflow.base_url + "/"
+        token = token_of(page)
+    assert token is not None
+    assert roles_of(airflow, "bob@example.com") == ["Viewer"]
+    assert airflow.request("GET", "/api/v2/dags", token=token).status == 200, "a Viewer reads the DAGs"
+    assert airflow.request("GET", "/auth/fab/v1/roles", token=token).status == 403, "but not the roles"
 
 
-def test_a_user_the_provider_refuses_never_gets_a_session(oidc_server: ApiServer) -> None:
-    with chromium_context() as context:
-        page = sign_in(oidc_server, context, DENY)
+def test_a_user_the_provider_refuses_never_gets_a_session(signed_in: tuple[RunningAirflow, Provider]) -> None:
+    airflow = signed_in[0].airflow
+    with chromium_page() as page:
+        sign_in(airflow, page, DENY)
         assert DENIED in page.inner_text("body")
-        assert token_of(context) is None, "a refused sign-in left an Airflow token"
-    assert "access_denied" in oidc_server.log_tail(200)
+        assert token_of(page) is None, "a refused sign-in left an Airflow token"
+    assert "access_denied" in tail(airflow.log_file(API_SERVER), 200)
 
 
-def test_a_removed_user_is_signed_out_within_the_user_cache_ttl(oidc_server: ApiServer) -> None:
+def test_a_removed_user_is_signed_out_within_the_user_cache_ttl(signed_in: tuple[RunningAirflow, Provider]) -> None:
     """README, "Remove someone": deleting the user ends the token they already hold, once the
     FAB auth manager's user cache (`[fab] cache_ttl`, 30 s) lets go of them."""
-    with chromium_context() as context:
-        sign_in(oidc_server, context, ALICE.sub)
-        token = token_of(context)
-    assert oidc_server.request("GET", "/api/v2/dags", token=token)[0] == 200
-    oidc_server.run("airflow", "users", "delete", "--username", "alice@example.com")
+    airflow = signed_in[0].airflow
+    with chromium_page() as page:
+        sign_in(airflow, page, ALICE.sub)
+        token = token_of(page)
+    assert airflow.request("GET", "/api/v2/dags", token=token).status == 200
+    airflow.airflow("users", "delete", "--username", "alice@example.com")
     deadline = time.monotonic() + USER_CACHE_TTL_SECONDS + 15
-    while (status := oidc_server.request("GET", "/api/v2/dags", token=token)[0]) == 200:
+    while (status := airflow.request("GET", "/api/v2/dags", token=token).status) == 200:
         assert time.monotonic() < deadline, "the deleted user's token still works"
         time.sleep(2)
     assert status in (401, 403)
 
 
-def test_a_wrong_client_secret_fails_as_the_readme_explains(oidc_server: ApiServer, provider: Provider) -> None:
+def test_a_wrong_client_secret_fails_as_the_readme_explains(signed_in: tuple[RunningAirflow, Provider]) -> None:
     """Last: it leaves the API server running with the wrong secret."""
-    oidc_server.start(provider.stack(client_secret="not-the-registered-secret"))
-    with chromium_context() as context:
-        page = sign_in(oidc_server, context, BOB.sub)
+    running, provider = signed_in
+    airflow = running.airflow
+    start_api_server(airflow, provider.stack(client_secret="not-the-registered-secret"))
+    with chromium_page() as page:
+        sign_in(airflow, page, BOB.sub)
         assert DENIED in page.inner_text("body")
-        assert token_of(context) is None
-    assert "Error authorizing OAuth access token: invalid_client" in oidc_server.log_tail(200)
+        assert token_of(page) is None
+    assert "Error authorizing OAuth access token: invalid_client" in tail(airflow.log_file(API_SERVER), 200)
     row = next(line for line in README_TROUBLESHOOTING.splitlines() if DENIED in line)
     assert "invalid_client" in row and "authClientSecret" in row, "the README's row explains this failure"
