@@ -39,8 +39,10 @@ ADMIN_GROUP = "data-platform"
 ALICE = User(sub="alice", claims={"email": "alice@example.com", "email_verified": True, "groups": [ADMIN_GROUP]})
 BOB = User(sub="bob", claims={"email": "bob@example.com", "email_verified": True, "groups": ["marketing"]})
 DENY = "deny"
-# What the FAB sign-in page shows when the provider's answer cannot be turned into a token.
+# What the FAB sign-in page shows when the provider's answer cannot be turned into a token,
+# and when the platform refuses whom the provider let through (flask-appbuilder AuthView).
 DENIED = "The request to sign in was denied."
+INVALID_LOGIN = "Invalid login. Please try again."
 # `[fab] cache_ttl` default (providers-fab FabAuthManager.CACHE_TTL): how long a deleted user's token lives on.
 USER_CACHE_TTL_SECONDS = 30
 README_TROUBLESHOOTING = (ROOT / "README.md").read_text().split("## Troubleshooting", 1)[1]
@@ -61,7 +63,7 @@ class Provider:
         self.client_id: str = client["client_id"]
         self.client_secret: str = client["client_secret"]
 
-    def stack(self, mode: str = "oidc", client_secret: str | None = None) -> StackAirflow:
+    def stack(self, mode: str = "oidc", client_secret: str | None = None, default_role: str = "Viewer") -> StackAirflow:
         """What the stack program generates for the local shape signing in through this provider."""
         config = stack_config(SHAPE)
         config["auth"] = {
@@ -69,7 +71,7 @@ class Provider:
             "issuer": self.issuer,
             "clientId": self.client_id,
             "roles": {"Admin": [ADMIN_GROUP]},
-            "defaultRole": "Viewer",
+            "defaultRole": default_role,
         }
         config["authClientSecret"] = client_secret or self.client_secret
         return StackAirflow.from_run(SHAPE, run_main(config, SHAPE, secret_keys=("authClientSecret",)))
@@ -199,6 +201,19 @@ def test_a_removed_user_is_signed_out_within_the_user_cache_ttl(signed_in: tuple
         assert time.monotonic() < deadline, "the deleted user's token still works"
         time.sleep(2)
     assert status in (401, 403)
+
+
+def test_default_role_none_refuses_whoever_is_in_no_mapped_group(signed_in: tuple[RunningAirflow, Provider]) -> None:
+    running, provider = signed_in
+    airflow = running.airflow
+    start_api_server(airflow, provider.stack(default_role="none"))
+    with chromium_page() as page:
+        sign_in(airflow, page, BOB.sub)
+        assert INVALID_LOGIN in page.inner_text("body")
+        assert token_of(page) is None, "a user in no mapped group got a session with defaultRole: none"
+    assert "in no group auth.roles maps, and auth.defaultRole is none" in tail(airflow.log_file(API_SERVER), 200)
+    row = next(line for line in README_TROUBLESHOOTING.splitlines() if INVALID_LOGIN in line)
+    assert "auth.defaultRole" in row, "the README's row explains this refusal"
 
 
 def test_a_wrong_client_secret_fails_as_the_readme_explains(signed_in: tuple[RunningAirflow, Provider]) -> None:
