@@ -203,28 +203,29 @@ def test_a_removed_user_is_signed_out_within_the_user_cache_ttl(signed_in: tuple
     assert status in (401, 403)
 
 
+def refused_sign_in(airflow: Airflow, stack: StackAirflow, who: str, shown: str) -> str:
+    """Restart with `stack`; `who` signing in sees `shown` and gets no session. The README's row for it."""
+    start_api_server(airflow, stack)
+    with chromium_page() as page:
+        sign_in(airflow, page, who)
+        assert shown in page.inner_text("body")
+        assert token_of(page) is None, f"{who} got an Airflow session"
+    return next(line for line in README_TROUBLESHOOTING.splitlines() if shown in line)
+
+
 def test_default_role_none_refuses_whoever_is_in_no_mapped_group(signed_in: tuple[RunningAirflow, Provider]) -> None:
     running, provider = signed_in
-    airflow = running.airflow
-    start_api_server(airflow, provider.stack(default_role="none"))
-    with chromium_page() as page:
-        sign_in(airflow, page, BOB.sub)
-        assert INVALID_LOGIN in page.inner_text("body")
-        assert token_of(page) is None, "a user in no mapped group got a session with defaultRole: none"
-    assert "in no group auth.roles maps, and auth.defaultRole is none" in tail(airflow.log_file(API_SERVER), 200)
-    row = next(line for line in README_TROUBLESHOOTING.splitlines() if INVALID_LOGIN in line)
+    row = refused_sign_in(running.airflow, provider.stack(default_role="none"), BOB.sub, INVALID_LOGIN)
+    log = tail(running.airflow.log_file(API_SERVER), 200)
+    assert "in no group auth.roles maps, and auth.defaultRole is none" in log
     assert "auth.defaultRole" in row, "the README's row explains this refusal"
 
 
 def test_a_wrong_client_secret_fails_as_the_readme_explains(signed_in: tuple[RunningAirflow, Provider]) -> None:
     """Last: it leaves the API server running with the wrong secret."""
     running, provider = signed_in
-    airflow = running.airflow
-    start_api_server(airflow, provider.stack(client_secret="not-the-registered-secret"))
-    with chromium_page() as page:
-        sign_in(airflow, page, BOB.sub)
-        assert DENIED in page.inner_text("body")
-        assert token_of(page) is None
-    assert "Error authorizing OAuth access token: invalid_client" in tail(airflow.log_file(API_SERVER), 200)
-    row = next(line for line in README_TROUBLESHOOTING.splitlines() if DENIED in line)
+    wrong_secret = provider.stack(client_secret="not-the-registered-secret")
+    row = refused_sign_in(running.airflow, wrong_secret, BOB.sub, DENIED)
+    log = tail(running.airflow.log_file(API_SERVER), 200)
+    assert "Error authorizing OAuth access token: invalid_client" in log
     assert "invalid_client" in row and "authClientSecret" in row, "the README's row explains this failure"
