@@ -21,9 +21,12 @@ from urllib.parse import urlsplit
 import pulumi
 
 from components import versions
+from components.auth import KEYS as AUTH_KEYS
+from components.auth import AuthSettings, parse_auth_settings
 from components.aws.settings import DOCKER_HUB_USERNAME_KEY, AwsSettings, parse_aws_settings
 from components.gcp.settings import GcpSettings, parse_gcp_settings
 from components.validation import (
+    FQDN,
     HIDDEN,
     ConfigError,
     Problems,
@@ -50,12 +53,29 @@ GIT_DAG_SOURCES = ("git", "bundle")
 
 # Top-level keys under `airflow-platform:`. The secret ones are read separately
 # (`load_fernet_previous_keys`, `load_docker_hub_token`) and only leave as secrets.
-TOP_LEVEL_KEYS = ("cloud", "production", "airflow", "dags", "loadBalancer", "ui", "alerts", "local", "gcp", "aws")
+TOP_LEVEL_KEYS = (
+    "cloud",
+    "production",
+    "airflow",
+    "dags",
+    "loadBalancer",
+    "ui",
+    "alerts",
+    "auth",
+    "local",
+    "gcp",
+    "aws",
+)
 DOCKER_HUB_TOKEN_KEY = "dockerHubToken"
+# The OAuth client secret of `auth.mode: oidc` (`pulumi config set --secret authClientSecret`).
+AUTH_CLIENT_SECRET_KEY = "authClientSecret"
 # The one list of keys that hold credentials: validation never echoes them, `make plan` masks them,
 # and `pulumi preview` warns when one is set in plain text (`plaintext_secret_warnings`).
-# A new credential key (an SSO client secret, an alert webhook) is added here.
-SECRET_KEYS = ("fernetPreviousKeys", DOCKER_HUB_TOKEN_KEY)
+# A new credential key is added here.
+SECRET_KEYS = ("fernetPreviousKeys", DOCKER_HUB_TOKEN_KEY, AUTH_CLIENT_SECRET_KEY)
+# What `load_stack_config` passes on for a secret key set without `--secret`
+# (stored in clear text in Pulumi.<stack>.yaml), in place of its value.
+PLAIN_TEXT = "<set in plain text>"
 
 WORLD = "0.0.0.0/0"
 
@@ -205,6 +225,7 @@ class StackConfig:
     load_balancer: LoadBalancerSettings
     ui: UiSettings
     alerts: AlertSettings
+    auth: AuthSettings
     local: LocalSettings | None
     gcp: GcpSettings | None
     aws: AwsSettings | None
@@ -231,6 +252,8 @@ def parse_stack_config(raw: Mapping[str, Any], stack: str, problems: Problems | 
         problems.add(f"{PROJECT}:production", production, "true or false")
         production = False
 
+    ui_section = Section(problems, f"{PROJECT}:ui", raw.get("ui"), _UI_KEYS)
+    ui = _parse_ui(ui_section, cloud)
     config = StackConfig(
         stack=stack,
         cloud=cloud,
@@ -242,8 +265,9 @@ def parse_stack_config(raw: Mapping[str, Any], stack: str, problems: Problems | 
             cloud,
             production,
         ),
-        ui=_parse_ui(Section(problems, f"{PROJECT}:ui", raw.get("ui"), _UI_KEYS), cloud),
+        ui=ui,
         alerts=_parse_alerts(Section(problems, ALERTS_KEY, _masked_alerts(raw.get("alerts")), _ALERT_KEYS), cloud),
+        auth=_parse_auth(Section(problems, f"{PROJECT}:auth", raw.get("auth"), AUTH_KEYS), raw, cloud, ui),
         local=_parse_local(Section(problems, f"{PROJECT}:local", raw.get("local"), _LOCAL_KEYS))
         if cloud == "local"
         else None,
@@ -271,6 +295,25 @@ def parse_stack_config(raw: Mapping[str, Any], stack: str, problems: Problems | 
         _check_alerts_webhook(problems, raw["alerts"][ALERT_WEBHOOK])
     problems.raise_if_any()
     return config
+
+
+def _parse_auth(section: Section, raw: Mapping[str, Any], cloud: Cloud, ui: UiSettings) -> AuthSettings:
+    """The auth section, and its client secret, which lives at the top level as a Pulumi secret."""
+    settings = parse_auth_settings(section, cloud, ui.domain)
+    key, secret = f"{PROJECT}:{AUTH_CLIENT_SECRET_KEY}", raw.get(AUTH_CLIENT_SECRET_KEY)
+    if secret == PLAIN_TEXT:
+        # Never the value: it is already exposed in the stack file, not also in CI logs.
+        section.problems.add(
+            key,
+            HIDDEN,
+            f"a Pulumi secret: `pulumi config set --secret {AUTH_CLIENT_SECRET_KEY}` (it is stored in clear "
+            "text in the stack file now; rotate it at the provider after re-setting it)",
+        )
+    elif settings.oidc and not _is_set(secret):
+        section.problems.add(
+            key, None, f"the OAuth client secret with auth.mode: oidc (`pulumi config set --secret {key}`)"
+        )
+    return settings
 
 
 def _parse_aws(section: Section, raw: Mapping[str, Any], production: bool) -> AwsSettings:
@@ -495,10 +538,6 @@ def _parse_load_balancer(section: Section, cloud: Cloud, production: bool) -> Lo
 
 
 _UI_KEYS = ("domain", "dnsZone", "allowPlainHttp")
-# RFC 1123 host name of at least two labels, lowercase, no trailing dot and no
-# wildcard: Google-managed certificates cover exact names only, and one name
-# keeps the ACM and Google certificates alike.
-_FQDN = re.compile(r"^(?=.{4,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
 # Cloud DNS managed-zone names: 1-63 lowercase letters, digits and dashes, starting with a letter.
 _CLOUD_DNS_ZONE = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
 # Route 53 hosted-zone ids: "Z" and upper-case letters/digits (Z0123456789ABCDEFGHIJ).
@@ -532,7 +571,9 @@ def _parse_ui(section: Section, cloud: Cloud) -> UiSettings:
                     "unset on cloud: local (the local UI is plain HTTP through kubectl port-forward)",
                 )
         return UiSettings(domain=None, dns_zone=None, allow_plain_http=allow_plain_http)
-    if domain is not None and not _FQDN.match(domain):
+    # No wildcard: Google-managed certificates cover exact names only, and one
+    # name keeps the ACM and Google certificates alike.
+    if domain is not None and not FQDN.match(domain):
         problems.add(
             section.key("domain"),
             domain,
@@ -700,8 +741,10 @@ def load_stack_config() -> StackConfig:
             raw[key] = _decode(value)
         elif _is_set(value):
             # A secret's value never enters the StackConfig: only that it is set,
-            # which the rules need (dockerHubToken: which cloud, with which username).
-            raw[key] = HIDDEN
+            # which the rules need (dockerHubToken: which cloud, with which username),
+            # and whether it was set as a secret. The CLI names the encrypted keys in
+            # PULUMI_CONFIG_SECRET_KEYS (pulumi sdk/python/lib/pulumi/runtime/config.py).
+            raw[key] = HIDDEN if pulumi.runtime.config.is_config_secret(full_key) else PLAIN_TEXT
     return parse_stack_config(raw, stack=pulumi.get_stack())
 
 
@@ -714,10 +757,19 @@ def load_fernet_previous_keys() -> pulumi.Output[str] | None:
     return pulumi.Output.secret(",".join(keys)) if keys else None
 
 
+def load_auth_client_secret() -> pulumi.Output[str] | None:
+    """The OAuth client secret of `auth.mode: oidc`, as a secret Output (or None when unset)."""
+    return _load_secret(AUTH_CLIENT_SECRET_KEY)
+
+
 def load_docker_hub_token() -> pulumi.Output[str] | None:
     """The Docker Hub access token for the AWS pull-through cache, as a secret Output (or None when unset)."""
+    return _load_secret(DOCKER_HUB_TOKEN_KEY)
+
+
+def _load_secret(key: str) -> pulumi.Output[str] | None:
     # Read through the runtime like the Fernet keys: never a plaintext value in the program.
-    value = pulumi.runtime.config.get_config(f"{PROJECT}:{DOCKER_HUB_TOKEN_KEY}")
+    value = pulumi.runtime.config.get_config(f"{PROJECT}:{key}")
     return pulumi.Output.secret(value.strip()) if _is_set(value) else None
 
 

@@ -11,6 +11,7 @@ from components.airflow.dag_files import read_dag_files
 from components.airflow.release import AirflowRelease, AirflowReleaseArgs
 from components.config import (
     StackConfig,
+    load_auth_client_secret,
     load_fernet_previous_keys,
     plain_http_warning,
     plaintext_secret_warnings,
@@ -72,6 +73,8 @@ def create_stack(config: StackConfig) -> Stack:
             dag_files=read_dag_files(DAGS_FOLDER) if config.dags.source == "configmap" else {},
             fernet_previous_keys=fernet_previous_keys,
             kube_context=config.local.kube_context if config.local else None,
+            auth=config.auth,
+            auth_client_secret=load_auth_client_secret(),
         ),
     )
     return Stack(config=config, platform=platform, airflow=airflow)
@@ -85,6 +88,8 @@ def export_outputs(stack: Stack) -> None:
         pulumi.export("uiPortForward", airflow.port_forward_command)
     if stack.platform.manual_dns_records:
         pulumi.export("uiDnsRecords", [record.as_output() for record in stack.platform.manual_dns_records])
+    if airflow.auth_redirect_uri is not None:
+        pulumi.export("authRedirectUri", airflow.auth_redirect_uri)
     pulumi.export("adminUser", stack.config.airflow.admin_username)
     pulumi.export("adminPassword", airflow.secrets.admin_password)
     # Exported (as a secret) so the key is backed up with the stack: losing it

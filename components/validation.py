@@ -43,6 +43,10 @@ _MAX_IMAGE_NAME = 255
 # scheme://userinfo@host: the userinfo may carry a password or token.
 _URL_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/@\s]+@")
 
+# RFC 1123 host name of at least two labels, lowercase, no trailing dot and no
+# wildcard (ui.domain, auth.domain, auth.tenant).
+FQDN = re.compile(r"^(?=.{4,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
+
 # A value whose content must never be echoed back (keys, passwords).
 HIDDEN = "<hidden>"
 

@@ -72,7 +72,7 @@ stale=()
 for venv in "${wanted[@]}"; do
   # shellcheck disable=SC2086 # the list of files is meant to split
   sum="$(checksum ${sources[$venv]})"
-  if [[ ! -x "$venv/bin/python" || ! -f "$venv/.requirements.sha256" || "$(cat "$venv/.requirements.sha256")" != "$sum" ]]; then
+  if [[ ! -x "$venv/bin/python" || ! -f "$venv/.requirements.sha256" || "$(<"$venv/.requirements.sha256")" != "$sum" ]]; then
     stale+=("$venv")
   fi
 done

@@ -291,9 +291,11 @@ def referenced_secrets(values: dict[str, Any]) -> dict[str, tuple[str, str]]:
     }
     for item in values.get("secret", []):
         refs[f"secret.{item['envName']}"] = (item["secretName"], item["secretKey"])
-    for item in values["createUserJob"]["env"]:
-        ref = item["valueFrom"]["secretKeyRef"]
-        refs[f"createUserJob.env.{item['name']}"] = (ref["name"], ref["key"])
+    for section in ("createUserJob", "apiServer"):
+        for item in values[section].get("env", []):
+            if "valueFrom" in item:
+                ref = item["valueFrom"]["secretKeyRef"]
+                refs[f"{section}.env.{item['name']}"] = (ref["name"], ref["key"])
     git_sync = values["dags"]["gitSync"]
     if git_sync.get("sshKeySecret"):
         refs["dags.gitSync.sshKeySecret"] = (git_sync["sshKeySecret"], "gitSshKey")

@@ -8,10 +8,12 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.airflow.auth import redirect_path
 from components.airflow.dag_files import config_map_key
 from components.airflow.rbac import task_pod_launcher
 from components.airflow.secrets import AirflowSecrets, AirflowSecretsArgs
 from components.airflow.values import API_SERVER_PORT, WORKERS, ChartInputs, DagConfigMap, build_values
+from components.auth import AuthSettings
 from components.config import AirflowSettings, DagSettings
 from components.kube import MANAGED_BY, child_options, load_balancer_address
 from components.platform import (
@@ -38,6 +40,9 @@ class AirflowReleaseArgs:
     # The kubeconfig context the cluster is reached through (local.kubeContext);
     # None: kubectl's current context. Named in the port-forward command.
     kube_context: str | None = None
+    auth: AuthSettings | None = None
+    # `authClientSecret`, with auth.mode: oidc.
+    auth_client_secret: pulumi.Output[str] | None = None
 
 
 class AirflowRelease(pulumi.ComponentResource):
@@ -48,6 +53,8 @@ class AirflowRelease(pulumi.ComponentResource):
     url: pulumi.Output[str]
     # Without a LoadBalancer or HTTPS entry point: the command that makes `url` reachable.
     port_forward_command: pulumi.Output[str] | None
+    # With auth.mode: oidc, the redirect URI to register at the identity provider.
+    auth_redirect_uri: pulumi.Output[str] | None
 
     def __init__(self, name: str, args: AirflowReleaseArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("airflow-platform:airflow:Release", name, None, opts)
@@ -64,6 +71,7 @@ class AirflowRelease(pulumi.ComponentResource):
                 provider=provider,
                 fernet_key_generation=args.airflow.fernet_key_generation,
                 fernet_previous_keys=args.fernet_previous_keys,
+                auth_client_secret=args.auth_client_secret if args.auth is not None and args.auth.oidc else None,
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -114,6 +122,7 @@ class AirflowRelease(pulumi.ComponentResource):
                 public_url=platform.public_url,
                 docker_hub_mirror=platform.docker_hub_mirror,
                 trusted_proxies=platform.trusted_proxies,
+                auth=args.auth,
             )
         )
         self.release = k8s.helm.v3.Release(
@@ -156,6 +165,9 @@ class AirflowRelease(pulumi.ComponentResource):
                 opts=child_options(self, provider, depends_on=[self.release]),
             )
             self.url = api_service.status.apply(_service_url)
+        self.auth_redirect_uri = None
+        if args.auth is not None and args.auth.oidc:
+            self.auth_redirect_uri = pulumi.Output.concat(self.url, redirect_path(args.auth))
         self.register_outputs({"url": self.url})
 
 

@@ -18,6 +18,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 import pulumi_tls as tls
 
+from components.airflow.auth import CLIENT_SECRET_KEY as AUTH_CLIENT_SECRET_KEY
 from components.config import DagSettings
 from components.kube import MANAGED_BY, child_options
 from components.platform import MetadataDatabase
@@ -51,9 +52,11 @@ class SecretNames:
     metadata_connection: str
     admin_user: str
     git_ssh_key: str | None
+    # The OAuth client secret of `auth.mode: oidc`, read by the API server only.
+    auth_client: str | None = None
 
     @classmethod
-    def for_release(cls, release_name: str, with_git_ssh_key: bool) -> SecretNames:
+    def for_release(cls, release_name: str, with_git_ssh_key: bool, with_auth_client: bool = False) -> SecretNames:
         prefix = f"{release_name}-managed"
         return cls(
             fernet_key=f"{prefix}-fernet-key",
@@ -62,6 +65,7 @@ class SecretNames:
             metadata_connection=f"{prefix}-metadata",
             admin_user=f"{prefix}-admin-user",
             git_ssh_key=f"{prefix}-git-ssh" if with_git_ssh_key else None,
+            auth_client=f"{prefix}-auth-client" if with_auth_client else None,
         )
 
 
@@ -77,6 +81,8 @@ class AirflowSecretsArgs:
     # decrypting what the old key encrypted until `airflow rotate-fernet-key`.
     fernet_key_generation: int
     fernet_previous_keys: pulumi.Output[str] | None = None
+    # `authClientSecret` with `auth.mode: oidc`; None: no provider sign-in.
+    auth_client_secret: pulumi.Output[str] | None = None
 
 
 class AirflowSecrets(pulumi.ComponentResource):
@@ -92,7 +98,11 @@ class AirflowSecrets(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: AirflowSecretsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("airflow-platform:airflow:Secrets", name, None, opts)
-        self.names = SecretNames.for_release(args.release_name, with_git_ssh_key=args.dags.uses_ssh)
+        self.names = SecretNames.for_release(
+            args.release_name,
+            with_git_ssh_key=args.dags.uses_ssh,
+            with_auth_client=args.auth_client_secret is not None,
+        )
         self.secrets = {}
         self._read_by_pods: list[tuple[str, dict[str, pulumi.Input[str]]]] = []
         local = pulumi.ResourceOptions(parent=self)
@@ -153,6 +163,8 @@ class AirflowSecrets(pulumi.ComponentResource):
                     deploy_key.private_key_openssh.apply(git_bundle_connection)
                 )
             self._secret("git-ssh", self.names.git_ssh_key, git_ssh, args)
+        if self.names.auth_client is not None and args.auth_client_secret is not None:
+            self._secret("auth-client", self.names.auth_client, {AUTH_CLIENT_SECRET_KEY: args.auth_client_secret}, args)
         self.checksum = _checksum(self._read_by_pods)
         self.register_outputs({"names": vars(self.names), "checksum": self.checksum})
 

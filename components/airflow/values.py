@@ -23,6 +23,7 @@ from typing import Any
 import pulumi
 
 from components import platform_variables
+from components.airflow.auth import CONFIG_CHECKSUM_ANNOTATION, WEBSERVER_CONFIG_CHECKSUM, api_server_auth_values
 from components.airflow.pod_template import EXECUTOR, TaskPodSpec, pod_template, with_inputs_resolved
 from components.airflow.secrets import (
     ADMIN_PASSWORD_KEY,
@@ -32,6 +33,7 @@ from components.airflow.secrets import (
     KNOWN_HOSTS_KEY,
     SecretNames,
 )
+from components.auth import AuthSettings
 from components.config import AirflowSettings, DagSettings
 from components.platform import (
     AIRFLOW_COMPONENTS,
@@ -116,6 +118,8 @@ class ChartInputs:
     docker_hub_mirror: pulumi.Input[str] | None = None
     # PlatformOutputs.trusted_proxies: who may set X-Forwarded-* for the API server.
     trusted_proxies: Sequence[pulumi.Input[str]] = ()
+    # Sign-in through the identity provider when `auth.mode` is oidc.
+    auth: AuthSettings | None = None
 
 
 def build_values(inputs: ChartInputs) -> dict[str, Any]:
@@ -197,7 +201,17 @@ def build_values(inputs: ChartInputs) -> dict[str, Any]:
     _set_service_accounts(values, inputs)
     for component in LONG_RUNNING_COMPONENTS:
         values[component]["podAnnotations"] = {SECRETS_CHECKSUM_ANNOTATION: inputs.secrets_checksum}
+    if inputs.auth is not None and inputs.auth.oidc:
+        _set_provider_sign_in(values["apiServer"], inputs.auth, inputs.secrets)
     return values
+
+
+def _set_provider_sign_in(api_server: dict[str, Any], auth: AuthSettings, secrets: SecretNames) -> None:
+    """Sign-in through the identity provider; the client secret by Secret reference only."""
+    if secrets.auth_client is None:
+        raise ValueError("auth.mode: oidc needs the client secret's Secret; AirflowSecrets created none")
+    api_server.update(api_server_auth_values(auth, secrets.auth_client))
+    api_server["podAnnotations"][CONFIG_CHECKSUM_ANNOTATION] = WEBSERVER_CONFIG_CHECKSUM
 
 
 def _create_user_job(inputs: ChartInputs) -> dict[str, Any]:

@@ -70,6 +70,9 @@ def free_port() -> int:
 
 def require_free_port(port: int, what: str) -> None:
     with socket.socket() as probe:
+        # As uvicorn binds: a port whose only sockets are in TIME_WAIT (an API server
+        # restarted on the same port) is free; only a listener makes it taken.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((LOOPBACK, port))
         except OSError as error:

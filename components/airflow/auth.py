@@ -1,0 +1,68 @@
+"""The API server's sign-in through the company's identity provider (`auth.mode: oidc`), as chart values.
+
+Chart 1.22.0 already runs Airflow 3 with the FAB auth manager
+(`config.core.auth_manager` in its values.yaml). Its `apiServer.apiServerConfig`
+string becomes the API server's webserver_config.py (templates/configmaps/
+api-server-configmap.yaml, mounted by api-server-deployment.yaml), and
+`apiServer.env` reaches that container only - not the scheduler, not the task
+pods, unlike the chart's top-level `env` and `secret`. So the settings and the
+client secret's Secret reference go there; the secret itself stays in the
+Secret (components/airflow/secrets.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from components.auth import AuthSettings
+
+SETTINGS_ENV = "AIRFLOW_PLATFORM_AUTH"
+CLIENT_SECRET_ENV = "AIRFLOW_PLATFORM_AUTH_CLIENT_SECRET"
+# The Secret key holding the OAuth client secret (components/airflow/secrets.py).
+CLIENT_SECRET_KEY = "client-secret"
+# Where FAB's OAuth view receives the provider's answer (flask-appbuilder
+# AuthOAuthView.oauth_authorized) under the auth manager's mount point `/auth`.
+CALLBACK_PATH = "/auth/oauth-authorized/"
+# Pod annotation with the config file's digest: the chart's checksums do not
+# cover the api-server ConfigMap, so a changed file would not roll the pods.
+CONFIG_CHECKSUM_ANNOTATION = "airflow-platform/api-server-config-checksum"
+WEBSERVER_CONFIG = (Path(__file__).parent / "webserver_config.py").read_text()
+WEBSERVER_CONFIG_CHECKSUM = hashlib.sha256(WEBSERVER_CONFIG.encode()).hexdigest()
+
+
+def redirect_path(settings: AuthSettings) -> str:
+    """The path of the redirect URI to register at the provider, after the UI's address."""
+    return f"{CALLBACK_PATH}{settings.provider}"
+
+
+def settings_json(settings: AuthSettings) -> str:
+    """What webserver_config.py reads from AIRFLOW_PLATFORM_AUTH: nothing secret, keys sorted for stable diffs."""
+    return json.dumps(
+        {
+            "provider": settings.provider,
+            "issuer": settings.issuer,
+            "clientId": settings.client_id,
+            "domain": settings.domain,
+            "organization": settings.organization,
+            "roles": {role: list(groups) for role, groups in settings.roles.items()},
+            "defaultRole": settings.default_role,
+        },
+        sort_keys=True,
+    )
+
+
+def api_server_auth_values(settings: AuthSettings, client_secret_name: str) -> dict[str, Any]:
+    """The `apiServer` keys that switch sign-in to the provider (and CONFIG_CHECKSUM_ANNOTATION on its pods)."""
+    return {
+        "apiServerConfig": WEBSERVER_CONFIG,
+        "env": [
+            {"name": SETTINGS_ENV, "value": settings_json(settings)},
+            {
+                "name": CLIENT_SECRET_ENV,
+                "valueFrom": {"secretKeyRef": {"name": client_secret_name, "key": CLIENT_SECRET_KEY}},
+            },
+        ],
+    }
