@@ -627,11 +627,11 @@ ALERT_WEBHOOK = "webhook"
 _ALERT_KEYS = ("email", ALERT_WEBHOOK)
 
 
-def _masked_alerts(raw: Any) -> Any:
+def _masked_alerts(raw: Any, mask: str = HIDDEN) -> Any:
     """The alerts section as messages may show it: every value but the addresses (a webhook URL, or
-    one under a misspelt key, is a secret) replaced by HIDDEN."""
+    one under a misspelt key, is a secret) replaced by `mask`."""
     if isinstance(raw, Mapping):
-        return {key: value if key == "email" or value is None else HIDDEN for key, value in raw.items()}
+        return {key: value if key == "email" or value is None else mask for key, value in raw.items()}
     return raw
 
 
@@ -774,14 +774,35 @@ def _load_secret(key: str) -> pulumi.Output[str] | None:
 
 
 def plaintext_secret_warnings() -> list[str]:
-    """What `pulumi preview` prints for each SECRET_KEYS key the stack file holds unencrypted (never the value)."""
-    return [
-        f"{PROJECT}:{key} is set in plain text in the stack file: anyone who can read the repository can use it. "
-        f"Encrypt it with `pulumi config set --secret {key}` and rotate it (git history keeps the plain value)."
+    """What `pulumi preview` prints for each credential the stack file holds unencrypted (never the value):
+    a SECRET_KEYS key, or `alerts.webhook` (a token in its URL) in an `alerts` section set in plain text."""
+    plain = [
+        (key, f"pulumi config set --secret {key}")
         for key in SECRET_KEYS
         if _is_set(pulumi.runtime.config.get_config(f"{PROJECT}:{key}"))
         and not pulumi.runtime.config.is_config_secret(f"{PROJECT}:{key}")
     ]
+    # `pulumi config set --secret --path alerts.webhook` makes the whole `alerts` value secret.
+    alerts = pulumi.runtime.config.get_config(ALERTS_KEY)
+    if (
+        alerts
+        and _is_set(_decode(alerts).get(ALERT_WEBHOOK))
+        and not pulumi.runtime.config.is_config_secret(ALERTS_KEY)
+    ):
+        plain.append((f"alerts.{ALERT_WEBHOOK}", f"pulumi config set --secret --path alerts.{ALERT_WEBHOOK} <url>"))
+    return [
+        f"{PROJECT}:{key} is set in plain text in the stack file: anyone who can read the repository can use it. "
+        f"Encrypt it with `{command}` and rotate it (git history keeps the plain value)."
+        for key, command in plain
+    ]
+
+
+def masked_config(config: Mapping[str, Any], mask: str = HIDDEN) -> dict[str, Any]:
+    """The stack file's values as a plan may show them: each credential (SECRET_KEYS, `alerts.webhook`) is `mask`."""
+    return {
+        key: mask if key in SECRET_KEYS else _masked_alerts(value, mask) if key == "alerts" else value
+        for key, value in config.items()
+    }
 
 
 def load_alerts_webhook() -> pulumi.Output[str] | None:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from components.config import SECRET_KEYS
+from components.config import masked_config
 from policy.acceptance import load_accepted
 from policy.offline import evaluate
 from policy.policies import GENERATED_CREDENTIALS, POLICIES
@@ -60,13 +60,18 @@ def stack_path(stack: str, root: Path = ROOT) -> Path:
     return path
 
 
+# Encrypted values the program validates by their form (components/config.py) get a placeholder of that form.
+PLACEHOLDER_FORMS = {"alerts.webhook": "https://placeholder.invalid/{}"}
+
+
 def placeholder(key: str) -> str:
     """An opaque stand-in for an encrypted config value: 32 bytes, url-safe base64.
 
     Deterministic per key so two commits plan the same; shaped like a Fernet
-    key, the only secret config this project has (`fernetPreviousKeys`).
+    key (`fernetPreviousKeys`), or as PLACEHOLDER_FORMS says for `key`.
     """
-    return base64.urlsafe_b64encode(fake_bytes(f"secure-config:{key}", 32)).decode()
+    opaque = base64.urlsafe_b64encode(fake_bytes(f"secure-config:{key}", 32)).decode()
+    return PLACEHOLDER_FORMS.get(key, "{}").format(opaque)
 
 
 def _replace_secure(value: Any, key: str) -> tuple[Any, bool]:
@@ -298,7 +303,7 @@ def build_plan(stack: str, root: Path = ROOT) -> dict[str, Any]:
         "cloud": stack_input.config.get("cloud"),
         "production": stack_input.config.get("production") is True,
         # The stack file's config, credentials masked: what review/effects.py compares between two plans.
-        "config": {key: SECRET if key in SECRET_KEYS else value for key, value in stack_input.config.items()},
+        "config": masked_config(stack_input.config, SECRET),
         "notes": [*stack_input.notes, PLACEHOLDER_NOTE] if invented else list(stack_input.notes),
         # The program's own preview warnings (a Kubernetes version near the end
         # of standard support, plain HTTP on a cloud stack, ...).

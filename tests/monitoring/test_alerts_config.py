@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
-from components.config import ConfigError, parse_stack_config
+from components.config import PROJECT, ConfigError, parse_stack_config
+from review.plan import build_plan
 
 # The tests' own GKE stack (never a user's stack file).
 GCP: dict[str, Any] = {
@@ -72,3 +76,23 @@ def test_alerts_on_a_local_stack_are_refused_by_key() -> None:
         {"email": ["ops@acme.example"], "webhook": f"https://hooks.acme.example/{TOKEN}"}, {"cloud": "local"}
     )
     assert "unset on cloud: local" in found[KEY]
+
+
+def plan_of(tmp_path: Path, alerts: dict[str, Any]) -> dict[str, Any]:
+    """`make plan` of the tests' own GKE stack file with this `alerts` section."""
+    stack = {**GCP, "airflow": {"sharedDataSize": "1Ti"}, "alerts": alerts}  # Filestore's minimum
+    config = {f"{PROJECT}:{key}": value for key, value in stack.items()}
+    (tmp_path / "Pulumi.alerts.yaml").write_text(yaml.safe_dump({"config": config}))
+    return build_plan("alerts", root=tmp_path)
+
+
+def test_a_webhook_set_in_plain_text_is_a_preview_warning_and_never_in_the_plan(tmp_path: Path) -> None:
+    plan = plan_of(tmp_path, {"email": ["ops@acme.example"], "webhook": f"https://hooks.acme.example/{TOKEN}"})
+    (warning,) = [warning for warning in plan["warnings"] if "alerts.webhook" in warning]
+    assert "plain text" in warning and "pulumi config set --secret --path alerts.webhook" in warning
+    assert TOKEN not in json.dumps(plan)
+
+
+def test_an_encrypted_webhook_is_no_warning(tmp_path: Path) -> None:
+    plan = plan_of(tmp_path, {"email": ["ops@acme.example"], "webhook": {"secure": "v1:AAAAbm90LWEtcmVhbC1jaXBoZXJ0"}})
+    assert not [warning for warning in plan["warnings"] if "alerts.webhook" in warning]
