@@ -8,6 +8,7 @@ environment is set here, at module top, before any test module imports it.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -35,6 +36,11 @@ sys.dont_write_bytecode = True
 # DAG files import dags/platform_settings.py as a top-level module, as they do
 # on the cluster where Airflow puts the DAG bundle root on sys.path.
 sys.path.insert(0, str(DAGS_FOLDER))
+
+
+def pytest_unconfigure(config):
+    # The session's AIRFLOW_HOME (its sqlite database, logs) goes with the session.
+    shutil.rmtree(_AIRFLOW_HOME, ignore_errors=True)
 
 
 def pytest_configure(config):
