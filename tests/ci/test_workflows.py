@@ -192,7 +192,18 @@ def test_offline_job_runs_make_test_then_plan_diff_for_every_pr() -> None:
     assert "if" not in job, "the offline job must run for forks too"
     assert set(job["permissions"]) == {"contents"}
     runs = [step["run"] for step in job["steps"] if "run" in step]
-    assert runs == ["make test", 'scripts/ci-plan-diff.sh "$BASE_SHA" plan-diff.md']
+    assert runs == ["scripts/runtime-packages.sh", "make test", 'scripts/ci-plan-diff.sh "$BASE_SHA" plan-diff.md']
+
+
+def test_pull_requests_and_ci_install_the_system_packages_make_test_runs_the_same_way() -> None:
+    """Without them the runtime suite has no PostgreSQL or Chromium and, with CI=true (GitHub sets
+    it), the promtool tests fail: `.ci/run` and the PR job both run the one install script."""
+    assert "scripts/runtime-packages.sh" in (ROOT / ".ci" / "run").read_text()
+    job = jobs(WORKFLOWS / "pull-request.yml")["offline-plan"]
+    # Ubuntu's chromium is a snap, not at /usr/bin/chromium; the runner image's Chrome is.
+    assert job["env"]["RUNTIME_CHROMIUM"] == "/usr/bin/google-chrome"
+    script = (ROOT / "scripts" / "runtime-packages.sh").read_text()
+    assert "missing+=(prometheus)" in script and "missing+=(postgresql)" in script
 
 
 def test_write_access_and_cloud_only_for_same_repository_pull_requests() -> None:
