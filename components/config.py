@@ -742,9 +742,8 @@ def load_stack_config() -> StackConfig:
         elif _is_set(value):
             # A secret's value never enters the StackConfig: only that it is set,
             # which the rules need (dockerHubToken: which cloud, with which username),
-            # and whether it was set as a secret. The CLI names the encrypted keys in
-            # PULUMI_CONFIG_SECRET_KEYS (pulumi sdk/python/lib/pulumi/runtime/config.py).
-            raw[key] = HIDDEN if pulumi.runtime.config.is_config_secret(full_key) else PLAIN_TEXT
+            # and whether it was set as a secret.
+            raw[key] = PLAIN_TEXT if _in_plain_text(full_key) else HIDDEN
     return parse_stack_config(raw, stack=pulumi.get_stack())
 
 
@@ -811,6 +810,12 @@ def load_alerts_webhook() -> pulumi.Output[str] | None:
     value = pulumi.runtime.config.get_config(ALERTS_KEY)
     webhook = _decode(value).get(ALERT_WEBHOOK) if value else None
     return pulumi.Output.secret(webhook) if isinstance(webhook, str) else None
+
+
+def _in_plain_text(full_key: str) -> bool:
+    """Set without `--secret`: the CLI names the encrypted keys in PULUMI_CONFIG_SECRET_KEYS
+    (pulumi sdk/python/lib/pulumi/runtime/config.py), so the value sits in clear in the stack file."""
+    return not pulumi.runtime.config.is_config_secret(full_key)
 
 
 def _is_set(secret: object) -> TypeGuard[str]:
