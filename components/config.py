@@ -778,16 +778,11 @@ def plaintext_secret_warnings() -> list[str]:
     plain = [
         (key, f"pulumi config set --secret {key}")
         for key in SECRET_KEYS
-        if _is_set(pulumi.runtime.config.get_config(f"{PROJECT}:{key}"))
-        and not pulumi.runtime.config.is_config_secret(f"{PROJECT}:{key}")
+        if _is_set(pulumi.runtime.config.get_config(f"{PROJECT}:{key}")) and _in_plain_text(f"{PROJECT}:{key}")
     ]
     # `pulumi config set --secret --path alerts.webhook` makes the whole `alerts` value secret.
     alerts = pulumi.runtime.config.get_config(ALERTS_KEY)
-    if (
-        alerts
-        and _is_set(_decode(alerts).get(ALERT_WEBHOOK))
-        and not pulumi.runtime.config.is_config_secret(ALERTS_KEY)
-    ):
+    if alerts and _is_set(_decode(alerts).get(ALERT_WEBHOOK)) and _in_plain_text(ALERTS_KEY):
         plain.append((f"alerts.{ALERT_WEBHOOK}", f"pulumi config set --secret --path alerts.{ALERT_WEBHOOK} <url>"))
     return [
         f"{PROJECT}:{key} is set in plain text in the stack file: anyone who can read the repository can use it. "
