@@ -104,7 +104,8 @@ STACK_SHAPES: dict[str, dict[str, Any]] = {
             "kubernetesVersion": "1.36",
             "endpointPublicAccess": True,
             "publicAccessCidrs": [_OFFICE],
-            "systemNodes": {"instanceTypes": ["m6i.large"], "minSize": 3, "maxSize": 6, "desiredSize": 3},
+            "natGatewayPerAz": False,
+            "systemNodes": {"instanceTypes": ["m6i.large"], "minSize": 2, "maxSize": 6, "desiredSize": 2},
             "workerNodes": {
                 "instanceTypes": ["m6i.xlarge", "m6a.xlarge", "m5.xlarge", "m7i.xlarge"],
                 "minSize": 0,
@@ -112,7 +113,7 @@ STACK_SHAPES: dict[str, dict[str, Any]] = {
                 "desiredSize": 1,
             },
             "database": {
-                "instanceClass": "db.t4g.large",
+                "instanceClass": "db.t4g.medium",
                 "engineVersion": "17",
                 "allocatedStorageGb": 50,
                 "multiAz": True,

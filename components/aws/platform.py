@@ -330,6 +330,8 @@ class AwsPlatform(pulumi.ComponentResource):
             environment={"AWS_REGION": settings.region, "AWS_DEFAULT_REGION": settings.region},
             docker_hub_mirror=docker_hub.mirror if docker_hub is not None else None,
             monitoring=console_links(settings.region, monitoring.workspace.id, prefix),
+            # The system group spans every AZ's private subnet (at least two).
+            zoned_nodes=True,
         )
         self.register_outputs(
             {

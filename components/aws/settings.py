@@ -2,8 +2,9 @@
 
 Every key has a default per shape: `production: false` is the cheap dev shape
 (2 AZs, one NAT gateway, single-AZ burstable database, 1-day backups),
-`production: true` the HA shape (3 AZs, a NAT gateway per AZ, Multi-AZ RDS,
-7-day backups, deletion protection). Switching shape is a config change only.
+`production: true` the HA shape (3 AZs, two system nodes in two of them,
+Multi-AZ RDS, 7-day backups, deletion protection; one NAT gateway unless
+`natGatewayPerAz`). Switching shape is a config change only.
 
 Subnets: by default they are derived from `vpcCidr` (private subnets get one
 eighth of the VPC each, because the VPC CNI gives every pod a VPC address;
@@ -84,6 +85,8 @@ DEFAULT_REGION = "eu-west-1"
 DEFAULT_KUBERNETES_VERSION = "1.36"
 DEFAULT_VPC_CIDR = "10.40.0.0/16"
 DEFAULT_POSTGRES_VERSION = "17"
+# System nodes of the production shape: one per zone of the two the HA pods spread over.
+PRODUCTION_SYSTEM_NODES = 2
 
 # The Cluster Autoscaler's minor must match the cluster's Kubernetes minor: it
 # compiles in the scheduler of that minor to simulate where pending pods fit.
@@ -285,11 +288,18 @@ def parse_aws_settings(section: Section, production: bool) -> AwsSettings:
 
     system_nodes = _parse_node_group(
         section.section("systemNodes", _NODE_KEYS),
+        # Production: two m6i.large, which the group's ASG places in two AZs.
+        # Everything the system pool runs requests ~1.9 vCPU and ~3.4 GiB
+        # (docs/costs.md, "Node sizes"): two nodes hold it with room to spare,
+        # and the Cluster Autoscaler adds a third while one is drained. The
+        # two schedulers and API servers are spread over the zones by
+        # topologySpreadConstraints (components/airflow/values.py), so two
+        # zones is what HA needs; a node per AZ of three would idle at $70 more.
         NodeGroupSettings(
             instance_types=("m6i.large",) if production else ("t3.large",),
-            min_size=len(zones) if production else 1,
+            min_size=PRODUCTION_SYSTEM_NODES if production else 1,
             max_size=2 * len(zones) if production else 3,
-            desired_size=len(zones) if production else 1,
+            desired_size=PRODUCTION_SYSTEM_NODES if production else 1,
         ),
         minimum_size=1,
     )
@@ -311,8 +321,13 @@ def parse_aws_settings(section: Section, production: bool) -> AwsSettings:
         vpc_cidr=vpc_cidr,
         public_subnet_cidrs=public_cidrs,
         private_subnet_cidrs=private_cidrs,
-        # One NAT gateway per AZ survives an AZ outage; one in total is ~$33/month each cheaper.
-        nat_gateway_per_az=section.bool("natGatewayPerAz", production),
+        # One NAT gateway in total, on every shape: each further one idles at
+        # ~$36/month (the gateway and its public IPv4). The trade-off (docs/costs.md,
+        # "NAT"): while the NAT's own AZ is down, nodes in the other AZs cannot
+        # reach the internet (Docker Hub pulls, git-sync, AWS APIs without an
+        # endpoint); running pods, the database, EFS and S3 (gateway endpoint)
+        # keep working. `natGatewayPerAz: true` buys egress that survives an AZ outage.
+        nat_gateway_per_az=section.bool("natGatewayPerAz", False),
         kubernetes_version=kubernetes_version,
         endpoint_public_access=public_access,
         public_access_cidrs=public_access_cidrs,
@@ -517,7 +532,13 @@ def is_arm_instance_type(instance_type: str) -> bool:
 
 def _parse_database(section: Section, production: bool) -> DatabaseSettings:
     problems = section.problems
-    instance_class = section.str("instanceClass", "db.t4g.large" if production else "db.t4g.micro")
+    # db.t4g.medium (2 vCPU, 4 GiB): RDS's default max_connections is
+    # LEAST(DBInstanceClassMemory/9531392, 5000), ~400 on 4 GiB, above the ~165
+    # Airflow's default pools can open at most in production (docs/costs.md,
+    # "Database"); the metadata database's working set is well under 1 GiB.
+    # A class change is in place (the provider does not force a new instance):
+    # Multi-AZ applies it to the standby first, then fails over (a minute or two).
+    instance_class = section.str("instanceClass", "db.t4g.medium" if production else "db.t4g.micro")
     if not _DB_INSTANCE_CLASS.match(instance_class):
         problems.add(section.key("instanceClass"), instance_class, "an RDS instance class such as db.t4g.micro")
     engine_version = section.version("engineVersion", DEFAULT_POSTGRES_VERSION)

@@ -61,13 +61,20 @@ UI_ACCESS = ("loadBalancer", "portForward")
 # engine), DAG processor, triggerer; Airflow 3 task pods open none (they go
 # through the API server's execution API). Capped at 2 + 2 per engine that is
 # at most 20 under the limit; the default pool could open 75.
-SMALL_TIER_POOLS = {"db-f1-micro": (2, 2)}
+#
+# db-custom-1-3840 (production's default) allows 100 (same page: 3.75 GB up to
+# 6 GB). Production runs two schedulers, two API servers (a sync and an async
+# engine each), a DAG processor, a triggerer and the `airflow db clean` and
+# migration Jobs: 10 to 11 engines. At the default 5 + 10 they could open 165;
+# capped at 4 + 4 that is at most 88, under the 97 left.
+SMALL_TIER_POOLS = {"db-f1-micro": (2, 2), "db-custom-1-3840": (4, 4)}
 # max_connections of the shared-core tiers (same page: 25 on db-f1-micro, 50 on
 # db-g1-small), and the slots PostgreSQL keeps for superusers
 # (`superuser_reserved_connections`, default 3; Cloud SQL's own agent connects
 # as one): what is left is all Airflow may open at once (tests/runtime measures it).
-TIER_MAX_CONNECTIONS = {"db-f1-micro": 25, "db-g1-small": 50}
+TIER_MAX_CONNECTIONS = {"db-f1-micro": 25, "db-g1-small": 50, "db-custom-1-3840": 100}
 RESERVED_CONNECTIONS = 3
+PRODUCTION_DATABASE_TIER = "db-custom-1-3840"
 
 # GKE gives every node a /24 of the pod range by default (110 pods per node).
 _POD_PREFIX_PER_NODE = 24
@@ -225,7 +232,12 @@ def parse_gcp_settings(section: Section, production: bool) -> GcpSettings:
     _check_max(section, "workerMaxNodes", worker_max, "workerMinNodes", worker_min)
     _check_capacity(section, networks, system_max + worker_max)
 
-    database_tier = section.str("databaseTier", "db-custom-2-7680" if production else "db-f1-micro")
+    # Production: 1 vCPU and 3.75 GiB, HA (a standby in a second zone). Airflow's
+    # metadata database is small and mostly idle; its connections are capped to
+    # the tier's limit (SMALL_TIER_POOLS). A tier change is in place (the
+    # provider does not force a new instance): Cloud SQL restarts the instance,
+    # a few minutes without a database, nothing lost (docs/costs.md, "Database").
+    database_tier = section.str("databaseTier", PRODUCTION_DATABASE_TIER if production else "db-f1-micro")
     _check_database_tier(section, database_tier)
     shared_storage = _shared_storage(section, worker_max)
 
@@ -241,9 +253,11 @@ def parse_gcp_settings(section: Section, production: bool) -> GcpSettings:
         private_services_cidr=cidrs["privateServicesCidr"],
         master_authorized_networks=_parse_authorized_networks(section, production),
         release_channel=section.choice("releaseChannel", "STABLE" if production else "REGULAR", RELEASE_CHANNELS),
-        system_machine_type=_machine_type(
-            section, "systemMachineType", "e2-standard-4" if production else "e2-standard-2"
-        ),
+        # e2-standard-2 in both shapes: production's three (one per zone of the
+        # regional pool) hold every system pod with a zone to spare
+        # (docs/costs.md, "Node sizes"). A machine type change is in place: GKE
+        # recreates the pool's nodes one at a time (surge 1), pods move, no data lost.
+        system_machine_type=_machine_type(section, "systemMachineType", "e2-standard-2"),
         system_min_nodes=system_min,
         system_max_nodes=system_max,
         # A Spot system node is ~70% cheaper; when Google reclaims it (30 s
