@@ -50,6 +50,8 @@ EFS_STORED_GIB = 10
 EFS_TRANSFER_GIB = 5  # read and, again, written per month
 NAT_DATA_GIB = 20  # image pulls and API calls through NAT, per month, per stack
 NLB_AVERAGE_NLCU = 0.1  # a UI used by people, not a public API
+# The busy month of the cost tables: task nodes up this many hours (~10 a working day).
+TASK_NODE_HOURS = 200
 EKS_CONTROL_PLANE_LOG_GIB = 5
 RDS_LOG_GIB = 1
 CLOUD_SQL_BACKUP_FACTOR = 1.0  # retained backups, as a multiple of the disk size
@@ -105,6 +107,8 @@ FREE_TYPES = frozenset(
         "aws:acm/certificateValidation:CertificateValidation",
         "aws:route53/record:Record",
         "aws:ec2/vpc:Vpc",
+        # Gateway endpoints (S3) have no hourly or data charge.
+        "aws:ec2/vpcEndpoint:VpcEndpoint",
         "aws:ec2/subnet:Subnet",
         "aws:ec2/internetGateway:InternetGateway",
         "aws:ec2/routeTable:RouteTable",
@@ -185,6 +189,14 @@ class CostEstimate:
     unpriced: list[Unpriced] = field(default_factory=list)
     # The day the price table was last reviewed: what the prices are "as of", whatever the day of the estimate.
     prices_as_of: str = prices.CHECKED_ON
+    # A month parked with `sleep: true` (nodes at zero, database stopped, state kept);
+    # None where the shape cannot sleep (production) or the estimate does not price it.
+    sleeping_month_usd: float | None = None
+
+    @property
+    def busy_month_usd(self) -> float:
+        """The idle month plus TASK_NODE_HOURS hours of one more task node."""
+        return round(self.monthly_idle_usd + TASK_NODE_HOURS * self.per_task_node_hour_usd, 2)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -905,16 +917,25 @@ def estimate_shapes() -> list[tuple[Shape, CostEstimate]]:
 
 @dataclass(frozen=True)
 class HaChoice:
-    """An availability choice of a production shape, priced as what dropping it would save."""
+    """An availability choice for a production shape, priced as what it adds to the shape without it."""
 
     shape: str  # a readme_shapes() stack
     what: str  # the choice and its key, as the README names them
     without: Mapping[str, Any]  # config merged over the shape's to drop it
+    # Config merged over the shape's to have it; empty when the shape has it already.
+    with_it: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def in_the_shape(self) -> bool:
+        return not self.with_it
 
 
 HA_CHOICES = (
     HaChoice(
-        "prod", "A NAT gateway per AZ instead of one (`aws.natGatewayPerAz`)", {"aws": {"natGatewayPerAz": False}}
+        "prod",
+        "A NAT gateway per AZ instead of one (`aws.natGatewayPerAz`)",
+        {"aws": {"natGatewayPerAz": False}},
+        {"aws": {"natGatewayPerAz": True}},
     ),
     HaChoice(
         "prod",
@@ -944,13 +965,18 @@ def merged(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, An
 
 
 def ha_choice_costs(estimates: list[tuple[Shape, CostEstimate]]) -> list[tuple[str, HaChoice, float]]:
-    """(cloud, choice, USD/month it adds) for each HA choice, from a second run without it."""
+    """(cloud, choice, USD/month it adds) for each HA choice, from runs of its shape with and without it."""
     by_stack = {shape.stack: (shape, estimate) for shape, estimate in estimates}
     rows = []
     for choice in HA_CHOICES:
-        shape, with_it = by_stack[choice.shape]
+        shape, as_shipped = by_stack[choice.shape]
+        with_it = (
+            readme_estimate(run_main(merged(shape.config, choice.with_it), stack=shape.stack))
+            if choice.with_it
+            else as_shipped
+        )
         without = readme_estimate(run_main(merged(shape.config, choice.without), stack=shape.stack))
-        rows.append((with_it.cloud, choice, round(with_it.monthly_idle_usd - without.monthly_idle_usd, 2)))
+        rows.append((as_shipped.cloud, choice, round(with_it.monthly_idle_usd - without.monthly_idle_usd, 2)))
     return rows
 
 
@@ -959,12 +985,15 @@ def render_ha_choices(rows: list[tuple[str, HaChoice, float]], cloud: str) -> li
     if not mine:
         return []
     table = [
-        "What each availability choice of a production shape adds (the shape's idle cost minus the same "
-        "shape without it):",
+        "What each availability choice adds to a production shape's idle month (the shape with it minus "
+        "the same shape without it), and whether the shape as shipped has it:",
         "",
-        "| Choice | Shape | USD/month |",
-        "|---|---|---:|",
-        *(f"| {choice.what} | {choice.shape} | {usd:,.2f} |" for choice, usd in mine),
+        "| Choice | Shape | In the shape | USD/month |",
+        "|---|---|---|---:|",
+        *(
+            f"| {choice.what} | {choice.shape} | {'yes' if choice.in_the_shape else 'no'} | {usd:,.2f} |"
+            for choice, usd in mine
+        ),
     ]
     return ["\n".join(table)]
 
@@ -995,6 +1024,56 @@ def render_blocks(
     return blocks
 
 
+SUMMARY = "summary"
+
+
+def _usd(value: float | None) -> str:
+    return "-" if value is None else f"${value:,.0f}"
+
+
+def render_summary(estimates: list[tuple[Shape, CostEstimate]]) -> str:
+    """Every shape's month idle, busy and asleep, then the managed offerings' list prices beside them."""
+    shapes = [
+        f"| {shape.stack} | {cost.cloud} | {_usd(cost.monthly_idle_usd)} | {_usd(cost.busy_month_usd)} | "
+        f"{_usd(cost.sleeping_month_usd)} |"
+        for shape, cost in estimates
+    ]
+    offerings = []
+    for offering in prices.MANAGED_OFFERINGS:
+        price = (
+            "no list price found"
+            if offering.low_usd is None
+            else _usd(offering.low_usd)
+            if offering.high_usd == offering.low_usd
+            else f"{_usd(offering.low_usd)}-{_usd(offering.high_usd)}"
+        )
+        offerings.append(f"| {offering.name} | {price} | {offering.what} | {offering.source}, as of {offering.as_of} |")
+    return "\n\n".join(
+        [
+            f"<!-- Generated by `{REGENERATE}` from review/prices.py; do not edit by hand. -->",
+            f"Priced on {prices.CHECKED_ON}, at each cloud's base-region list prices (the tables below say what "
+            f"each month is made of). Busy: the idle month plus {TASK_NODE_HOURS} task-node hours (one worker "
+            "node up ~10 hours a working day). Asleep: a month parked with `sleep: true`; `-` where the shape "
+            "cannot sleep (production) or it has no price.",
+            "\n".join(
+                [
+                    "| Shape | Cloud | Idle month | Busy month | Asleep month |",
+                    "|---|---|---:|---:|---:|",
+                    *shapes,
+                ]
+            ),
+            "The managed offerings, always on, at their list prices:",
+            "\n".join(
+                [
+                    "| Offering | USD/month | What it buys | Source |",
+                    "|---|---:|---|---|",
+                    *offerings,
+                ]
+            ),
+        ]
+    )
+
+
 def _markers(cloud: str) -> tuple[str, str]:
     return f"<!-- cost-table:{cloud}:begin -->", f"<!-- cost-table:{cloud}:end -->"
 
@@ -1021,7 +1100,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--readme", action="store_true", help="rewrite the README's generated cost tables")
     args = parser.parse_args(argv)
     estimates = estimate_shapes()
-    blocks = render_blocks(estimates, ha_choice_costs(estimates))
+    blocks = render_blocks(estimates, ha_choice_costs(estimates)) | {SUMMARY: render_summary(estimates)}
     if args.readme:
         README.write_text(replace_blocks(README.read_text(), blocks))
     else:

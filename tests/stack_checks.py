@@ -219,6 +219,26 @@ def render_pod_template(values: dict[str, Any]) -> dict[str, Any]:
     return rendered
 
 
+def assert_replicated_and_spread_over_zones(values: dict[str, Any], release_name: str = "airflow") -> None:
+    """Production HA in the chart's values: two schedulers and two API servers, each pair with a
+    PodDisruptionBudget and spread over zones (never two in one zone while another has none)."""
+    for key, component in (("scheduler", "scheduler"), ("apiServer", "api-server")):
+        section = values[key]
+        assert section["replicas"] >= 2, f"{key}: one replica is no HA"
+        assert section["podDisruptionBudget"]["enabled"] is True, f"{key}: a drain could stop every replica"
+        [spread] = section.get("topologySpreadConstraints") or [{}]
+        assert (spread.get("topologyKey"), spread.get("maxSkew"), spread.get("whenUnsatisfiable")) == (
+            "topology.kubernetes.io/zone",
+            1,
+            "DoNotSchedule",
+        ), f"{key}: replicas may share a zone"
+        assert spread["labelSelector"]["matchLabels"] == {
+            "tier": "airflow",
+            "component": component,
+            "release": release_name,
+        }, f"{key}: the spread counts other pods than its own"
+
+
 def task_pod(run: Run) -> dict[str, Any]:
     """The KubernetesExecutor's pod template the release ships (`podTemplate`), rendered."""
     return render_pod_template(release_values(run))

@@ -121,6 +121,7 @@ class AwsPlatform(pulumi.ComponentResource):
                 public_subnet_cidrs=settings.public_subnet_cidrs,
                 private_subnet_cidrs=settings.private_subnet_cidrs,
                 nat_gateway_per_az=settings.nat_gateway_per_az,
+                region=settings.region,
             ),
             opts=children,
         )

@@ -9,6 +9,7 @@ import pytest
 
 from components.config import ConfigError, parse_stack_config
 from components.gcp.names import service_account_id
+from components.gcp.settings import RESERVED_CONNECTIONS, TIER_MAX_CONNECTIONS
 from components.gcp.storage import check_shared_volume_size
 from components.validation import Problems
 
@@ -59,7 +60,11 @@ def test_production_flips_the_defaults() -> None:
     assert prod.release_channel == "STABLE"
     assert prod.system_min_nodes >= 3, "one system node per zone of a regional cluster"
     assert not prod.system_spot and prod.system_disk_size_gb == 50 and prod.ui_access == "loadBalancer"
-    assert prod.database_pool is None
+    # db-custom-1-3840 allows 100 connections: production's 11 SQLAlchemy engines (two schedulers, two
+    # API servers with a sync and an async engine each, DAG processor, triggerer, db-clean and migration
+    # Jobs) capped at pool + overflow each stay under what the superuser slots leave.
+    assert prod.database_tier == "db-custom-1-3840" and prod.database_pool is not None
+    assert 11 * sum(prod.database_pool) <= TIER_MAX_CONNECTIONS[prod.database_tier] - RESERVED_CONNECTIONS
 
 
 def test_individual_keys_override_the_shape() -> None:
