@@ -536,8 +536,9 @@ def _parse_database(section: Section, production: bool) -> DatabaseSettings:
     # LEAST(DBInstanceClassMemory/9531392, 5000), ~400 on 4 GiB, above the ~165
     # Airflow's default pools can open at most in production (docs/costs.md,
     # "Database"); the metadata database's working set is well under 1 GiB.
-    # A class change is in place (the provider does not force a new instance):
-    # Multi-AZ applies it to the standby first, then fails over (a minute or two).
+    # A class change is in place (the provider does not force a new instance) and,
+    # with apply_immediately off (components/aws/database.py), waits for the
+    # weekly maintenance window: Multi-AZ resizes the standby, then fails over.
     instance_class = section.str("instanceClass", "db.t4g.medium" if production else "db.t4g.micro")
     if not _DB_INSTANCE_CLASS.match(instance_class):
         problems.add(section.key("instanceClass"), instance_class, "an RDS instance class such as db.t4g.micro")
