@@ -46,9 +46,11 @@ def test_cost_levers_are_validated(raw: dict[str, object], name: str) -> None:
     assert list(problems_by_key(raw)) == [key(name)]
 
 
-def test_only_the_smallest_tier_caps_airflow_s_connection_pool() -> None:
+def test_only_the_tiers_below_airflow_s_default_pools_cap_them() -> None:
     assert settings({"databaseTier": "db-f1-micro"}).database_pool == (2, 2)
+    assert settings({"databaseTier": "db-custom-1-3840"}).database_pool == (4, 4)
     assert settings({"databaseTier": "db-g1-small"}).database_pool is None
+    assert settings({"databaseTier": "db-custom-2-7680"}).database_pool is None
 
 
 def test_production_flips_the_defaults() -> None:

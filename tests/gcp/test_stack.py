@@ -382,8 +382,11 @@ def test_production_defaults_keep_every_ha_invariant(prod: Run) -> None:
     assert prod.exports["airflowUrl"].value.startswith("https://")
 
 
-def test_zonal_clusters_get_no_zone_spread(dev: Run) -> None:
+def test_zonal_clusters_get_no_zone_spread() -> None:
     """A zonal cluster's nodes share one zone: a spread constraint there would only mislead."""
-    chart = _values(dev)
+    config = checks.stack_config("dev")
+    config["airflow"].update(schedulerReplicas=2, apiServerReplicas=2)
+    chart = _values(run_main(config, stack="dev"))
+    assert chart["scheduler"]["replicas"] == chart["apiServer"]["replicas"] == 2
     assert "topologySpreadConstraints" not in chart["scheduler"]
     assert "topologySpreadConstraints" not in chart["apiServer"]
