@@ -36,9 +36,11 @@ def test_gke_prices_the_samples_and_every_alert_condition(gcp: CostEstimate) -> 
 def test_eks_prices_the_scraper_the_samples_and_the_alarms(aws: CostEstimate) -> None:
     [collector] = _lines(aws, "AMP managed scraper")
     assert collector == pytest.approx(0.04 * 730)
-    [samples] = _lines(aws, "AMP samples ingested")
+    [samples] = _lines(aws, "AMP samples ingested, StatsD exporter")
     assert samples == pytest.approx(500 * 730 * 30 / 1e6 * 0.09, abs=0.01), "a dev stack: every two minutes"
     assert len(_lines(aws, "CloudWatch alarm")) == 2
+    [kube_state] = _lines(aws, "kube-state-metrics add-on")
+    assert kube_state == pytest.approx(10 * 730 * 30 / 1e6 * 0.09, abs=0.01), "the API server alert's series"
     assert not [item for item in aws.unpriced if item.type.startswith(("aws:amp", "aws:sns", "aws:cloudwatch"))]
 
 
