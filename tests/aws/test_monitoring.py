@@ -71,6 +71,11 @@ def test_the_api_server_alert_reads_series_the_kube_state_metrics_addon_serves_a
     assert not re.fullmatch(keep["regex"], "kube_pod_info;kube-system"), "every other series would bill"
 
 
+def test_the_stack_exports_the_endpoint_make_status_reads_alerts_from(prod: Run) -> None:
+    links = prod.exports["monitoring"].value
+    assert links["prometheusEndpoint"] == prod.one("aws:amp/workspace:Workspace").outputs["prometheusEndpoint"]
+
+
 def test_the_rule_files_run_in_the_workspace_unchanged(prod: Run) -> None:
     namespace = prod.one("aws:amp/ruleGroupNamespace:RuleGroupNamespace").inputs
     uploaded = [rule["alert"] for group in yaml.safe_load(namespace["data"])["groups"] for rule in group["rules"]]
