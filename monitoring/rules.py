@@ -116,4 +116,6 @@ def metric_names(expr: str) -> set[str]:
 
 def kube_state_series() -> list[str]:
     """The kube-state-metrics series the rules read: what a cluster without managed ones must scrape."""
-    return sorted({name for rule in alert_rules() for name in metric_names(rule.expr) if name.startswith(KUBE_STATE_PREFIX)})
+    return sorted(
+        {name for rule in alert_rules() for name in metric_names(rule.expr) if name.startswith(KUBE_STATE_PREFIX)}
+    )
