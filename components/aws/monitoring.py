@@ -73,11 +73,11 @@ def scrape_configuration(namespace: str, release_name: str, interval: str, kube_
 
 def _kube_state_metrics_job(namespace: str) -> dict[str, object]:
     # kube-state-metrics serves a series per object of the whole cluster and AMP bills every
-    # sample: keep only the series the rules read, of the Airflow namespace. `honor_labels`
-    # keeps the series' own `namespace` and `deployment` (the objects'), which the rules select on.
+    # sample: keep only the series the rules read, of the Airflow namespace. No relabelling sets
+    # a `namespace` target label here: it would rename the series' own `namespace` (the
+    # Deployment's, which the rules select on) to `exported_namespace`.
     return {
         "job_name": "kube-state-metrics",
-        "honor_labels": True,
         "kubernetes_sd_configs": [{"role": "endpoints", "namespaces": {"names": [KUBE_STATE_METRICS_NAMESPACE]}}],
         "relabel_configs": [
             {

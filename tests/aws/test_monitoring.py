@@ -61,7 +61,7 @@ def test_the_api_server_alert_reads_series_the_kube_state_metrics_addon_serves_a
     job = _scrape_jobs(prod)["kube-state-metrics"]
     assert job["kubernetes_sd_configs"] == [{"role": "endpoints", "namespaces": {"names": ["kube-state-metrics"]}}]
     assert job["relabel_configs"][0]["regex"] == "http", "the add-on's Service names its metrics port `http`"
-    assert job["honor_labels"], "the series keep the Deployment's own namespace label"
+    assert all(r["action"] == "keep" for r in job["relabel_configs"]), "a target `namespace` would rename the series'"
     [keep] = job["metric_relabel_configs"]
     namespace = checks.airflow_release(prod).inputs["namespace"]
     read = {name for rule in alert_rules() for name in metric_names(rule.expr) if name.startswith("kube_")}
