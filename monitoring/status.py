@@ -237,11 +237,18 @@ def _source(name: str, read: Callable[[], list[str]]) -> list[str]:
     return [f"  {name}:", *lines] if lines else [f"  {name}: no alert firing"]
 
 
+def _json(text: str, what: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise UnavailableError(f"{what} is not JSON: {text.strip()[:80]!r}") from None
+
+
 def cloudwatch_alarm_lines(tools: Tools, prefix: str) -> list[str]:
     text = tools.run(
         ["aws", "cloudwatch", "describe-alarms", "--state-value", "ALARM", "--output", "json"], "CloudWatch alarms"
     )
-    alarms = json.loads(text).get("MetricAlarms", [])
+    alarms = _json(text, "CloudWatch's answer").get("MetricAlarms", [])
     return [f"    in ALARM: {a['AlarmName']}" for a in alarms if a["AlarmName"].startswith(prefix)]
 
 
@@ -254,9 +261,12 @@ def amp_alert_lines(tools: Tools, monitoring: Mapping[str, Any]) -> list[str]:
         )
     # The AWS CLI resolves the person's credentials (profile, SSO, environment) as for any `aws`
     # command; curl signs the request with them (--aws-sigv4, curl 7.75+) and reads them from stdin.
-    credentials = json.loads(
-        tools.run(["aws", "configure", "export-credentials", "--format", "process"], "your AWS credentials")
+    credentials = _json(
+        tools.run(["aws", "configure", "export-credentials", "--format", "process"], "your AWS credentials"),
+        "`aws configure export-credentials`",
     )
+    if not credentials.get("AccessKeyId") or not credentials.get("SecretAccessKey"):
+        raise UnavailableError("`aws configure export-credentials` printed no access key (AWS CLI v2 needed)")
     config = f'user = "{credentials["AccessKeyId"]}:{credentials["SecretAccessKey"]}"\n'
     if credentials.get("SessionToken"):
         config += f'header = "x-amz-security-token: {credentials["SessionToken"]}"\n'
@@ -276,7 +286,7 @@ def amp_alert_lines(tools: Tools, monitoring: Mapping[str, Any]) -> list[str]:
     return [
         f"    firing: {alert['labels'].get('alertname')} ({alert['labels'].get('severity', 'no severity')}) "
         f"since {alert.get('startsAt', '?')}: {(alert.get('annotations') or {}).get('summary', '')}"
-        for alert in json.loads(body)
+        for alert in _json(body, "AMP's answer")
         if (alert.get("status") or {}).get("state") == "active"
     ]
 
@@ -289,7 +299,7 @@ def cloud_monitoring_alert_lines(tools: Tools, stack: str, monitoring: Mapping[s
     suffix = f" ({stack})"
     return [
         f"    open: {policy.removesuffix(suffix)} since {alert.get('openTime', '?')}"
-        for alert in json.loads(text or "[]")
+        for alert in _json(text or "[]", "gcloud's answer")
         if (policy := str((alert.get("policy") or {}).get("displayName", ""))).endswith(suffix)
     ]
 
