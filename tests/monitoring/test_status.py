@@ -191,7 +191,7 @@ def test_eks_lists_the_alert_managers_active_alerts_and_the_alarms_in_alarm(tmp_
         ("aws", {"aws.fail": "Unable to locate credentials"}, "unavailable - your AWS credentials: aws failed: "
          "Unable to locate credentials"),
         ("aws", {"amp_alerts.json": "<html>Bad gateway</html>", "amp.code": "502"}, "AMP answered HTTP 502"),
-        ("aws", {"amp_alerts.json": "<html>"}, "AMP alert manager (Prometheus rules): unavailable - AMP's answer is not JSON"),
+        ("aws", {"amp_alerts.json": "<html>"}, "(Prometheus rules): unavailable - AMP's answer is not JSON"),
         ("gcp", {"gcloud": None}, "Cloud Monitoring: unavailable - gcloud not found on PATH (no CLI)"),
         ("gcp", {"gcloud.fail": "ERROR: (gcloud.monitoring.alerts.list) PERMISSION_DENIED"},
          "Cloud Monitoring: unavailable - Cloud Monitoring's open alerts: gcloud failed: ERROR: "
