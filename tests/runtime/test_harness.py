@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from runtime import harness
-from runtime.harness import LOOPBACK, HarnessError, PostgresServer, chromium_page, temporary_directory
+from runtime.harness import LOOPBACK, Chromium, HarnessError, PostgresServer, temporary_directory
 
 from review.runner import ROOT
 
@@ -40,7 +40,7 @@ def test_missing_postgresql_binaries_say_which_package(monkeypatch: pytest.Monke
 
 def test_missing_chromium_says_which_package(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(harness, "CHROMIUM", Path("/nonexistent/chromium"))
-    with pytest.raises(HarnessError, match="apt-get install chromium"), chromium_page():
+    with pytest.raises(HarnessError, match="apt-get install chromium"), Chromium():
         pass
 
 
