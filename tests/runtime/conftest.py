@@ -111,26 +111,56 @@ def upgraded_local(stack: StackAirflow) -> Iterator[RunningAirflow]:
         yield airflow
 
 
+class Deployments(dict[str, RunningAirflow]):
+    """The running deployments by shape; `release` stops one that no test left needs."""
+
+    def __init__(self, exits: dict[str, contextlib.ExitStack], entered: Mapping[str, RunningAirflow]) -> None:
+        super().__init__(entered)
+        self._exits = exits
+
+    def release(self, shape: str) -> None:
+        self.pop(shape, None)
+        if (exit := self._exits.pop(shape, None)) is not None:
+            exit.close()
+
+
+DEPLOYMENTS = pytest.StashKey[Deployments]()
+# The shape each test uses, and the last test using each shape (pytest_collection_modifyitems).
+LAST_TEST_OF_SHAPE = pytest.StashKey[dict[str, str]]()
+
+
 @pytest.fixture(scope="session")
 def deployments(
-    stacks: dict[str, StackAirflow], dag_repository: DagRepository, postgres: PostgresServer, migrated_template: str
-) -> Iterator[dict[str, RunningAirflow]]:
-    """Both shapes' Airflow for the whole session, started side by side (mostly waiting on their own
-    processes): `dev` from the migrated template, `local` upgraded from the previous Airflow's data."""
+    request: pytest.FixtureRequest,
+    stacks: dict[str, StackAirflow],
+    dag_repository: DagRepository,
+    postgres: PostgresServer,
+    migrated_template: str,
+) -> Iterator[Deployments]:
+    """Both shapes' Airflow, started side by side (mostly waiting on their own processes): `dev`
+    from the migrated template, `local` upgraded from the previous Airflow's data. Each is stopped
+    after the last test that uses it (the tests run shape by shape), so that they are never both
+    busy: one deployment's processes at a burst take ~2 GB."""
     starting = {
         "dev": deployed(
             stacks["dev"], git_repository=dag_repository.url, postgres=postgres, template=migrated_template
         ),
         "local": upgraded_local(stacks["local"]),
     }
+    exits = {shape: contextlib.ExitStack() for shape in starting}
     with contextlib.ExitStack() as resources:
-        yield enter_side_by_side(resources, starting)
+        for exit in exits.values():
+            resources.push(exit)
+        running = Deployments(exits, enter_side_by_side(exits, starting))
+        request.config.stash[DEPLOYMENTS] = running
+        yield running
 
 
 def enter_side_by_side(
-    resources: contextlib.ExitStack, managers: Mapping[str, contextlib.AbstractContextManager[RunningAirflow]]
+    exits: Mapping[str, contextlib.ExitStack], managers: Mapping[str, contextlib.AbstractContextManager[RunningAirflow]]
 ) -> dict[str, RunningAirflow]:
-    """Enter `managers` in threads at once; each one entered is exited with `resources`, also when another failed."""
+    """Enter `managers` in threads at once; each one entered is exited with its `exits` entry,
+    also when another failed."""
     with ThreadPoolExecutor(len(managers)) as pool:
         futures = {name: pool.submit(manager.__enter__) for name, manager in managers.items()}
     entered, failures = {}, []
@@ -138,7 +168,7 @@ def enter_side_by_side(
         if (failure := future.exception()) is not None:
             failures.append(failure)
             continue
-        resources.push(managers[name].__exit__)
+        exits[name].push(managers[name].__exit__)
         entered[name] = future.result()
     if failures:
         raise failures[0]
@@ -146,24 +176,51 @@ def enter_side_by_side(
 
 
 @pytest.fixture(params=RUNTIME_SHAPES)
-def running(request: pytest.FixtureRequest, deployments: dict[str, RunningAirflow]) -> RunningAirflow:
+def running(request: pytest.FixtureRequest, deployments: Deployments) -> RunningAirflow:
     """One shape's Airflow, migrated, with its admin user, all four components healthy, its API
     server on the stack's own settings (a sign-in test may have run it with others)."""
+    assert request.param in deployments, f"the {request.param} deployment was already stopped"
     deployment = deployments[request.param]
     deployment.restore_api_server()
     return deployment
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Two tests change the shared local deployment, so they run after the others: the Fernet
-    rotation leaves its database under a key its processes do not hold, and then the sign-in tests
-    restart its API server with other settings (whatever ran after them would wait for a restart)."""
-    items.sort(key=lambda item: (item.path.name == SIGN_IN_TESTS, item.name.startswith(FERNET_ROTATION_TEST)))
+def shape_of(item: pytest.Item) -> str | None:
+    """The deployment a test uses: its `running` parameter, or the module's (the sign-in tests: local)."""
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None and "running" in callspec.params:
+        return str(callspec.params["running"])
+    return "local" if item.path.name == SIGN_IN_TESTS else None
 
 
-@pytest.fixture(scope="session")
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Shape by shape (local, then dev: each deployment stopped after its last test); within local, two
+    tests that change the deployment last: the Fernet rotation leaves its database under a key its
+    processes do not hold, then the sign-in tests restart its API server with other settings."""
+    order = (None, *RUNTIME_SHAPES)
+    items.sort(
+        key=lambda item: (
+            order.index(shape_of(item)),
+            item.path.name == SIGN_IN_TESTS,
+            item.name.startswith(FERNET_ROTATION_TEST),
+        )
+    )
+    config.stash[LAST_TEST_OF_SHAPE] = {shape: item.nodeid for item in items if (shape := shape_of(item))}
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    yield
+    shape = shape_of(item)
+    running = item.config.stash.get(DEPLOYMENTS, None)
+    if shape is not None and running is not None and item.config.stash[LAST_TEST_OF_SHAPE].get(shape) == item.nodeid:
+        running.release(shape)
+
+
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Chromium]:
-    """Headless Chromium, started once for every UI test."""
+    """Headless Chromium, started once for a module's UI tests (both modules run in the local phase:
+    it does not hold its ~0.4 GB through the dev deployment's burst)."""
     with Chromium() as browser:
         yield browser
 
