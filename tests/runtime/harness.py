@@ -309,7 +309,7 @@ def cached_postgres(root: Path, cache: Path, seed: Callable[[PostgresServer], ob
     with PostgresServer(root) as server:
         seed(server)
         server.stop_cleanly()
-        staging = cache.with_name(cache.name + ".partial")
+        staging = cache.with_name(f"{cache.name}.partial-{os.getpid()}")
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
         _copy_directory(server.data, staging / "data")
@@ -318,7 +318,10 @@ def cached_postgres(root: Path, cache: Path, seed: Callable[[PostgresServer], ob
         for earlier in cache.parent.glob(f"{cluster}-*"):
             if earlier != staging:
                 shutil.rmtree(earlier, ignore_errors=True)
-        staging.rename(cache)
+        if cache.exists():  # another run of the suite seeded it meanwhile
+            shutil.rmtree(staging, ignore_errors=True)
+        else:
+            staging.rename(cache)
         yield server.start_existing()
 
 

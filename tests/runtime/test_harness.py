@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from runtime import harness
-from runtime.harness import LOOPBACK, Chromium, HarnessError, PostgresServer, temporary_directory
+from runtime.harness import LOOPBACK, Chromium, HarnessError, PostgresServer, cached_postgres, temporary_directory
 
 from review.runner import ROOT
 
@@ -29,6 +29,20 @@ def test_a_postgresql_that_does_not_start_shows_its_log() -> None:
         with pytest.raises(HarnessError, match=r"(?s)PostgreSQL did not start.*max_connections"), server:
             pass
         assert not (server.data / "postmaster.pid").exists(), "nothing may keep running"
+
+
+def test_a_cached_cluster_is_seeded_once_then_copied(tmp_path: Path) -> None:
+    seeded = []
+
+    def seed(server: PostgresServer) -> None:
+        seeded.append(server.port)
+        server.psql("CREATE DATABASE seeded")
+
+    cache = tmp_path / "clusters" / "cluster-key"
+    for _ in range(2):
+        with temporary_directory("runtime-test-") as scratch, cached_postgres(Path(scratch), cache, seed) as server:
+            assert "seeded" in server.psql("SELECT datname FROM pg_database").splitlines()
+    assert len(seeded) == 1, "the second cluster must be a copy of the first one's seeded data"
 
 
 def test_missing_postgresql_binaries_say_which_package(monkeypatch: pytest.MonkeyPatch) -> None:
