@@ -25,6 +25,8 @@ _SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
 _CPU_QUANTITY = re.compile(r"^(\d+m|\d+(\.\d+)?)$")
 _MEMORY_QUANTITY = re.compile(r"^\d+(\.\d+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$")
 _STORAGE_QUANTITY = re.compile(r"^\d+(Mi|Gi|Ti)$")
+# What each quantity kind accepts (check_quantity; the stack file's JSON Schema uses the same patterns).
+QUANTITY_PATTERNS = {"cpu": _CPU_QUANTITY, "memory": _MEMORY_QUANTITY, "storage": _STORAGE_QUANTITY}
 _DURATION = re.compile(r"^\d+(s|m|h)$")
 # Kubernetes quantity suffixes (k8s.io/apimachinery resource.Quantity): binary
 # SI, decimal SI (m = milli, "" = units), or a decimal exponent such as 1e3.
@@ -339,7 +341,7 @@ def check_semver(problems: Problems, key: str, value: str) -> bool:
 
 def check_quantity(problems: Problems, key: str, value: Any, kind: str) -> None:
     """CPU ('500m', '2') or memory ('512Mi', '2Gi') Kubernetes quantities."""
-    pattern = {"cpu": _CPU_QUANTITY, "memory": _MEMORY_QUANTITY, "storage": _STORAGE_QUANTITY}[kind]
+    pattern = QUANTITY_PATTERNS[kind]
     examples = {"cpu": "'250m' or '2'", "memory": "'512Mi' or '2Gi'", "storage": "'10Gi'"}[kind]
     if not isinstance(value, str) or not pattern.match(value):
         problems.add(key, value, f"a Kubernetes {kind} quantity such as {examples}")
