@@ -83,7 +83,8 @@ def allowed_text(declared: Key) -> str:
     else:
         parts.append(_TYPE_WORDS[declared.type])
     if declared.minimum is not None and not declared.choices:
-        parts.append(f"{declared.minimum}-{declared.maximum}" if declared.maximum is not None else f">= {declared.minimum}")
+        upper = declared.maximum
+        parts.append(f"{declared.minimum}-{upper}" if upper is not None else f">= {declared.minimum}")
     if declared.allowed:
         parts.append(declared.allowed)
     return "; ".join(parts)
@@ -239,7 +240,7 @@ def render_schema() -> dict[str, Any]:
         "additionalProperties": False,
         "$defs": {
             "secure": {
-                "description": "A secret: set it with `pulumi config set --secret`, which stores {secure: <ciphertext>}.",
+                "description": "A secret: `pulumi config set --secret` stores it as {secure: <ciphertext>}.",
                 "type": "object",
                 "properties": {"secure": {"type": "string"}},
                 "required": ["secure"],
