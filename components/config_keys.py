@@ -459,7 +459,7 @@ KEYS: tuple[Key, ...] = (
         Default(False),
     ),
     # --- alerts ------------------------------------------------------------------------------
-    Key("alerts", "object", "cloud stacks only: who is told when an alert fires; refused on local"),
+    Key("alerts", "object", "who is told when an alert fires (cloud stacks; refused on local)"),
     Key(
         "alerts.email",
         "list",
@@ -533,7 +533,7 @@ KEYS: tuple[Key, ...] = (
         choices=(*AIRFLOW_ROLES, NO_ROLE),
     ),
     # --- local -------------------------------------------------------------------------------
-    Key("local", "object", "cloud: local only: an existing cluster reached through a kube context"),
+    Key("local", "object", "only with cloud: local: an existing cluster reached through a kube context"),
     Key("local.kubeContext", "string", "the kube context to deploy to", unset("the current context")),
     Key(
         "local.storageClass",
@@ -563,7 +563,7 @@ KEYS: tuple[Key, ...] = (
         choices=UI_SERVICE_TYPES,
     ),
     # --- gcp ---------------------------------------------------------------------------------
-    Key("gcp", "object", "cloud: gcp only: the GKE platform"),
+    Key("gcp", "object", "only with cloud: gcp: the GKE platform"),
     Key(
         "gcp.project",
         "string",
@@ -598,7 +598,7 @@ KEYS: tuple[Key, ...] = (
         "objects",
         "who reaches the control plane's IP endpoint: the networks you run Pulumi and kubectl from",
         required(),
-        allowed="a list of {cidr, name} (name optional); never 0.0.0.0/0 on production",
+        allowed="name optional; never 0.0.0.0/0 on production",
         item_keys=("cidr", "name"),
         item_required=("cidr",),
     ),
@@ -759,7 +759,7 @@ KEYS: tuple[Key, ...] = (
     Key("gcp.kmsEncryption", "boolean", "encrypt Kubernetes Secrets with a KMS key", by_shape(False, prod=True)),
     Key("gcp.deletionProtection", "boolean", "GKE and Cloud SQL deletion protection", by_shape(False, prod=True)),
     # --- aws ---------------------------------------------------------------------------------
-    Key("aws", "object", "cloud: aws only: the EKS platform"),
+    Key("aws", "object", "only with cloud: aws: the EKS platform"),
     Key(
         "aws.region",
         "string",
@@ -771,7 +771,7 @@ KEYS: tuple[Key, ...] = (
         "aws.availabilityZones",
         "list",
         "AZs of the subnets, nodes, EFS mount targets and RDS",
-        derived("`<region>a,b` / production `<region>a,b,c`"),
+        derived("`<region>a,b`; production: `<region>a,b,c`"),
         allowed="2 to 6 distinct availability zones of aws.region",
     ),
     Key(

@@ -9,6 +9,14 @@ ParseKey); structured values nest as YAML, and an encrypted value is an
 object `{secure: <ciphertext>}` at the place it was set (`--secret --path`
 encrypts the leaf only). Keys of other namespaces (aws:, gcp:, kubernetes:,
 pulumi:) are the providers' and Pulumi's, and stay open.
+
+The stack files' first line points the YAML language server at the schema.
+`pulumi config set` keeps it: the CLI loads the stack file keeping its raw
+bytes (sdk/go/common/workspace/loaders.go, `projectStack.raw = b`) and saves
+through yamlutil.Edit (sdk/go/common/encoding/marshal.go), which edits the
+original YAML node tree in place, comments included - its TestEdit keeps a
+`# header` comment (sdk/go/common/util/yamlutil/edit.go and edit_test.go,
+pulumi/pulumi 1b594989).
 """
 
 from __future__ import annotations
