@@ -602,7 +602,7 @@ def _parse_alerts(section: Section, cloud: Cloud) -> AlertSettings:
     emails = section.str_list("email", [])
     for index, email in enumerate(emails):
         if not _EMAIL.match(email):
-            problems.add(f"{section.key('email')}[{index}]", email, config_keys.key("airflow.adminEmail").allowed)
+            problems.add(f"{section.key('email')}[{index}]", email, section.declaration("email").allowed)
     return AlertSettings(emails=tuple(emails), webhook=section.has(ALERT_WEBHOOK))
 
 

@@ -465,7 +465,7 @@ KEYS: tuple[Key, ...] = (
         "list",
         "addresses that receive every alert",
         unset("unset: metrics and the dashboard only, no alert rule (a warning on production)"),
-        allowed="e-mail addresses such as ops@example.com",
+        allowed="an e-mail address such as ops@example.com",
     ),
     Key(
         "alerts.webhook",

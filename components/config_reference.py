@@ -1,5 +1,6 @@
 """The configuration reference page and the stack file's JSON Schema, both from components/config_keys.py.
 
+    make config-reference                             # the same as:
     python -m components.config_reference --write   # regenerate docs/configuration.md and schema/stack.schema.json
     python -m components.config_reference --check   # exit 1 when either is stale (tests/test_config_reference.py)
 
