@@ -100,7 +100,9 @@ def allowed_text(declared: Key) -> str:
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|")
+    """A table cell: `|` escaped, and `<` outside code spans (`db-custom-<vCPUs>-<MiB>` is no HTML tag)."""
+    parts = text.replace("|", "\\|").split("`")
+    return "`".join(part if index % 2 else part.replace("<", "&lt;") for index, part in enumerate(parts))
 
 
 def render_page() -> str:
