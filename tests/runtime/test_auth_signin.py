@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from docs_pages import page
 from oidc_provider_mock import User, run_server_in_thread
 from runtime import chart_contract
 from runtime.harness import Airflow, PostgresServer, chromium_page, tail
@@ -31,7 +32,7 @@ from runtime.stack_airflow import RunningAirflow, StackAirflow, deployed
 from stack_checks import stack_config
 
 from components.airflow.auth import CALLBACK_PATH
-from review.runner import ROOT, run_main
+from review.runner import run_main
 
 SHAPE = "local"
 API_SERVER = "api-server"
@@ -45,7 +46,7 @@ DENIED = "The request to sign in was denied."
 INVALID_LOGIN = "Invalid login. Please try again."
 # `[fab] cache_ttl` default (providers-fab FabAuthManager.CACHE_TTL): how long a deleted user's token lives on.
 USER_CACHE_TTL_SECONDS = 30
-README_TROUBLESHOOTING = (ROOT / "README.md").read_text().split("## Troubleshooting", 1)[1]
+README_TROUBLESHOOTING = page("troubleshooting.md")
 
 
 class Provider:
