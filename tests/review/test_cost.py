@@ -216,12 +216,21 @@ def test_readme_cost_tables_are_what_the_estimator_renders(
     readme_estimates: list[tuple[Shape, CostEstimate]], ha_rows: list[tuple[str, cost.HaChoice, float]]
 ) -> None:
     blocks = cost.render_blocks(readme_estimates, ha_rows) | {cost.SUMMARY: cost.render_summary(readme_estimates)}
-    readme = cost.README.read_text()
+    costs_page = cost.COSTS_PAGE.read_text()
     assert set(blocks) == {"gcp", "aws", "local", cost.SUMMARY}
     for cloud, block in blocks.items():
-        assert cost.readme_block(readme, cloud) == block, (
-            f"README.md's {cloud} cost table is stale: run `{cost.REGENERATE}` and commit README.md"
+        assert cost.readme_block(costs_page, cloud) == block, (
+            f"docs/costs.md's {cloud} cost table is stale: run `{cost.REGENERATE}` and commit docs/costs.md"
         )
+
+
+def test_readme_cost_headline_is_current(readme_estimates: list[tuple[Shape, CostEstimate]]) -> None:
+    """The README's first screen says what each shipped stack costs, from the same estimates."""
+    headline = cost.readme_block(cost.README.read_text(), cost.HEADLINE)
+    assert headline == cost.render_headline(readme_estimates), (
+        f"README.md's cost headline is stale: run `{cost.REGENERATE}` and commit README.md"
+    )
+    assert [line.split("**")[1] for line in headline.splitlines()[1:]] == list(cost.README_STACKS)
 
 
 def test_a_stack_file_a_team_adds_leaves_the_readme_tables_as_they_are(
