@@ -33,8 +33,8 @@ def test_the_port_forward_reaches_the_charts_exporter() -> None:
 
 
 def test_the_documented_config_commands_set_keys_the_stack_accepts() -> None:
-    # The `alerts` section of the configuration reference shows how to set them.
-    reference = page("configuration.md")
+    # The `alerts` section of the configuration notes shows how to set them.
+    reference = page("configuration-notes.md")
     assert "pulumi config set --path 'alerts.email[0]' oncall@example.com" in reference
     assert "pulumi config set --secret --path alerts.webhook https://..." in reference
     base = {
