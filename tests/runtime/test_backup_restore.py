@@ -24,6 +24,10 @@ from runtime.harness import LOOPBACK, HarnessError, PostgresServer, temporary_di
 from runtime.metadata_records import HISTORY_DAG, decrypted, history, stored_tokens, write_secrets
 from runtime.stack_airflow import METADATA_URL_ENVS, RunningAirflow
 
+from components.aws.database import DATABASE_NAME as RDS_DATABASE
+from components.gcp.database import DATABASE_NAME as CLOUD_SQL_DATABASE
+from review.runner import ROOT
+
 CONNECTION_ID = "runtime_backup"
 PASSWORD = "s3cret-in-the-backup"
 VARIABLE = "runtime_backup_variable"
@@ -32,6 +36,7 @@ DUMP_FILE = "airflow.dump"
 # The page's commands, word for word (libpq's PG* variables say which server, user and database).
 DUMP = f"pg_dump --format=custom --file={DUMP_FILE}"
 RESTORE = "pg_restore --no-owner --no-privileges --exit-on-error --dbname={database} " + DUMP_FILE
+PAGE = ROOT / "docs" / "operations" / "backup-restore.md"
 FERNET_ENV = "AIRFLOW__CORE__FERNET_KEY"
 UNREADABLE = "InvalidToken"
 
@@ -45,18 +50,20 @@ from airflow.models import Connection, DagRun, Variable
 from airflow.models.crypto import get_fernet
 from airflow.utils.session import create_session
 
-connection_id, variable, *keys = sys.argv[1:]
+connection_id, variable_key, *keys = sys.argv[1:]
 reads = []
-for key in keys:
-    os.environ["{FERNET_ENV}"] = key
-    get_fernet.cache_clear()
-    connection = Connection.get_connection_from_secrets(connection_id)
-    try:
-        password = connection.password
-    except InvalidToken:
-        password = "{UNREADABLE}"
-    reads.append([password, Variable.get(variable, default_var="{UNREADABLE}")])
 with create_session() as session:
+    connection = session.scalar(select(Connection).where(Connection.conn_id == connection_id))
+    variable = session.scalar(select(Variable).where(Variable.key == variable_key))
+    for key in keys:
+        os.environ["{FERNET_ENV}"] = key
+        get_fernet.cache_clear()
+        try:
+            password = connection.password
+        except InvalidToken:
+            password = "{UNREADABLE}"
+        # Variable.val logs the InvalidToken and gives None.
+        reads.append([password, variable.val or "{UNREADABLE}"])
     runs = session.execute(select(DagRun.dag_id, DagRun.run_id, DagRun.state)).all()
 print(json.dumps({{"reads": reads, "runs": sorted([list(run) for run in runs])}}))
 """
@@ -171,3 +178,10 @@ def test_a_dump_restored_into_a_fresh_database_reads_back_with_the_same_fernet_k
     restored_runs = [tuple(run) for run in read_back["runs"]]
     assert set(runs) <= set(restored_runs), "every run the API listed before the dump is in the restored database"
     assert decrypted(stored_tokens(postgres, restored, CONNECTION_ID, VARIABLE), key) == (PASSWORD, VARIABLE_VALUE)
+
+
+def test_the_page_shows_the_rehearsed_commands() -> None:
+    assert CLOUD_SQL_DATABASE == RDS_DATABASE, "the page restores into one database name on both clouds"
+    page = PAGE.read_text()
+    assert DUMP in page
+    assert RESTORE.format(database=CLOUD_SQL_DATABASE) in page

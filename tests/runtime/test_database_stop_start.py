@@ -68,9 +68,7 @@ def test_a_database_stopped_and_started_again_keeps_history_and_secrets(running:
         airflow.processes.pop(component)
         airflow.start(component)
     airflow.wait_healthy(timeout=RECOVERY_SECONDS)
-    print(
-        f"\n[runtime] stop/start: {exited} exited, every component healthy {time.monotonic() - woke:.0f} s after the start"
-    )
+    print(f"\n[runtime] stop/start: {exited} exited; all healthy {time.monotonic() - woke:.0f} s after the start")
 
     assert history(running) == runs_before
     assert stored_tokens(running.postgres, running.database, CONNECTION_ID, VARIABLE) == tokens_before
