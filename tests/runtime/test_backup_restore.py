@@ -1,4 +1,6 @@
-"""docs/operations/backup-restore.md, the part that runs here: the metadata database dumped (`pg_dump`, the
+"""docs/operations/backup-restore.md, the parts that run here, on one dev-shape deployment and one DAG run.
+
+Backup and restore: the metadata database dumped (`pg_dump`, the
 stand-in for a point-in-time clone or snapshot), restored into a fresh database (`pg_restore`), and Airflow
 pointed at it reading the DAG history and the encrypted connection and variable back - with the stack's
 Fernet key, and not with another one.
@@ -7,6 +9,13 @@ The dump and the restore run as the stack's own database user with its generated
 the exact commands the page shows (DUMP, RESTORE). Airflow reads the restored database in one process of
 the pinned Airflow with the deployment's environment, only the database in its URLs changed: what every
 component does once the stack points at the restored data.
+
+Stopped and started (what `sleep: true` then `sleep: false` does to Cloud SQL - activation policy NEVER,
+then ALWAYS - and to RDS - stop, then start): the throwaway PostgreSQL shuts down cleanly (every client's
+connection closed, as the cloud's stop does) while the four components keep running, and starts again on
+the same data directory. Afterwards the stack must be what it was: the API server healthy without a
+restart, the components that exited restarted as Kubernetes restarts them, the DAG history and the
+encrypted connection intact, and a new run scheduled and run to success.
 """
 
 from __future__ import annotations
@@ -14,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
@@ -21,7 +31,16 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 import pytest
 from cryptography.fernet import Fernet
 from runtime.harness import LOOPBACK, HarnessError, PostgresServer, temporary_directory
-from runtime.metadata_records import HISTORY_DAG, decrypted, history, stored_tokens, write_secrets
+from runtime.metadata_records import (
+    CONNECTION_HOST,
+    CONNECTION_LOGIN,
+    HISTORY_DAG,
+    decrypted,
+    history,
+    served_secrets,
+    stored_tokens,
+    write_secrets,
+)
 from runtime.stack_airflow import METADATA_URL_ENVS, RunningAirflow
 
 from components.aws.database import DATABASE_NAME as RDS_DATABASE
@@ -39,6 +58,18 @@ RESTORE = "pg_restore --no-owner --no-privileges --exit-on-error --dbname={datab
 PAGE = ROOT / "docs" / "operations" / "backup-restore.md"
 FERNET_ENV = "AIRFLOW__CORE__FERNET_KEY"
 UNREADABLE = "InvalidToken"
+# How long the database may stay down before each component that exits without it has (they find it
+# gone within seconds; the bound is the scheduler's health threshold, scheduler_health_check_threshold).
+DOWN_SECONDS = 30
+# How long the API server may take to answer healthy again once the database is back.
+RECOVERY_SECONDS = 90
+# What exits when the database goes away (its connection refused, each process ends with exit 1) and
+# needs the restart Kubernetes gives a container that exited; the API server is not among them.
+EXIT_WITHOUT_DATABASE = ["dag-processor", "scheduler", "triggerer"]
+SLEPT_CONNECTION = "runtime_stop_start"
+SLEPT_PASSWORD = "s3cret-across-stop-and-start"
+SLEPT_VARIABLE = "runtime_stop_start_variable"
+SLEPT_VALUE = "kept-while-the-database-slept"
 
 # Run by the pinned Airflow on the restored database: the connection's password and the variable as
 # Airflow's own models decrypt them, once per Fernet key given, and the DAG runs it finds.
@@ -133,10 +164,19 @@ def rows_in_dump(dump: Path, postgres: PostgresServer) -> dict[str, int]:
     return counts
 
 
-@pytest.mark.parametrize("running", ["dev"], indirect=True)
-def test_a_dump_restored_into_a_fresh_database_reads_back_with_the_same_fernet_key(running: RunningAirflow) -> None:
+@pytest.fixture(scope="module")
+def history_run(running: RunningAirflow) -> str:
+    """One successful DAG run: the history both rehearsals keep."""
     run_id = running.trigger(HISTORY_DAG)
     assert running.wait_for_run(HISTORY_DAG, run_id) == "success"
+    return run_id
+
+
+@pytest.mark.parametrize("running", ["dev"], indirect=True)
+def test_a_dump_restored_into_a_fresh_database_reads_back_with_the_same_fernet_key(
+    running: RunningAirflow, history_run: str
+) -> None:
+    run_id = history_run
     write_secrets(running, CONNECTION_ID, PASSWORD, VARIABLE, VARIABLE_VALUE)
     runs = history(running)
     assert (HISTORY_DAG, run_id, "success") in runs
@@ -178,6 +218,51 @@ def test_a_dump_restored_into_a_fresh_database_reads_back_with_the_same_fernet_k
     restored_runs = [tuple(run) for run in read_back["runs"]]
     assert set(runs) <= set(restored_runs), "every run the API listed before the dump is in the restored database"
     assert decrypted(stored_tokens(postgres, restored, CONNECTION_ID, VARIABLE), key) == (PASSWORD, VARIABLE_VALUE)
+
+
+@pytest.mark.parametrize("running", ["dev"], indirect=True)
+def test_a_database_stopped_and_started_again_keeps_history_and_secrets(
+    running: RunningAirflow, history_run: str
+) -> None:
+    airflow = running.airflow
+    write_secrets(running, SLEPT_CONNECTION, SLEPT_PASSWORD, SLEPT_VARIABLE, SLEPT_VALUE)
+    runs_before = history(running)
+    assert (HISTORY_DAG, history_run, "success") in runs_before
+    tokens_before = stored_tokens(running.postgres, running.database, SLEPT_CONNECTION, SLEPT_VARIABLE)
+    running.token()  # signed in before the stop: a sign-in is not what this test measures
+
+    running.postgres.shut_down()
+    try:
+        deadline = time.monotonic() + DOWN_SECONDS
+        while (exited := components_exited(running)) != EXIT_WITHOUT_DATABASE and time.monotonic() < deadline:
+            time.sleep(1)
+    finally:
+        running.postgres.start_again()
+    assert exited == EXIT_WITHOUT_DATABASE, (
+        f"without a database {exited} exited; docs/operations/backup-restore.md says {EXIT_WITHOUT_DATABASE} do"
+    )
+    # The API server stays up and serves again as it is: its pool pings each connection before use
+    # ([database] sql_alchemy_pool_pre_ping, on by default) and replaces the ones the stop closed.
+    woke = time.monotonic()
+    health = airflow.health()
+    assert health.get("metadatabase", {}).get("status") == "healthy", f"first answer after the start: {health}"
+    # The components that exited start again as Kubernetes restarts a container that exited.
+    for component in exited:
+        airflow.processes.pop(component)
+        airflow.start(component)
+    airflow.wait_healthy(timeout=RECOVERY_SECONDS)
+    print(f"\n[runtime] stop/start: {exited} exited; all healthy {time.monotonic() - woke:.0f} s after the start")
+
+    assert history(running) == runs_before
+    assert stored_tokens(running.postgres, running.database, SLEPT_CONNECTION, SLEPT_VARIABLE) == tokens_before
+    assert decrypted(tokens_before, running.stack.fernet_key_output) == (SLEPT_PASSWORD, SLEPT_VALUE)
+    assert served_secrets(running, SLEPT_CONNECTION, SLEPT_VARIABLE) == (CONNECTION_HOST, CONNECTION_LOGIN, SLEPT_VALUE)
+    second_run = running.trigger(HISTORY_DAG)
+    assert running.wait_for_run(HISTORY_DAG, second_run) == "success"
+
+
+def components_exited(running: RunningAirflow) -> list[str]:
+    return sorted(name for name, process in running.airflow.processes.items() if process.poll() is not None)
 
 
 def test_the_page_shows_the_rehearsed_commands() -> None:
