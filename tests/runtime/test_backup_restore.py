@@ -166,9 +166,13 @@ def rows_in_dump(dump: Path, postgres: PostgresServer) -> dict[str, int]:
     return counts
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def history_run(running: RunningAirflow) -> str:
-    """One successful DAG run: the history both rehearsals keep."""
+    """A successful run of HISTORY_DAG: one an earlier test left on this deployment, else a new one."""
+    running.wait_for_dag(HISTORY_DAG)
+    runs = running.api("GET", f"/api/v2/dags/{HISTORY_DAG}/dagRuns?state=success&limit=1").body["dag_runs"]
+    if runs:
+        return str(runs[0]["dag_run_id"])
     run_id = running.trigger(HISTORY_DAG)
     assert running.wait_for_run(HISTORY_DAG, run_id) == "success"
     return run_id
