@@ -227,24 +227,6 @@ class PostgresServer:
                 str(self.bindir / "pg_ctl"), f"--pgdata={self.data}", "--mode=immediate", "--wait", "stop"
             )
 
-    def shut_down(self) -> None:
-        """Stop the server cleanly, data kept (`start_again` brings it back): every client's connection
-        is closed, as when Cloud SQL's activation policy goes to NEVER or an RDS instance is stopped."""
-        stopped = self._server_command(
-            str(self.bindir / "pg_ctl"), f"--pgdata={self.data}", "--mode=fast", "--wait", "stop"
-        )
-        if stopped.returncode != 0:
-            raise HarnessError(f"pg_ctl stop exited {stopped.returncode}: {stopped.stderr}\n{tail(self.log)}")
-
-    def start_again(self) -> None:
-        """Start the server `shut_down` stopped, on the same port and data directory."""
-        require_free_port(self.port, "the throwaway PostgreSQL")
-        started = self._server_command(
-            str(self.bindir / "pg_ctl"), f"--pgdata={self.data}", f"--log={self.log}", "--wait", "--timeout=30", "start"
-        )
-        if started.returncode != 0:
-            raise HarnessError(f"PostgreSQL did not start again (pg_ctl exit {started.returncode}):\n{tail(self.log)}")
-
     def psql(self, sql: str, database: str = "postgres") -> str:
         """Run `sql` as the superuser over TLS; rows as `a|b` lines."""
         environment = {**os.environ, "PGPASSWORD": self.password, "PGSSLMODE": "require", "PGCONNECT_TIMEOUT": "10"}

@@ -237,13 +237,13 @@ def test_a_database_stopped_and_started_again_keeps_history_and_secrets(
     tokens_before = stored_tokens(running.postgres, running.database, SLEPT_CONNECTION, SLEPT_VARIABLE)
     running.token()  # signed in before the stop: a sign-in is not what this test measures
 
-    running.postgres.shut_down()
+    running.postgres.stop_cleanly()
     try:
         deadline = time.monotonic() + DOWN_SECONDS
         while (exited := components_exited(running)) != EXIT_WITHOUT_DATABASE and time.monotonic() < deadline:
             time.sleep(1)
     finally:
-        running.postgres.start_again()
+        running.postgres.start_existing()
     started = datetime.datetime.now(datetime.UTC)
     assert exited == EXIT_WITHOUT_DATABASE, (
         f"without a database {exited} exited; docs/operations/backup-restore.md says {EXIT_WITHOUT_DATABASE} do"
