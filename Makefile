@@ -12,7 +12,7 @@ export PYTHON
 unexport PYTHONDONTWRITEBYTECODE
 
 .DEFAULT_GOAL := help
-.PHONY: help up preview destroy status plan plan-diff test lint test-infra test-infra-review test-infra-program test-dags test-runtime venv policy-venv clean config-reference
+.PHONY: docs docs-check help up preview destroy status plan plan-diff test lint test-infra test-infra-review test-infra-program test-dags test-runtime venv policy-venv clean config-reference
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -24,10 +24,10 @@ up: ## pulumi up on STACK (default: local); checks prerequisites first
 preview: ## pulumi preview --diff on STACK
 	@scripts/pulumi.sh preview "$(STACK)"
 
-destroy: ## Delete STACK's resources (Airflow first, then the platform); protected ones stay (README: Destroy)
+destroy: ## Delete STACK's resources (Airflow first, then the platform); protected ones stay (docs/operations/destroy.md)
 	@scripts/pulumi.sh destroy "$(STACK)"
 
-status: venv ## Airflow's health, heartbeats, pods, worker nodes, last DAG runs and alerts of STACK (README: Operations)
+status: venv ## Airflow's health, heartbeats, pods, worker nodes, last DAG runs and alerts of STACK (docs/operations/monitoring.md)
 	@$(BIN)/python -m monitoring.status --stack "$(STACK)"
 
 plan: venv ## Offline plan of STACK: resources, policy verdict, monthly cost (OUT=plan.json also writes JSON)
@@ -40,7 +40,7 @@ plan-diff: venv ## What the working tree changes in STACK since BASE=<git ref>, 
 # The steps of `make test`, independent once the virtualenvs exist: scripts/test.sh runs
 # them in parallel, prints each one's output when it ends and totals every pytest summary.
 # A new suite's target goes here.
-TEST_STEPS := lint test-infra-review test-infra-program test-dags test-runtime
+TEST_STEPS := lint docs-check test-infra-review test-infra-program test-dags test-runtime
 
 test: ## Lint, infrastructure tests under mocks, DAG tests, the real-Airflow runtime suite; ends with "N passed, N failed, N skipped"
 	@scripts/test.sh $(TEST_STEPS)
@@ -65,7 +65,7 @@ test-infra-review: venv
 
 test-infra-program: venv
 	@echo "test-infra-program: the rest of tests/ (but tests/dags and tests/runtime) under Pulumi mocks"
-	@scripts/pytest.sh .venv tests --ignore=tests/dags --ignore=tests/runtime $(addprefix --ignore=,$(REVIEW_TESTS))
+	@scripts/pytest.sh .venv tests --ignore=tests/dags --ignore=tests/runtime --ignore=tests/docs $(addprefix --ignore=,$(REVIEW_TESTS))
 
 config-reference: venv ## Regenerate docs/configuration.md and schema/stack.schema.json from components/config_keys.py
 	@$(BIN)/python -m components.config_reference --write
@@ -78,6 +78,16 @@ test-dags: ## DAG integrity and behaviour on the Airflow version the stack deplo
 test-runtime: ## The stack's generated configuration run by the real Airflow, PostgreSQL (TLS) and Chromium
 	@echo "test-runtime: tests/runtime, Airflow from .venv-dags against a throwaway PostgreSQL"
 	@scripts/pytest.sh .venv tests/runtime -p no:cacheprovider
+
+docs: ## Serve the documentation site (docs/) on http://127.0.0.1:8000, rebuilt on every edit
+	@scripts/venvs.sh docs
+	NO_MKDOCS_2_WARNING=1 .venv-docs/bin/mkdocs serve
+
+# The site built with --strict (a broken link or anchor fails) and the README's front-page checks.
+docs-check: venv
+	@echo "docs-check: mkdocs build --strict, and the README's links into docs/"
+	@scripts/venvs.sh docs
+	@scripts/pytest.sh .venv tests/docs
 
 venv: ## The Pulumi program's virtualenv (.venv), rebuilt when its requirements change
 	@scripts/venvs.sh main

@@ -113,6 +113,7 @@ PREVIEW_READS: dict[str, tuple[str, ...]] = {
     "aws:ec2/securityGroup:SecurityGroup": ("ec2:DescribeSecurityGroups",),
     "aws:ec2/subnet:Subnet": ("ec2:DescribeSubnets",),
     "aws:ec2/vpc:Vpc": ("ec2:DescribeVpcs", "ec2:DescribeVpcAttribute"),
+    "aws:ec2/vpcEndpoint:VpcEndpoint": ("ec2:DescribeVpcEndpoints", "ec2:DescribePrefixLists"),
     "aws:ecr/pullThroughCacheRule:PullThroughCacheRule": ("ecr:DescribePullThroughCacheRules",),
     "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate": ("ecr:DescribeRepositoryCreationTemplates",),
     "aws:efs/backupPolicy:BackupPolicy": ("elasticfilesystem:DescribeBackupPolicy",),

@@ -636,7 +636,8 @@ KEYS: tuple[Key, ...] = (
         "gcp.systemMachineType",
         "string",
         "machine type of Airflow's own nodes",
-        by_shape("e2-standard-2", prod="e2-standard-4"),
+        # Both shapes: production's three hold every system pod (docs/costs.md, "Node sizes").
+        Default("e2-standard-2"),
         allowed="a Compute Engine machine type",
     ),
     Key(
@@ -706,7 +707,8 @@ KEYS: tuple[Key, ...] = (
         "gcp.databaseTier",
         "string",
         "the Cloud SQL machine",
-        by_shape("db-f1-micro", prod="db-custom-2-7680"),
+        # Production: 100 connections, Airflow's pools capped to fit (gcp/settings.py SMALL_TIER_POOLS).
+        by_shape("db-f1-micro", prod="db-custom-1-3840"),
         allowed="db-f1-micro, db-g1-small, db-custom-<vCPUs>-<MiB> (1 or an even number of vCPUs up to 96; "
         "0.9-6.5 GiB per vCPU, a multiple of 256 MiB, at least 3840) or db-perf-optimized-N-<vCPUs>",
     ),
@@ -795,8 +797,14 @@ KEYS: tuple[Key, ...] = (
         derived("the first eighths of the VPC (/19s of a /16)"),
         allowed="CIDRs inside vpcCidr, disjoint, one per AZ",
     ),
-    # One NAT gateway per AZ survives an AZ outage; one in total is ~$33/month each cheaper.
-    Key("aws.natGatewayPerAz", "boolean", "a NAT gateway per AZ, or one in total", by_shape(False, prod=True)),
+    # One NAT gateway in total on every shape: each further one idles at ~$36/month; the
+    # trade-off (egress while the NAT's AZ is down) is in docs/costs.md, "NAT".
+    Key(
+        "aws.natGatewayPerAz",
+        "boolean",
+        "a NAT gateway per AZ (egress survives an AZ outage, ~$36/month per extra AZ), or one in total",
+        Default(False),
+    ),
     Key(
         "aws.kubernetesVersion",
         "version",
@@ -843,9 +851,10 @@ KEYS: tuple[Key, ...] = (
         "on-demand system (Airflow, CoreDNS, CSI controllers)",
         by_shape(["t3.large"], prod=["m6i.large"]),
         (
-            by_shape(1, prod=derived("one per AZ")),
+            # Production: two nodes in two AZs hold every system pod (docs/costs.md, "Node sizes").
+            by_shape(1, prod=2),
             by_shape(3, prod=derived("two per AZ")),
-            by_shape(1, prod=derived("one per AZ")),
+            by_shape(1, prod=2),
         ),
         minimum=1,
     ),
@@ -862,7 +871,8 @@ KEYS: tuple[Key, ...] = (
         "aws.database.instanceClass",
         "string",
         "the RDS instance class",
-        by_shape("db.t4g.micro", prod="db.t4g.large"),
+        # Production: 2 vCPU, 4 GiB, ~450 connections for Airflow's 165 at most (docs/costs.md, "Database").
+        by_shape("db.t4g.micro", prod="db.t4g.medium"),
         allowed="an RDS instance class such as db.t4g.micro",
     ),
     Key(

@@ -45,7 +45,12 @@ def api_server_service_name(release_name: str) -> str:
 
 def api_server_pod_labels(release_name: str) -> dict[str, str]:
     """The labels the chart's API Service selects its pods by (same template as above)."""
-    return {"tier": "airflow", "component": "api-server", "release": release_name}
+    return component_pod_labels(release_name, "api-server")
+
+
+def component_pod_labels(release_name: str, component: str) -> dict[str, str]:
+    """The labels the chart puts on a component's pods (`scheduler`, `api-server`, ...)."""
+    return {"tier": "airflow", "component": component, "release": release_name}
 
 
 def service_account_names(release_name: str) -> dict[str, str]:
@@ -186,6 +191,9 @@ class PlatformOutputs:
     trusted_proxies: Sequence[pulumi.Input[str]] = ()
     # Where to see the metrics, alerts and dashboard (exported as `monitoring`); empty on local.
     monitoring: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    # The system pool's nodes may sit in several zones (and carry the zone label):
+    # the chart's replicated pods are then spread over zones (components/airflow/values.py).
+    zoned_nodes: bool = False
 
     def __post_init__(self) -> None:
         if (self.remote_logging is None) == (self.logs_claim_name is None):

@@ -12,8 +12,9 @@ them with review/prices.py:
 - `unpriced`: resources that bill but have no price here - listed, never
   counted as zero.
 
-`python -m review.cost --readme` rewrites the README's generated cost tables
-(between `<!-- cost-table:<cloud>:begin -->` and `...:end -->`);
+`python -m review.cost --readme` rewrites the generated cost tables of
+docs/costs.md (between `<!-- cost-table:<cloud>:begin -->` and `...:end -->`)
+and the README's one-line-per-stack headline (`<!-- cost-table:headline:... -->`);
 tests/review/test_cost.py fails when they drift.
 """
 
@@ -50,6 +51,8 @@ EFS_STORED_GIB = 10
 EFS_TRANSFER_GIB = 5  # read and, again, written per month
 NAT_DATA_GIB = 20  # image pulls and API calls through NAT, per month, per stack
 NLB_AVERAGE_NLCU = 0.1  # a UI used by people, not a public API
+# The busy month of the cost tables: task nodes up this many hours (~10 a working day).
+TASK_NODE_HOURS = 200
 EKS_CONTROL_PLANE_LOG_GIB = 5
 RDS_LOG_GIB = 1
 CLOUD_SQL_BACKUP_FACTOR = 1.0  # retained backups, as a multiple of the disk size
@@ -108,6 +111,8 @@ FREE_TYPES = frozenset(
         "aws:acm/certificateValidation:CertificateValidation",
         "aws:route53/record:Record",
         "aws:ec2/vpc:Vpc",
+        # Gateway endpoints (S3) have no hourly or data charge.
+        "aws:ec2/vpcEndpoint:VpcEndpoint",
         "aws:ec2/subnet:Subnet",
         "aws:ec2/internetGateway:InternetGateway",
         "aws:ec2/routeTable:RouteTable",
@@ -188,6 +193,14 @@ class CostEstimate:
     unpriced: list[Unpriced] = field(default_factory=list)
     # The day the price table was last reviewed: what the prices are "as of", whatever the day of the estimate.
     prices_as_of: str = prices.CHECKED_ON
+    # A month parked with `sleep: true` (nodes at zero, database stopped, state kept);
+    # None where the shape cannot sleep (production) or the estimate does not price it.
+    sleeping_month_usd: float | None = None
+
+    @property
+    def busy_month_usd(self) -> float:
+        """The idle month plus TASK_NODE_HOURS hours of one more task node."""
+        return round(self.monthly_idle_usd + TASK_NODE_HOURS * self.per_task_node_hour_usd, 2)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -807,13 +820,17 @@ def estimate(run: Run, *, on: datetime.date | None = None, region: str | None = 
     return result
 
 
-# --- README tables --------------------------------------------------------------
+# --- docs/costs.md tables and the README headline ---------------------------------
 
 README = ROOT / "README.md"
+COSTS_PAGE = ROOT / "docs" / "costs.md"
+# The README's block: one line per shipped stack, linking to the tables of docs/costs.md.
+HEADLINE = "headline"
+_COSTS_ANCHORS = {"gcp": "gcp-gke-what-the-stacks-cost", "aws": "aws-eks-what-the-stacks-cost", "local": "local"}
 REGENERATE = "python -m review.cost --readme"
 _DOC_RANGE = "203.0.113.0/24"
 _REPO = "git@github.com:your-org/airflow-platform.git"
-# Shapes the README prices besides the shipped stack files: GKE in production
+# Shapes docs/costs.md prices besides the shipped stack files: GKE in production
 # mode and EKS in dev mode (the stack files ship the other two).
 GCP_PRODUCTION_SHAPE: dict[str, Any] = {
     "cloud": "gcp",
@@ -846,12 +863,12 @@ AWS_DEV_SHAPE: dict[str, Any] = {
 @dataclass(frozen=True)
 class Shape:
     stack: str
-    label: str  # where the config comes from, as the README names it
+    label: str  # where the config comes from, as docs/costs.md names it
     config: Mapping[str, Any]
 
 
-# The stack files the README prices: the shipped ones, named so that a stack a team adds
-# (README "Add an environment") leaves the tables as they are. To price yours too, add its
+# The stack files docs/costs.md prices: the shipped ones, named so that a stack a team adds
+# (docs/quickstart.md "Add an environment") leaves the tables as they are. To price yours too, add its
 # stack name here and run REGENERATE.
 README_STACKS = ("dev", "local", "prod")
 
@@ -875,7 +892,7 @@ def _number(value: float) -> str:
 
 
 def render_table(shape: Shape, cost: CostEstimate, sources: list[str]) -> str:
-    """One shape's Markdown table; sources are numbered in `sources` (shared by a README block)."""
+    """One shape's Markdown table; sources are numbered in `sources` (shared by a cost-table block)."""
     if not cost.lines and not cost.unpriced:
         return f"**{shape.stack}** ({shape.label}; {cost.cloud}): **$0/month**, no billed cloud resources."
     where = f"{cost.cloud.upper()}, priced at {cost.region} list prices"
@@ -901,10 +918,10 @@ def render_table(shape: Shape, cost: CostEstimate, sources: list[str]) -> str:
 
 
 def readme_estimate(run: Run) -> CostEstimate:
-    """The README's prices: as of the price table's review date, in the cloud's base region.
+    """The published prices: as of the price table's review date, in the cloud's base region.
 
     Neither depends on what a user edits in a stack file (its region, say), so
-    the README tables change only with the program and the price table.
+    the tables change only with the program and the price table.
     """
     cloud, _ = _cloud_and_region(run)
     base = {"gcp": prices.GCP_BASE_REGION, "aws": prices.AWS_BASE_REGION}.get(cloud)
@@ -917,16 +934,25 @@ def estimate_shapes() -> list[tuple[Shape, CostEstimate]]:
 
 @dataclass(frozen=True)
 class HaChoice:
-    """An availability choice of a production shape, priced as what dropping it would save."""
+    """An availability choice for a production shape, priced as what it adds to the shape without it."""
 
     shape: str  # a readme_shapes() stack
-    what: str  # the choice and its key, as the README names them
+    what: str  # the choice and its key, as docs/costs.md names them
     without: Mapping[str, Any]  # config merged over the shape's to drop it
+    # Config merged over the shape's to have it; empty when the shape has it already.
+    with_it: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def in_the_shape(self) -> bool:
+        return not self.with_it
 
 
 HA_CHOICES = (
     HaChoice(
-        "prod", "A NAT gateway per AZ instead of one (`aws.natGatewayPerAz`)", {"aws": {"natGatewayPerAz": False}}
+        "prod",
+        "A NAT gateway per AZ instead of one (`aws.natGatewayPerAz`)",
+        {"aws": {"natGatewayPerAz": False}},
+        {"aws": {"natGatewayPerAz": True}},
     ),
     HaChoice(
         "prod",
@@ -956,13 +982,18 @@ def merged(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, An
 
 
 def ha_choice_costs(estimates: list[tuple[Shape, CostEstimate]]) -> list[tuple[str, HaChoice, float]]:
-    """(cloud, choice, USD/month it adds) for each HA choice, from a second run without it."""
+    """(cloud, choice, USD/month it adds) for each HA choice, from runs of its shape with and without it."""
     by_stack = {shape.stack: (shape, estimate) for shape, estimate in estimates}
     rows = []
     for choice in HA_CHOICES:
-        shape, with_it = by_stack[choice.shape]
+        shape, as_shipped = by_stack[choice.shape]
+        with_it = (
+            readme_estimate(run_main(merged(shape.config, choice.with_it), stack=shape.stack))
+            if choice.with_it
+            else as_shipped
+        )
         without = readme_estimate(run_main(merged(shape.config, choice.without), stack=shape.stack))
-        rows.append((with_it.cloud, choice, round(with_it.monthly_idle_usd - without.monthly_idle_usd, 2)))
+        rows.append((as_shipped.cloud, choice, round(with_it.monthly_idle_usd - without.monthly_idle_usd, 2)))
     return rows
 
 
@@ -971,12 +1002,15 @@ def render_ha_choices(rows: list[tuple[str, HaChoice, float]], cloud: str) -> li
     if not mine:
         return []
     table = [
-        "What each availability choice of a production shape adds (the shape's idle cost minus the same "
-        "shape without it):",
+        "What each availability choice adds to a production shape's idle month (the shape with it minus "
+        "the same shape without it), and whether the shape as shipped has it:",
         "",
-        "| Choice | Shape | USD/month |",
-        "|---|---|---:|",
-        *(f"| {choice.what} | {choice.shape} | {usd:,.2f} |" for choice, usd in mine),
+        "| Choice | Shape | In the shape | USD/month |",
+        "|---|---|---|---:|",
+        *(
+            f"| {choice.what} | {choice.shape} | {'yes' if choice.in_the_shape else 'no'} | {usd:,.2f} |"
+            for choice, usd in mine
+        ),
     ]
     return ["\n".join(table)]
 
@@ -984,7 +1018,7 @@ def render_ha_choices(rows: list[tuple[str, HaChoice, float]], cloud: str) -> li
 def render_blocks(
     estimates: list[tuple[Shape, CostEstimate]], ha_rows: list[tuple[str, HaChoice, float]] | None = None
 ) -> dict[str, str]:
-    """cloud -> the Markdown of its README block: each shape's table, the assumptions, the sources."""
+    """cloud -> the Markdown of its docs/costs.md block: each shape's table, the assumptions, the sources."""
     by_cloud: dict[str, list[tuple[Shape, CostEstimate]]] = {}
     for shape, cost in estimates:
         by_cloud.setdefault(cost.cloud, []).append((shape, cost))
@@ -1007,15 +1041,82 @@ def render_blocks(
     return blocks
 
 
+SUMMARY = "summary"
+
+
+def _usd(value: float | None) -> str:
+    return "-" if value is None else f"${value:,.0f}"
+
+
+def render_summary(estimates: list[tuple[Shape, CostEstimate]]) -> str:
+    """Every shape's month idle, busy and asleep, then the managed offerings' list prices beside them."""
+    shapes = [
+        f"| {shape.stack} | {cost.cloud} | {_usd(cost.monthly_idle_usd)} | {_usd(cost.busy_month_usd)} | "
+        f"{_usd(cost.sleeping_month_usd)} |"
+        for shape, cost in estimates
+    ]
+    offerings = []
+    for offering in prices.MANAGED_OFFERINGS:
+        price = (
+            "no list price found"
+            if offering.low_usd is None
+            else _usd(offering.low_usd)
+            if offering.high_usd == offering.low_usd
+            else f"{_usd(offering.low_usd)}-{_usd(offering.high_usd)}"
+        )
+        offerings.append(f"| {offering.name} | {price} | {offering.what} | {offering.source}, as of {offering.as_of} |")
+    return "\n\n".join(
+        [
+            f"<!-- Generated by `{REGENERATE}` from review/prices.py; do not edit by hand. -->",
+            f"Priced on {prices.CHECKED_ON}, at each cloud's base-region list prices (the tables below say what "
+            f"each month is made of). Busy: the idle month plus {TASK_NODE_HOURS} task-node hours (one worker "
+            "node up ~10 hours a working day). Asleep: a month parked with `sleep: true`; `-` where the shape "
+            "cannot sleep (production) or it has no price.",
+            "\n".join(
+                [
+                    "| Shape | Cloud | Idle month | Busy month | Asleep month |",
+                    "|---|---|---:|---:|---:|",
+                    *shapes,
+                ]
+            ),
+            "The managed offerings, always on, at their list prices:",
+            "\n".join(
+                [
+                    "| Offering | USD/month | What it buys | Source |",
+                    "|---|---:|---|---|",
+                    *offerings,
+                ]
+            ),
+        ]
+    )
+
+
+def render_headline(estimates: list[tuple[Shape, CostEstimate]]) -> str:
+    """The README's cost headline: one line per shipped stack (README_STACKS), idle and per task node."""
+    out = [f"<!-- Generated by `{REGENERATE}` from review/prices.py; do not edit by hand. -->"]
+    for shape, cost in estimates:
+        if shape.stack not in README_STACKS:
+            continue
+        where = f"[{cost.cloud}](docs/costs.md#{_COSTS_ANCHORS[cost.cloud]})"
+        if not cost.lines and not cost.unpriced:
+            out.append(f"- **{shape.stack}** ({where}, {shape.label}): **$0/month** in a cloud, your own cluster")
+        else:
+            out.append(
+                f"- **{shape.stack}** ({where}, {shape.label}): idle **${cost.monthly_idle_usd:,.0f}/month**, "
+                f"plus **${cost.per_task_node_hour_usd:.3f}/hour** per task node while it runs"
+            )
+    return "\n".join(out)
+
+
 def _markers(cloud: str) -> tuple[str, str]:
     return f"<!-- cost-table:{cloud}:begin -->", f"<!-- cost-table:{cloud}:end -->"
 
 
 def readme_block(text: str, cloud: str) -> str:
-    """What the README holds between `cloud`'s markers."""
+    """What `text` (docs/costs.md, or the README for HEADLINE) holds between `cloud`'s markers."""
     begin, end = _markers(cloud)
     if begin not in text or end not in text:
-        raise ValueError(f"README.md has no {begin} ... {end} block")
+        raise ValueError(f"no {begin} ... {end} block")
     return text.split(begin, 1)[1].split(end, 1)[0].strip("\n")
 
 
@@ -1030,12 +1131,15 @@ def replace_blocks(text: str, blocks: Mapping[str, str]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m review.cost", description=__doc__.splitlines()[0])
-    parser.add_argument("--readme", action="store_true", help="rewrite the README's generated cost tables")
+    parser.add_argument(
+        "--readme", action="store_true", help="rewrite docs/costs.md's generated cost tables and the README's headline"
+    )
     args = parser.parse_args(argv)
     estimates = estimate_shapes()
-    blocks = render_blocks(estimates, ha_choice_costs(estimates))
+    blocks = render_blocks(estimates, ha_choice_costs(estimates)) | {SUMMARY: render_summary(estimates)}
     if args.readme:
-        README.write_text(replace_blocks(README.read_text(), blocks))
+        COSTS_PAGE.write_text(replace_blocks(COSTS_PAGE.read_text(), blocks))
+        README.write_text(replace_blocks(README.read_text(), {HEADLINE: render_headline(estimates)}))
     else:
         sys.stdout.write("\n\n".join(blocks.values()) + "\n")
     return 0

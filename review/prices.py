@@ -356,3 +356,46 @@ REGION_FACTORS: dict[str, RegionFactor] = {
         "eu-central-1": 1.20,
     }.items()
 }
+
+# --- Managed Airflow offerings (the cost tables' comparison rows) -------------------
+
+
+@dataclass(frozen=True)
+class ManagedOffering:
+    name: str
+    low_usd: float | None  # a month at list price, always on; None: no list price found here
+    high_usd: float | None  # the top of a quoted range, else the same as low_usd
+    what: str  # what that price buys
+    source: str
+    as_of: str
+
+
+MANAGED_OFFERINGS = (
+    ManagedOffering(
+        "Amazon MWAA, mw1.small environment",
+        357.70,
+        357.70,
+        "$0.49/hour, always on (no scale to zero); scheduler, web server and one worker included, "
+        "extra workers ~$0.055/hour, metadata storage per GB-month",
+        "https://c3x.dev/blog/mwaa-cost-managed-airflow/",
+        "2026",
+    ),
+    ManagedOffering(
+        "Google Cloud Composer 3, small environment",
+        300.0,
+        400.0,
+        "idle, before any DAG runs: billed in DCU-hours ($0.06 per DCU-hour, "
+        "https://cloud.google.com/composer/pricing); KubernetesExecutor task pods bill DCU-hours too",
+        "https://adriennevermorel.com/notes/cloud-composer-cost-and-capabilities/",
+        "2026",
+    ),
+    ManagedOffering(
+        "Astronomer Astro Hosted, smallest deployment",
+        None,
+        None,
+        "billed per deployment-hour by size and cluster type; development deployments can hibernate "
+        "(https://astronomer.io/docs/astro/deployment-resources#hibernate-a-development-deployment)",
+        f"no list price found in the pages searched here; see https://www.astronomer.io/pricing/, {UNVERIFIED}",
+        "2026-12-06",
+    ),
+)

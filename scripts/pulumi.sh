@@ -80,7 +80,7 @@ fi
 # and every LoadBalancer Service the stack made itself, waits until no
 # LoadBalancer Service is left in the namespace, then step 2 deletes the rest.
 # Protected resources (production) are refused by pulumi destroy until
-# released with `pulumi state unprotect` (README: Destroy).
+# released with `pulumi state unprotect` (docs/operations/destroy.md).
 #
 # Why step 1 also takes the stack's own LoadBalancer Services: on AWS with
 # ui.domain the HTTPS Service (components/aws/https.py) is the platform's, not

@@ -5,13 +5,14 @@
 #   .venv-dags    the DAG and runtime tests on the deployed Airflow (requirements-dags.txt)
 #   .venv-airflow-previous  the previously deployed Airflow, for the runtime suite's
 #                 upgrade test (requirements-airflow-previous.txt)
+#   .venv-docs    the documentation site's generator, mkdocs (requirements-docs.txt)
 #   policy/venv   the policy pack's, which `pulumi preview|up --policy-pack policy` runs
 #                 (policy/PulumiPolicy.yaml names it; the CLI does not build it, see below)
 # All are installed with uv, in parallel: uv downloads in parallel and skips
 # pip's byte-compilation of every module (the cloud SDKs hold tens of
 # thousands), which is most of a cold pip install. uv itself is a pinned binary
 # wheel that pip puts into .venv first. While an install runs, a line every 10 s
-# says so (scripts/progress.sh). Usage: scripts/venvs.sh [all | main | dags | previous | policy]
+# says so (scripts/progress.sh). Usage: scripts/venvs.sh [all | main | dags | previous | policy | docs]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/progress.sh
@@ -41,21 +42,24 @@ say() { echo "setup: $*" >&2; }
 declare -A requirements=(
   [.venv]=requirements-dev.txt [.venv-dags]=requirements-dags.txt
   [.venv-airflow-previous]=requirements-airflow-previous.txt [policy/venv]=policy/requirements.txt
+  [.venv-docs]=requirements-docs.txt
 )
-declare -A flags=([.venv]="" [.venv-dags]=--compile-bytecode [.venv-airflow-previous]=--compile-bytecode [policy/venv]="")
+declare -A flags=([.venv]="" [.venv-dags]=--compile-bytecode [.venv-airflow-previous]=--compile-bytecode [policy/venv]="" [.venv-docs]="")
 declare -A sources=(
   [.venv]="requirements-dev.txt requirements.txt bootstrap/requirements.txt"
   [.venv-dags]="requirements-dags.txt"
   [.venv-airflow-previous]="requirements-airflow-previous.txt"
   [policy/venv]="policy/requirements.txt"
+  [.venv-docs]="requirements-docs.txt"
 )
 case "$which" in
-  all) wanted=(.venv .venv-dags .venv-airflow-previous) ;;
+  all) wanted=(.venv .venv-dags .venv-airflow-previous .venv-docs) ;;
+  docs) wanted=(.venv-docs) ;;
   main) wanted=(.venv) ;;
   dags) wanted=(.venv-dags) ;;
   previous) wanted=(.venv-airflow-previous) ;;
   policy) wanted=(policy/venv) ;;
-  *) echo "usage: scripts/venvs.sh [all | main | dags | previous | policy]" >&2; exit 2 ;;
+  *) echo "usage: scripts/venvs.sh [all | main | dags | previous | policy | docs]" >&2; exit 2 ;;
 esac
 
 # A virtualenv's bin/python links to the interpreter it was made with; after a pyenv

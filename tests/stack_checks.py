@@ -104,7 +104,8 @@ STACK_SHAPES: dict[str, dict[str, Any]] = {
             "kubernetesVersion": "1.36",
             "endpointPublicAccess": True,
             "publicAccessCidrs": [_OFFICE],
-            "systemNodes": {"instanceTypes": ["m6i.large"], "minSize": 3, "maxSize": 6, "desiredSize": 3},
+            "natGatewayPerAz": False,
+            "systemNodes": {"instanceTypes": ["m6i.large"], "minSize": 2, "maxSize": 6, "desiredSize": 2},
             "workerNodes": {
                 "instanceTypes": ["m6i.xlarge", "m6a.xlarge", "m5.xlarge", "m7i.xlarge"],
                 "minSize": 0,
@@ -112,7 +113,7 @@ STACK_SHAPES: dict[str, dict[str, Any]] = {
                 "desiredSize": 1,
             },
             "database": {
-                "instanceClass": "db.t4g.large",
+                "instanceClass": "db.t4g.medium",
                 "engineVersion": "17",
                 "allocatedStorageGb": 50,
                 "multiAz": True,
@@ -216,6 +217,26 @@ def render_pod_template(values: dict[str, Any]) -> dict[str, Any]:
     assert "{{" not in text, f"a template call the stand-ins do not cover:\n{text}"
     rendered: dict[str, Any] = yaml.safe_load(text)
     return rendered
+
+
+def assert_replicated_and_spread_over_zones(values: dict[str, Any], release_name: str = "airflow") -> None:
+    """Production HA in the chart's values: two schedulers and two API servers, each pair with a
+    PodDisruptionBudget and spread over zones (never two in one zone while another has none)."""
+    for key, component in (("scheduler", "scheduler"), ("apiServer", "api-server")):
+        section = values[key]
+        assert section["replicas"] >= 2, f"{key}: one replica is no HA"
+        assert section["podDisruptionBudget"]["enabled"] is True, f"{key}: a drain could stop every replica"
+        [spread] = section.get("topologySpreadConstraints") or [{}]
+        assert (spread.get("topologyKey"), spread.get("maxSkew"), spread.get("whenUnsatisfiable")) == (
+            "topology.kubernetes.io/zone",
+            1,
+            "DoNotSchedule",
+        ), f"{key}: replicas may share a zone"
+        assert spread["labelSelector"]["matchLabels"] == {
+            "tier": "airflow",
+            "component": component,
+            "release": release_name,
+        }, f"{key}: the spread counts other pods than its own"
 
 
 def task_pod(run: Run) -> dict[str, Any]:

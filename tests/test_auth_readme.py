@@ -7,15 +7,15 @@ from typing import Any
 
 import pytest
 import yaml
+from docs_pages import section
 from stack_checks import stack_config
 
 from components.airflow.auth import redirect_path
 from components.auth import PROVIDERS
 from components.config import AUTH_CLIENT_SECRET_KEY, HIDDEN, parse_stack_config
-from review.runner import PROJECT, ROOT
+from review.runner import PROJECT
 
-_SECTION = re.search(r"^## Team sign-in.*?(?=^## )", (ROOT / "README.md").read_text(), re.MULTILINE | re.DOTALL)
-SECTION = _SECTION.group(0) if _SECTION else ""
+SECTION = section("operations/access.md", "Team sign-in (single sign-on)")
 EXAMPLES = re.findall(r"```yaml\n(.*?)```", SECTION, re.DOTALL)
 
 
@@ -24,7 +24,7 @@ def example_auth(text: str) -> dict[str, Any]:
 
 
 def test_the_readme_has_an_example_per_preset() -> None:
-    assert SECTION, "README.md lost its '## Team sign-in' section"
+    assert SECTION, "docs/operations/access.md lost its '## Team sign-in' section"
     presets = {example_auth(text)["provider"] for text in EXAMPLES}
     assert presets == set(PROVIDERS) - {"oidc"}, f"presets with an example: {sorted(presets)}"
 

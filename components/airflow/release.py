@@ -123,6 +123,7 @@ class AirflowRelease(pulumi.ComponentResource):
                 docker_hub_mirror=platform.docker_hub_mirror,
                 trusted_proxies=platform.trusted_proxies,
                 auth=args.auth,
+                zoned_nodes=platform.zoned_nodes,
             )
         )
         self.release = k8s.helm.v3.Release(

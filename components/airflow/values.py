@@ -41,12 +41,16 @@ from components.platform import (
     Placement,
     RemoteLogging,
     api_server_service_name,
+    component_pod_labels,
     docker_hub_image,
     service_account_names,
 )
 from components.validation import duration_seconds
 
 API_SERVER_PORT = 8080
+ZONE_LABEL = "topology.kubernetes.io/zone"
+# The chart's replicated components and their pod label `component`: spread over zones.
+ZONE_SPREAD_COMPONENTS = {"scheduler": "scheduler", "apiServer": "api-server"}
 # Where the chart mounts DAGs in every Airflow container (dags.mountPath).
 DAGS_MOUNT_PATH = "/opt/airflow/dags"
 DAG_CONFIG_MAP_VOLUME = "dags-configmap"
@@ -120,6 +124,8 @@ class ChartInputs:
     trusted_proxies: Sequence[pulumi.Input[str]] = ()
     # Sign-in through the identity provider when `auth.mode` is oidc.
     auth: AuthSettings | None = None
+    # PlatformOutputs.zoned_nodes: spread the replicated components over zones.
+    zoned_nodes: bool = False
 
 
 def build_values(inputs: ChartInputs) -> dict[str, Any]:
@@ -199,11 +205,40 @@ def build_values(inputs: ChartInputs) -> dict[str, Any]:
     if inputs.dags.source == "bundle":
         _set_git_dag_bundle(values, inputs)
     _set_service_accounts(values, inputs)
+    if inputs.zoned_nodes:
+        _spread_over_zones(values, inputs.airflow.release_name)
     for component in LONG_RUNNING_COMPONENTS:
         values[component]["podAnnotations"] = {SECRETS_CHECKSUM_ANNOTATION: inputs.secrets_checksum}
     if inputs.auth is not None and inputs.auth.oidc:
         _set_provider_sign_in(values["apiServer"], inputs.auth, inputs.secrets)
     return values
+
+
+def _spread_over_zones(values: dict[str, Any], release_name: str) -> None:
+    """Replicas of a scheduler or an API server in different zones, never two in one while another has none.
+
+    The PodDisruptionBudgets keep one replica up through a drain; this keeps
+    one up through a zone's loss, on two system nodes as on ten. DoNotSchedule
+    with maxSkew 1: only zones that hold a node count (a node without the zone
+    label is not a candidate, which is why local clusters do not get it), and
+    `nodeTaintsPolicy: Honor` leaves the tainted task nodes' zones out. A
+    rolling update compares only pods of its own ReplicaSet (`matchLabelKeys:
+    pod-template-hash`), so the surge pod is not blocked by the old ones.
+    https://kubernetes.io/docs/concepts/scheduling-eviction/topology-spread-constraints/
+    """
+    for key, component in ZONE_SPREAD_COMPONENTS.items():
+        if values[key]["replicas"] < 2:
+            continue
+        values[key]["topologySpreadConstraints"] = [
+            {
+                "maxSkew": 1,
+                "topologyKey": ZONE_LABEL,
+                "whenUnsatisfiable": "DoNotSchedule",
+                "nodeTaintsPolicy": "Honor",
+                "labelSelector": {"matchLabels": component_pod_labels(release_name, component)},
+                "matchLabelKeys": ["pod-template-hash"],
+            }
+        ]
 
 
 def _set_provider_sign_in(api_server: dict[str, Any], auth: AuthSettings, secrets: SecretNames) -> None:

@@ -121,6 +121,7 @@ class AwsPlatform(pulumi.ComponentResource):
                 public_subnet_cidrs=settings.public_subnet_cidrs,
                 private_subnet_cidrs=settings.private_subnet_cidrs,
                 nat_gateway_per_az=settings.nat_gateway_per_az,
+                region=settings.region,
             ),
             opts=children,
         )
@@ -334,6 +335,8 @@ class AwsPlatform(pulumi.ComponentResource):
             monitoring=console_links(
                 settings.region, monitoring.workspace.id, monitoring.workspace.prometheus_endpoint, prefix
             ),
+            # The system group spans every AZ's private subnet (at least two).
+            zoned_nodes=True,
         )
         self.register_outputs(
             {

@@ -2,8 +2,9 @@
 
 Every key has a default per shape: `production: false` is the cheap dev shape
 (2 AZs, one NAT gateway, single-AZ burstable database, 1-day backups),
-`production: true` the HA shape (3 AZs, a NAT gateway per AZ, Multi-AZ RDS,
-7-day backups, deletion protection). Switching shape is a config change only.
+`production: true` the HA shape (3 AZs, two system nodes in two of them,
+Multi-AZ RDS, 7-day backups, deletion protection; one NAT gateway unless
+`natGatewayPerAz`). Switching shape is a config change only.
 
 Subnets: by default they are derived from `vpcCidr` (private subnets get one
 eighth of the VPC each, because the VPC CNI gives every pod a VPC address;
@@ -222,7 +223,11 @@ def parse_aws_settings(section: Section, production: bool) -> AwsSettings:
             "its minor must match the cluster's",
         )
 
-    # Production's system group: one node per AZ, up to two (the declared `derived` defaults).
+    # Production's system group: two nodes, which the group's ASG places in two
+    # AZs (declared in components/config_keys.py), up to two per AZ. Every system
+    # pod fits on two m6i.large, and on one while the other is drained
+    # (docs/costs.md, "Node sizes"); the schedulers and API servers are spread
+    # over zones by topologySpreadConstraints (components/airflow/values.py).
     per_az = {"minSize": len(zones), "maxSize": 2 * len(zones), "desiredSize": len(zones)}
     system_nodes = _parse_node_group(section.section("systemNodes"), per_az)
     worker_nodes = _parse_node_group(section.section("workerNodes"), per_az)
@@ -233,7 +238,12 @@ def parse_aws_settings(section: Section, production: bool) -> AwsSettings:
         vpc_cidr=vpc_cidr,
         public_subnet_cidrs=public_cidrs,
         private_subnet_cidrs=private_cidrs,
-        # One NAT gateway per AZ survives an AZ outage; one in total is ~$33/month each cheaper.
+        # One NAT gateway in total on every shape (components/config_keys.py): each
+        # further one idles at ~$36/month (the gateway and its public IPv4). The
+        # trade-off (docs/costs.md, "NAT"): while the NAT's own AZ is down, nodes in
+        # the other AZs cannot reach the internet (Docker Hub pulls, git-sync, AWS
+        # APIs without an endpoint); running pods, the database, EFS and S3 (gateway
+        # endpoint) keep working. `natGatewayPerAz: true` buys egress that survives it.
         nat_gateway_per_az=section.bool("natGatewayPerAz"),
         kubernetes_version=kubernetes_version,
         endpoint_public_access=public_access,
@@ -448,6 +458,12 @@ def is_arm_instance_type(instance_type: str) -> bool:
 
 def _parse_database(section: Section, production: bool) -> DatabaseSettings:
     problems = section.problems
+    # Production: db.t4g.medium (2 vCPU, 4 GiB; components/config_keys.py). RDS's
+    # default max_connections, LEAST(DBInstanceClassMemory/9531392, 5000), is ~450
+    # there, above the 165 Airflow's default pools can open at most in production
+    # (docs/costs.md, "Database"). A class change is in place (the provider does not
+    # force a new instance) and, with apply_immediately off (components/aws/database.py),
+    # waits for the weekly maintenance window: Multi-AZ resizes the standby, then fails over.
     instance_class = section.str("instanceClass")
     if not _DB_INSTANCE_CLASS.match(instance_class):
         problems.add(section.key("instanceClass"), instance_class, section.declaration("instanceClass").allowed)

@@ -325,6 +325,8 @@ class GcpPlatform(pulumi.ComponentResource):
             environment=database_pool_environment(settings.database_pool),
             docker_hub_mirror=docker_hub.mirror,
             monitoring=console_links(settings.project, monitoring.dashboard.id),
+            # A regional cluster's pools span the region's zones; a zonal one has one.
+            zoned_nodes=settings.location_type == "regional",
         )
         self.register_outputs(
             {

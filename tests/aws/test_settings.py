@@ -55,10 +55,13 @@ def test_dev_shape_defaults() -> None:
 def test_prod_shape_defaults() -> None:
     settings = parse({}, production=True)
     assert settings.availability_zones == ("eu-west-1a", "eu-west-1b", "eu-west-1c")
-    assert settings.nat_gateway_per_az
+    # One NAT gateway (docs/costs.md, "NAT"): egress through it is the one thing an outage of its AZ stops.
+    assert not settings.nat_gateway_per_az
+    assert parse({"natGatewayPerAz": True}, production=True).nat_gateway_per_az
     assert settings.database.multi_az and settings.database.deletion_protection
     assert settings.database.backup_retention_days >= 7
-    assert settings.system_nodes.min_size == 3
+    # Two system nodes: one per zone of the two the replicated Airflow pods spread over.
+    assert settings.system_nodes.min_size == settings.system_nodes.desired_size == 2
 
 
 def test_subnets_derived_from_vpc_are_disjoint_and_inside_it() -> None:

@@ -15,6 +15,7 @@ import yaml
 from components.airflow.pod_template import SHARED_DATA_VOLUME
 from components.airflow.values import service_account_values
 from components.aws.addons import NETWORK_ADDONS
+from components.aws.https import SSL_CERT_ANNOTATION
 from components.config import PROJECT
 from components.platform import AIRFLOW_COMPONENTS
 from review import diff, plan, replacements
@@ -43,6 +44,17 @@ def prod_run() -> Run:
 @pytest.fixture(scope="module")
 def dev_run() -> Run:
     return run_main(DEV_CONFIG, stack="aws-dev")
+
+
+# `production: true` with only the keys it requires: the production defaults.
+PRODUCTION_DEFAULTS: dict[str, Any] = {
+    "cloud": "aws",
+    "production": True,
+    "aws": {"publicAccessCidrs": ["198.51.100.0/24"]},
+    "loadBalancer": {"sourceRanges": ["198.51.100.0/24"]},
+    "ui": {"domain": "airflow.acme.example"},
+    "dags": {"source": "git", "repo": "git@github.com:acme/airflow-dags.git"},
+}
 
 
 def airflow_only(run: Run) -> Run:
@@ -147,7 +159,7 @@ def test_every_aws_resource_uses_the_regional_provider(prod_run: Run) -> None:
             assert resource.provider.startswith(provider.urn), f"{resource.name} uses the default AWS provider"
 
 
-@pytest.mark.parametrize(("run_name", "zones", "nats"), [("prod_run", 3, 3), ("dev_run", 2, 1)])
+@pytest.mark.parametrize(("run_name", "zones", "nats"), [("prod_run", 3, 1), ("dev_run", 2, 1)])
 def test_shape_zones_and_nat_gateways(run_name: str, zones: int, nats: int, request: pytest.FixtureRequest) -> None:
     run: Run = request.getfixturevalue(run_name)
     private = [s for s in run.of_type("aws:ec2/subnet:Subnet") if "private" in s.name]
@@ -442,3 +454,26 @@ def test_read_only_roles_get_view_access_beside_the_admin_role() -> None:
         for link in run.of_type("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
     }
     assert policies == {admin: "AmazonEKSClusterAdminPolicy", preview: "AmazonEKSAdminViewPolicy"}
+
+
+@pytest.mark.parametrize("shape", ["defaults", "stack file"])
+def test_production_keeps_every_ha_invariant(shape: str, prod_run: Run) -> None:
+    """Issue 23's cheaper production shape keeps what production means: schedulers and API servers
+    spread over two zones with PDBs, system nodes in at least two AZs, a Multi-AZ database with
+    point-in-time recovery, private nodes, HTTPS, task nodes from zero."""
+    run = run_main(PRODUCTION_DEFAULTS, stack="prod") if shape == "defaults" else prod_run
+    checks.assert_replicated_and_spread_over_zones(values(run))
+    system = run.one("aws:eks/nodeGroup:NodeGroup", "aws-nodes-system").inputs
+    assert system["scalingConfig"]["minSize"] >= 2, "one system node is one zone"
+    private = {f"{s.name}-id": s.inputs for s in run.of_type("aws:ec2/subnet:Subnet") if "private" in s.name}
+    assert set(system["subnetIds"]) == set(private), "system nodes outside the private subnets"
+    assert len({subnet["availabilityZone"] for subnet in private.values()}) >= 2
+    assert not any(subnet.get("mapPublicIpOnLaunch") for subnet in private.values()), "nodes with public IPs"
+    db = run.one("aws:rds/instance:Instance").inputs
+    # RDS restores to any second of the retention window when automated backups are on.
+    assert db["multiAz"] is True and db["backupRetentionPeriod"] >= 7
+    workers = run.one("aws:eks/nodeGroup:NodeGroup", "aws-nodes-workers").inputs
+    assert workers["scalingConfig"]["minSize"] == 0
+    assert run.exports["airflowUrl"].value.startswith("https://")
+    [ui] = [r.inputs for r in run.of_type("kubernetes:core/v1:Service") if not r.read]
+    assert ui["metadata"]["annotations"].get(SSL_CERT_ANNOTATION), "the UI's load balancer has no TLS listener"

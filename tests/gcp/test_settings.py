@@ -9,6 +9,7 @@ import pytest
 
 from components.config import ConfigError, parse_stack_config
 from components.gcp.names import service_account_id
+from components.gcp.settings import RESERVED_CONNECTIONS, TIER_MAX_CONNECTIONS
 from components.gcp.storage import check_shared_volume_size
 from components.validation import Problems
 
@@ -45,9 +46,11 @@ def test_cost_levers_are_validated(raw: dict[str, object], name: str) -> None:
     assert list(problems_by_key(raw)) == [key(name)]
 
 
-def test_only_the_smallest_tier_caps_airflow_s_connection_pool() -> None:
+def test_only_the_tiers_below_airflow_s_default_pools_cap_them() -> None:
     assert settings({"databaseTier": "db-f1-micro"}).database_pool == (2, 2)
+    assert settings({"databaseTier": "db-custom-1-3840"}).database_pool == (4, 4)
     assert settings({"databaseTier": "db-g1-small"}).database_pool is None
+    assert settings({"databaseTier": "db-custom-2-7680"}).database_pool is None
 
 
 def test_production_flips_the_defaults() -> None:
@@ -59,7 +62,11 @@ def test_production_flips_the_defaults() -> None:
     assert prod.release_channel == "STABLE"
     assert prod.system_min_nodes >= 3, "one system node per zone of a regional cluster"
     assert not prod.system_spot and prod.system_disk_size_gb == 50 and prod.ui_access == "loadBalancer"
-    assert prod.database_pool is None
+    # db-custom-1-3840 allows 100 connections: production's 11 SQLAlchemy engines (two schedulers, two
+    # API servers with a sync and an async engine each, DAG processor, triggerer, db-clean and migration
+    # Jobs) capped at pool + overflow each stay under what the superuser slots leave.
+    assert prod.database_tier == "db-custom-1-3840" and prod.database_pool is not None
+    assert 11 * sum(prod.database_pool) <= TIER_MAX_CONNECTIONS[prod.database_tier] - RESERVED_CONNECTIONS
 
 
 def test_individual_keys_override_the_shape() -> None:

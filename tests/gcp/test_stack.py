@@ -196,7 +196,10 @@ def test_airflow_pool_fits_the_small_database_tier(dev: Run, prod: Run) -> None:
     pool_size, overflow = SMALL_TIER_POOLS[dev.one(SQL_INSTANCE).inputs["settings"]["tier"]]
     assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_POOL_SIZE"] == str(pool_size)
     assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_MAX_OVERFLOW"] == str(overflow)
-    assert not any(item["name"].startswith("AIRFLOW__DATABASE__") for item in _values(prod)["env"])
+    prod_env = {item["name"]: item["value"] for item in _values(prod)["env"]}
+    pool_size, overflow = SMALL_TIER_POOLS[prod.one(SQL_INSTANCE).inputs["settings"]["tier"]]
+    assert prod_env["AIRFLOW__DATABASE__SQL_ALCHEMY_POOL_SIZE"] == str(pool_size)
+    assert prod_env["AIRFLOW__DATABASE__SQL_ALCHEMY_MAX_OVERFLOW"] == str(overflow)
 
 
 def test_dev_ui_is_reached_by_port_forward_with_no_load_balancer_or_address(dev: Run) -> None:
@@ -358,3 +361,32 @@ def test_filestore_below_its_minimum_fails_before_any_resource() -> None:
 def test_async_engine_reaches_cloud_sql_over_tls_with_asyncpg(run: Run) -> None:
     checks.assert_async_connection_suits_asyncpg(run)
     checks.assert_long_running_pods_carry_the_secrets_checksum(run)
+
+
+def test_production_defaults_keep_every_ha_invariant(prod: Run) -> None:
+    """Issue 23's cheaper production shape keeps what production means: schedulers and API servers
+    spread over zones with PDBs, system nodes in every zone of a regional cluster, HA Cloud SQL with
+    point-in-time recovery, private nodes, HTTPS, task nodes from zero."""
+    checks.assert_replicated_and_spread_over_zones(_values(prod))
+    cluster = prod.one(CLUSTER).inputs
+    assert cluster["privateClusterConfig"]["enablePrivateNodes"] is True
+    system = prod.one(NODE_POOL, "gcp-pools-system").inputs
+    # A regional pool without nodeLocations spans the region's zones; BALANCED keeps them even.
+    assert system["location"] == cluster["location"] == "europe-west1" and not system.get("nodeLocations")
+    assert system["autoscaling"]["totalMinNodeCount"] >= 2
+    assert system["autoscaling"]["locationPolicy"] == "BALANCED"
+    settings = prod.one(SQL_INSTANCE).inputs["settings"]
+    assert settings["availabilityType"] == "REGIONAL"
+    assert settings["backupConfiguration"]["pointInTimeRecoveryEnabled"] is True
+    assert _workers_pool(prod).inputs["autoscaling"]["totalMinNodeCount"] == 0
+    assert prod.exports["airflowUrl"].value.startswith("https://")
+
+
+def test_zonal_clusters_get_no_zone_spread() -> None:
+    """A zonal cluster's nodes share one zone: a spread constraint there would only mislead."""
+    config = checks.stack_config("dev")
+    config["airflow"].update(schedulerReplicas=2, apiServerReplicas=2)
+    chart = _values(run_main(config, stack="dev"))
+    assert chart["scheduler"]["replicas"] == chart["apiServer"]["replicas"] == 2
+    assert "topologySpreadConstraints" not in chart["scheduler"]
+    assert "topologySpreadConstraints" not in chart["apiServer"]

@@ -1,4 +1,4 @@
-"""The README's Operations section: every alert has its runbook line, and its commands match the code."""
+"""docs/operations/monitoring.md: every alert has its runbook line, and its commands match the code."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+from docs_pages import page, section
 from test_status import AWS_OUTPUTS, fake_path, run_status
 
 from components.config import parse_stack_config
@@ -14,8 +15,8 @@ from monitoring.database import DATABASE_ALERTS
 from monitoring.rules import alert_rules
 from monitoring.status import AMP_ALERTS_PATH, GCP_OPEN_ALERTS, Tools, alert_lines
 
-README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-OPERATIONS = README.split("\n## Operations\n", 1)[1].split("\n## ", 1)[0]
+README = page("operations/monitoring.md")
+OPERATIONS = section("operations/monitoring.md", "Operations")
 ALERTS = [rule.name for rule in alert_rules()] + [alert.name for alert in DATABASE_ALERTS]
 
 
@@ -32,8 +33,10 @@ def test_the_port_forward_reaches_the_charts_exporter() -> None:
 
 
 def test_the_documented_config_commands_set_keys_the_stack_accepts() -> None:
-    assert "pulumi config set --path 'alerts.email[0]' oncall@example.com" in README
-    assert "pulumi config set --secret --path alerts.webhook https://..." in README
+    # The `alerts` section of the configuration reference shows how to set them.
+    reference = page("configuration.md")
+    assert "pulumi config set --path 'alerts.email[0]' oncall@example.com" in reference
+    assert "pulumi config set --secret --path alerts.webhook https://..." in reference
     base = {
         "cloud": "gcp",
         "gcp": {"project": "acme-airflow-test", "masterAuthorizedNetworks": [{"cidr": "198.51.100.0/24", "name": "v"}]},

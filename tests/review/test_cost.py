@@ -113,12 +113,12 @@ def test_spot_worker_pools_cost_the_spot_fraction_of_on_demand(runs: dict[str, R
 def test_multi_az_rds_and_ha_cloud_sql_double_instance_and_storage(runs: dict[str, Run]) -> None:
     multi_az = _estimate(runs["prod"])
     single_az = _estimate(_with_inputs(runs["prod"], "aws:rds/instance:Instance", {"multiAz": False}))
-    for prefix in ("RDS PostgreSQL db.t4g.large", "RDS 50 GiB gp3"):
+    for prefix in ("RDS PostgreSQL db.t4g.medium", "RDS 50 GiB gp3"):
         [double], [single] = _lines(multi_az, prefix), _lines(single_az, prefix)
         assert double.monthly_usd == pytest.approx(2 * single.monthly_usd, abs=0.02), prefix
     [instance] = _lines(single_az, "RDS PostgreSQL")
     assert instance.monthly_usd == pytest.approx(
-        prices.RDS_POSTGRES["db.t4g.large"].usd * _factor(single_az) * HOURS, abs=0.01
+        prices.RDS_POSTGRES["db.t4g.medium"].usd * _factor(single_az) * HOURS, abs=0.01
     )
 
     regional = _estimate(runs["prod-gcp"])
@@ -215,13 +215,22 @@ def test_local_costs_nothing_and_the_estimate_is_json(runs: dict[str, Run]) -> N
 def test_readme_cost_tables_are_what_the_estimator_renders(
     readme_estimates: list[tuple[Shape, CostEstimate]], ha_rows: list[tuple[str, cost.HaChoice, float]]
 ) -> None:
-    blocks = cost.render_blocks(readme_estimates, ha_rows)
-    readme = cost.README.read_text()
-    assert set(blocks) == {"gcp", "aws", "local"}
+    blocks = cost.render_blocks(readme_estimates, ha_rows) | {cost.SUMMARY: cost.render_summary(readme_estimates)}
+    costs_page = cost.COSTS_PAGE.read_text()
+    assert set(blocks) == {"gcp", "aws", "local", cost.SUMMARY}
     for cloud, block in blocks.items():
-        assert cost.readme_block(readme, cloud) == block, (
-            f"README.md's {cloud} cost table is stale: run `{cost.REGENERATE}` and commit README.md"
+        assert cost.readme_block(costs_page, cloud) == block, (
+            f"docs/costs.md's {cloud} cost table is stale: run `{cost.REGENERATE}` and commit docs/costs.md"
         )
+
+
+def test_readme_cost_headline_is_current(readme_estimates: list[tuple[Shape, CostEstimate]]) -> None:
+    """The README's first screen says what each shipped stack costs, from the same estimates."""
+    headline = cost.readme_block(cost.README.read_text(), cost.HEADLINE)
+    assert headline == cost.render_headline(readme_estimates), (
+        f"README.md's cost headline is stale: run `{cost.REGENERATE}` and commit README.md"
+    )
+    assert [line.split("**")[1] for line in headline.splitlines()[1:]] == list(cost.README_STACKS)
 
 
 def test_a_stack_file_a_team_adds_leaves_the_readme_tables_as_they_are(
@@ -275,3 +284,29 @@ def _dotted(without: Mapping[str, Any]) -> str:
     """The one config key an HA choice's override sets: `aws.database.multiAz`."""
     [(key, value)] = without.items()
     return f"{key}.{_dotted(value)}" if isinstance(value, Mapping) else key
+
+
+# Issue 23: what a team comparing with the managed offerings must see.
+PRODUCTION_IDLE_BUDGET_USD = 450
+
+
+def test_each_production_shape_idles_within_the_budget(readme_estimates: list[tuple[Shape, CostEstimate]]) -> None:
+    idle = {shape.stack: estimate.monthly_idle_usd for shape, estimate in readme_estimates}
+    assert idle["prod"] <= PRODUCTION_IDLE_BUDGET_USD, f"EKS production idles at ${idle['prod']}"
+    assert idle["prod-gcp"] <= PRODUCTION_IDLE_BUDGET_USD, f"GKE production idles at ${idle['prod-gcp']}"
+
+
+def test_the_summary_prices_the_busy_month_and_leaves_the_sleeping_month_to_the_estimate(
+    readme_estimates: list[tuple[Shape, CostEstimate]],
+) -> None:
+    [(_, prod)] = [(shape, estimate) for shape, estimate in readme_estimates if shape.stack == "prod"]
+    assert prod.busy_month_usd == pytest.approx(
+        prod.monthly_idle_usd + cost.TASK_NODE_HOURS * prod.per_task_node_hour_usd, abs=0.01
+    )
+    [row] = [line for line in cost.render_summary([(Shape("prod", "", {}), prod)]).splitlines() if "| prod |" in line]
+    assert row == f"| prod | aws | ${prod.monthly_idle_usd:,.0f} | ${prod.busy_month_usd:,.0f} | - |"
+    asleep = dataclasses.replace(prod, sleeping_month_usd=12.0)
+    assert cost.render_summary([(Shape("prod", "", {}), asleep)]).count("| $12 |") == 1
+    summary = cost.render_summary(readme_estimates)
+    for offering in prices.MANAGED_OFFERINGS:
+        assert f"| {offering.name} |" in summary and offering.source in summary and offering.as_of in summary

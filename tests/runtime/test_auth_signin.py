@@ -22,13 +22,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from docs_pages import page
 from oidc_provider_mock import User, run_server_in_thread
 from runtime.harness import Airflow, Chromium, tail
 from runtime.stack_airflow import RunningAirflow, StackAirflow
 from stack_checks import stack_config
 
 from components.airflow.auth import CALLBACK_PATH
-from review.runner import ROOT, run_main
+from review.runner import run_main
 
 SHAPE = "local"
 API_SERVER = "api-server"
@@ -42,7 +43,7 @@ DENIED = "The request to sign in was denied."
 INVALID_LOGIN = "Invalid login. Please try again."
 # `[fab] cache_ttl` default (providers-fab FabAuthManager.CACHE_TTL): how long a deleted user's token lives on.
 USER_CACHE_TTL_SECONDS = 30
-README_TROUBLESHOOTING = (ROOT / "README.md").read_text().split("## Troubleshooting", 1)[1]
+README_TROUBLESHOOTING = page("troubleshooting.md")
 
 
 class Provider:
