@@ -12,11 +12,11 @@ import datetime
 import re
 import shlex
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
+from docs_pages import page
 
-PAGE = Path(__file__).resolve().parents[1] / "docs" / "operations" / "backup-restore.md"
+PAGE = "operations/backup-restore.md"
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,7 @@ INLINE = re.compile(r"`((?:gcloud|aws) [^`]+)`")
 
 
 def shown_commands() -> list[str]:
-    text = PAGE.read_text()
+    text = page(PAGE)
     blocks = "\n".join(re.findall(r"```bash\n(.*?)```", text, re.S))
     return [*COMMAND.findall(blocks), *INLINE.findall(text)]
 

@@ -32,6 +32,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 import pytest
 from cryptography.fernet import Fernet
+from docs_pages import page
 from runtime.harness import LOOPBACK, HarnessError, PostgresServer, temporary_directory
 from runtime.metadata_records import (
     CONNECTION_HOST,
@@ -47,7 +48,6 @@ from runtime.stack_airflow import METADATA_URL_ENVS, RunningAirflow
 
 from components.aws.database import DATABASE_NAME as RDS_DATABASE
 from components.gcp.database import DATABASE_NAME as CLOUD_SQL_DATABASE
-from review.runner import ROOT
 
 CONNECTION_ID = "runtime_backup"
 PASSWORD = "s3cret-in-the-backup"
@@ -57,7 +57,7 @@ DUMP_FILE = "airflow.dump"
 # The page's commands, word for word (libpq's PG* variables say which server, user and database).
 DUMP = f"pg_dump --format=custom --file={DUMP_FILE}"
 RESTORE = "pg_restore --no-owner --no-privileges --exit-on-error --dbname={database} " + DUMP_FILE
-PAGE = ROOT / "docs" / "operations" / "backup-restore.md"
+PAGE = "operations/backup-restore.md"
 FERNET_ENV = "AIRFLOW__CORE__FERNET_KEY"
 UNREADABLE = "InvalidToken"
 # How long the database may stay down before each component that exits without it has (they find it
@@ -292,6 +292,6 @@ def components_exited(running: RunningAirflow) -> list[str]:
 
 def test_the_page_shows_the_rehearsed_commands() -> None:
     assert CLOUD_SQL_DATABASE == RDS_DATABASE, "the page restores into one database name on both clouds"
-    page = PAGE.read_text()
-    assert DUMP in page
-    assert RESTORE.format(database=CLOUD_SQL_DATABASE) in page
+    shown = page(PAGE)
+    assert DUMP in shown
+    assert RESTORE.format(database=CLOUD_SQL_DATABASE) in shown
