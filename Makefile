@@ -3,6 +3,8 @@ SHELL := /bin/bash
 STACK ?= local
 PYTHON ?= python3
 BIN := .venv/bin
+# The project's version: pyproject.toml's, the newest entry of CHANGELOG.md (tests/docs/test_changelog.py).
+VERSION := $(shell sed -n 's/^version = "\(.*\)"$$/\1/p' pyproject.toml)
 export PYTHON
 # Python's bytecode cache is what makes a second run fast: the cloud SDKs' modules take
 # seconds to compile on every import without it (warm `make test` 40 s instead of 21 s).
@@ -17,6 +19,7 @@ unexport PYTHONDONTWRITEBYTECODE
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
 	@echo "  STACK=$(STACK) (local | dev | prod)"
+	@echo "  airflow-platform $(VERSION) (CHANGELOG.md)"
 
 up: ## pulumi up on STACK (default: local); checks prerequisites first
 	@scripts/pulumi.sh up "$(STACK)"

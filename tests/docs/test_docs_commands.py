@@ -51,6 +51,14 @@ CLI_TABLE: dict[tuple[str, ...], tuple[frozenset[str], str]] = {
         frozenset({"--name", "--region"}),
         "https://docs.aws.amazon.com/cli/latest/reference/eks/update-kubeconfig.html",
     ),
+    ("aws", "eks", "update-cluster-config"): (
+        frozenset({"--name", "--no-deletion-protection"}),
+        "https://docs.aws.amazon.com/eks/latest/userguide/deletion-protection.html",
+    ),
+    ("aws", "rds", "modify-db-instance"): (
+        frozenset({"--db-instance-identifier", "--no-deletion-protection"}),
+        "https://docs.aws.amazon.com/cli/latest/reference/rds/modify-db-instance.html",
+    ),
     ("kubectl", "port-forward"): (
         frozenset({"-n"}),
         "https://kubernetes.io/docs/reference/kubectl/generated/kubectl_port-forward/",
@@ -228,7 +236,7 @@ def _matches(row: tuple[str, ...], words: tuple[str, ...]) -> bool:
 
 def _is_flag_value(words: tuple[str, ...], index: int) -> bool:
     previous = words[index - 1] if index else ""
-    return previous in {"-n", "--name", "--region", "--stack", "--secrets-provider"}
+    return previous in {"-n", "--name", "--region", "--stack", "--secrets-provider", "--db-instance-identifier"}
 
 
 def _is_subcommand_word(plain: list[str], index: int) -> bool:
