@@ -18,7 +18,9 @@ RELEASE = re.compile(r"^## \[(\d+\.\d+\.\d+)\] - (\d{4}-\d{2}-\d{2})$", re.MULTI
 def test_the_newest_changelog_entry_is_the_projects_version() -> None:
     releases = RELEASE.findall(CHANGELOG)
     assert releases, "CHANGELOG.md has no '## [x.y.z] - YYYY-MM-DD' release"
-    assert releases[0][0] == VERSION, f"CHANGELOG.md's newest release is {releases[0][0]}, pyproject.toml says {VERSION}"
+    assert releases[0][0] == VERSION, (
+        f"CHANGELOG.md's newest release is {releases[0][0]}, pyproject.toml says {VERSION}"
+    )
 
 
 def test_releases_are_newest_first_and_unreleased_on_top() -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import ast
 import re
 import shlex
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,7 +35,10 @@ SHELL_LANGUAGES = {"bash", "sh", "shell", "console"}
 # with a CLI these tests cannot run, and where each is documented. A page that uses another
 # subcommand or flag fails until a row with its source is added here.
 CLI_TABLE: dict[tuple[str, ...], tuple[frozenset[str], str]] = {
-    ("pulumi", "login"): (frozenset(), "https://www.pulumi.com/docs/iac/cli/commands/pulumi_login/ (gs://, s3:// URLs)"),
+    ("pulumi", "login"): (
+        frozenset(),
+        "https://www.pulumi.com/docs/iac/cli/commands/pulumi_login/ (gs://, s3:// URLs)",
+    ),
     ("pulumi", "stack", "init"): (
         frozenset({"--secrets-provider"}),
         "https://www.pulumi.com/docs/iac/cli/commands/pulumi_stack_init/ (gcpkms://, awskms:// providers)",
@@ -46,6 +50,15 @@ CLI_TABLE: dict[tuple[str, ...], tuple[frozenset[str], str]] = {
     ("pulumi", "state", "unprotect"): (
         frozenset({"--all", "--stack"}),
         "https://www.pulumi.com/docs/iac/cli/commands/pulumi_state_unprotect/",
+    ),
+    ("aws", "configure", "sso"): (
+        frozenset(),
+        "https://docs.aws.amazon.com/cli/latest/reference/configure/sso.html",
+    ),
+    ("aws", "sso", "login"): (frozenset(), "https://docs.aws.amazon.com/cli/latest/reference/sso/login.html"),
+    ("aws", "sts", "get-caller-identity"): (
+        frozenset(),
+        "https://docs.aws.amazon.com/cli/latest/reference/sts/get-caller-identity.html",
     ),
     ("aws", "eks", "update-kubeconfig"): (
         frozenset({"--name", "--region"}),
@@ -63,9 +76,62 @@ CLI_TABLE: dict[tuple[str, ...], tuple[frozenset[str], str]] = {
         frozenset({"-n"}),
         "https://kubernetes.io/docs/reference/kubectl/generated/kubectl_port-forward/",
     ),
+    ("gcloud", "components", "install"): (
+        frozenset(),
+        "https://cloud.google.com/sdk/gcloud/reference/components/install (gke-gcloud-auth-plugin: "
+        "https://cloud.google.com/kubernetes-engine/docs/how-to/cluster-access-for-kubectl)",
+    ),
+    ("gcloud", "auth", "application-default", "login"): (
+        frozenset(),
+        "https://cloud.google.com/sdk/gcloud/reference/auth/application-default/login",
+    ),
+    ("gcloud", "sql", "instances", "clone"): (
+        frozenset({"--point-in-time"}),
+        "https://cloud.google.com/sdk/gcloud/reference/sql/instances/clone",
+    ),
+    ("gcloud", "sql", "backups", "restore"): (
+        frozenset({"--restore-instance"}),
+        "https://cloud.google.com/sdk/gcloud/reference/sql/backups/restore",
+    ),
+    ("aws", "rds", "restore-db-instance-to-point-in-time"): (
+        frozenset(
+            {
+                "--source-db-instance-identifier",
+                "--target-db-instance-identifier",
+                "--restore-time",
+                "--db-subnet-group-name",
+                "--vpc-security-group-ids",
+            }
+        ),
+        "https://docs.aws.amazon.com/cli/latest/reference/rds/restore-db-instance-to-point-in-time.html",
+    ),
+    # The shell itself: the quickstart sets the file backend's passphrase (scripts/pulumi.sh reads it).
+    ("export",): (frozenset(), "bash(1); PULUMI_CONFIG_PASSPHRASE: scripts/pulumi.sh"),
     # Plain tools of a POSIX shell (the page pipes an output through them).
     ("curl",): (frozenset({"-s"}), "curl(1)"),
     ("grep",): (frozenset(), "grep(1)"),
+}
+
+# The flags above written `--flag value` (not `--flag=value`): the word after them is no subcommand.
+VALUE_FLAGS = {
+    "-n",
+    "--name",
+    "--region",
+    "--stack",
+    "--secrets-provider",
+    "--db-instance-identifier",
+    "--source-db-instance-identifier",
+    "--target-db-instance-identifier",
+    "--restore-time",
+    "--db-subnet-group-name",
+    "--vpc-security-group-ids",
+}
+
+# Commands the test suite itself runs, checked against the test that runs them: the program and
+# every flag a page gives it appear in that test (the backup-restore rehearsal, tests/runtime).
+RUN_BY_TESTS = {
+    "pg_dump": "tests/runtime/test_backup_restore.py",
+    "pg_restore": "tests/runtime/test_backup_restore.py",
 }
 
 # Flags of `pulumi stack output` and `pulumi config set` (https://www.pulumi.com/docs/iac/cli/commands/).
@@ -82,13 +148,21 @@ class Command:
         return f"{self.where}: {shlex.join(self.words)}"
 
 
+# A fenced block, also indented inside a list item: its indent, language and body.
+FENCE = re.compile(r"^( *)```(\w*)[^\n]*\n(.*?)^\1```", re.DOTALL | re.MULTILINE)
+
+
+def fenced_blocks(text: str) -> list[tuple[int, str, str]]:
+    """(line number, language, dedented body) of each fenced block."""
+    return [
+        (text.count("\n", 0, match.start()) + 2, match.group(2), textwrap.dedent(match.group(3)))
+        for match in FENCE.finditer(text)
+    ]
+
+
 def shell_blocks(text: str) -> list[tuple[int, str]]:
     """(line number, body) of each fenced block whose language is a shell."""
-    blocks = []
-    for match in re.finditer(r"^```(\w*)[^\n]*\n(.*?)^```", text, re.DOTALL | re.MULTILINE):
-        if match.group(1) in SHELL_LANGUAGES:
-            blocks.append((text.count("\n", 0, match.start()) + 2, match.group(2)))
-    return blocks
+    return [(line, body) for line, language, body in fenced_blocks(text) if language in SHELL_LANGUAGES]
 
 
 def substitutions(line: str) -> list[str]:
@@ -97,7 +171,10 @@ def substitutions(line: str) -> list[str]:
 
 
 def split_commands(line: str) -> list[list[str]]:
-    """The simple commands of one shell line, each as its words (redirections dropped)."""
+    """The simple commands of one shell line, each as its words (redirections dropped).
+
+    A `<placeholder>` the reader fills in is one word, whatever it holds."""
+    line = re.sub(r"<[^<>]*[A-Za-z][^<>]*>", "PLACEHOLDER", line)
     lexer = shlex.shlex(line, posix=True, punctuation_chars="|&;<>")
     lexer.whitespace_split = True
     lexer.commenters = "#"
@@ -210,6 +287,15 @@ def problem(words: tuple[str, ...]) -> str | None:
             return f"flags {sorted(flags - STACK_OUTPUT_FLAGS)} not in STACK_OUTPUT_FLAGS"
         missing = [name for name in operands if name not in stack_outputs()]
         return f"the stack exports no output {', '.join(missing)}" if missing else None
+    if program in RUN_BY_TESTS:
+        test = (ROOT / RUN_BY_TESTS[program]).read_text()
+        # A flag the test fills from a variable (`--file={DUMP_FILE}`) may take any value on the page.
+        untested = [
+            arg for arg in args if arg.startswith("-") and arg not in test and f"{arg.split('=', 1)[0]}={{" not in test
+        ]
+        if f"{program} " not in test:
+            return f"{RUN_BY_TESTS[program]} does not run {program}"
+        return f"{RUN_BY_TESTS[program]} does not run {program} {' '.join(untested)}" if untested else None
     return cli_problem(words)
 
 
@@ -236,7 +322,7 @@ def _matches(row: tuple[str, ...], words: tuple[str, ...]) -> bool:
 
 def _is_flag_value(words: tuple[str, ...], index: int) -> bool:
     previous = words[index - 1] if index else ""
-    return previous in {"-n", "--name", "--region", "--stack", "--secrets-provider", "--db-instance-identifier"}
+    return previous in VALUE_FLAGS
 
 
 def _is_subcommand_word(plain: list[str], index: int) -> bool:
@@ -251,12 +337,12 @@ def test_blocks_of_commands_are_shell_blocks() -> None:
     # A command in an unlabelled (or ```text) block would escape the checks above.
     for path in documented_files():
         text = path.read_text()
-        for match in re.finditer(r"^```(\w*)[^\n]*\n(.*?)^```", text, re.DOTALL | re.MULTILINE):
-            if match.group(1) in SHELL_LANGUAGES:
+        for _line, language, body in fenced_blocks(text):
+            if language in SHELL_LANGUAGES:
                 continue
-            for line in match.group(2).splitlines():
+            for line in body.splitlines():
                 assert not line.lstrip("$ ").startswith(COMMAND_WORDS), (
-                    f"{path.relative_to(ROOT)}: a command in a ```{match.group(1)} block, not ```bash: {line}"
+                    f"{path.relative_to(ROOT)}: a command in a ```{language} block, not ```bash: {line}"
                 )
 
 
@@ -264,6 +350,10 @@ def test_the_pages_have_commands_to_check() -> None:
     # The extraction itself: a change of fence style must not leave nothing to check.
     assert len(ALL_COMMANDS) >= 20
     assert any(command.words[0] == "make" for command in ALL_COMMANDS)
+    # A fence indented inside a numbered step (the deploy checklists) is read too.
+    assert any(
+        command.where.startswith("docs/deploy/gcp.md") and command.words[0] == "gcloud" for command in ALL_COMMANDS
+    )
 
 
 @pytest.mark.parametrize("command", ALL_COMMANDS, ids=str)
@@ -285,6 +375,7 @@ def test_every_command_on_a_page_is_checked(command: Command) -> None:
         ("gcloud container clusters get-credentials dev", "no rule"),
         ("kubectl -n airflow delete pod x", "no rule"),
         ("aws eks update-kubeconfig --name x --profile y", "--profile"),
+        ("pg_dump --format=plain --file=airflow.sql", "does not run pg_dump --format=plain"),
     ],
 )
 def test_a_wrong_command_is_refused(line: str, reason: str) -> None:
