@@ -75,6 +75,7 @@ def create_stack(config: StackConfig) -> Stack:
             kube_context=config.local.kube_context if config.local else None,
             auth=config.auth,
             auth_client_secret=load_auth_client_secret(),
+            asleep=config.sleep,
         ),
     )
     return Stack(config=config, platform=platform, airflow=airflow)

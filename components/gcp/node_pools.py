@@ -29,6 +29,17 @@ WORKER_DISK_SIZE_GB = 50
 # drift with every scale-up and must not show as diffs (initial_node_count
 # would even force the pool's replacement).
 AUTOSCALED_FIELDS = ["initialNodeCount", "nodeCount"]
+# Asleep (`sleep: true`), the pools are sized by the program, not the autoscaler:
+# autoscaling off and node_count 0 - the way GKE resizes a pool to zero
+# (`gcloud container clusters resize --num-nodes 0`). The autoscaler would not
+# do it: it never drains a node that runs kube-system pods, whatever its max.
+# initial_node_count stays ignored (a change would replace the pool). Waking
+# turns autoscaling back on; node_count keeps the asleep 0 (ignored again), and
+# the Airflow pods Pending on the empty system pool make GKE's autoscaler (part
+# of the managed control plane, so it runs with no node) add nodes up to the
+# minimum and beyond as needed. Source: the provider's `node_count` and
+# `ignore_node_count_changes` docs (pulumi_gcp container.NodePool).
+ASLEEP_IGNORED_FIELDS = ["initialNodeCount"]
 
 
 def worker_placement() -> Placement:
@@ -64,6 +75,8 @@ class NodePoolsArgs:
     workers: PoolSpec
     # Role bindings of the node account: nodes must be able to pull and log from boot.
     depends_on: Sequence[pulumi.Resource]
+    # `sleep: true`: both pools at zero nodes, autoscaling off.
+    asleep: bool = False
 
 
 class NodePools(pulumi.ComponentResource):
@@ -117,11 +130,14 @@ class NodePools(pulumi.ComponentResource):
             initial_node_count=initial_node_count,
             # Totals across zones, so the same numbers mean the same cost on
             # a zonal and a regional cluster.
-            autoscaling=gcp.container.NodePoolAutoscalingArgs(
+            autoscaling=None
+            if args.asleep
+            else gcp.container.NodePoolAutoscalingArgs(
                 total_min_node_count=spec.min_nodes,
                 total_max_node_count=spec.max_nodes,
                 location_policy=location_policy,
             ),
+            node_count=0 if args.asleep else None,
             # Skip reading the instance groups' live size: it is the
             # autoscaler's business (see AUTOSCALED_FIELDS).
             ignore_node_count_changes=True,
@@ -153,6 +169,8 @@ class NodePools(pulumi.ComponentResource):
                 gcfs_config=gcp.container.NodePoolNodeConfigGcfsConfigArgs(enabled=True) if image_streaming else None,
             ),
             opts=pulumi.ResourceOptions(
-                parent=self, depends_on=list(args.depends_on), ignore_changes=AUTOSCALED_FIELDS
+                parent=self,
+                depends_on=list(args.depends_on),
+                ignore_changes=ASLEEP_IGNORED_FIELDS if args.asleep else AUTOSCALED_FIELDS,
             ),
         )

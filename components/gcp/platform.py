@@ -164,6 +164,7 @@ class GcpPlatform(pulumi.ComponentResource):
                     disk_size_gb=WORKER_DISK_SIZE_GB,
                 ),
                 depends_on=node_identity.role_bindings,
+                asleep=config.sleep,
             ),
             opts=child(),
         )
@@ -175,6 +176,7 @@ class GcpPlatform(pulumi.ComponentResource):
                 private_services_range=network.private_services_range.name,
                 protect=production,
                 depends_on=[apis["sqladmin"], network.private_services],
+                asleep=config.sleep,
             ),
             opts=child(),
         )
