@@ -59,7 +59,7 @@ fi
 if [ "$action" = sleep ] || [ "$action" = wake ]; then
   [ "$cloud" != local ] ||
     { echo "error: make $action: $stack is a local stack (cloud: local); stop or start the local cluster itself" >&2; exit 2; }
-  ! grep -Eq '^ *airflow-platform:production: *true' "Pulumi.$stack.yaml" ||
+  [ "$(scripts/ci-stacks.sh production "$stack")" = false ] ||
     { echo "error: make $action: $stack is a production stack (production: true), which never sleeps" >&2; exit 2; }
 fi
 [ "$missing" -eq 0 ] || { echo "make $action STACK=$stack: fix what is listed above, then run it again." >&2; exit 1; }
