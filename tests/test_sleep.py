@@ -15,6 +15,7 @@ import stack_checks as checks
 
 from components.aws.sleep import ASLEEP_CADENCE, DATABASE_ASLEEP, DATABASE_AWAKE, DISABLED, ENABLED
 from components.config import ConfigError, parse_stack_config
+from review.cost import Shape, readme_estimate, sleeping_month_usd
 from review.runner import Registered, Run, run_main
 
 NODE_POOL = "gcp:container/nodePool:NodePool"
@@ -230,3 +231,29 @@ def test_sleep_keeps_every_secret_and_stateful_resource(cloud: str, request: pyt
     for urn in kept:
         assert by_urn(asleep)[urn].inputs == before[urn].inputs, urn
         assert by_urn(asleep)[urn].protect == before[urn].protect, urn
+
+
+# --- the sleeping month (review/cost.py) ------------------------------------------------------------
+
+
+def test_the_sleeping_gke_month_bills_storage_but_no_node_and_no_database_instance(gcp_asleep: Run) -> None:
+    cost = readme_estimate(gcp_asleep)
+    billed = {line.what: line.monthly_usd for line in cost.lines if line.monthly_usd}
+    assert not [what for what in billed if " node " in what or what.startswith("Cloud SQL db-")], billed
+    assert any(what.startswith("Cloud SQL") and "GiB" in what for what in billed), "the stopped disk is billed"
+    assert any(what.startswith("PVC") for what in billed), "the shared volume is kept, and billed"
+
+
+def test_the_sleeping_eks_month_bills_no_node_and_no_database_instance(aws_asleep: Run) -> None:
+    billed = {line.what for line in readme_estimate(aws_asleep).lines if line.monthly_usd}
+    assert not [what for what in billed if " node " in what or what.startswith("RDS PostgreSQL")], billed
+    assert any(what.startswith("RDS") and "GiB" in what for what in billed)
+
+
+def test_sleeping_month_is_priced_only_where_sleep_is_allowed() -> None:
+    dev = Shape("dev", "the tests' dev shape", checks.stack_config("dev"))
+    awake = readme_estimate(run_main(checks.stack_config("dev"), stack="dev")).monthly_idle_usd
+    sleeping = sleeping_month_usd(dev)
+    assert sleeping is not None and 0 < sleeping < awake, (sleeping, awake)
+    for stack in ("prod", "local"):
+        assert sleeping_month_usd(Shape(stack, "the tests' shape", checks.stack_config(stack))) is None
