@@ -12,7 +12,9 @@ from typing import Any
 
 import pytest
 import stack_checks as checks
+import yaml
 
+from components.aws.monitoring import MUTED_RECEIVER
 from components.aws.sleep import ASLEEP_CADENCE, DATABASE_ASLEEP, DATABASE_AWAKE, DISABLED, ENABLED
 from components.config import ConfigError, parse_stack_config
 from review.cost import Shape, readme_estimate, sleeping_month_usd
@@ -25,16 +27,23 @@ RDS_INSTANCE = "aws:rds/instance:Instance"
 DATABASE_STATE = "aws:rds/instanceDesiredState:InstanceDesiredState"
 SCHEDULE = "aws:scheduler/schedule:Schedule"
 RELEASE = "kubernetes:helm.sh/v3:Release"
+ALERT_POLICY = "gcp:monitoring/alertPolicy:AlertPolicy"
+ALERT_MANAGER = "aws:amp/alertManagerDefinition:AlertManagerDefinition"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 SLEEP_KEY = "airflow-platform:sleep"
 
 
+# Routed alerts: the rules that watch Airflow are muted while it sleeps.
+ALERTS = {"email": ["ops@example.com"]}
+
+
 def gcp_dev(sleep: bool) -> dict[str, Any]:
-    return {**checks.stack_config("dev"), "sleep": sleep}
+    return {**checks.stack_config("dev"), "alerts": ALERTS, "sleep": sleep}
 
 
 def aws_dev(sleep: bool) -> dict[str, Any]:
     """The tests' EKS shape as a non-production stack."""
-    return {**checks.stack_config("prod"), "production": False, "sleep": sleep}
+    return {**checks.stack_config("prod"), "production": False, "alerts": ALERTS, "sleep": sleep}
 
 
 @pytest.fixture(scope="module")
@@ -112,13 +121,14 @@ def test_gke_sleep_changes_only_the_node_pools_the_database_and_the_release_wait
 ) -> None:
     changed = changed_inputs(gcp_awake, gcp_asleep)
     types = {by_urn(gcp_awake)[urn].type for urn in changed}
-    assert types == {NODE_POOL, SQL_INSTANCE, RELEASE}, changed
+    assert types == {NODE_POOL, SQL_INSTANCE, RELEASE, ALERT_POLICY}, changed
     for urn, keys in changed.items():
         type_ = by_urn(gcp_awake)[urn].type
         expected = {
             NODE_POOL: {"autoscaling", "nodeCount"},
             SQL_INSTANCE: {"settings"},
             RELEASE: {"atomic", "skipAwait"},
+            ALERT_POLICY: {"enabled"},
         }[type_]
         assert keys == expected, (urn, keys)
 
@@ -155,6 +165,8 @@ def test_eks_sleep_changes_only_the_node_minimums_the_schedules_the_database_sta
         SCHEDULE: {"state"},
         DATABASE_STATE: {"state"},
         RELEASE: {"atomic", "skipAwait"},
+        ALERT_MANAGER: {"definition"},
+        ALARM: {"actionsEnabled"},
     }
     assert {by_urn(aws_awake)[urn].type: keys for urn, keys in changed.items()} == expected, changed
     # The RDS instance itself is untouched: stopping it is InstanceDesiredState's job.
@@ -257,3 +269,16 @@ def test_sleeping_month_is_priced_only_where_sleep_is_allowed() -> None:
     assert sleeping is not None and 0 < sleeping < awake, (sleeping, awake)
     for stack in ("prod", "local"):
         assert sleeping_month_usd(Shape(stack, "the tests' shape", checks.stack_config(stack))) is None
+
+
+def test_alerts_that_watch_airflow_are_muted_while_asleep(
+    gcp_awake: Run, gcp_asleep: Run, aws_awake: Run, aws_asleep: Run
+) -> None:
+    """No scheduler heartbeat and no API server are expected at night: nobody is paged for them."""
+    assert {policy.inputs["enabled"] for policy in of_type(gcp_awake, ALERT_POLICY)} == {True}
+    assert {policy.inputs["enabled"] for policy in of_type(gcp_asleep, ALERT_POLICY)} == {False}
+    for run, receiver in ((aws_awake, "sns"), (aws_asleep, MUTED_RECEIVER)):
+        (definition,) = of_type(run, ALERT_MANAGER)
+        config = yaml.safe_load(yaml.safe_load(definition.inputs["definition"])["alertmanager_config"])
+        assert config["route"]["receiver"] == receiver
+    assert {alarm.inputs["actionsEnabled"] for alarm in of_type(aws_asleep, ALARM)} == {False}

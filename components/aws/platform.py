@@ -303,6 +303,7 @@ class AwsPlatform(pulumi.ComponentResource):
                 database_storage_gb=settings.database.allocated_storage_gb,
                 production=production,
                 alerts=config.alerts,
+                asleep=config.sleep,
                 webhook=load_alerts_webhook(),
             ),
             opts=children,

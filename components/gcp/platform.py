@@ -290,6 +290,7 @@ class GcpPlatform(pulumi.ComponentResource):
                 database_tier=settings.database_tier,
                 production=production,
                 alerts=config.alerts,
+                asleep=config.sleep,
                 webhook=load_alerts_webhook(),
                 provider=k8s_provider,
                 depends_on=[cluster.cluster, apis["monitoring"]],
