@@ -8,6 +8,7 @@ replaces, regenerates or deletes anything.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -282,3 +283,31 @@ def test_alerts_that_watch_airflow_are_muted_while_asleep(
         config = yaml.safe_load(yaml.safe_load(definition.inputs["definition"])["alertmanager_config"])
         assert config["route"]["receiver"] == receiver
     assert {alarm.inputs["actionsEnabled"] for alarm in of_type(aws_asleep, ALARM)} == {False}
+
+
+def test_the_stack_says_whether_it_was_deployed_asleep(gcp_awake: Run, gcp_asleep: Run) -> None:
+    """scripts/ci-drift.sh previews a parked stack asleep, from this output."""
+    assert gcp_awake.exports["asleep"].value is False
+    assert gcp_asleep.exports["asleep"].value is True
+
+
+def test_eks_schedules_call_the_apis_with_what_they_need(aws_asleep: Run) -> None:
+    inputs = {
+        schedule.inputs["target"]["arn"].rsplit(":", 1)[-1]: json.loads(schedule.inputs["target"]["input"])
+        for schedule in of_type(aws_asleep, SCHEDULE)
+        if schedule.inputs["target"]["arn"].endswith("stopDBInstance")
+    }
+    (rds,) = of_type(aws_asleep, RDS_INSTANCE)
+    assert inputs["stopDBInstance"] == {"DbInstanceIdentifier": rds.inputs["identifier"]}
+    scale = [
+        json.loads(schedule.inputs["target"]["input"])
+        for schedule in of_type(aws_asleep, SCHEDULE)
+        if schedule.inputs["target"]["arn"].endswith("updateNodegroupConfig")
+    ]
+    maxima = sorted(group.inputs["scalingConfig"]["maxSize"] for group in of_type(aws_asleep, NODE_GROUP))
+    assert sorted(call["ScalingConfig"]["MaxSize"] for call in scale) == maxima
+    assert all(call["ScalingConfig"]["MinSize"] == call["ScalingConfig"]["DesiredSize"] == 0 for call in scale)
+    assert all(
+        schedule.inputs["target"]["retryPolicy"]["maximumRetryAttempts"] == 0
+        for schedule in of_type(aws_asleep, SCHEDULE)
+    )
