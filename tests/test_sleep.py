@@ -18,6 +18,7 @@ import yaml
 from components.aws.monitoring import MUTED_RECEIVER
 from components.aws.sleep import ASLEEP_CADENCE, DATABASE_ASLEEP, DATABASE_AWAKE, DISABLED, ENABLED
 from components.config import ConfigError, parse_stack_config
+from components.gcp.node_pools import POOL_LABEL, SYSTEM, WORKERS
 from review.cost import Shape, readme_estimate, sleeping_month_usd
 from review.runner import Registered, Run, run_main
 
@@ -134,15 +135,24 @@ def test_gke_sleep_changes_only_the_node_pools_the_database_and_the_release_wait
         assert keys == expected, (urn, keys)
 
 
-def test_gke_sleeping_pools_are_sized_zero_without_autoscaling(gcp_awake: Run, gcp_asleep: Run) -> None:
-    for pool in of_type(gcp_asleep, NODE_POOL):
-        assert pool.inputs.get("nodeCount") == 0, pool.name
-        assert pool.inputs.get("autoscaling") is None, pool.name
-        # The node count is the program's while asleep, never a replacement.
-        assert pool.ignore_changes == ("initialNodeCount",), pool.name
+def test_gke_sleeping_system_pool_is_sized_zero_and_workers_may_scale_to_zero(gcp_awake: Run, gcp_asleep: Run) -> None:
+    pools = {pool.inputs["nodeConfig"]["labels"][POOL_LABEL]: pool for pool in of_type(gcp_asleep, NODE_POOL)}
+    system, workers = pools[SYSTEM], pools[WORKERS]
+    assert system.inputs.get("nodeCount") == 0 and system.inputs.get("autoscaling") is None
+    # The node count is the program's while asleep, never a replacement.
+    assert system.ignore_changes == ("initialNodeCount",)
+    # The workers keep autoscaling (GKE restarts no control plane), down to zero.
+    assert workers.inputs["autoscaling"]["totalMinNodeCount"] == 0 and "nodeCount" not in workers.inputs
     for pool in of_type(gcp_awake, NODE_POOL):
         assert "nodeCount" not in pool.inputs and pool.inputs["autoscaling"], pool.name
         assert set(pool.ignore_changes) == {"initialNodeCount", "nodeCount"}, pool.name
+
+
+def test_gke_sleep_lowers_a_nonzero_worker_minimum() -> None:
+    raw = gcp_dev(True)
+    run = run_main({**raw, "gcp": {**raw["gcp"], "workerMinNodes": 1}}, stack="dev")
+    (workers,) = [p for p in of_type(run, NODE_POOL) if p.inputs["nodeConfig"]["labels"][POOL_LABEL] == WORKERS]
+    assert workers.inputs["autoscaling"]["totalMinNodeCount"] == 0
 
 
 def test_gke_sleep_stops_cloud_sql_and_keeps_everything_else_of_it(gcp_awake: Run, gcp_asleep: Run) -> None:
