@@ -9,6 +9,7 @@ replaces, regenerates or deletes anything.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,7 +20,7 @@ from components.aws.monitoring import MUTED_RECEIVER
 from components.aws.sleep import ASLEEP_CADENCE, DATABASE_ASLEEP, DATABASE_AWAKE, DISABLED, ENABLED
 from components.config import ConfigError, parse_stack_config
 from components.gcp.node_pools import POOL_LABEL, SYSTEM, WORKERS
-from review.cost import Shape, readme_estimate, sleeping_month_usd
+from review.cost import Shape, readme_estimate, readme_shapes, sleeping_month_usd
 from review.runner import Registered, Run, run_main
 
 NODE_POOL = "gcp:container/nodePool:NodePool"
@@ -321,3 +322,12 @@ def test_eks_schedules_call_the_apis_with_what_they_need(aws_asleep: Run) -> Non
         schedule.inputs["target"]["retryPolicy"]["maximumRetryAttempts"] == 0
         for schedule in of_type(aws_asleep, SCHEDULE)
     )
+
+
+def test_the_sleep_page_quotes_the_estimators_sleeping_months() -> None:
+    """docs/operations/sleep.md's figures are review.cost's, for the shapes docs/costs.md prices."""
+    text = (Path(__file__).resolve().parent.parent / "docs" / "operations" / "sleep.md").read_text()
+    shapes = {shape.stack: shape for shape in readme_shapes()}
+    for stack in ("dev", "dev-aws"):
+        sleeping = sleeping_month_usd(shapes[stack])
+        assert sleeping is not None and f"**${sleeping:,.2f}**" in text, (stack, sleeping)
