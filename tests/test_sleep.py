@@ -331,3 +331,14 @@ def test_the_sleep_page_quotes_the_estimators_sleeping_months() -> None:
     for stack in ("dev", "dev-aws"):
         sleeping = sleeping_month_usd(shapes[stack])
         assert sleeping is not None and f"**${sleeping:,.2f}**" in text, (stack, sleeping)
+
+
+def test_only_this_accounts_schedules_may_assume_the_sleep_role(aws_asleep: Run) -> None:
+    (role,) = [
+        r
+        for r in of_type(aws_asleep, "aws:iam/role:Role")
+        if r.parent.endswith("airflow-platform:aws:Sleep::aws-sleep")
+    ]
+    (statement,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+    assert statement["Principal"] == {"Service": "scheduler.amazonaws.com"}
+    assert statement["Condition"]["StringEquals"]["aws:SourceAccount"]

@@ -36,8 +36,6 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.aws.iam import trust_policy
-
 SCHEDULER_PRINCIPAL = "scheduler.amazonaws.com"
 # Every 15 minutes, on the quarter hour (EventBridge Scheduler cron: minutes hours day-of-month month
 # day-of-week year).
@@ -82,9 +80,10 @@ class Sleep(pulumi.ComponentResource):
     def __init__(self, name: str, args: SleepArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("airflow-platform:aws:Sleep", name, None, opts)
         local = pulumi.ResourceOptions(parent=self)
+        account_id = aws.get_caller_identity(opts=pulumi.InvokeOptions(parent=self)).account_id
         self.role = aws.iam.Role(
             f"{name}-role",
-            assume_role_policy=trust_policy(SCHEDULER_PRINCIPAL),
+            assume_role_policy=_scheduler_trust_policy(account_id),
             description="EventBridge Scheduler: keeps a sleeping stack's nodes at zero and its database stopped",
             opts=local,
         )
@@ -171,6 +170,24 @@ def _scale_to_zero_input(names: list[str], *, max_size: int) -> str:
             "ClusterName": cluster_name,
             "NodegroupName": node_group_name,
             "ScalingConfig": {"MinSize": 0, "MaxSize": max_size, "DesiredSize": 0},
+        }
+    )
+
+
+def _scheduler_trust_policy(account_id: str) -> str:
+    """EventBridge Scheduler may assume the role for this account's schedules only: the
+    confused-deputy condition the Scheduler user guide recommends for execution roles."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": SCHEDULER_PRINCIPAL},
+                    "Action": "sts:AssumeRole",
+                    "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+                }
+            ],
         }
     )
 
