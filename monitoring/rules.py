@@ -112,3 +112,10 @@ def scoped(expr: str, scopes: Mapping[str, Mapping[str, str]]) -> str:
 def metric_names(expr: str) -> set[str]:
     """The metric names (of the families above) an expression reads."""
     return {name for match in _SELECTOR.finditer(expr) if (name := match.group("name")).startswith(_PREFIXES)}
+
+
+def kube_state_series() -> list[str]:
+    """The kube-state-metrics series the rules read: what a cluster without managed ones must scrape."""
+    return sorted(
+        {name for rule in alert_rules() for name in metric_names(rule.expr) if name.startswith(KUBE_STATE_PREFIX)}
+    )

@@ -4,8 +4,11 @@ Reads the stack's outputs (`pulumi stack output`) and talks to the cluster
 with its kubeconfig (`kubectl`): Airflow's health endpoint through the
 Kubernetes API's service proxy (no port-forward, no UI allowlist), the
 component heartbeats it reports, pods not running, the worker pool's nodes,
-the last DAG runs (read in the scheduler pod), and the active alerts where
-the cloud has a CLI for them. Every piece that cannot be read is one line
+the last DAG runs (read in the scheduler pod), and the active alerts: on GKE
+Cloud Monitoring's open alerts (`gcloud monitoring alerts list`), on EKS the
+CloudWatch alarms in ALARM and the AMP alert manager's active alerts (its
+Prometheus-compatible API, SigV4-signed by curl with the AWS CLI's
+credentials). Every piece that cannot be read is one line
 saying why. `--wait SECONDS` polls the health endpoint until every
 component is healthy (`make up` ends with it) and fails plainly if not.
 """
@@ -16,6 +19,7 @@ import argparse
 import datetime
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -81,12 +85,19 @@ class Tools:
 
     env: Mapping[str, str]
 
-    def run(self, command: Sequence[str], what: str, timeout: int = 60) -> str:
+    def run(self, command: Sequence[str], what: str, timeout: int = 60, stdin: str | None = None) -> str:
+        """The command's output; `stdin` is how a credential reaches it (never its arguments, which `ps` shows)."""
         if shutil.which(command[0], path=self.env.get("PATH")) is None:
             raise UnavailableError(f"{command[0]} not found on PATH (no CLI): install it to read {what}")
         try:
             result = subprocess.run(
-                list(command), capture_output=True, text=True, timeout=timeout, env=dict(self.env), check=False
+                list(command),
+                input=stdin,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                env=dict(self.env),
+                check=False,
             )
         except subprocess.TimeoutExpired:
             raise UnavailableError(f"{command[0]} did not answer within {timeout}s reading {what}") from None
@@ -195,25 +206,102 @@ def run_lines(runs: Sequence[Mapping[str, Any]]) -> list[str]:
     return [f"  {run['dag_id']} {run['run_id']}: {run['state']}" for run in runs]
 
 
-def alert_lines(tools: Tools, cloud: str | None, outputs: Mapping[str, Any]) -> list[str]:
-    links = outputs.get("monitoring") or {}
+# Cloud Monitoring's open alerts; the stack's policies are named "<alert> (<stack>)" (components/gcp/monitoring.py).
+# Permission monitoring.alerts.list (roles/monitoring.viewer).
+GCP_OPEN_ALERTS = ("monitoring", "alerts", "list", "--filter=state=OPEN", "--format=json")
+# AMP's alert manager API (AMP user guide, "ListAlertManagerAlerts"): IAM action aps:ListAlertManagerAlerts,
+# which ReadOnlyAccess grants through aps:List*.
+AMP_ALERTS_PATH = "alertmanager/api/v2/alerts"
+_AMP_ENDPOINT = re.compile(r"^https://aps-workspaces\.(?P<region>[a-z0-9-]+)\.amazonaws\.com/workspaces/[^/]+/?$")
+
+
+def alert_lines(tools: Tools, cloud: str | None, stack: str, outputs: Mapping[str, Any]) -> list[str]:
+    """The alerts firing now, one line each; a source that cannot be read is one line saying why."""
+    monitoring = outputs.get("monitoring") or {}
     if cloud == "aws":
-        text = tools.run(
-            ["aws", "cloudwatch", "describe-alarms", "--state-value", "ALARM", "--output", "json"], "CloudWatch alarms"
-        )
         prefix = str(outputs.get("clusterName", ""))
-        firing = [a["AlarmName"] for a in json.loads(text).get("MetricAlarms", []) if a["AlarmName"].startswith(prefix)]
         return [
-            *(
-                [f"  CloudWatch alarm firing: {name}" for name in firing]
-                or ["  CloudWatch (database): no alarm firing"]
-            ),
-            "  Prometheus rules (AMP): no CLI lists them; alerts arrive by e-mail, or see "
-            f"{links.get('prometheusWorkspace', 'the AMP console')}",
+            *_source("CloudWatch alarms (database)", lambda: cloudwatch_alarm_lines(tools, prefix)),
+            *_source("AMP alert manager (Prometheus rules)", lambda: amp_alert_lines(tools, monitoring)),
         ]
     if cloud == "gcp":
-        return [f"  Cloud Monitoring has no CLI for open incidents: {links.get('alerts', 'the Monitoring console')}"]
+        return _source("Cloud Monitoring", lambda: cloud_monitoring_alert_lines(tools, stack, monitoring))
     return ["  none evaluated on a local cluster (no managed Prometheus; README, 'Operations')"]
+
+
+def _source(name: str, read: Callable[[], list[str]]) -> list[str]:
+    try:
+        lines = read()
+    except UnavailableError as reason:
+        return [f"  {name}: unavailable - {reason}"]
+    return [f"  {name}:", *lines] if lines else [f"  {name}: no alert firing"]
+
+
+def _json(text: str, what: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise UnavailableError(f"{what} is not JSON: {text.strip()[:80]!r}") from None
+
+
+def cloudwatch_alarm_lines(tools: Tools, prefix: str) -> list[str]:
+    text = tools.run(
+        ["aws", "cloudwatch", "describe-alarms", "--state-value", "ALARM", "--output", "json"], "CloudWatch alarms"
+    )
+    alarms = _json(text, "CloudWatch's answer").get("MetricAlarms", [])
+    return [f"    in ALARM: {a['AlarmName']}" for a in alarms if a["AlarmName"].startswith(prefix)]
+
+
+def amp_alert_lines(tools: Tools, monitoring: Mapping[str, Any]) -> list[str]:
+    endpoint = str(monitoring.get("prometheusEndpoint", ""))
+    match = _AMP_ENDPOINT.match(endpoint)
+    if match is None:
+        raise UnavailableError(
+            "the stack's outputs name no AMP workspace endpoint (monitoring.prometheusEndpoint; `make up` adds it)"
+        )
+    # The AWS CLI resolves the person's credentials (profile, SSO, environment) as for any `aws`
+    # command; curl signs the request with them (--aws-sigv4, curl 7.75+) and reads them from stdin.
+    credentials = _json(
+        tools.run(["aws", "configure", "export-credentials", "--format", "process"], "your AWS credentials"),
+        "`aws configure export-credentials`",
+    )
+    if not credentials.get("AccessKeyId") or not credentials.get("SecretAccessKey"):
+        raise UnavailableError("`aws configure export-credentials` printed no access key (AWS CLI v2 needed)")
+    config = f'user = "{credentials["AccessKeyId"]}:{credentials["SecretAccessKey"]}"\n'
+    if credentials.get("SessionToken"):
+        config += f'header = "x-amz-security-token: {credentials["SessionToken"]}"\n'
+    answer = tools.run(
+        ["curl", "--silent", "--show-error", "--config", "-", "--aws-sigv4", f"aws:amz:{match.group('region')}:aps",
+         "--write-out", "\n%{http_code}", f"{endpoint.rstrip('/')}/{AMP_ALERTS_PATH}"],
+        "AMP's alert manager",
+        stdin=config,
+    )  # fmt: skip
+    body, _, status = answer.rpartition("\n")
+    if status == "403":
+        raise UnavailableError("your AWS identity may not read it (IAM action aps:ListAlertManagerAlerts)")
+    if status == "404":
+        raise UnavailableError("the workspace has no alert manager: alerts.email / alerts.webhook are unset")
+    if status != "200":
+        raise UnavailableError(f"AMP answered HTTP {status}: {body.strip()[:120]}")
+    return [
+        f"    firing: {alert['labels'].get('alertname')} ({alert['labels'].get('severity', 'no severity')}) "
+        f"since {alert.get('startsAt', '?')}: {(alert.get('annotations') or {}).get('summary', '')}"
+        for alert in _json(body, "AMP's answer")
+        if (alert.get("status") or {}).get("state") == "active"
+    ]
+
+
+def cloud_monitoring_alert_lines(tools: Tools, stack: str, monitoring: Mapping[str, Any]) -> list[str]:
+    project = monitoring.get("project")
+    if not project:
+        raise UnavailableError("the stack's outputs name no project (monitoring.project; `make up` adds it)")
+    text = tools.run(["gcloud", *GCP_OPEN_ALERTS, f"--project={project}"], "Cloud Monitoring's open alerts")
+    suffix = f" ({stack})"
+    return [
+        f"    open: {policy.removesuffix(suffix)} since {alert.get('openTime', '?')}"
+        for alert in _json(text or "[]", "gcloud's answer")
+        if (policy := str((alert.get("policy") or {}).get("displayName", ""))).endswith(suffix)
+    ]
 
 
 def section(title: str, read: Callable[[], list[str]]) -> list[str]:
@@ -253,7 +341,7 @@ def status(stack: str, tools: Tools, wait: int, health_only: bool, out: Callable
                 (f"worker pool nodes ({POOL_LABEL}={WORKER_POOL})", lambda: node_lines(json.loads(cluster.kubectl(
                     "get", "nodes", "-l", f"{POOL_LABEL}={WORKER_POOL}", "-o", "json", what="the nodes")))),
                 (f"last {LAST_RUNS} DAG runs", lambda: run_lines(json.loads(_last_runs(cluster)))),
-                ("active alerts", lambda: alert_lines(Tools(env), cloud, outputs)),
+                ("active alerts", lambda: alert_lines(Tools(env), cloud, stack, outputs)),
             ):  # fmt: skip
                 for line in section(title, read):
                     out(line)

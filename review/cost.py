@@ -62,6 +62,9 @@ GKE_REGIONAL_ZONES = 3  # node locations of a regional pool when none are listed
 EXPORTER_SERIES = 500
 KSM_DEPLOYMENT_SERIES = 150
 KSM_SCRAPE_SECONDS = 30
+# EKS: the scraper keeps only the kube-state-metrics series the rules read, of the Airflow
+# namespace (components/aws/monitoring.py): one per Deployment there, a handful.
+AMP_KSM_SERIES = 10
 SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600
 METRICS_ASSUMPTION = (
     f"Metrics: the StatsD exporter serves {EXPORTER_SERIES} series, each scraped at the stack's interval; "
@@ -561,6 +564,15 @@ def _amp_scraper(ctx: _Context, resource: Registered) -> None:
     ctx.line(resource, "AMP managed scraper (collector hours)", 1, prices.AMP_COLLECTOR_HOUR)
     what = f"AMP samples ingested, StatsD exporter ({EXPORTER_SERIES} series / {interval})"
     ctx.line(resource, what, _exporter_samples(interval), prices.AMP_SAMPLES)
+    collected = _exporter_samples(interval)
+    if any(job.get("job_name") == "kube-state-metrics" for job in configuration.get("scrape_configs") or []):
+        # The add-on itself is free; its pod runs on the system nodes already priced.
+        samples = round(AMP_KSM_SERIES * SECONDS_PER_MONTH / _scrape_seconds(interval) / 1e6, 2)
+        what = f"AMP samples ingested, kube-state-metrics add-on Deployments ({AMP_KSM_SERIES} series / {interval})"
+        ctx.line(resource, what, samples, prices.AMP_SAMPLES)
+        collected += samples
+    # Every sample the scraper collects bills once more, besides its ingestion.
+    ctx.line(resource, "AMP managed scraper, samples collected", round(collected, 2), prices.AMP_COLLECTOR_SAMPLES)
     ctx.assume(METRICS_ASSUMPTION)
 
 

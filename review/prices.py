@@ -273,19 +273,67 @@ CLOUDWATCH_LOGS_INGEST = _recalled(0.50, "GiB")
 CLOUDWATCH_LOGS_STORAGE = _recalled(0.03, "GiB-month")
 
 # --- Metrics and alerts (issue 21) ---------------------------------------------
-# Billed per sample ingested, the same in every region. GMP: the first tier
-# (0-50 billion samples a month); system metrics of GKE are free, the managed
-# kube-state-metrics package is billed like any GMP sample. Dashboards and
-# notification channels are free on both clouds.
-GMP_SAMPLES = _recalled(0.06, "million samples", regional=False)
-# Cloud Monitoring alerting: per condition of an alert policy per month (plus a
-# per-time-series-returned charge that a handful of aggregated queries keeps negligible).
-CLOUD_MONITORING_CONDITION = _recalled(0.10, "month", regional=False)
-# AMP: $0.90 per 10 million samples ingested (first 2 billion a month); the
-# managed collector is billed per hour it runs.
-AMP_SAMPLES = _recalled(0.09, "million samples", regional=False)
-AMP_COLLECTOR_HOUR = _recalled(0.04, "hour", regional=False)
-CLOUDWATCH_ALARM = _recalled(0.10, "month", regional=False)
+# Read 2026-12-06 through the project's search tool. The official pages render their price
+# tables in script, so the figures come from third-party transcriptions of them, which agree
+# with each other; each source names the official page first. Dashboards, notification
+# channels, an AMP workspace, its rules and alert manager, and SNS topics are free; SNS mails
+# the first 1,000 e-mails a month free (a few alert mails).
+MONITORING_READ_ON = "2026-12-06"
+# GMP: per sample ingested, the same in every region: $0.06 per million for the first 50
+# billion samples a month of the billing account ($0.048 above). GKE's system metrics are free;
+# the managed kube-state-metrics package bills like any GMP sample.
+GMP_SAMPLES = Price(
+    0.06,
+    "million samples",
+    "https://cloud.google.com/stackdriver/pricing (Managed Service for Prometheus, first 50 billion samples; "
+    "as transcribed in a 2026 GMP cost analysis, 'Tier 1: $0.06 per million samples')",
+    MONITORING_READ_ON,
+    regional=False,
+)
+# Cloud Monitoring alerting: $0.10 per condition of an alert policy per month, plus $0.35 per
+# million time series a condition's query returns - the rules aggregate (sum/max) and return
+# series only while violated, so a quiet stack's policies return next to none.
+CLOUD_MONITORING_CONDITION = Price(
+    0.10,
+    "month",
+    "https://cloud.google.com/stackdriver/pricing (alerting: per condition per month; the same 2026 "
+    "transcription, 'Alert conditions: $0.10/month per alert rule')",
+    MONITORING_READ_ON,
+    regional=False,
+)
+# AMP (us-east-1, us-west-2, eu-west-1, eu-west-2 alike; AWS Price List API offer
+# AmazonPrometheus): $0.90 per 10 million samples ingested (first 2 billion a month), and the
+# managed collector $0.04 per collector-hour plus $0.03 per 10 million samples it collects. The
+# free tier (40 million samples) is left out: it is per account, not per stack.
+_AMP_SOURCE = (
+    "https://aws.amazon.com/prometheus/pricing/ (transcribed from the Price List API offer AmazonPrometheus: '{}')"
+)
+AMP_SAMPLES = Price(
+    0.09,
+    "million samples",
+    _AMP_SOURCE.format("Ingestion, first 2B samples/mo: $0.90 per 10M samples"),
+    MONITORING_READ_ON,
+    regional=False,
+)
+AMP_COLLECTOR_HOUR = Price(
+    0.04, "hour", _AMP_SOURCE.format("Managed collector: $0.04 per collector-hour"), MONITORING_READ_ON, regional=False
+)
+AMP_COLLECTOR_SAMPLES = Price(
+    0.003,
+    "million samples",
+    _AMP_SOURCE.format("Samples collected (managed collector): $0.03 per 10M"),
+    MONITORING_READ_ON,
+    regional=False,
+)
+# A standard-resolution alarm on one metric; the account's first 10 are free (not counted here).
+CLOUDWATCH_ALARM = Price(
+    0.10,
+    "month",
+    "https://aws.amazon.com/cloudwatch/pricing/ (its worked example, 'Four standard resolution alarms = $0.10 "
+    "per alarm metric * 4 = $0.40 per month', as quoted in a 2026 price log)",
+    MONITORING_READ_ON,
+    regional=False,
+)
 
 # --- Region factors -------------------------------------------------------------
 # One multiplier per region for every regional price: a flat approximation

@@ -37,7 +37,7 @@ EFS_CSI_SERVICE_ACCOUNT = "efs-csi-controller-sa"
 EFS_CSI_POLICY = "service-role/AmazonEFSCSIDriverPolicy"
 
 
-def _addon(
+def managed_addon(
     resource_name: str,
     *,
     cluster_name: pulumi.Input[str],
@@ -72,7 +72,7 @@ class NetworkAddons(pulumi.ComponentResource):
     def __init__(self, name: str, args: NetworkAddonsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("airflow-platform:aws:NetworkAddons", name, None, opts)
         by_name = {
-            addon_name: _addon(
+            addon_name: managed_addon(
                 f"{name}-{addon_name}", cluster_name=args.cluster_name, addon_name=addon_name, parent=self
             )
             for addon_name in NETWORK_ADDONS
@@ -100,7 +100,7 @@ class WorkloadAddons(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: WorkloadAddonsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("airflow-platform:aws:WorkloadAddons", name, None, opts)
-        self.coredns = _addon(
+        self.coredns = managed_addon(
             f"{name}-coredns",
             cluster_name=args.cluster_name,
             addon_name="coredns",
@@ -118,7 +118,7 @@ class WorkloadAddons(pulumi.ComponentResource):
         )
         # The add-on creates the Pod Identity association for its own
         # ServiceAccount (kube-system), so the role and the SA stay in step.
-        self.efs_csi_driver = _addon(
+        self.efs_csi_driver = managed_addon(
             f"{name}-{EFS_CSI_DRIVER}",
             cluster_name=args.cluster_name,
             addon_name=EFS_CSI_DRIVER,

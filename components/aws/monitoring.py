@@ -6,27 +6,41 @@ workspace's rule engine and its alert manager publishes to an SNS topic,
 which mails `alerts.email` (and posts to `alerts.webhook`). The RDS alerts
 (monitoring/database.py) are CloudWatch alarms on the same topic. The Grafana
 dashboard (monitoring/dashboards/grafana.json) is imported by hand (README,
-"Operations"). No agent of the stack's own runs in the cluster.
+"Operations"). No agent of the stack's own runs in the cluster: the API
+server alert's kube-state-metrics series come from EKS's kube-state-metrics
+community add-on, scraped by the same managed scraper.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 import yaml
 
+from components.aws.addons import managed_addon
 from components.platform import MonitoringArgs
 from monitoring import database
-from monitoring.rules import rule_groups_yaml, scrape_interval
+from monitoring.rules import kube_state_series, rule_groups_yaml, scrape_interval
 
 # The chart's StatsD exporter: `<release>-statsd` and its port name (chart 1.22.0; the same pair
 # the GKE PodMonitoring selects, components/gcp/monitoring.py).
 STATSD_PORT_NAME = "statsd-scrape"
 RULES_NAMESPACE = "airflow"
+# EKS has no managed kube-state-metrics (GKE's DEPLOYMENT package), so the API server alert
+# reads the EKS community add-on's: add-on `kube-state-metrics`, installed in its own namespace
+# `kube-state-metrics` (EKS user guide, "Community add-ons", awsdocs/amazon-eks-user-guide
+# latest/ug/workloads/community-addons.adoc), built from the prometheus-community chart whose
+# Service serves /metrics on the port named `http`, 8080 (charts/kube-state-metrics/templates/
+# service.yaml). AWS validates its versions per Kubernetes version; it runs on 1.36 (GOV.UK's
+# alphagov/govuk-infrastructure#4470, 2026-07-07, moved it to v2.19.1 for their 1.36 upgrade).
+KUBE_STATE_METRICS_ADDON = "kube-state-metrics"
+KUBE_STATE_METRICS_NAMESPACE = "kube-state-metrics"
+KUBE_STATE_METRICS_PORT_NAME = "http"
 # RDS for PostgreSQL: max_connections = LEAST(DBInstanceClassMemory/9531392, 5000)
 # (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/CHAP_Limits.html#RDS_Limits.MaxConnections).
 _RDS_BYTES_PER_CONNECTION = 9531392
@@ -45,35 +59,60 @@ def rds_max_connections(instance_class: str) -> int | None:
     return min(memory_gib * 2**30 // _RDS_BYTES_PER_CONNECTION, _RDS_MAX_CONNECTIONS)
 
 
-def scrape_configuration(namespace: str, release_name: str, interval: str) -> str:
-    """The scraper's Prometheus configuration: the StatsD exporter's endpoints in the Airflow namespace.
+def scrape_configuration(namespace: str, release_name: str, interval: str, kube_state_metrics: bool) -> str:
+    """The scraper's Prometheus configuration: the StatsD exporter's endpoints in the Airflow namespace,
+    and with `kube_state_metrics` the add-on's series the rules read, for the Airflow namespace only.
 
     AMP's scrapers take no interval under 30 s (AMP user guide, "Scraper configuration").
     """
-    return yaml.safe_dump(
-        {
-            "global": {"scrape_interval": interval},
-            "scrape_configs": [
-                {
-                    "job_name": "airflow-statsd",
-                    "kubernetes_sd_configs": [{"role": "endpoints", "namespaces": {"names": [namespace]}}],
-                    "relabel_configs": [
-                        {
-                            "action": "keep",
-                            "source_labels": ["__meta_kubernetes_service_name", "__meta_kubernetes_endpoint_port_name"],
-                            "regex": f"{release_name}-statsd;{STATSD_PORT_NAME}",
-                        },
-                        {
-                            "action": "replace",
-                            "source_labels": ["__meta_kubernetes_namespace"],
-                            "target_label": "namespace",
-                        },
-                    ],
-                }
-            ],
-        },
-        sort_keys=False,
-    )
+    jobs = [_statsd_job(namespace, release_name)]
+    if kube_state_metrics:
+        jobs.append(_kube_state_metrics_job(namespace))
+    return yaml.safe_dump({"global": {"scrape_interval": interval}, "scrape_configs": jobs}, sort_keys=False)
+
+
+def _kube_state_metrics_job(namespace: str) -> dict[str, object]:
+    # kube-state-metrics serves a series per object of the whole cluster and AMP bills every
+    # sample: keep only the series the rules read, of the Airflow namespace. No relabelling sets
+    # a `namespace` target label here: it would rename the series' own `namespace` (the
+    # Deployment's, which the rules select on) to `exported_namespace`.
+    return {
+        "job_name": "kube-state-metrics",
+        "kubernetes_sd_configs": [{"role": "endpoints", "namespaces": {"names": [KUBE_STATE_METRICS_NAMESPACE]}}],
+        "relabel_configs": [
+            {
+                "action": "keep",
+                "source_labels": ["__meta_kubernetes_endpoint_port_name"],
+                "regex": KUBE_STATE_METRICS_PORT_NAME,
+            }
+        ],
+        "metric_relabel_configs": [
+            {
+                "action": "keep",
+                "source_labels": ["__name__", "namespace"],
+                "regex": f"({'|'.join(kube_state_series())});{namespace}",
+            }
+        ],
+    }
+
+
+def _statsd_job(namespace: str, release_name: str) -> dict[str, object]:
+    return {
+        "job_name": "airflow-statsd",
+        "kubernetes_sd_configs": [{"role": "endpoints", "namespaces": {"names": [namespace]}}],
+        "relabel_configs": [
+            {
+                "action": "keep",
+                "source_labels": ["__meta_kubernetes_service_name", "__meta_kubernetes_endpoint_port_name"],
+                "regex": f"{release_name}-statsd;{STATSD_PORT_NAME}",
+            },
+            {
+                "action": "replace",
+                "source_labels": ["__meta_kubernetes_namespace"],
+                "target_label": "namespace",
+            },
+        ],
+    }
 
 
 # A receiver without configurations: Alertmanager drops what is routed to it.
@@ -107,7 +146,10 @@ def alert_manager_definition(topic_arn: str, region: str, asleep: bool = False) 
 class AmpMonitoringArgs(MonitoringArgs):
     prefix: str
     region: str
+    cluster_name: pulumi.Input[str]
     cluster_arn: pulumi.Input[str]
+    # What the kube-state-metrics add-on (a Deployment) waits for: a node to run on.
+    addon_depends_on: Sequence[pulumi.Resource]
     subnet_ids: list[pulumi.Output[str]]
     cluster_security_group_id: pulumi.Input[str]
     database_identifier: pulumi.Input[str]
@@ -118,6 +160,7 @@ class AmpMonitoringArgs(MonitoringArgs):
 class AmpMonitoring(pulumi.ComponentResource):
     workspace: aws.amp.Workspace
     scraper: aws.amp.Scraper
+    kube_state_metrics: aws.eks.Addon | None
     topic: aws.sns.Topic | None
     alarms: dict[str, aws.cloudwatch.MetricAlarm]
 
@@ -150,14 +193,28 @@ class AmpMonitoring(pulumi.ComponentResource):
                 amp=aws.amp.ScraperDestinationAmpArgs(workspace_arn=self.workspace.arn)
             ),
             scrape_configuration=pulumi.Output.from_input(args.namespace).apply(
-                lambda namespace: scrape_configuration(namespace, args.release_name, scrape_interval(args.production))
+                lambda namespace: scrape_configuration(
+                    namespace,
+                    args.release_name,
+                    scrape_interval(args.production),
+                    kube_state_metrics=args.alerts.routed,
+                )
             ),
             opts=child,
         )
         # Rules that tell nobody would only bill: without `alerts` a stack gets the metrics
         # (and the dashboard to import), and a production stack a preview warning.
-        self.topic, self.alarms = None, {}
+        self.topic, self.alarms, self.kube_state_metrics = None, {}, None
         if args.alerts.routed:
+            # The add-on's version is EKS's default for the cluster's Kubernetes version, as for
+            # the other add-ons (components/aws/addons.py); its pod runs on the system nodes.
+            self.kube_state_metrics = managed_addon(
+                f"{name}-{KUBE_STATE_METRICS_ADDON}",
+                cluster_name=args.cluster_name,
+                addon_name=KUBE_STATE_METRICS_ADDON,
+                parent=self,
+                depends_on=args.addon_depends_on,
+            )
             self.topic = self._alerting(name, args)
             self.alarms = self._database_alarms(name, args, self.topic)
         self.register_outputs({"workspace": self.workspace.prometheus_endpoint})
@@ -249,7 +306,9 @@ class AmpMonitoring(pulumi.ComponentResource):
         }
 
 
-def console_links(region: str, workspace_id: pulumi.Output[str], prefix: str) -> dict[str, pulumi.Input[str]]:
+def console_links(
+    region: str, workspace_id: pulumi.Output[str], prometheus_endpoint: pulumi.Output[str], prefix: str
+) -> dict[str, pulumi.Input[str]]:
     """Where a person sees the stack's metrics and alerts (the `monitoring` output)."""
     return {
         "prometheusWorkspace": workspace_id.apply(
@@ -259,4 +318,6 @@ def console_links(region: str, workspace_id: pulumi.Output[str], prefix: str) ->
         ),
         "alarms": f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#alarmsV2:?search={prefix}",
         "grafanaDashboard": "monitoring/dashboards/grafana.json",
+        # Where `make status` reads the alert manager's active alerts (monitoring/status.py).
+        "prometheusEndpoint": prometheus_endpoint,
     }

@@ -293,7 +293,9 @@ class AwsPlatform(pulumi.ComponentResource):
             AmpMonitoringArgs(
                 prefix=prefix,
                 region=settings.region,
+                cluster_name=cluster.cluster.name,
                 cluster_arn=cluster.cluster.arn,
+                addon_depends_on=[node_groups.system, *network_addons.addons],
                 subnet_ids=private_subnet_ids,
                 cluster_security_group_id=cluster.cluster_security_group_id,
                 namespace=namespace.metadata.name,
@@ -357,7 +359,9 @@ class AwsPlatform(pulumi.ComponentResource):
             # one for the S3 log handler's regional endpoint.
             environment={"AWS_REGION": settings.region, "AWS_DEFAULT_REGION": settings.region},
             docker_hub_mirror=docker_hub.mirror if docker_hub is not None else None,
-            monitoring=console_links(settings.region, monitoring.workspace.id, prefix),
+            monitoring=console_links(
+                settings.region, monitoring.workspace.id, monitoring.workspace.prometheus_endpoint, prefix
+            ),
         )
         self.register_outputs(
             {

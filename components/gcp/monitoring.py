@@ -241,4 +241,6 @@ def console_links(project: str, dashboard_id: pulumi.Output[str]) -> dict[str, p
         ),
         "alerts": f"{console}/alerting?project={project}",
         "metrics": f"{console}/metrics-explorer?project={project}",
+        # Where `make status` lists the open alerts (`gcloud monitoring alerts list`, monitoring/status.py).
+        "project": project,
     }

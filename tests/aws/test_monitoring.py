@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -9,7 +10,7 @@ import stack_checks as checks
 import yaml
 
 from components.aws.monitoring import rds_max_connections
-from monitoring.rules import alert_rules
+from monitoring.rules import alert_rules, metric_names
 from review.runner import Run, run_main
 
 WEBHOOK = "https://hooks.acme.example/sns/T0KEN-s3cr3t"
@@ -34,9 +35,14 @@ def test_a_managed_scraper_of_the_cluster_writes_to_the_stacks_workspace(prod: R
     assert workspace.inputs["tags"] == {"AMPAgentlessScraper": ""}, "else every update removes the scraper's tag"
 
 
+def _scrape_jobs(run: Run) -> dict[str, dict[str, Any]]:
+    configuration = yaml.safe_load(run.one("aws:amp/scraper:Scraper").inputs["scrapeConfiguration"])
+    return {job["job_name"]: job for job in configuration["scrape_configs"]}
+
+
 def test_the_scraper_keeps_only_the_charts_statsd_exporter(prod: Run) -> None:
     configuration = yaml.safe_load(prod.one("aws:amp/scraper:Scraper").inputs["scrapeConfiguration"])
-    [job] = configuration["scrape_configs"]
+    job = _scrape_jobs(prod)["airflow-statsd"]
     release = checks.airflow_release(prod).inputs
     assert job["kubernetes_sd_configs"] == [{"role": "endpoints", "namespaces": {"names": [release["namespace"]]}}]
     assert job["relabel_configs"][0] == {
@@ -45,6 +51,29 @@ def test_the_scraper_keeps_only_the_charts_statsd_exporter(prod: Run) -> None:
         "regex": f"{release['name']}-statsd;statsd-scrape",
     }
     assert configuration["global"]["scrape_interval"] == "60s"
+
+
+def test_the_api_server_alert_reads_series_the_kube_state_metrics_addon_serves_and_the_scraper_keeps(prod: Run) -> None:
+    # EKS has no managed kube-state-metrics: without the add-on and this job the rule
+    # AirflowApiServerUnavailable would read a series nothing collects and never fire.
+    [addon] = [a.inputs for a in prod.of_type("aws:eks/addon:Addon") if a.inputs["addonName"] == "kube-state-metrics"]
+    assert addon["clusterName"] == prod.one("aws:eks/cluster:Cluster").outputs["name"]
+    job = _scrape_jobs(prod)["kube-state-metrics"]
+    assert job["kubernetes_sd_configs"] == [{"role": "endpoints", "namespaces": {"names": ["kube-state-metrics"]}}]
+    assert job["relabel_configs"][0]["regex"] == "http", "the add-on's Service names its metrics port `http`"
+    assert all(r["action"] == "keep" for r in job["relabel_configs"]), "a target `namespace` would rename the series'"
+    [keep] = job["metric_relabel_configs"]
+    namespace = checks.airflow_release(prod).inputs["namespace"]
+    read = {name for rule in alert_rules() for name in metric_names(rule.expr) if name.startswith("kube_")}
+    assert read, "the API server rule reads a kube-state-metrics series"
+    for series in read:
+        assert re.fullmatch(keep["regex"], f"{series};{namespace}"), f"the scraper drops {series}, a rule reads it"
+    assert not re.fullmatch(keep["regex"], "kube_pod_info;kube-system"), "every other series would bill"
+
+
+def test_the_stack_exports_the_endpoint_make_status_reads_alerts_from(prod: Run) -> None:
+    links = prod.exports["monitoring"].value
+    assert links["prometheusEndpoint"] == prod.one("aws:amp/workspace:Workspace").outputs["prometheusEndpoint"]
 
 
 def test_the_rule_files_run_in_the_workspace_unchanged(prod: Run) -> None:
@@ -88,4 +117,6 @@ def test_without_alerts_only_the_metrics_are_collected_and_preview_says_so() -> 
     assert unrouted.one("aws:amp/scraper:Scraper")
     for kind in ("aws:sns/topic:Topic", "aws:amp/ruleGroupNamespace:RuleGroupNamespace", ALARM):
         assert not unrouted.of_type(kind), f"{kind} would bill for alerts that tell nobody"
+    assert list(_scrape_jobs(unrouted)) == ["airflow-statsd"], "kube-state-metrics feeds only an alert"
+    assert "kube-state-metrics" not in [a.inputs["addonName"] for a in unrouted.of_type("aws:eks/addon:Addon")]
     assert any("alerts.email is unset" in warning for warning in unrouted.warnings)

@@ -127,5 +127,6 @@ def test_the_dashboard_covers_each_area_on_this_stacks_series(routed: Run) -> No
 
 def test_the_stack_exports_where_to_see_it(routed: Run) -> None:
     links = routed.exports["monitoring"].value
-    assert set(links) == {"dashboard", "alerts", "metrics"}
+    assert set(links) == {"dashboard", "alerts", "metrics", "project"}
+    assert f"project={links['project']}" in links["alerts"], "make status lists the open alerts of this project"
     assert links["dashboard"].startswith("https://console.cloud.google.com/monitoring/dashboards/builder/")

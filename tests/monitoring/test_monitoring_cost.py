@@ -8,6 +8,15 @@ import pytest
 import stack_checks as checks
 
 from review.cost import AWS_DEV_SHAPE, GCP_PRODUCTION_SHAPE, CostEstimate, estimate
+from review.prices import (
+    AMP_COLLECTOR_HOUR,
+    AMP_COLLECTOR_SAMPLES,
+    AMP_SAMPLES,
+    CLOUD_MONITORING_CONDITION,
+    CLOUDWATCH_ALARM,
+    GMP_SAMPLES,
+    is_verified,
+)
 from review.runner import run_main
 
 
@@ -34,12 +43,23 @@ def test_gke_prices_the_samples_and_every_alert_condition(gcp: CostEstimate) -> 
 
 
 def test_eks_prices_the_scraper_the_samples_and_the_alarms(aws: CostEstimate) -> None:
-    [collector] = _lines(aws, "AMP managed scraper")
+    [collector] = _lines(aws, "AMP managed scraper (collector hours)")
     assert collector == pytest.approx(0.04 * 730)
-    [samples] = _lines(aws, "AMP samples ingested")
+    [samples] = _lines(aws, "AMP samples ingested, StatsD exporter")
     assert samples == pytest.approx(500 * 730 * 30 / 1e6 * 0.09, abs=0.01), "a dev stack: every two minutes"
     assert len(_lines(aws, "CloudWatch alarm")) == 2
+    [kube_state] = _lines(aws, "kube-state-metrics add-on")
+    assert kube_state == pytest.approx(10 * 730 * 30 / 1e6 * 0.09, abs=0.01), "the API server alert's series"
+    [collected] = _lines(aws, "samples collected")
+    assert collected == pytest.approx(510 * 730 * 30 / 1e6 * 0.003, abs=0.01), "the scraper bills what it collects"
     assert not [item for item in aws.unpriced if item.type.startswith(("aws:amp", "aws:sns", "aws:cloudwatch"))]
+
+
+def test_monitoring_prices_name_the_page_they_were_read_from() -> None:
+    monitoring = [GMP_SAMPLES, CLOUD_MONITORING_CONDITION, AMP_SAMPLES, AMP_COLLECTOR_HOUR, AMP_COLLECTOR_SAMPLES]
+    for price in [*monitoring, CLOUDWATCH_ALARM]:
+        assert is_verified(price.source) and price.source.startswith("https://"), price
+        assert price.as_of == "2026-12-06", price
 
 
 def test_the_dev_stack_with_its_metrics_stays_within_60_usd_in_its_own_region() -> None:

@@ -6,12 +6,13 @@ import re
 from pathlib import Path
 
 import pytest
-from test_status import fake_path, run_status
+from test_status import AWS_OUTPUTS, fake_path, run_status
 
 from components.config import parse_stack_config
 from components.gcp.monitoring import STATSD_SCRAPE_PORT
 from monitoring.database import DATABASE_ALERTS
 from monitoring.rules import alert_rules
+from monitoring.status import AMP_ALERTS_PATH, GCP_OPEN_ALERTS, Tools, alert_lines
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 OPERATIONS = README.split("\n## Operations\n", 1)[1].split("\n## ", 1)[0]
@@ -48,5 +49,19 @@ def test_the_status_sample_is_what_make_status_prints(tmp_path: Path) -> None:
     assert sample, "the README shows a `make status` sample"
     _, printed = run_status(fake_path(tmp_path))
     for line in sample.group(1).splitlines():
-        if line.endswith(":") or line.startswith(("health", "  tutorial", "  gke-workers")):
+        if line.endswith(":") or line.startswith(("health", "  tutorial", "  gke-workers", "    open:")):
             assert line in printed, f"README shows {line!r}; make status prints:\n{printed}"
+
+
+def test_the_eks_alerts_sample_is_what_make_status_prints(tmp_path: Path) -> None:
+    sample = re.search(r"```\n(active alerts:\n  CloudWatch.*?)```", OPERATIONS, re.S)
+    assert sample, "the README shows the EKS active alerts"
+    printed = alert_lines(Tools({"PATH": str(fake_path(tmp_path))}), "aws", "prod", AWS_OUTPUTS)
+    assert sample.group(1).splitlines()[1:] == printed
+
+
+def test_the_permissions_the_status_asks_for_are_documented() -> None:
+    source = (Path(__file__).resolve().parents[2] / "monitoring" / "status.py").read_text()
+    for permission in ("aps:ListAlertManagerAlerts", "monitoring.alerts.list"):
+        assert permission in source and f"`{permission}`" in OPERATIONS, permission
+    assert " ".join(GCP_OPEN_ALERTS[:3]) in OPERATIONS and AMP_ALERTS_PATH in OPERATIONS

@@ -106,11 +106,24 @@ def test_alert_fires_and_stays_quiet_under_promtool(alert: str) -> None:
 
 
 def test_promtool_cases_use_the_exporters_series_names() -> None:
-    series = set()
-    for path in _test_files():
-        for test in yaml.safe_load(path.read_text())["tests"]:
-            series |= {item["series"].split("{", 1)[0] for item in test.get("input_series", [])}
+    series = _promtool_series()
     assert series <= EXPORTER_METRICS, f"not served by the exporter: {sorted(series - EXPORTER_METRICS)}"
+
+
+def _promtool_series() -> set[str]:
+    return {
+        item["series"].split("{", 1)[0]
+        for path in _test_files()
+        for test in yaml.safe_load(path.read_text())["tests"]
+        for item in test.get("input_series", [])
+    }
+
+
+@pytest.mark.parametrize("rule", alert_rules(), ids=lambda rule: rule.name)
+def test_every_series_a_rule_reads_is_fed_to_its_promtool_cases(rule: Any) -> None:
+    # A case on another name than the rule reads would pass while the rule watches nothing.
+    missing = metric_names(rule.expr) - _promtool_series()
+    assert not missing, f"{rule.name} reads {sorted(missing)}, which no promtool case feeds"
 
 
 @pytest.mark.parametrize("rule", alert_rules(), ids=lambda rule: rule.name)

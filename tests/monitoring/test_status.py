@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from monitoring.status import Tools, status
+from monitoring.status import Tools, alert_lines, status
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = "2026-12-06T12:00:00+00:00"
@@ -46,8 +46,39 @@ OUTPUTS = {
     "namespace": "airflow",
     "airflowUrl": "http://localhost:8080",
     "kubeconfig": "apiVersion: v1",
-    "monitoring": {"alerts": "https://console.cloud.google.com/monitoring/alerting?project=acme"},
+    "monitoring": {"alerts": "https://console.cloud.google.com/monitoring/alerting?project=acme", "project": "acme"},
 }
+# `gcloud monitoring alerts list --format=json`: Alert resources (Cloud Monitoring API v3, projects.alerts).
+GCP_ALERTS = [
+    {
+        "name": "projects/acme/alerts/1",
+        "state": "OPEN",
+        "openTime": "2026-12-06T11:50:00Z",
+        "policy": {"displayName": "AirflowSchedulerHeartbeatStopped (dev)"},
+    },
+    {"name": "projects/acme/alerts/2", "state": "OPEN", "policy": {"displayName": "AirflowDagImportErrors (prod)"}},
+]
+AWS_OUTPUTS = {
+    "clusterName": "airflow-prod",
+    "monitoring": {"prometheusEndpoint": "https://aps-workspaces.eu-west-1.amazonaws.com/workspaces/ws-123/"},
+}
+# `aws configure export-credentials --format process` and CloudWatch's describe-alarms.
+AWS_CREDENTIALS = {"Version": 1, "AccessKeyId": "AKIAFAKE", "SecretAccessKey": "s3cr3t/KEY", "SessionToken": "T0KEN"}
+ALARMS = {"MetricAlarms": [{"AlarmName": "airflow-prod-AirflowDatabaseStorageLow"}, {"AlarmName": "other-x"}]}
+# AMP's GET .../alertmanager/api/v2/alerts (AMP user guide, ListAlertManagerAlerts): Alertmanager v2 alerts.
+AMP_ALERTS = [
+    {
+        "labels": {"alertname": "AirflowApiServerUnavailable", "severity": "critical"},
+        "annotations": {"summary": "No API server pod of airflow/airflow-api-server has been ready for 5 minutes."},
+        "startsAt": "2026-12-06T11:40:00Z",
+        "status": {"state": "active", "silencedBy": [], "inhibitedBy": []},
+    },
+    {
+        "labels": {"alertname": "AirflowDagImportErrors", "severity": "warning"},
+        "startsAt": "2026-12-06T10:00:00Z",
+        "status": {"state": "suppressed", "silencedBy": ["s1"], "inhibitedBy": []},
+    },
+]
 
 # One script stands in for each CLI: it answers from the JSON files next to it, or fails like the real one.
 FAKE = """#!{python}
@@ -72,12 +103,23 @@ if tool == "kubectl":
     if "nodes" in args: answer("nodes.json")
     if "exec" in args: answer("runs.json")
     print("kind-kind"); sys.exit(0)
+if tool == "gcloud":
+    open(os.path.join(here, "gcloud.args"), "w").write(json.dumps(args))
+    if args[:3] == ["monitoring", "alerts", "list"]: answer("gcp_alerts.json")
+if tool == "aws":
+    if args[:2] == ["configure", "export-credentials"]: answer("aws_credentials.json")
+    if args[:2] == ["cloudwatch", "describe-alarms"]: answer("alarms.json")
+if tool == "curl":
+    open(os.path.join(here, "curl.args"), "w").write(json.dumps(args))
+    open(os.path.join(here, "curl.stdin"), "w").write(sys.stdin.read())
+    code = open(os.path.join(here, "amp.code")).read() if os.path.exists(os.path.join(here, "amp.code")) else "200"
+    sys.stdout.write(open(os.path.join(here, "amp_alerts.json")).read() + "\\n" + code); sys.exit(0)
 sys.exit(3)
 """
 
 
 def fake_path(tmp_path: Path, health: dict[str, Any] = HEALTHY, outputs: dict[str, Any] = OUTPUTS) -> Path:
-    for tool in ("pulumi", "kubectl"):
+    for tool in ("pulumi", "kubectl", "gcloud", "aws", "curl"):
         script = tmp_path / tool
         script.write_text(FAKE.format(python=sys.executable))
         script.chmod(0o755)
@@ -87,6 +129,10 @@ def fake_path(tmp_path: Path, health: dict[str, Any] = HEALTHY, outputs: dict[st
         "nodes.json": NODES,
         "runs.json": RUNS,
         "outputs.json": outputs,
+        "gcp_alerts.json": GCP_ALERTS,
+        "aws_credentials.json": AWS_CREDENTIALS,
+        "alarms.json": ALARMS,
+        "amp_alerts.json": AMP_ALERTS,
     }.items():
         (tmp_path / name).write_text(json.dumps(data))
     return tmp_path
@@ -108,8 +154,63 @@ def test_a_healthy_stack_shows_each_components_heartbeat_and_what_is_not_running
     assert "airflow-scheduler-0" not in text, "a running, ready pod is not listed"
     assert "gke-workers-1: Ready" in text
     assert "tutorial scheduled__2026-12-06: failed" in text
-    assert "Cloud Monitoring has no CLI for open incidents: https://console.cloud.google.com/" in text
+    assert (
+        "active alerts:\n  Cloud Monitoring:\n    open: AirflowSchedulerHeartbeatStopped since 2026-12-06T11:50:00Z"
+        in text
+    )
+    assert "AirflowDagImportErrors" not in text, "another stack's open alert in the same project is not listed"
+    gcloud = json.loads((tmp_path / "gcloud.args").read_text())
+    assert gcloud[:3] == ["monitoring", "alerts", "list"] and {"--project=acme", "--filter=state=OPEN"} <= set(gcloud)
     assert (tmp_path / "kubeconfig.seen").read_text() == OUTPUTS["kubeconfig"], "kubectl uses the stack's kubeconfig"
+
+
+def test_eks_lists_the_alert_managers_active_alerts_and_the_alarms_in_alarm(tmp_path: Path) -> None:
+    lines = alert_lines(Tools({"PATH": str(fake_path(tmp_path))}), "aws", "prod", AWS_OUTPUTS)
+    assert lines == [
+        "  CloudWatch alarms (database):",
+        "    in ALARM: airflow-prod-AirflowDatabaseStorageLow",
+        "  AMP alert manager (Prometheus rules):",
+        "    firing: AirflowApiServerUnavailable (critical) since 2026-12-06T11:40:00Z: No API server pod of "
+        "airflow/airflow-api-server has been ready for 5 minutes.",
+    ], "a silenced alert is not firing; another stack's alarm is not listed"
+    curl = json.loads((tmp_path / "curl.args").read_text())
+    assert curl[curl.index("--aws-sigv4") + 1] == "aws:amz:eu-west-1:aps", "SigV4 for AMP in the workspace's region"
+    assert curl[-1] == "https://aps-workspaces.eu-west-1.amazonaws.com/workspaces/ws-123/alertmanager/api/v2/alerts"
+    stdin = (tmp_path / "curl.stdin").read_text()
+    assert 'user = "AKIAFAKE:s3cr3t/KEY"' in stdin and "x-amz-security-token: T0KEN" in stdin
+    assert not any("s3cr3t" in arg or "T0KEN" in arg for arg in curl), "credentials never in argv (ps shows it)"
+
+
+@pytest.mark.parametrize(
+    ("cloud", "broken", "expected"),
+    [
+        ("aws", {"amp.code": "403"}, "AMP alert manager (Prometheus rules): unavailable - your AWS identity may not "
+         "read it (IAM action aps:ListAlertManagerAlerts)"),
+        ("aws", {"amp.code": "404"}, "the workspace has no alert manager: alerts.email / alerts.webhook are unset"),
+        ("aws", {"curl": None}, "AMP alert manager (Prometheus rules): unavailable - curl not found on PATH (no CLI)"),
+        ("aws", {"aws.fail": "Unable to locate credentials"}, "unavailable - your AWS credentials: aws failed: "
+         "Unable to locate credentials"),
+        ("aws", {"amp_alerts.json": "<html>Bad gateway</html>", "amp.code": "502"}, "AMP answered HTTP 502"),
+        ("aws", {"amp_alerts.json": "<html>"}, "(Prometheus rules): unavailable - AMP's answer is not JSON"),
+        ("gcp", {"gcloud": None}, "Cloud Monitoring: unavailable - gcloud not found on PATH (no CLI)"),
+        ("gcp", {"gcloud.fail": "ERROR: (gcloud.monitoring.alerts.list) PERMISSION_DENIED"},
+         "Cloud Monitoring: unavailable - Cloud Monitoring's open alerts: gcloud failed: ERROR: "
+         "(gcloud.monitoring.alerts.list) PERMISSION_DENIED"),
+    ],
+)  # fmt: skip
+def test_an_alert_source_that_cannot_be_read_is_one_line_saying_why(
+    tmp_path: Path, cloud: str, broken: dict[str, str | None], expected: str
+) -> None:
+    path = fake_path(tmp_path)
+    for name, content in broken.items():
+        if content is None:
+            (path / name).unlink()
+        else:
+            (path / name).write_text(content)
+    outputs = AWS_OUTPUTS if cloud == "aws" else OUTPUTS
+    lines = alert_lines(Tools({"PATH": str(path)}), cloud, "prod" if cloud == "aws" else "dev", outputs)
+    assert any(expected in line for line in lines), lines
+    assert all(line.startswith("  ") for line in lines)
 
 
 def test_an_unhealthy_component_fails_the_status(tmp_path: Path) -> None:
