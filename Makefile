@@ -12,7 +12,7 @@ export PYTHON
 unexport PYTHONDONTWRITEBYTECODE
 
 .DEFAULT_GOAL := help
-.PHONY: help up sleep wake preview destroy status plan plan-diff test lint test-infra test-infra-review test-infra-program test-dags test-runtime venv policy-venv clean
+.PHONY: help up sleep wake preview destroy status plan plan-diff test lint test-infra test-infra-review test-infra-program test-dags test-runtime venv policy-venv clean config-reference
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -72,6 +72,9 @@ test-infra-review: venv
 test-infra-program: venv
 	@echo "test-infra-program: the rest of tests/ (but tests/dags and tests/runtime) under Pulumi mocks"
 	@scripts/pytest.sh .venv tests --ignore=tests/dags --ignore=tests/runtime $(addprefix --ignore=,$(REVIEW_TESTS))
+
+config-reference: venv ## Regenerate docs/configuration.md and schema/stack.schema.json from components/config_keys.py
+	@$(BIN)/python -m components.config_reference --write
 
 test-dags: ## DAG integrity and behaviour on the Airflow version the stack deploys
 	@echo "test-dags: pytest in .venv-dags on the deployed Airflow"

@@ -21,19 +21,13 @@ from dataclasses import dataclass
 from typing import Literal, cast
 from urllib.parse import urlsplit
 
+from components.config_keys import AIRFLOW_ROLES, NO_ROLE
+from components.config_keys import AUTH_PROVIDERS as PROVIDERS
 from components.validation import FQDN, Section
 
-# Airflow's roles as the FAB auth manager creates them (the provider's
-# security_manager/override.py, ROLE_CONFIGS: Viewer, User, Op, Admin).
-AIRFLOW_ROLES = ("Admin", "Op", "User", "Viewer")
-# auth.defaultRole: everyone the provider signs in who is in no mapped group.
-NO_ROLE = "none"
-DEFAULT_ROLES = (*AIRFLOW_ROLES, NO_ROLE)
-MODES = ("password", "oidc")
-PROVIDERS = ("oidc", "google", "github", "entra", "okta")
-Provider = Literal["oidc", "google", "github", "entra", "okta"]
+__all__ = ["AIRFLOW_ROLES", "NO_ROLE", "PROVIDERS", "AuthSettings", "parse_auth_settings"]
 
-KEYS = ("mode", "provider", "issuer", "clientId", "domain", "organization", "tenant", "roles", "defaultRole")
+Provider = Literal["oidc", "google", "github", "entra", "okta"]
 
 GOOGLE_ISSUER = "https://accounts.google.com"
 # The tenant's own v2.0 issuer: ID tokens of any other tenant fail the issuer check.
@@ -76,8 +70,8 @@ class AuthSettings:
 def parse_auth_settings(section: Section, cloud: str, ui_domain: str | None) -> AuthSettings:
     """The `auth` section; every rule applies in both modes, so switching to password and back is one key."""
     problems = section.problems
-    mode = section.choice("mode", "password", MODES)
-    provider = section.choice("provider", "oidc", PROVIDERS)
+    mode = section.choice("mode")
+    provider = section.choice("provider")
     issuer = section.optional_str("issuer")
     client_id = section.optional_str("clientId")
     domain = section.optional_str("domain")
@@ -181,7 +175,7 @@ def _check_issuer(
 
 def _parse_roles(section: Section) -> dict[str, tuple[str, ...]]:
     key = section.key("roles")
-    raw = section.raw.get("roles", {})
+    raw = section.raw.get("roles", section.default("roles"))
     if not isinstance(raw, Mapping):
         section.problems.add(key, raw, f"a mapping of Airflow roles {list(AIRFLOW_ROLES)} to lists of group names")
         return {}
@@ -198,5 +192,5 @@ def _parse_roles(section: Section) -> dict[str, tuple[str, ...]]:
 
 
 def _parse_default_role(section: Section) -> str | None:
-    role = section.choice("defaultRole", "Viewer", DEFAULT_ROLES)
+    role = section.choice("defaultRole")
     return None if role == NO_ROLE else role

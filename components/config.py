@@ -20,10 +20,10 @@ from urllib.parse import urlsplit
 
 import pulumi
 
-from components import versions
-from components.auth import KEYS as AUTH_KEYS
+from components import config_keys
 from components.auth import AuthSettings, parse_auth_settings
 from components.aws.settings import DOCKER_HUB_USERNAME_KEY, AwsSettings, parse_aws_settings
+from components.config_keys import CLOUDS, PROJECT, Cloud, Shape
 from components.gcp.settings import GcpSettings, parse_gcp_settings
 from components.validation import (
     FQDN,
@@ -41,39 +41,20 @@ from components.validation import (
 
 __all__ = ["ConfigError", "StackConfig", "StackConfigError", "load_stack_config", "parse_stack_config"]
 
-PROJECT = "airflow-platform"
-Cloud = Literal["local", "gcp", "aws"]
-CLOUDS: tuple[Cloud, ...] = ("local", "gcp", "aws")
-# git: git-sync (the chart's sidecar / init container); bundle: Airflow 3's own
-# GitDagBundle (`dagProcessor.dagBundleConfigList`, the chart's way from 2.0 on);
-# configmap: this repo's dags/ shipped in a ConfigMap.
-DAG_SOURCES = ("git", "bundle", "configmap")
 # The sources that pull a git repository (same keys, same validation).
 GIT_DAG_SOURCES = ("git", "bundle")
 
-# Top-level keys under `airflow-platform:`. The secret ones are read separately
-# (`load_fernet_previous_keys`, `load_docker_hub_token`) and only leave as secrets.
-TOP_LEVEL_KEYS = (
-    "cloud",
-    "production",
-    "sleep",
-    "airflow",
-    "dags",
-    "loadBalancer",
-    "ui",
-    "alerts",
-    "auth",
-    "local",
-    "gcp",
-    "aws",
-)
+# Top-level keys under `airflow-platform:` (declared in components/config_keys.py). The secret
+# ones are read separately (`load_fernet_previous_keys`, `load_docker_hub_token`) and only leave as secrets.
+TOP_LEVEL_KEYS = tuple(key.path for key in config_keys.top_level() if not key.secret)
 DOCKER_HUB_TOKEN_KEY = "dockerHubToken"
 # The OAuth client secret of `auth.mode: oidc` (`pulumi config set --secret authClientSecret`).
 AUTH_CLIENT_SECRET_KEY = "authClientSecret"
-# The one list of keys that hold credentials: validation never echoes them, `make plan` masks them,
-# and `pulumi preview` warns when one is set in plain text (`plaintext_secret_warnings`).
-# A new credential key is added here.
-SECRET_KEYS = ("fernetPreviousKeys", DOCKER_HUB_TOKEN_KEY, AUTH_CLIENT_SECRET_KEY)
+# The one list of top-level keys that hold credentials (declared `secret=True`): validation never echoes
+# them, `make plan` masks them, and `pulumi preview` warns when one is set in plain text
+# (`plaintext_secret_warnings`).
+SECRET_KEYS = config_keys.SECRET_KEYS
+assert {DOCKER_HUB_TOKEN_KEY, AUTH_CLIENT_SECRET_KEY} <= set(SECRET_KEYS)
 # What `load_stack_config` passes on for a secret key set without `--secret`
 # (stored in clear text in Pulumi.<stack>.yaml), in place of its value.
 PLAIN_TEXT = "<set in plain text>"
@@ -251,39 +232,33 @@ def parse_stack_config(raw: Mapping[str, Any], stack: str, problems: Problems | 
         problems.raise_if_any()  # every other default depends on the cloud
     cloud = cast(Cloud, cloud)
 
-    production = raw.get("production", False)
+    production = raw.get("production", config_keys.constant_default("production"))
     if not isinstance(production, bool):
         problems.add(f"{PROJECT}:production", production, "true or false")
         production = False
 
-    sleep = _parse_sleep(problems, raw.get("sleep", False), cloud, production)
+    sleep = _parse_sleep(problems, raw.get("sleep", config_keys.constant_default("sleep")), cloud, production)
 
-    ui_section = Section(problems, f"{PROJECT}:ui", raw.get("ui"), _UI_KEYS)
-    ui = _parse_ui(ui_section, cloud)
+    shape = Shape(cloud, production)
+
+    def section(name: str, value: Any = None) -> Section:
+        return Section(problems, f"{PROJECT}:{name}", raw.get(name) if value is None else value, shape=shape)
+
+    ui = _parse_ui(section("ui"), cloud)
     config = StackConfig(
         stack=stack,
         cloud=cloud,
         production=production,
         sleep=sleep,
-        airflow=_parse_airflow(Section(problems, f"{PROJECT}:airflow", raw.get("airflow"), _AIRFLOW_KEYS), production),
-        dags=_parse_dags(Section(problems, f"{PROJECT}:dags", raw.get("dags"), _DAG_KEYS), cloud),
-        load_balancer=_parse_load_balancer(
-            Section(problems, f"{PROJECT}:loadBalancer", raw.get("loadBalancer"), _LOAD_BALANCER_KEYS),
-            cloud,
-            production,
-        ),
+        airflow=_parse_airflow(section("airflow")),
+        dags=_parse_dags(section("dags")),
+        load_balancer=_parse_load_balancer(section("loadBalancer"), cloud, production),
         ui=ui,
-        alerts=_parse_alerts(Section(problems, ALERTS_KEY, _masked_alerts(raw.get("alerts")), _ALERT_KEYS), cloud),
-        auth=_parse_auth(Section(problems, f"{PROJECT}:auth", raw.get("auth"), AUTH_KEYS), raw, cloud, ui),
-        local=_parse_local(Section(problems, f"{PROJECT}:local", raw.get("local"), _LOCAL_KEYS))
-        if cloud == "local"
-        else None,
-        gcp=parse_gcp_settings(Section(problems, f"{PROJECT}:gcp", raw.get("gcp"), GcpSettings.KEYS), production)
-        if cloud == "gcp"
-        else None,
-        aws=_parse_aws(Section(problems, f"{PROJECT}:aws", raw.get("aws"), AwsSettings.KEYS), raw, production)
-        if cloud == "aws"
-        else None,
+        alerts=_parse_alerts(section("alerts", _masked_alerts(raw.get("alerts"))), cloud),
+        auth=_parse_auth(section("auth"), raw, cloud, ui),
+        local=_parse_local(section("local")) if cloud == "local" else None,
+        gcp=parse_gcp_settings(section("gcp"), production) if cloud == "gcp" else None,
+        aws=_parse_aws(section("aws"), raw, production) if cloud == "aws" else None,
     )
     for other in CLOUDS:
         if other != cloud and other in raw:
@@ -356,58 +331,40 @@ def _parse_aws(section: Section, raw: Mapping[str, Any], production: bool) -> Aw
     return settings
 
 
-_AIRFLOW_KEYS = (
-    "namespace",
-    "releaseName",
-    "chartVersion",
-    "airflowVersion",
-    "imageRepository",
-    "schedulerReplicas",
-    "apiServerReplicas",
-    "podDisruptionBudgets",
-    "adminUsername",
-    "adminEmail",
-    "workerResources",
-    "sharedDataSize",
-    "logsSize",
-    "databaseCleanupRetentionDays",
-    "fernetKeyGeneration",
-)
-_RESOURCE_KEYS = ("cpuRequest", "memoryRequest", "cpuLimit", "memoryLimit")
 # Conservative on purpose: the value reaches a shell command and a Helm template.
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
 _USERNAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
-def _parse_airflow(section: Section, production: bool) -> AirflowSettings:
+def _parse_airflow(section: Section) -> AirflowSettings:
     problems = section.problems
-    namespace = section.str("namespace", "airflow")
+    namespace = section.str("namespace")
     check_dns_label(problems, section.key("namespace"), namespace)
-    release_name = section.str("releaseName", "airflow")
+    release_name = section.str("releaseName")
     # The chart derives names such as `<release>-api-server` from it.
     check_dns_label(problems, section.key("releaseName"), release_name)
     if len(release_name) > 40:
         problems.add(section.key("releaseName"), release_name, "at most 40 characters (the chart appends suffixes)")
-    chart_version = section.str("chartVersion", versions.AIRFLOW_CHART_VERSION)
+    chart_version = section.str("chartVersion")
     check_semver(problems, section.key("chartVersion"), chart_version)
-    airflow_version = section.str("airflowVersion", versions.AIRFLOW_VERSION)
+    airflow_version = section.str("airflowVersion")
     pinned = check_semver(problems, section.key("airflowVersion"), airflow_version)
     if pinned and not airflow_version.startswith("3."):
         problems.add(section.key("airflowVersion"), airflow_version, "an Airflow 3.x version")
 
-    admin_username = section.str("adminUsername", "admin")
+    admin_username = section.str("adminUsername")
     if not _USERNAME.match(admin_username):
-        problems.add(section.key("adminUsername"), admin_username, "1-64 letters, digits, '_', '.', '-'")
-    admin_email = section.str("adminEmail", "admin@example.com")
+        problems.add(section.key("adminUsername"), admin_username, section.declaration("adminUsername").allowed)
+    admin_email = section.str("adminEmail")
     if not _EMAIL.match(admin_email):
-        problems.add(section.key("adminEmail"), admin_email, "an e-mail address such as ops@example.com")
+        problems.add(section.key("adminEmail"), admin_email, section.declaration("adminEmail").allowed)
 
-    resources = section.section("workerResources", _RESOURCE_KEYS)
+    resources = section.section("workerResources")
     worker_resources = WorkerResources(
-        cpu_request=resources.quantity("cpuRequest", "250m", "cpu"),
-        memory_request=resources.quantity("memoryRequest", "512Mi", "memory"),
-        cpu_limit=resources.quantity("cpuLimit", "1", "cpu"),
-        memory_limit=resources.quantity("memoryLimit", "2Gi", "memory"),
+        cpu_request=resources.quantity("cpuRequest"),
+        memory_request=resources.quantity("memoryRequest"),
+        cpu_limit=resources.quantity("cpuLimit"),
+        memory_limit=resources.quantity("memoryLimit"),
     )
     # Kubernetes rejects a pod whose request exceeds its limit ("must be less
     # than or equal to ... limit"): every task would fail to start.
@@ -423,7 +380,7 @@ def _parse_airflow(section: Section, production: bool) -> AirflowSettings:
                 f"at most {resources.key(limit_name)} ({limit}): "
                 "Kubernetes rejects a pod requesting more than its limit",
             )
-    image_repository = section.str("imageRepository", versions.AIRFLOW_IMAGE_REPOSITORY)
+    image_repository = section.str("imageRepository")
     check_image_repository(problems, section.key("imageRepository"), image_repository)
 
     return AirflowSettings(
@@ -432,38 +389,31 @@ def _parse_airflow(section: Section, production: bool) -> AirflowSettings:
         chart_version=chart_version,
         airflow_version=airflow_version,
         image_repository=image_repository,
-        # Two schedulers in production: Airflow 3 schedulers are active-active,
-        # so one can be drained by a node upgrade without stopping scheduling.
-        scheduler_replicas=section.int("schedulerReplicas", 2 if production else 1, minimum=1, maximum=10),
-        api_server_replicas=section.int("apiServerReplicas", 2 if production else 1, minimum=1, maximum=10),
-        pod_disruption_budgets=section.bool("podDisruptionBudgets", production),
+        scheduler_replicas=section.int("schedulerReplicas"),
+        api_server_replicas=section.int("apiServerReplicas"),
+        pod_disruption_budgets=section.bool("podDisruptionBudgets"),
         admin_username=admin_username,
         admin_email=admin_email,
         worker_resources=worker_resources,
-        shared_data_size=section.quantity("sharedDataSize", "10Gi", "storage"),
-        logs_size=section.quantity("logsSize", "10Gi", "storage"),
-        database_cleanup_retention_days=section.int("databaseCleanupRetentionDays", 90, minimum=1, maximum=3650),
-        fernet_key_generation=section.int("fernetKeyGeneration", 1, minimum=1),
+        shared_data_size=section.quantity("sharedDataSize"),
+        logs_size=section.quantity("logsSize"),
+        database_cleanup_retention_days=section.int("databaseCleanupRetentionDays"),
+        fernet_key_generation=section.int("fernetKeyGeneration"),
     )
 
 
-_DAG_KEYS = ("source", "repo", "branch", "subPath", "period", "knownHosts")
-
-
-def _parse_dags(section: Section, cloud: Cloud) -> DagSettings:
+def _parse_dags(section: Section) -> DagSettings:
     problems = section.problems
-    # On a laptop there is usually no deploy key registered anywhere: ship the
-    # repo's dags/ folder in a ConfigMap. Clouds sync from git.
-    source = section.choice("source", "configmap" if cloud == "local" else "git", DAG_SOURCES)
+    source = section.choice("source")
     repo = section.optional_str("repo")
     known_hosts = section.optional_str("knownHosts")
-    branch = section.str("branch", "main")
+    branch = section.str("branch")
     if re.search(r"\s|\.\.|^-", branch):
-        problems.add(section.key("branch"), branch, "a git branch name (no spaces, no '..', not starting with '-')")
-    sub_path = section.str("subPath", "dags")
+        problems.add(section.key("branch"), branch, section.declaration("branch").allowed)
+    sub_path = section.str("subPath")
     if sub_path.startswith("/") or ".." in sub_path.split("/"):
-        problems.add(section.key("subPath"), sub_path, "a relative path inside the repo, such as 'dags'")
-    period = section.str("period", "60s")
+        problems.add(section.key("subPath"), sub_path, section.declaration("subPath").allowed)
+    period = section.str("period")
     check_duration(problems, section.key("period"), period)
 
     if source in GIT_DAG_SOURCES:
@@ -537,13 +487,11 @@ def _has_credentials(repo: str) -> bool:
     return parts.password is not None or (parts.scheme in ("http", "https") and parts.username is not None)
 
 
-_LOAD_BALANCER_KEYS = ("sourceRanges", "allowPublicAccess")
-
-
 def _parse_load_balancer(section: Section, cloud: Cloud, production: bool) -> LoadBalancerSettings:
     problems = section.problems
     key = section.key("sourceRanges")
-    allow_public = section.bool("allowPublicAccess", False)
+    allow_public = section.bool("allowPublicAccess")
+    # Unset on a cloud stack is refused below; on local an unset list restricts nothing.
     ranges = section.str_list("sourceRanges", [])
     for index, source_range in enumerate(ranges):
         parse_cidr(problems, f"{key}[{index}]", source_range)
@@ -563,7 +511,6 @@ def _parse_load_balancer(section: Section, cloud: Cloud, production: bool) -> Lo
     return LoadBalancerSettings(source_ranges=tuple(ranges), allow_public_access=allow_public)
 
 
-_UI_KEYS = ("domain", "dnsZone", "allowPlainHttp")
 # Cloud DNS managed-zone names: 1-63 lowercase letters, digits and dashes, starting with a letter.
 _CLOUD_DNS_ZONE = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
 # Route 53 hosted-zone ids: "Z" and upper-case letters/digits (Z0123456789ABCDEFGHIJ).
@@ -587,7 +534,7 @@ def _parse_ui(section: Section, cloud: Cloud) -> UiSettings:
     problems = section.problems
     domain = section.optional_str("domain")
     dns_zone = section.optional_str("dnsZone")
-    allow_plain_http = section.bool("allowPlainHttp", False)
+    allow_plain_http = section.bool("allowPlainHttp")
     if cloud == "local":
         for name, value in (("domain", domain), ("dnsZone", dns_zone)):
             if value is not None:
@@ -603,7 +550,7 @@ def _parse_ui(section: Section, cloud: Cloud) -> UiSettings:
         problems.add(
             section.key("domain"),
             domain,
-            "a fully qualified DNS name in lowercase, without wildcard or trailing dot, e.g. airflow.example.com",
+            section.declaration("domain").allowed,
         )
     if dns_zone is not None:
         pattern, form = _DNS_ZONE_FORMS[cloud]
@@ -650,7 +597,6 @@ def plain_http_warning(config: StackConfig) -> str | None:
 
 ALERTS_KEY = f"{PROJECT}:alerts"
 ALERT_WEBHOOK = "webhook"
-_ALERT_KEYS = ("email", ALERT_WEBHOOK)
 
 
 def _masked_alerts(raw: Any, mask: str = HIDDEN) -> Any:
@@ -681,7 +627,7 @@ def _parse_alerts(section: Section, cloud: Cloud) -> AlertSettings:
     emails = section.str_list("email", [])
     for index, email in enumerate(emails):
         if not _EMAIL.match(email):
-            problems.add(f"{section.key('email')}[{index}]", email, "an e-mail address such as ops@example.com")
+            problems.add(f"{section.key('email')}[{index}]", email, section.declaration("email").allowed)
     return AlertSettings(emails=tuple(emails), webhook=section.has(ALERT_WEBHOOK))
 
 
@@ -713,11 +659,6 @@ def unrouted_alerts_warning(config: StackConfig) -> str | None:
     )
 
 
-_LOCAL_KEYS = ("kubeContext", "storageClass", "accessMode", "databaseSize", "uiServiceType")
-ACCESS_MODES = ("ReadWriteOnce", "ReadWriteMany")
-UI_SERVICE_TYPES = ("ClusterIP", "LoadBalancer")
-
-
 def _parse_local(section: Section) -> LocalSettings:
     storage_class = section.optional_str("storageClass")
     if storage_class is not None:
@@ -725,9 +666,9 @@ def _parse_local(section: Section) -> LocalSettings:
     return LocalSettings(
         kube_context=section.optional_str("kubeContext"),
         storage_class=storage_class,
-        access_mode=section.choice("accessMode", "ReadWriteOnce", ACCESS_MODES),
-        database_size=section.quantity("databaseSize", "5Gi", "storage"),
-        ui_service_type=section.choice("uiServiceType", "ClusterIP", UI_SERVICE_TYPES),
+        access_mode=section.choice("accessMode"),
+        database_size=section.quantity("databaseSize"),
+        ui_service_type=section.choice("uiServiceType"),
     )
 
 

@@ -17,11 +17,16 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from components import config_keys
+from components.config_keys import Shape
+
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
 _CPU_QUANTITY = re.compile(r"^(\d+m|\d+(\.\d+)?)$")
 _MEMORY_QUANTITY = re.compile(r"^\d+(\.\d+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$")
 _STORAGE_QUANTITY = re.compile(r"^\d+(Mi|Gi|Ti)$")
+# What each quantity kind accepts (check_quantity; the stack file's JSON Schema uses the same patterns).
+QUANTITY_PATTERNS = {"cpu": _CPU_QUANTITY, "memory": _MEMORY_QUANTITY, "storage": _STORAGE_QUANTITY}
 _DURATION = re.compile(r"^\d+(s|m|h)$")
 # Kubernetes quantity suffixes (k8s.io/apimachinery resource.Quantity): binary
 # SI, decimal SI (m = milli, "" = units), or a decimal exponent such as 1e3.
@@ -125,28 +130,80 @@ class Problems:
             raise ConfigError(self.items)
 
 
+class _Declared:
+    """The sentinel of a Section read whose default, choices or range come from the key's declaration."""
+
+    def __repr__(self) -> builtins.str:
+        return "DECLARED"
+
+
+DECLARED: Any = _Declared()
+
+
 class Section:
     """A config object (e.g. `airflow-platform:dags`) read key by key.
 
     Keeps track of the dotted key path for messages and refuses keys it does
     not know, because a misspelt key would otherwise be silently ignored and
-    its default used.
+    its default used. Each read takes the key's default (for `shape`),
+    choices and range from its declaration (components/config_keys.py); a
+    caller passes a default only where the declaration says the code derives
+    it from other keys.
     """
 
-    def __init__(self, problems: Problems, path: str, raw: Any, known: Iterable[str]) -> None:
+    def __init__(
+        self,
+        problems: Problems,
+        path: builtins.str,
+        raw: Any,
+        known: Iterable[builtins.str] | None = None,
+        shape: Shape | None = None,
+    ) -> None:
         self.problems = problems
         self.path = path
-        self.raw: Mapping[str, Any] = {}
+        self.shape = shape
+        self.raw: Mapping[builtins.str, Any] = {}
         if raw is None:
             return
         if not isinstance(raw, Mapping):
             problems.add(path, raw, "an object (YAML mapping)")
             return
         self.raw = raw
-        known_keys = sorted(known)
+        known_keys = sorted(config_keys.children(self._dotted) if known is None else known)
         for key in raw:
             if key not in known_keys:
                 problems.add(f"{path}.{key}", raw[key], f"one of the known keys {known_keys}")
+
+    @property
+    def _dotted(self) -> builtins.str:
+        """The section's path as declared: below `airflow-platform:`."""
+        return self.path.removeprefix(f"{config_keys.PROJECT}:")
+
+    def shaped(self, shape: Shape) -> Section:
+        """The same section, reading defaults for `shape` (unknown keys are already reported)."""
+        section = Section(self.problems, self.path, None, shape=shape)
+        section.raw = self.raw
+        return section
+
+    def declaration(self, name: builtins.str) -> config_keys.Key:
+        return config_keys.key(f"{self._dotted}.{name}")
+
+    def default(self, name: builtins.str) -> Any:
+        """The declared default of `name` for this section's shape; a NoDefault when it has none."""
+        default = self.declaration(name).default
+        if isinstance(default, config_keys.Default):
+            if self.shape is None and (default.has_prod or default.has_local):
+                raise TypeError(f"{self.key(name)}: its default depends on the shape, and the section has none")
+            return default.for_shape(self.shape or config_keys.Shape("local", False))
+        return default
+
+    def _resolve(self, name: builtins.str, default: Any) -> Any:
+        if default is not DECLARED:
+            return default
+        value = self.default(name)
+        if isinstance(value, config_keys.NoDefault):
+            raise TypeError(f"{self.key(name)} has no declared default ({value.text}): pass the derived one")
+        return value
 
     def key(self, name: str) -> str:
         return f"{self.path}.{name}"
@@ -159,25 +216,27 @@ class Section:
         self.problems.defaults[self.key(name)] = (default, name in self.raw)
         return self.raw.get(name, default)
 
-    def str(self, name: str, default: str) -> str:
+    def str(self, name: str, default: Any = DECLARED) -> str:
+        default = self._resolve(name, default)
         value = self._get(name, default)
         if not isinstance(value, str) or not value.strip():
             self.problems.add(self.key(name), value, "a non-empty string")
             return default
         return value
 
-    def required_str(self, name: builtins.str, allowed: builtins.str) -> builtins.str | None:
+    def required_str(self, name: builtins.str) -> builtins.str | None:
         """A key with no default: one problem when unset or empty, and None so no later rule re-checks it."""
         value = self.raw.get(name)
         if not isinstance(value, str) or not value.strip():
-            self.problems.add(self.key(name), value, allowed)
+            self.problems.add(self.key(name), value, self.declaration(name).allowed)
             return None
         return value
 
-    def version(self, name: builtins.str, default: builtins.str) -> builtins.str:
+    def version(self, name: builtins.str) -> builtins.str:
         """A version field. YAML reads an unquoted `17` as an int and `1.30` as the float 1.3:
         an int, or a float with two or more decimals (1.31), can only have been written one
         way and is accepted as text; a one-decimal float (1.3: 1.3 or 1.30?) must be quoted."""
+        default = self._resolve(name, DECLARED)
         value = self._get(name, default)
         if isinstance(value, builtins.int) and not isinstance(value, builtins.bool):
             return builtins.str(value)
@@ -195,10 +254,13 @@ class Section:
             return default
         return self.str(name, default)
 
-    def quantity(self, name: builtins.str, default: builtins.str, kind: builtins.str) -> builtins.str:
-        """A Kubernetes quantity (kind: cpu, memory or storage); one message for any bad value."""
+    def quantity(self, name: builtins.str) -> builtins.str:
+        """A Kubernetes quantity of the declared kind (cpu, memory or storage); one message for any bad value."""
+        declaration = self.declaration(name)
+        assert declaration.quantity is not None, f"{self.key(name)} is not declared a quantity"
+        default = self._resolve(name, DECLARED)
         value = self._get(name, default)
-        check_quantity(self.problems, self.key(name), value, kind)
+        check_quantity(self.problems, self.key(name), value, declaration.quantity)
         return value if isinstance(value, str) else default
 
     def optional_str(self, name: builtins.str) -> builtins.str | None:
@@ -210,45 +272,53 @@ class Section:
             return None
         return value
 
-    def bool(self, name: builtins.str, default: builtins.bool) -> builtins.bool:
+    def bool(self, name: builtins.str, default: Any = DECLARED) -> builtins.bool:
+        default = self._resolve(name, default)
         value = self._get(name, default)
         if not isinstance(value, bool):
             self.problems.add(self.key(name), value, "true or false")
-            return default
+            return builtins.bool(default)
         return value
 
-    def int(
-        self, name: builtins.str, default: builtins.int, minimum: builtins.int, maximum: builtins.int | None = None
-    ) -> builtins.int:
+    def int(self, name: builtins.str, default: Any = DECLARED) -> builtins.int:
+        """A whole number in the declared range."""
+        declaration = self.declaration(name)
+        default = self._resolve(name, default)
+        minimum, maximum = declaration.minimum, declaration.maximum
         value = self._get(name, default)
         in_range = (
             isinstance(value, int)
             and not isinstance(value, bool)
-            and value >= minimum
+            and (minimum is None or value >= minimum)
             and (maximum is None or value <= maximum)
         )
         if not in_range:
             upper = f" and <= {maximum}" if maximum is not None else ""
             self.problems.add(self.key(name), value, f"a whole number >= {minimum}{upper}")
-            return default
+            return builtins.int(default)
         return int(value)
 
-    def choice(self, name: builtins.str, default: builtins.str, allowed: Sequence[builtins.str]) -> builtins.str:
+    def choice(self, name: builtins.str, default: Any = DECLARED) -> builtins.str:
+        """One of the declared choices."""
+        allowed = self.declaration(name).choices
+        default = self._resolve(name, default)
         value = self._get(name, default)
         if value not in allowed:
             self.problems.add(self.key(name), value, f"one of {list(allowed)}")
-            return default
+            return builtins.str(default)
         return str(value)
 
-    def str_list(self, name: builtins.str, default: Sequence[builtins.str]) -> list[builtins.str]:
+    def str_list(self, name: builtins.str, default: Any = DECLARED) -> list[builtins.str]:
+        default = self._resolve(name, default)
         value = self._get(name, list(default))
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
             self.problems.add(self.key(name), value, "a list of strings")
             return list(default)
         return list(value)
 
-    def section(self, name: builtins.str, known: Iterable[builtins.str]) -> Section:
-        return Section(self.problems, self.key(name), self.raw.get(name), known)
+    def section(self, name: builtins.str, known: Iterable[builtins.str] | None = None) -> Section:
+        """The object under `name`; its known keys are the declared ones unless `known` says (bootstrap/)."""
+        return Section(self.problems, self.key(name), self.raw.get(name), known, shape=self.shape)
 
 
 def check_dns_label(problems: Problems, key: str, value: str) -> None:
@@ -271,7 +341,7 @@ def check_semver(problems: Problems, key: str, value: str) -> bool:
 
 def check_quantity(problems: Problems, key: str, value: Any, kind: str) -> None:
     """CPU ('500m', '2') or memory ('512Mi', '2Gi') Kubernetes quantities."""
-    pattern = {"cpu": _CPU_QUANTITY, "memory": _MEMORY_QUANTITY, "storage": _STORAGE_QUANTITY}[kind]
+    pattern = QUANTITY_PATTERNS[kind]
     examples = {"cpu": "'250m' or '2'", "memory": "'512Mi' or '2Gi'", "storage": "'10Gi'"}[kind]
     if not isinstance(value, str) or not pattern.match(value):
         problems.add(key, value, f"a Kubernetes {kind} quantity such as {examples}")

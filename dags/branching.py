@@ -8,7 +8,7 @@ from airflow.providers.standard.operators.bash import BashOperator
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.providers.standard.operators.latest_only import LatestOnlyOperator
 from airflow.sdk import DAG, Param, TriggerRule, task
-from platform_settings import OWNER
+from platform_settings import OWNER, RUN_DATE
 
 with DAG(
     dag_id="platform_branching",
@@ -40,9 +40,9 @@ with DAG(
     def choose_load(params: dict | None = None) -> str:
         return "full_load" if params["load_type"] == "full" else "incremental_load"
 
-    full_load = BashOperator(task_id="full_load", bash_command='echo "reloading everything for {{ ds }}"')
-    incremental_load = BashOperator(task_id="incremental_load", bash_command='echo "loading changes of {{ ds }}"')
+    full_load = BashOperator(task_id="full_load", bash_command=f'echo "reloading everything for {RUN_DATE}"')
+    incremental_load = BashOperator(task_id="incremental_load", bash_command=f'echo "loading changes of {RUN_DATE}"')
     join = EmptyOperator(task_id="join", trigger_rule=TriggerRule.NONE_FAILED_MIN_ONE_SUCCESS)
-    publish = BashOperator(task_id="publish", bash_command='echo "published {{ ds }}"')
+    publish = BashOperator(task_id="publish", bash_command=f'echo "published {RUN_DATE}"')
 
     latest_only >> choose_load() >> [full_load, incremental_load] >> join >> publish

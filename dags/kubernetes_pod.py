@@ -48,7 +48,7 @@ with DAG(
 * **Shared data**: the platform's ReadWriteMany PVC (Variable
   `platform_shared_data_pvc`) is mounted at the path in Variable
   `platform_shared_data_path`; the pod writes
-  `examples/kubernetes_pod/<ds>.txt` there. Other pods mounting the same PVC
+  `examples/kubernetes_pod/<run date>.txt` there. Other pods mounting the same PVC
   see the file.
 * **Namespace**: Variable `platform_namespace` (the Airflow namespace, where
   the worker's service account may create pods).
@@ -71,7 +71,7 @@ The pod is deleted when it finishes; its log is copied into the task log.
         image=IMAGE,
         cmds=["python", "-c"],
         arguments=[SCRIPT],
-        env_vars={"SHARED_DATA": mount_path, "RUN_DATE": "{{ ds }}"},
+        env_vars={"SHARED_DATA": mount_path, "RUN_DATE": platform_settings.RUN_DATE},
         env_from=[
             k8s.V1EnvFromSource(config_map_ref=k8s.V1ConfigMapEnvSource(name=ENV_CONFIG_MAP, optional=True)),
         ],

@@ -33,9 +33,10 @@ folder) on ``sys.path``.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from airflow.sdk import Variable
+from airflow.sdk import Context, Variable
 from kubernetes.client import models as k8s
 
 # Keys of the Airflow Variables the platform provides (== components/platform_variables.py).
@@ -54,6 +55,19 @@ DEFAULT_SHARED_DATA_MOUNT_PATH = "/opt/airflow/shared"
 OWNER = "data-platform"
 
 SHARED_DATA_VOLUME_NAME = "shared-data"
+
+# The run's date (YYYY-MM-DD) in a Jinja template, however the run was triggered. `{{ ds }}`
+# exists only when the run has a logical date: Airflow 3 made it optional, and a run triggered
+# from the UI or through the REST API (`POST /api/v2/dags/{dag_id}/dagRuns` without
+# `logical_date`) has none, so a template naming `ds` fails to render. Every run has `run_after`
+# (when it was asked to run); a scheduled run keeps its logical date, as `ds` did.
+RUN_DATE = "{{ (dag_run.logical_date or dag_run.run_after) | ds }}"
+
+
+def run_date(context: Context) -> datetime:
+    """RUN_DATE for Python tasks: the run's logical date, or when it was asked to run if it has none."""
+    dag_run = context["dag_run"]
+    return dag_run.logical_date or dag_run.run_after
 
 
 def namespace() -> str:

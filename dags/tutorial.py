@@ -9,14 +9,16 @@ from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import DAG
 from platform_settings import OWNER
 
-# Rendered per run: `ds` is the run's logical date (YYYY-MM-DD) and
+# Rendered per run: `run_date` is the run's date (YYYY-MM-DD; its logical date, or when it was
+# triggered if it has none - `ds` alone fails on such runs, see platform_settings.RUN_DATE) and
 # `macros.ds_add` shifts it by whole days. The last line echoed becomes the
 # task's XCom (BashOperator pushes the last line of stdout).
 TEMPLATED_COMMAND = """
+{% set run_date = (dag_run.logical_date or dag_run.run_after) | ds %}
 {% for offset in range(3) %}
-echo "run {{ ds }} + {{ offset }} day(s) = {{ macros.ds_add(ds, offset) }}"
+echo "run {{ run_date }} + {{ offset }} day(s) = {{ macros.ds_add(run_date, offset) }}"
 {% endfor %}
-echo "next_week={{ macros.ds_add(ds, 7) }}"
+echo "next_week={{ macros.ds_add(run_date, 7) }}"
 """
 
 with DAG(
@@ -29,7 +31,7 @@ The classic Airflow tutorial on this platform:
 
 * `print_date` runs first;
 * `sleep` and `templated` run in parallel (fan-out); `templated` renders a Jinja
-  loop over the run's logical date `ds` with `macros.ds_add` (look at the
+  loop over the run's date with `macros.ds_add` (look at the
   *Rendered Template* tab of the task instance);
 * `done` waits for both (fan-in).
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from airflow.providers.standard.operators.bash import BashOperator
 from airflow.sdk import dag, get_current_context, task
-from platform_settings import OWNER
+from platform_settings import OWNER, run_date
 
 
 @dag(
@@ -40,7 +40,7 @@ def platform_xcom():
     @task
     def tag_batch() -> None:
         context = get_current_context()
-        context["ti"].xcom_push(key="batch_id", value=f"batch-{context['ds_nodash']}")
+        context["ti"].xcom_push(key="batch_id", value=f"batch-{run_date(context):%Y%m%d}")
 
     @task
     def combine(extracted: dict) -> str:

@@ -20,6 +20,8 @@ import re
 from dataclasses import dataclass
 from typing import ClassVar
 
+from components import config_keys
+from components.config_keys import DEFAULT_KUBERNETES_VERSION, DEFAULT_VPC_CIDR, Shape
 from components.validation import Section, check_disjoint_cidrs, parse_cidr
 
 _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
@@ -42,33 +44,6 @@ _DOCKER_HUB_USERNAME = re.compile(r"^[a-z0-9]{4,30}$")
 # Set together with the top-level secret `dockerHubToken`: components/config.py checks the pair.
 DOCKER_HUB_USERNAME_KEY = "dockerHubUsername"
 CONTROL_PLANE_LOG_RETENTION_KEY = "controlPlaneLogRetentionDays"
-# What CloudWatch Logs accepts (PutRetentionPolicy; pulumi_aws LogGroup
-# `retention_in_days`) but 0, "never expire": the gap this key closes.
-RETENTION_DAYS = (
-    1,
-    3,
-    5,
-    7,
-    14,
-    30,
-    60,
-    90,
-    120,
-    150,
-    180,
-    365,
-    400,
-    545,
-    731,
-    1096,
-    1827,
-    2192,
-    2557,
-    2922,
-    3288,
-    3653,
-)
-LOAD_BALANCER_SCHEMES = ("internet-facing", "internal")
 # Access entries: cluster admins besides adminRoleArn (CI's deploy role), and read-only roles (CI's preview role).
 DEPLOY_ROLES_KEY = "deployRoleArns"
 READ_ONLY_ROLES_KEY = "readOnlyRoleArns"
@@ -78,12 +53,6 @@ MIN_VPC_PREFIX = 16
 MAX_VPC_PREFIX = 20
 MAX_AZS = 6
 
-DEFAULT_REGION = "eu-west-1"
-# The newest version EKS offers (2026-11-22), standard support until 2027-08-02:
-# components/kubernetes_support.py holds the dates and warns ahead of them.
-DEFAULT_KUBERNETES_VERSION = "1.36"
-DEFAULT_VPC_CIDR = "10.40.0.0/16"
-DEFAULT_POSTGRES_VERSION = "17"
 
 # The Cluster Autoscaler's minor must match the cluster's Kubernetes minor: it
 # compiles in the scheduler of that minor to simulate where pending pods fit.
@@ -103,16 +72,6 @@ CLUSTER_AUTOSCALER_IMAGE_TAGS = {
     # Verified on registry.k8s.io in kubernetes/autoscaler#10091 (2026-08-02).
     "1.36": "v1.36.0",
 }
-
-_NODE_KEYS = ("instanceTypes", "minSize", "maxSize", "desiredSize")
-_DATABASE_KEYS = (
-    "instanceClass",
-    "engineVersion",
-    "allocatedStorageGb",
-    "multiAz",
-    "backupRetentionDays",
-    "deletionProtection",
-)
 
 
 def partition_for(region: str) -> str:
@@ -186,28 +145,7 @@ class ClusterAccess:
 
 @dataclass(frozen=True)
 class AwsSettings:
-    KEYS: ClassVar[tuple[str, ...]] = (
-        "region",
-        "availabilityZones",
-        "vpcCidr",
-        "publicSubnetCidrs",
-        "privateSubnetCidrs",
-        "natGatewayPerAz",
-        "kubernetesVersion",
-        "endpointPublicAccess",
-        "publicAccessCidrs",
-        "adminRoleArn",
-        DEPLOY_ROLES_KEY,
-        READ_ONLY_ROLES_KEY,
-        "systemNodes",
-        "workerNodes",
-        "database",
-        "logRetentionDays",
-        CONTROL_PLANE_LOG_RETENTION_KEY,
-        "loadBalancerScheme",
-        "clusterAutoscaler",
-        DOCKER_HUB_USERNAME_KEY,
-    )
+    KEYS: ClassVar[tuple[str, ...]] = config_keys.children("aws")
 
     region: str
     availability_zones: tuple[str, ...]
@@ -243,10 +181,11 @@ class AwsSettings:
 
 
 def parse_aws_settings(section: Section, production: bool) -> AwsSettings:
+    section = section.shaped(Shape("aws", production))
     problems = section.problems
-    region = section.str("region", DEFAULT_REGION)
+    region = section.str("region")
     if not _REGION.match(region):
-        problems.add(section.key("region"), region, "an AWS region such as eu-west-1")
+        problems.add(section.key("region"), region, section.declaration("region").allowed)
 
     zones = _parse_zones(section, region, production)
     vpc_cidr, public_cidrs, private_cidrs = _parse_network(section, len(zones))
@@ -261,7 +200,7 @@ def parse_aws_settings(section: Section, production: bool) -> AwsSettings:
     deploy_role_arns = _parse_role_list(section, DEPLOY_ROLES_KEY, region, granted)
     read_only_role_arns = _parse_role_list(section, READ_ONLY_ROLES_KEY, region, granted)
 
-    kubernetes_version = section.version("kubernetesVersion", DEFAULT_KUBERNETES_VERSION)
+    kubernetes_version = section.version("kubernetesVersion")
     version_match = _KUBERNETES_VERSION.match(kubernetes_version)
     kubernetes_version_valid = version_match is not None and int(version_match.group(1)) >= MIN_KUBERNETES_MINOR
     if not kubernetes_version_valid:
@@ -272,7 +211,7 @@ def parse_aws_settings(section: Section, production: bool) -> AwsSettings:
             f"{DEFAULT_KUBERNETES_VERSION}",
         )
 
-    cluster_autoscaler = section.bool("clusterAutoscaler", True)
+    cluster_autoscaler = section.bool("clusterAutoscaler")
     # An invalid kubernetesVersion is reported above, once.
     if cluster_autoscaler and kubernetes_version_valid and kubernetes_version not in CLUSTER_AUTOSCALER_IMAGE_TAGS:
         problems.add(
@@ -283,27 +222,10 @@ def parse_aws_settings(section: Section, production: bool) -> AwsSettings:
             "its minor must match the cluster's",
         )
 
-    system_nodes = _parse_node_group(
-        section.section("systemNodes", _NODE_KEYS),
-        NodeGroupSettings(
-            instance_types=("m6i.large",) if production else ("t3.large",),
-            min_size=len(zones) if production else 1,
-            max_size=2 * len(zones) if production else 3,
-            desired_size=len(zones) if production else 1,
-        ),
-        minimum_size=1,
-    )
-    worker_nodes = _parse_node_group(
-        section.section("workerNodes", _NODE_KEYS),
-        # Several similar types: Spot capacity is drawn from whichever pool has it.
-        NodeGroupSettings(
-            instance_types=("m6i.xlarge", "m6a.xlarge", "m5.xlarge", "m7i.xlarge"),
-            min_size=0,
-            max_size=10 if production else 3,
-            desired_size=1,
-        ),
-        minimum_size=0,
-    )
+    # Production's system group: one node per AZ, up to two (the declared `derived` defaults).
+    per_az = {"minSize": len(zones), "maxSize": 2 * len(zones), "desiredSize": len(zones)}
+    system_nodes = _parse_node_group(section.section("systemNodes"), per_az)
+    worker_nodes = _parse_node_group(section.section("workerNodes"), per_az)
 
     return AwsSettings(
         region=region,
@@ -312,33 +234,33 @@ def parse_aws_settings(section: Section, production: bool) -> AwsSettings:
         public_subnet_cidrs=public_cidrs,
         private_subnet_cidrs=private_cidrs,
         # One NAT gateway per AZ survives an AZ outage; one in total is ~$33/month each cheaper.
-        nat_gateway_per_az=section.bool("natGatewayPerAz", production),
+        nat_gateway_per_az=section.bool("natGatewayPerAz"),
         kubernetes_version=kubernetes_version,
         endpoint_public_access=public_access,
         public_access_cidrs=public_access_cidrs,
         access=ClusterAccess(admin_role_arn, deploy_role_arns, read_only_role_arns),
         system_nodes=system_nodes,
         worker_nodes=worker_nodes,
-        database=_parse_database(section.section("database", _DATABASE_KEYS), production),
-        log_retention_days=section.int("logRetentionDays", 90 if production else 14, minimum=1, maximum=3650),
-        control_plane_log_retention_days=_parse_control_plane_log_retention(section, production),
-        load_balancer_scheme=section.choice("loadBalancerScheme", "internet-facing", LOAD_BALANCER_SCHEMES),
+        database=_parse_database(section.section("database"), production),
+        log_retention_days=section.int("logRetentionDays"),
+        control_plane_log_retention_days=_parse_control_plane_log_retention(section),
+        load_balancer_scheme=section.choice("loadBalancerScheme"),
         cluster_autoscaler=cluster_autoscaler,
         docker_hub_username=_parse_docker_hub_username(section),
     )
 
 
-def _parse_control_plane_log_retention(section: Section, production: bool) -> int:
-    """A year of audit logs in production (a common audit requirement), a month elsewhere."""
-    default = 365 if production else 30
-    days = section.int(CONTROL_PLANE_LOG_RETENTION_KEY, default, minimum=1)
-    if days not in RETENTION_DAYS:
+def _parse_control_plane_log_retention(section: Section) -> int:
+    """One of CloudWatch Logs' retention periods, never "never expire"."""
+    days = section.int(CONTROL_PLANE_LOG_RETENTION_KEY)
+    periods = section.declaration(CONTROL_PLANE_LOG_RETENTION_KEY).choices
+    if days not in periods:
         section.problems.add(
             section.key(CONTROL_PLANE_LOG_RETENTION_KEY),
             days,
-            f"one of CloudWatch Logs' retention periods {list(RETENTION_DAYS)}",
+            f"one of CloudWatch Logs' retention periods {list(periods)}",
         )
-        return default
+        return int(section.default(CONTROL_PLANE_LOG_RETENTION_KEY))
     return days
 
 
@@ -348,7 +270,7 @@ def _parse_docker_hub_username(section: Section) -> str | None:
         section.problems.add(
             section.key(DOCKER_HUB_USERNAME_KEY),
             username,
-            "a Docker Hub username: 4 to 30 lowercase letters and digits",
+            section.declaration(DOCKER_HUB_USERNAME_KEY).allowed,
         )
     return username
 
@@ -415,7 +337,7 @@ def _parse_zones(section: Section, region: str, production: bool) -> tuple[str, 
 
 def _parse_network(section: Section, zone_count: int) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
     problems = section.problems
-    vpc_cidr = section.str("vpcCidr", DEFAULT_VPC_CIDR)
+    vpc_cidr = section.str("vpcCidr")
     vpc = parse_cidr(problems, section.key("vpcCidr"), vpc_cidr)
     if vpc is not None and not (MIN_VPC_PREFIX <= vpc.prefixlen <= MAX_VPC_PREFIX and vpc.is_private):
         problems.add(
@@ -468,7 +390,7 @@ def _parse_endpoint(section: Section, production: bool) -> tuple[bool, tuple[str
     where it runs. Unset, AWS would default the allowlist to 0.0.0.0/0.
     """
     problems = section.problems
-    public_access = section.bool("endpointPublicAccess", True)
+    public_access = section.bool("endpointPublicAccess")
     cidrs = section.str_list("publicAccessCidrs", [])
     key = section.key("publicAccessCidrs")
     for index, cidr in enumerate(cidrs):
@@ -487,21 +409,30 @@ def _parse_endpoint(section: Section, production: bool) -> tuple[bool, tuple[str
     return public_access, tuple(cidrs)
 
 
-def _parse_node_group(section: Section, default: NodeGroupSettings, minimum_size: int) -> NodeGroupSettings:
+def _parse_node_group(section: Section, derived: dict[str, int]) -> NodeGroupSettings:
+    """A node group; `derived` holds the sizes whose declared default the code derives (per AZ)."""
     problems = section.problems
-    instance_types = section.str_list("instanceTypes", default.instance_types)
+
+    def size(name: str, at_least: int = 0) -> int:
+        default = section.default(name)
+        if isinstance(default, config_keys.NoDefault):
+            default = derived[name]
+        return section.int(name, max(default, at_least))
+
+    instance_types = section.str_list("instanceTypes")
     key = section.key("instanceTypes")
     for index, instance_type in enumerate(instance_types):
         if not _INSTANCE_TYPE.match(instance_type):
             problems.add(f"{key}[{index}]", instance_type, "an EC2 instance type such as m6i.large")
     if not instance_types:
         problems.add(key, instance_types, "at least one EC2 instance type")
-        instance_types = list(default.instance_types)
+        instance_types = list(section.default("instanceTypes"))
     elif len({is_arm_instance_type(instance_type) for instance_type in instance_types}) > 1:
         problems.add(key, instance_types, "instance types of one CPU architecture (all Graviton or all x86)")
-    min_size = section.int("minSize", default.min_size, minimum=minimum_size, maximum=100)
-    max_size = section.int("maxSize", default.max_size, minimum=1, maximum=100)
-    desired_size = section.int("desiredSize", max(default.desired_size, min_size), minimum=minimum_size, maximum=100)
+    min_size = size("minSize")
+    max_size = size("maxSize")
+    # Unset, desiredSize is at least minSize.
+    desired_size = size("desiredSize", at_least=min_size)
     if not min_size <= desired_size <= max_size:
         problems.add(
             section.key("desiredSize"),
@@ -517,10 +448,10 @@ def is_arm_instance_type(instance_type: str) -> bool:
 
 def _parse_database(section: Section, production: bool) -> DatabaseSettings:
     problems = section.problems
-    instance_class = section.str("instanceClass", "db.t4g.large" if production else "db.t4g.micro")
+    instance_class = section.str("instanceClass")
     if not _DB_INSTANCE_CLASS.match(instance_class):
-        problems.add(section.key("instanceClass"), instance_class, "an RDS instance class such as db.t4g.micro")
-    engine_version = section.version("engineVersion", DEFAULT_POSTGRES_VERSION)
+        problems.add(section.key("instanceClass"), instance_class, section.declaration("instanceClass").allowed)
+    engine_version = section.version("engineVersion")
     version_match = _ENGINE_VERSION.match(engine_version)
     if version_match is None or int(version_match.group(1)) < MIN_POSTGRES_MAJOR:
         problems.add(
@@ -529,17 +460,17 @@ def _parse_database(section: Section, production: bool) -> DatabaseSettings:
             f"a PostgreSQL major version >= {MIN_POSTGRES_MAJOR} ('17', minor upgrades automatic) "
             "or an exact version ('17.6', no automatic upgrades)",
         )
-    backup_retention_days = section.int("backupRetentionDays", 7 if production else 1, minimum=1, maximum=35)
+    backup_retention_days = section.int("backupRetentionDays")
     if production and backup_retention_days < 7:
         problems.add(section.key("backupRetentionDays"), backup_retention_days, "at least 7 on a production stack")
-    deletion_protection = section.bool("deletionProtection", production)
+    deletion_protection = section.bool("deletionProtection")
     if production and not deletion_protection:
         problems.add(section.key("deletionProtection"), deletion_protection, "true on a production stack")
     return DatabaseSettings(
         instance_class=instance_class,
         engine_version=engine_version,
-        allocated_storage_gb=section.int("allocatedStorageGb", 50 if production else 20, minimum=20, maximum=65536),
-        multi_az=section.bool("multiAz", production),
+        allocated_storage_gb=section.int("allocatedStorageGb"),
+        multi_az=section.bool("multiAz"),
         backup_retention_days=backup_retention_days,
         deletion_protection=deletion_protection,
     )

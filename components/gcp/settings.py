@@ -20,6 +20,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from components import config_keys
+from components.config_keys import Shape
 from components.validation import Problems, Section, check_disjoint_cidrs, parse_cidr
 
 # A GCP project id (bootstrap/settings.py checks its own `gcp.project` with it too).
@@ -45,15 +47,6 @@ _SHARED_CORE_TIERS = ("db-f1-micro", "db-g1-small")
 _CUSTOM_TIER = re.compile(r"^db-custom-(?P<cpus>\d+)-(?P<memory>\d+)$")
 _PERF_OPTIMIZED_TIER = re.compile(r"^db-perf-optimized-N-(?P<cpus>\d+)$")
 
-LOCATION_TYPES = ("zonal", "regional")
-RELEASE_CHANNELS = ("RAPID", "REGULAR", "STABLE", "EXTENDED")
-# Airflow 3 supports PostgreSQL 13+; 13 is past Cloud SQL's standard support.
-DATABASE_VERSIONS = ("POSTGRES_14", "POSTGRES_15", "POSTGRES_16", "POSTGRES_17")
-SHARED_STORAGE = ("filestore", "pd")
-# How people reach the UI: a LoadBalancer Service on a reserved address (an L4
-# forwarding rule and a static IP, ~$24/month), or `kubectl port-forward`
-# through the control plane (free; allowlisted by masterAuthorizedNetworks).
-UI_ACCESS = ("loadBalancer", "portForward")
 # db-f1-micro's default max_connections is 25 (Cloud SQL quotas and limits:
 # https://cloud.google.com/sql/docs/postgres/quotas, "0.6 GiB (db-f1-micro): 25").
 # Airflow opens up to pool_size + max_overflow per engine (defaults 5 + 10) in
@@ -87,39 +80,7 @@ class AuthorizedNetwork:
 
 @dataclass(frozen=True)
 class GcpSettings:
-    KEYS: ClassVar[tuple[str, ...]] = (
-        "project",
-        "region",
-        "locationType",
-        "zone",
-        "subnetCidr",
-        "podsCidr",
-        "servicesCidr",
-        "masterCidr",
-        "privateServicesCidr",
-        "masterAuthorizedNetworks",
-        "releaseChannel",
-        "systemMachineType",
-        "systemMinNodes",
-        "systemMaxNodes",
-        "systemSpot",
-        "systemDiskSizeGb",
-        "workerMachineType",
-        "workerMinNodes",
-        "workerMaxNodes",
-        "workerSpot",
-        "databaseTier",
-        "databaseVersion",
-        "databaseHighAvailability",
-        "pointInTimeRecovery",
-        "databaseDiskSizeGb",
-        "logRetentionDays",
-        "logVersioning",
-        "sharedStorage",
-        "uiAccess",
-        "kmsEncryption",
-        "deletionProtection",
-    )
+    KEYS: ClassVar[tuple[str, ...]] = config_keys.children("gcp")
 
     project: str
     region: str
@@ -181,28 +142,22 @@ class GcpSettings:
 
 
 def parse_gcp_settings(section: Section, production: bool) -> GcpSettings:
+    section = section.shaped(Shape("gcp", production))
     problems = section.problems
-    project_rule = (
-        "a GCP project id: 6-30 characters, lowercase letters, digits and '-', "
-        "starting with a letter and not ending with '-'"
-    )
     # Required: reported once when unset, then not matched again.
-    project = section.required_str("project", project_rule)
+    project = section.required_str("project")
     if project is not None and not PROJECT_ID.match(project):
-        problems.add(section.key("project"), project, project_rule)
-    region = section.str("region", "europe-west1")
+        problems.add(section.key("project"), project, section.declaration("project").allowed)
+    region = section.str("region")
     if not _REGION.match(region):
-        problems.add(section.key("region"), region, "a GCP region such as europe-west1")
+        problems.add(section.key("region"), region, section.declaration("region").allowed)
 
-    location_type = section.choice("locationType", "regional" if production else "zonal", LOCATION_TYPES)
+    location_type = section.choice("locationType")
     zone = _parse_zone(section, region, location_type)
 
     cidrs = {
-        "subnetCidr": section.str("subnetCidr", "10.0.0.0/20"),
-        "podsCidr": section.str("podsCidr", "10.4.0.0/14"),
-        "servicesCidr": section.str("servicesCidr", "10.8.0.0/20"),
-        "masterCidr": section.str("masterCidr", "172.16.0.0/28"),
-        "privateServicesCidr": section.str("privateServicesCidr", "10.16.0.0/16"),
+        name: section.str(name)
+        for name in ("subnetCidr", "podsCidr", "servicesCidr", "masterCidr", "privateServicesCidr")
     }
     networks = {section.key(name): parse_cidr(problems, section.key(name), value) for name, value in cidrs.items()}
     master = networks[section.key("masterCidr")]
@@ -217,15 +172,15 @@ def parse_gcp_settings(section: Section, production: bool) -> GcpSettings:
         )
     check_disjoint_cidrs(problems, networks)
 
-    system_min = section.int("systemMinNodes", 3 if production else 1, minimum=1, maximum=100)
-    system_max = section.int("systemMaxNodes", 6 if production else 3, minimum=1, maximum=100)
+    system_min = section.int("systemMinNodes")
+    system_max = section.int("systemMaxNodes")
     _check_max(section, "systemMaxNodes", system_max, "systemMinNodes", system_min)
-    worker_min = section.int("workerMinNodes", 0, minimum=0, maximum=1000)
-    worker_max = section.int("workerMaxNodes", 20 if production else 5, minimum=1, maximum=1000)
+    worker_min = section.int("workerMinNodes")
+    worker_max = section.int("workerMaxNodes")
     _check_max(section, "workerMaxNodes", worker_max, "workerMinNodes", worker_min)
     _check_capacity(section, networks, system_max + worker_max)
 
-    database_tier = section.str("databaseTier", "db-custom-2-7680" if production else "db-f1-micro")
+    database_tier = section.str("databaseTier")
     _check_database_tier(section, database_tier)
     shared_storage = _shared_storage(section, worker_max)
 
@@ -240,38 +195,27 @@ def parse_gcp_settings(section: Section, production: bool) -> GcpSettings:
         master_cidr=cidrs["masterCidr"],
         private_services_cidr=cidrs["privateServicesCidr"],
         master_authorized_networks=_parse_authorized_networks(section, production),
-        release_channel=section.choice("releaseChannel", "STABLE" if production else "REGULAR", RELEASE_CHANNELS),
-        system_machine_type=_machine_type(
-            section, "systemMachineType", "e2-standard-4" if production else "e2-standard-2"
-        ),
+        release_channel=section.choice("releaseChannel"),
+        system_machine_type=_machine_type(section, "systemMachineType"),
         system_min_nodes=system_min,
         system_max_nodes=system_max,
-        # A Spot system node is ~70% cheaper; when Google reclaims it (30 s
-        # notice) the scheduler and API server restart on its replacement, a
-        # few minutes without a UI or scheduling. Fine for dev, not production.
         system_spot=_system_spot(section, production),
-        # The system node holds the Airflow image (~3 GB unpacked) and
-        # kube-system's; 30 GB leaves room for two image versions during an
-        # upgrade. pd-balanced bills per GB, so production's 50 only buys headroom.
-        system_disk_size_gb=section.int("systemDiskSizeGb", 50 if production else 30, minimum=20, maximum=500),
-        worker_machine_type=_machine_type(section, "workerMachineType", "e2-standard-4"),
+        system_disk_size_gb=section.int("systemDiskSizeGb"),
+        worker_machine_type=_machine_type(section, "workerMachineType"),
         worker_min_nodes=worker_min,
         worker_max_nodes=worker_max,
-        # Spot VMs cost 60-91% less but can be reclaimed with 30 s notice;
-        # Airflow retries the task. Production defaults to on-demand so long
-        # tasks are not cut short; either shape can flip it.
-        worker_spot=section.bool("workerSpot", not production),
+        worker_spot=section.bool("workerSpot"),
         database_tier=database_tier,
-        database_version=section.choice("databaseVersion", "POSTGRES_16", DATABASE_VERSIONS),
-        database_high_availability=section.bool("databaseHighAvailability", production),
-        point_in_time_recovery=section.bool("pointInTimeRecovery", production),
-        database_disk_size_gb=section.int("databaseDiskSizeGb", 50 if production else 10, minimum=10, maximum=65536),
-        log_retention_days=section.int("logRetentionDays", 365 if production else 30, minimum=1, maximum=3650),
-        log_versioning=section.bool("logVersioning", False),
+        database_version=section.choice("databaseVersion"),
+        database_high_availability=section.bool("databaseHighAvailability"),
+        point_in_time_recovery=section.bool("pointInTimeRecovery"),
+        database_disk_size_gb=section.int("databaseDiskSizeGb"),
+        log_retention_days=section.int("logRetentionDays"),
+        log_versioning=section.bool("logVersioning"),
         shared_storage=shared_storage,
-        ui_access=section.choice("uiAccess", "loadBalancer" if production else "portForward", UI_ACCESS),
-        kms_encryption=section.bool("kmsEncryption", production),
-        deletion_protection=section.bool("deletionProtection", production),
+        ui_access=section.choice("uiAccess"),
+        kms_encryption=section.bool("kmsEncryption"),
+        deletion_protection=section.bool("deletionProtection"),
     )
 
 
@@ -330,7 +274,7 @@ def _parse_authorized_networks(section: Section, production: bool) -> tuple[Auth
 
 
 def _system_spot(section: Section, production: bool) -> bool:
-    spot = section.bool("systemSpot", not production)
+    spot = section.bool("systemSpot")
     if production and spot:
         section.problems.add(
             section.key("systemSpot"),
@@ -346,7 +290,7 @@ def _shared_storage(section: Section, worker_max: int) -> str:
     (ReadWriteOnce): a pod on a second node waits in ContainerCreating
     (Multi-Attach error). It is therefore only offered, and the default, when
     the worker pool has a single node; otherwise Filestore (ReadWriteMany)."""
-    shared_storage = section.choice("sharedStorage", "pd" if worker_max == 1 else "filestore", SHARED_STORAGE)
+    shared_storage = section.choice("sharedStorage", "pd" if worker_max == 1 else "filestore")
     if shared_storage == "pd" and worker_max > 1:
         section.problems.add(
             section.key("sharedStorage"),
@@ -357,8 +301,8 @@ def _shared_storage(section: Section, worker_max: int) -> str:
     return shared_storage
 
 
-def _machine_type(section: Section, name: str, default: str) -> str:
-    value = section.str(name, default)
+def _machine_type(section: Section, name: str) -> str:
+    value = section.str(name)
     if not _MACHINE_TYPE.match(value):
         section.problems.add(section.key(name), value, f"a Compute Engine machine type such as {MACHINE_TYPE_EXAMPLES}")
     return value
@@ -391,11 +335,7 @@ def _check_capacity(section: Section, networks: dict[str, ipaddress.IPv4Network 
 
 
 def _check_database_tier(section: Section, tier: str) -> None:
-    key = section.key("databaseTier")
-    allowed = (
-        "db-f1-micro, db-g1-small, db-custom-<vCPUs>-<MiB> (1 or an even number of vCPUs up to 96; "
-        "0.9-6.5 GiB per vCPU, a multiple of 256 MiB, at least 3840) or db-perf-optimized-N-<vCPUs>"
-    )
+    key, allowed = section.key("databaseTier"), section.declaration("databaseTier").allowed
     if tier in _SHARED_CORE_TIERS or _PERF_OPTIMIZED_TIER.match(tier):
         return
     custom = _CUSTOM_TIER.match(tier)

@@ -12,6 +12,9 @@ from datetime import UTC, datetime
 import pytest
 
 LOGICAL_DATE = datetime(2025, 3, 10, tzinfo=UTC)
+# A run triggered from the UI or through the REST API without a logical date (Airflow 3 made it
+# optional): it has no `ds`, only when it was asked to run.
+RUN_AFTER = datetime(2025, 3, 12, 6, 30, tzinfo=UTC)
 
 pytestmark = pytest.mark.usefixtures("airflow_db")
 
@@ -31,7 +34,7 @@ def _no_retries(dag):
 
 def run(dagbag, dag_id: str, **kwargs):
     with _no_retries(dagbag.dags[dag_id]) as dag:
-        dag_run = dag.test(logical_date=LOGICAL_DATE, **kwargs)
+        dag_run = dag.test(**{"logical_date": LOGICAL_DATE, **kwargs})
     states = {
         (ti.task_id if ti.map_index < 0 else f"{ti.task_id}[{ti.map_index}]"): str(ti.state)
         for ti in dag_run.get_task_instances()
@@ -113,3 +116,19 @@ def test_mapped_task_group_runs_once_per_region(dagbag):
         "orders_per_day": 2.67,
     }
     assert xcom(dag_run, "summarize") == {"regions": 3, "orders": 400}
+
+
+@pytest.mark.parametrize(
+    ("dag_id", "task_id", "key", "rendered"),
+    [
+        ("platform_tutorial", "templated", "return_value", "next_week=2025-03-19"),
+        ("platform_xcom", "tag_batch", "batch_id", "batch-20250312"),
+        ("platform_branching", "publish", "return_value", "published 2025-03-12"),
+    ],
+)
+def test_a_run_without_a_logical_date_succeeds_and_uses_the_day_it_ran(dagbag, dag_id, task_id, key, rendered):
+    dag_run, states = run(dagbag, dag_id, logical_date=None, run_after=RUN_AFTER)
+
+    assert dag_run.logical_date is None
+    assert str(dag_run.state) == "success", states
+    assert xcom(dag_run, task_id, key=key) == rendered

@@ -6,16 +6,27 @@ Airflow itself runs as processes of .venv-dags (`make test-runtime`).
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import signal
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import FrameType
 
 import pytest
-from runtime.harness import PostgresServer, temporary_directory
-from runtime.stack_airflow import DagRepository, RunningAirflow, StackAirflow, deployed, migrate_template
+from runtime.harness import Chromium, PostgresServer, temporary_directory
+from runtime.stack_airflow import (
+    MIGRATED_TEMPLATE,
+    DagRepository,
+    RunningAirflow,
+    StackAirflow,
+    deployed,
+    migrate_template,
+    seed_previous_airflow,
+    seeded_postgres,
+)
 from stack_checks import STACK_SHAPES
 
 from review.runner import ROOT, run_main
@@ -25,6 +36,11 @@ BRANCH = "main"
 
 # The shapes run for real: `local`, and GKE dev (the small Cloud SQL tier's pool caps).
 RUNTIME_SHAPES = ("local", "dev")
+SIGN_IN_TESTS = "test_auth_signin.py"
+# The local deployment runs no burst (stack_airflow.EXECUTOR_PARALLELISM): the example DAGs' runs
+# at once have at most three tasks ready together; each idle worker is ~40 MB.
+LOCAL_EXECUTOR = {"core": {"parallelism": "4"}}
+FERNET_ROTATION_TEST = "test_stored_secrets_survive_the_readme_fernet_rotation"
 # Where tests keep what a person would want to look at after a run (screenshots).
 ARTEFACTS = ROOT / ".test-artefacts"
 
@@ -72,28 +88,141 @@ def stacks() -> dict[str, StackAirflow]:
 
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresServer]:
-    """One throwaway PostgreSQL (TLS, loopback) for the session; each deployment gets its own database."""
-    with temporary_directory("runtime-postgres-") as scratch, PostgresServer(Path(scratch)) as server:
+    """The session's throwaway PostgreSQL (TLS, loopback), holding the migrated template
+    (`migrated_template`) that the dev deployment and any other copy; kept between runs
+    (stack_airflow.seeded_postgres), so a warm run does not migrate it again."""
+    with seeded_postgres("session", migrate_template) as server:
         yield server
 
 
 @pytest.fixture(scope="session")
 def migrated_template(postgres: PostgresServer) -> str:
-    return migrate_template(postgres)
+    return MIGRATED_TEMPLATE
 
 
-@pytest.fixture(scope="module", params=RUNTIME_SHAPES)
-def running(
+@contextlib.contextmanager
+def upgraded_local(stack: StackAirflow) -> Iterator[RunningAirflow]:
+    """The local shape on its own cluster, whose database the previous Airflow migrated and wrote to
+    (seed_previous_airflow); the deployment's `airflow db migrate` is the README's upgrade step."""
+    with (
+        seeded_postgres("local-upgrade", seed_previous_airflow(stack), stack) as server,
+        deployed(stack, postgres=server, new_database=False, extra_config=LOCAL_EXECUTOR) as airflow,
+    ):
+        yield airflow
+
+
+class Deployments(dict[str, RunningAirflow]):
+    """The running deployments by shape; `release` stops one that no test left needs."""
+
+    def __init__(self, exits: dict[str, contextlib.ExitStack], entered: Mapping[str, RunningAirflow]) -> None:
+        super().__init__(entered)
+        self._exits = exits
+
+    def release(self, shape: str) -> None:
+        self.pop(shape, None)
+        if (exit := self._exits.pop(shape, None)) is not None:
+            exit.close()
+
+
+DEPLOYMENTS = pytest.StashKey[Deployments]()
+# The shape each test uses, and the last test using each shape (pytest_collection_modifyitems).
+LAST_TEST_OF_SHAPE = pytest.StashKey[dict[str, str]]()
+
+
+@pytest.fixture(scope="session")
+def deployments(
     request: pytest.FixtureRequest,
     stacks: dict[str, StackAirflow],
     dag_repository: DagRepository,
     postgres: PostgresServer,
     migrated_template: str,
-) -> Iterator[RunningAirflow]:
-    """One shape's Airflow, migrated, with its admin user, all four components healthy."""
-    stack = stacks[request.param]
-    with deployed(stack, git_repository=dag_repository.url, postgres=postgres, template=migrated_template) as airflow:
-        yield airflow
+) -> Iterator[Deployments]:
+    """Both shapes' Airflow, started side by side (mostly waiting on their own processes): `dev`
+    from the migrated template, `local` upgraded from the previous Airflow's data. Each is stopped
+    after the last test that uses it (the tests run shape by shape), so that they are never both
+    busy: one deployment's processes at a burst take ~2 GB."""
+    starting = {
+        "dev": deployed(
+            stacks["dev"], git_repository=dag_repository.url, postgres=postgres, template=migrated_template
+        ),
+        "local": upgraded_local(stacks["local"]),
+    }
+    exits = {shape: contextlib.ExitStack() for shape in starting}
+    with contextlib.ExitStack() as resources:
+        for exit in exits.values():
+            resources.push(exit)
+        running = Deployments(exits, enter_side_by_side(exits, starting))
+        request.config.stash[DEPLOYMENTS] = running
+        yield running
+
+
+def enter_side_by_side(
+    exits: Mapping[str, contextlib.ExitStack], managers: Mapping[str, contextlib.AbstractContextManager[RunningAirflow]]
+) -> dict[str, RunningAirflow]:
+    """Enter `managers` in threads at once; each one entered is exited with its `exits` entry,
+    also when another failed."""
+    with ThreadPoolExecutor(len(managers)) as pool:
+        futures = {name: pool.submit(manager.__enter__) for name, manager in managers.items()}
+    entered, failures = {}, []
+    for name, future in futures.items():
+        if (failure := future.exception()) is not None:
+            failures.append(failure)
+            continue
+        exits[name].push(managers[name].__exit__)
+        entered[name] = future.result()
+    if failures:
+        raise failures[0]
+    return entered
+
+
+@pytest.fixture(params=RUNTIME_SHAPES)
+def running(request: pytest.FixtureRequest, deployments: Deployments) -> RunningAirflow:
+    """One shape's Airflow, migrated, with its admin user, all four components healthy, its API
+    server on the stack's own settings (a sign-in test may have run it with others)."""
+    assert request.param in deployments, f"the {request.param} deployment was already stopped"
+    deployment = deployments[request.param]
+    deployment.restore_api_server()
+    return deployment
+
+
+def shape_of(item: pytest.Item) -> str | None:
+    """The deployment a test uses: its `running` parameter, or the module's (the sign-in tests: local)."""
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None and "running" in callspec.params:
+        return str(callspec.params["running"])
+    return "local" if item.path.name == SIGN_IN_TESTS else None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Shape by shape (local, then dev: each deployment stopped after its last test); within local, two
+    tests that change the deployment last: the Fernet rotation leaves its database under a key its
+    processes do not hold, then the sign-in tests restart its API server with other settings."""
+    order = (None, *RUNTIME_SHAPES)
+    items.sort(
+        key=lambda item: (
+            order.index(shape_of(item)),
+            item.path.name == SIGN_IN_TESTS,
+            item.name.startswith(FERNET_ROTATION_TEST),
+        )
+    )
+    config.stash[LAST_TEST_OF_SHAPE] = {shape: item.nodeid for item in items if (shape := shape_of(item))}
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    yield
+    shape = shape_of(item)
+    running = item.config.stash.get(DEPLOYMENTS, None)
+    if shape is not None and running is not None and item.config.stash[LAST_TEST_OF_SHAPE].get(shape) == item.nodeid:
+        running.release(shape)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Chromium]:
+    """Headless Chromium, started once for a module's UI tests (both modules run in the local phase:
+    it does not hold its ~0.4 GB through the dev deployment's burst)."""
+    with Chromium() as browser:
+        yield browser
 
 
 @pytest.fixture(scope="session")

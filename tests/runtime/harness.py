@@ -23,7 +23,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,6 +48,10 @@ SUPERUSER = "postgres"
 # Postgres refuses to run as root; CI runs the tests as root.
 POSTGRES_OS_USERS = ("postgres", "nobody")
 AIRFLOW_COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
+# In a cluster's data directory: its TLS certificate and key, and the settings of this run.
+CERTIFICATE_FILE = "server.crt"
+KEY_FILE = "server.key"
+RUN_SETTINGS_FILE = "run.conf"
 
 
 class HarnessError(RuntimeError):
@@ -97,7 +101,7 @@ def _self_signed_certificate(directory: Path) -> tuple[Path, Path]:
         .not_valid_after(now + datetime.timedelta(days=1))
         .sign(key, hashes.SHA256())
     )
-    cert_file, key_file = directory / "server.crt", directory / "server.key"
+    cert_file, key_file = directory / CERTIFICATE_FILE, directory / KEY_FILE
     cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
     key_file.write_bytes(
         key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
@@ -149,13 +153,12 @@ class PostgresServer:
         )
 
     def start(self) -> PostgresServer:
+        """initdb a new cluster, then start it."""
         require_free_port(self.port, "the throwaway PostgreSQL")
         password_file = self.root / "superuser-password"
         password_file.write_text(self.password)
-        cert_file, key_file = _self_signed_certificate(self.root)
         if self._run_as:
-            for path in (password_file, cert_file, key_file):
-                os.chown(path, self._run_as["user"], self._run_as["group"])
+            os.chown(password_file, self._run_as["user"], self._run_as["group"])
         initdb = self._server_command(
             str(self.bindir / "initdb"),
             f"--pgdata={self.data}",
@@ -169,24 +172,37 @@ class PostgresServer:
             raise HarnessError(f"initdb failed (exit {initdb.returncode}):\n{initdb.stdout}{initdb.stderr}")
         settings = {
             "listen_addresses": f"'{LOOPBACK}'",
-            "port": str(self.port),
-            "unix_socket_directories": f"'{self.root}'",
             "ssl": "on",
-            "ssl_cert_file": f"'{cert_file}'",
-            "ssl_key_file": f"'{key_file}'",
+            # Relative to the data directory: start_existing writes them there for each run.
+            "ssl_cert_file": f"'{CERTIFICATE_FILE}'",
+            "ssl_key_file": f"'{KEY_FILE}'",
             # Cloud SQL's default on the small tiers is lower; the tests measure, not cap.
             "max_connections": "200",
             # Durability buys nothing in a database deleted after the run.
             "fsync": "off",
             "synchronous_commit": "off",
             "full_page_writes": "off",
-            **self.extra_settings,
         }
         with (self.data / "postgresql.conf").open("a") as conf:
             conf.writelines(f"{key} = {value}\n" for key, value in settings.items())
+            # What changes from run to run (port, socket directory, the test's own settings).
+            conf.write(f"include_if_exists '{RUN_SETTINGS_FILE}'\n")
         # TCP over TLS only, as on Cloud SQL / RDS with TLS enforced; a client asking for
         # sslmode=disable still connects (the local stack's in-cluster database has no TLS).
         (self.data / "pg_hba.conf").write_text(f"host all all {LOOPBACK}/32 scram-sha-256\n")
+        return self.start_existing()
+
+    def start_existing(self) -> PostgresServer:
+        """Start the cluster in `data` (made by `start`, or a copy of one: `cached_postgres`) on this
+        run's port, with a certificate made for this run."""
+        require_free_port(self.port, "the throwaway PostgreSQL")
+        cert_file, key_file = _self_signed_certificate(self.data)
+        settings = {"port": str(self.port), "unix_socket_directories": f"'{self.root}'", **self.extra_settings}
+        run_settings = self.data / RUN_SETTINGS_FILE
+        run_settings.write_text("".join(f"{key} = {value}\n" for key, value in settings.items()))
+        if self._run_as:
+            for path in (cert_file, key_file, run_settings):
+                os.chown(path, self._run_as["user"], self._run_as["group"])
         started = self._server_command(
             str(self.bindir / "pg_ctl"), f"--pgdata={self.data}", f"--log={self.log}", "--wait", "--timeout=30", "start"
         )
@@ -196,6 +212,14 @@ class PostgresServer:
                 f"its log:\n{tail(self.log)}\n{started.stderr}"
             )
         return self
+
+    def stop_cleanly(self) -> None:
+        """A clean shutdown (every buffer written), so that the data directory can be copied."""
+        stopped = self._server_command(
+            str(self.bindir / "pg_ctl"), f"--pgdata={self.data}", "--mode=fast", "--wait", "stop"
+        )
+        if stopped.returncode != 0:
+            raise HarnessError(f"pg_ctl stop exited {stopped.returncode}: {stopped.stderr}\n{tail(self.log)}")
 
     def stop(self) -> None:
         if (self.data / "postmaster.pid").exists():
@@ -261,6 +285,51 @@ class PostgresServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+@contextlib.contextmanager
+def cached_postgres(root: Path, cache: Path, seed: Callable[[PostgresServer], object]) -> Iterator[PostgresServer]:
+    """A running cluster in `root` whose data directory is a copy of `cache`, a stopped cluster `seed` filled.
+
+    The first run (or one whose `cache` name changed) does everything: initdb, `seed(server)` - the
+    `airflow db migrate` and whatever else it writes -, a clean stop, then the data directory is
+    copied to `cache` (earlier entries of the same cluster, `<name>-*`, are removed). Later runs copy
+    it back instead, seconds instead of Airflow processes. The caller names `cache` after everything
+    that shapes what `seed` writes (Airflow versions, generated configuration, the seeding code).
+    """
+    password_file = cache / "superuser-password"
+    if (cache / "data" / "PG_VERSION").exists():
+        server = PostgresServer(root, password=password_file.read_text())
+        _copy_directory(cache / "data", server.data)
+        try:
+            yield server.start_existing()
+        finally:
+            server.stop()
+        return
+    with PostgresServer(root) as server:
+        seed(server)
+        server.stop_cleanly()
+        staging = cache.with_name(f"{cache.name}.partial-{os.getpid()}")
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        _copy_directory(server.data, staging / "data")
+        (staging / "superuser-password").write_text(server.password)
+        cluster = cache.name.rsplit("-", 1)[0]
+        for earlier in cache.parent.glob(f"{cluster}-*"):
+            if earlier != staging:
+                shutil.rmtree(earlier, ignore_errors=True)
+        if cache.exists():  # another run of the suite seeded it meanwhile
+            shutil.rmtree(staging, ignore_errors=True)
+        else:
+            staging.rename(cache)
+        yield server.start_existing()
+
+
+def _copy_directory(source: Path, target: Path) -> None:
+    """`cp -a`: modes and owners kept (PostgreSQL's data directory belongs to its own OS user under root)."""
+    copied = subprocess.run(["cp", "-a", str(source), str(target)], capture_output=True, text=True, check=False)
+    if copied.returncode != 0:
+        raise HarnessError(f"copying {source} to {target} failed: {copied.stderr.strip()}")
 
 
 class ConnectionPeak:
@@ -427,6 +496,10 @@ class Airflow:
         process.wait()
 
     def stop_all(self) -> None:
+        # All told at once, then waited for: each takes seconds to shut down.
+        for process in self.processes.values():
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
         for component in list(self.processes):
             self.stop(component)
 
@@ -493,33 +566,52 @@ def temporary_directory(prefix: str) -> contextlib.AbstractContextManager[str]:
     return tempfile.TemporaryDirectory(prefix=prefix, ignore_cleanup_errors=True)
 
 
-@contextlib.contextmanager
-def chromium_page(viewport: tuple[int, int] = (1280, 800)) -> Iterator[Any]:
-    """A Playwright page in Debian's headless Chromium (never a downloaded browser), fresh profile."""
-    if not CHROMIUM.exists():
-        raise HarnessError(
-            f"{CHROMIUM} is missing (headless Chromium for the UI tests): install the `{CHROMIUM_PACKAGE}` "
-            f"package (`apt-get install {CHROMIUM_PACKAGE}`; `.ci/run` does it where missing) "
-            "or point RUNTIME_CHROMIUM at a Chromium binary"
-        )
-    from playwright.sync_api import sync_playwright
+class Chromium:
+    """Headless Chromium (Debian's, never a downloaded browser) driven by Playwright, started once
+    for all the tests that use it: a browser start costs seconds of CPU, a new browser context -
+    its own cookies and storage, as a fresh profile - almost nothing (`page`)."""
 
-    with temporary_directory("runtime-chromium-") as profile, sync_playwright() as playwright:
-        browser = playwright.chromium.launch_persistent_context(
-            profile,
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-            viewport={"width": viewport[0], "height": viewport[1]},
-        )
+    def __init__(self) -> None:
+        self._resources = contextlib.ExitStack()
+        self._browser: Any = None
+
+    def __enter__(self) -> Chromium:
+        if not CHROMIUM.exists():
+            raise HarnessError(
+                f"{CHROMIUM} is missing (headless Chromium for the UI tests): install the `{CHROMIUM_PACKAGE}` "
+                f"package (`apt-get install {CHROMIUM_PACKAGE}`; `.ci/run` does it where missing) "
+                "or point RUNTIME_CHROMIUM at a Chromium binary"
+            )
+        from playwright.sync_api import sync_playwright
+
         try:
-            yield browser.pages[0] if browser.pages else browser.new_page()
+            playwright = self._resources.enter_context(sync_playwright())
+            self._browser = playwright.chromium.launch(
+                executable_path=str(CHROMIUM),
+                headless=True,
+                args=[
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    "--no-first-run",
+                ],
+            )
+            self._resources.callback(self._browser.close)
+        except BaseException:
+            self._resources.close()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._resources.close()
+
+    @contextlib.contextmanager
+    def page(self, viewport: tuple[int, int] = (1280, 800)) -> Iterator[Any]:
+        """A page in a new browser context (no cookies, no storage), closed with the block."""
+        context = self._browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
+        try:
+            yield context.new_page()
         finally:
-            browser.close()
+            context.close()

@@ -10,7 +10,14 @@ airflow.cfg (chart_contract.py). Substituted, and nothing else:
   through the API server's execution API, as KubernetesExecutor pods do;
 - addresses: the DAG folder (a copy of dags/), the API server's URL
   (`[api] base_url`, `[core] execution_api_server_url`) on a loopback port;
-- what needs the cloud or the cluster: remote logging (GCS / S3) and StatsD are off.
+- what needs the cloud or the cluster: remote logging (GCS / S3) and StatsD are off;
+- two settings tuned for a test that the stack leaves at Airflow's defaults
+  (`runtime_config`): the DAG processor parses each file once, and the LocalExecutor
+  forks as many workers as the burst runs tasks at once.
+
+What costs the suite CPU is Airflow's imports - seconds in every process - so the
+Jobs' commands share processes where they run the same code (`airflow_commands`), and
+each PostgreSQL cluster is seeded once and kept (`cached_postgres`, `cluster_cache`).
 """
 
 from __future__ import annotations
@@ -19,10 +26,11 @@ import contextlib
 import copy
 import dataclasses
 import datetime
+import hashlib
 import json
 import os
 import shutil
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,12 +38,15 @@ from urllib.parse import quote, unquote, urlsplit
 
 from runtime import chart_contract
 from runtime.harness import (
+    AIRFLOW_COMPONENTS,
     LOOPBACK,
     Airflow,
     HarnessError,
     PostgresServer,
     Response,
+    cached_postgres,
     point_at,
+    postgres_bindir,
     tail,
     temporary_directory,
 )
@@ -55,6 +66,25 @@ DAGS_VENV = ROOT / ".venv-dags"
 MIGRATED_TEMPLATE = "airflow_migrated"
 TEMPLATE_OWNER = "airflow_template_owner"
 PREVIOUS_VENV = ROOT / ".venv-airflow-previous"
+# Seeded PostgreSQL clusters kept between runs (cached_postgres); `make clean` removes them.
+CLUSTER_CACHE = ROOT / ".test-artefacts" / "runtime-postgres"
+# What a seeded cluster depends on besides the generated configuration: both Airflow versions
+# and the code that seeds it.
+CLUSTER_CACHE_INPUTS = (
+    ROOT / "requirements-dags.txt",
+    ROOT / "requirements-airflow-previous.txt",
+    *(ROOT / "tests" / "runtime" / name for name in ("harness.py", "stack_airflow.py", "chart_contract.py")),
+)
+# [core] parallelism of the LocalExecutor standing in for KubernetesExecutor (whose pods it
+# caps): the burst's eight runs have at most two tasks each ready at once (tests: BURST_RUNS).
+# It forks this many workers at start; Airflow's default, 32, idled at ~0.8 GB.
+EXECUTOR_PARALLELISM = 16
+# What the previous Airflow writes before the upgrade (seed_previous_airflow, test_upgrade).
+UPGRADE_CONNECTION = "runtime_upgrade"
+UPGRADE_PASSWORD = "written-by-the-previous-airflow"
+UPGRADE_CONNECTION_URI = f"postgres://reader:{UPGRADE_PASSWORD}@warehouse.internal:5432/sales"
+UPGRADE_VARIABLE = "runtime_upgrade_variable"
+UPGRADE_VARIABLE_VALUE = "still-readable-after-the-upgrade"
 METADATA_URL_ENVS = (
     "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN",
     "AIRFLOW_CONN_AIRFLOW_DB",
@@ -147,6 +177,11 @@ class RunningAirflow:
     airflow: Airflow
     dags_folder: Path
     admin: tuple[str, str] = field(default=("", ""))
+    # The metadata schema's Alembic revision before this deployment's `airflow db migrate`
+    # (None: a new database); an upgrade's proof that it migrated an older Airflow's data.
+    revision_before_migrate: str | None = None
+    # Whose sign-in settings the API server runs (`serve_api`): the stack's, or a test's variant.
+    api_server_stack: StackAirflow | None = field(default=None, repr=False)
     _token: str | None = field(default=None, repr=False)
 
     @property
@@ -173,6 +208,33 @@ class RunningAirflow:
             )
         return answer
 
+    def serve_api(self, stack: StackAirflow) -> None:
+        """Run the API server as `stack`'s chart would (its `apiServer.apiServerConfig` and `apiServer.env`),
+        restarting it only when that differs from what it runs now (a rolled pod)."""
+        if self.api_server_stack is not None and _api_server_settings(stack) == _api_server_settings(
+            self.api_server_stack
+        ):
+            return
+        airflow = self.airflow
+        airflow.stop(API_SERVER)
+        config_file = airflow.home / API_SERVER_CONFIG_FILE
+        config_file.unlink(missing_ok=True)
+        config, environment = _api_server_settings(stack)
+        if config is not None:
+            config_file.write_text(config)
+        if self.api_server_stack is not None:
+            for name in _api_server_settings(self.api_server_stack)[1]:
+                airflow.environment.pop(name, None)
+        airflow.environment.update(environment)
+        self.api_server_stack = stack
+        self._token = None
+        airflow.start(API_SERVER)
+        airflow.wait_until("the API server answers", lambda: airflow.health(), timeout=120)
+
+    def restore_api_server(self) -> None:
+        """The API server with the deployment's own stack again (after a test ran it with another)."""
+        self.serve_api(self.stack)
+
     def wait_for_dag(self, dag_id: str, timeout: float = 90) -> dict[str, Any]:
         """The DAG as the API lists it, once the DAG processor has parsed it."""
         return self.airflow.wait_until(
@@ -182,16 +244,16 @@ class RunningAirflow:
             component="dag-processor",
         )
 
-    def trigger(self, dag_id: str) -> str:
+    def trigger(self, dag_id: str, logical_date: datetime.datetime | None = None) -> str:
         """Trigger `dag_id` through the REST API, as the UI's trigger form does; the new run's id.
 
-        With a logical date (now): a run without one has no `ds`, and the example DAGs'
-        templates use it (Airflow 3 made the logical date optional for manual runs).
+        Without a logical date by default, as the UI and the API allow in Airflow 3 (the
+        run has no `ds`, only `run_after`); with one when `logical_date` is given.
         """
         self.wait_for_dag(dag_id)
         self.api("PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": False})
-        logical_date = datetime.datetime.now(datetime.UTC).isoformat()
-        answer = self.api("POST", f"/api/v2/dags/{dag_id}/dagRuns", {"logical_date": logical_date})
+        body = {"logical_date": logical_date.isoformat() if logical_date else None}
+        answer = self.api("POST", f"/api/v2/dags/{dag_id}/dagRuns", body)
         assert answer.status == 200, f"trigger {dag_id}: {answer}"
         return str(answer.body["dag_run_id"])
 
@@ -242,6 +304,11 @@ def runtime_config(
     # pod on the cluster but shared by every run here, where a clone of an earlier run's repository
     # would be reused (and outlive it).
     config["dag_processor"]["dag_bundle_storage_path"] = str(dags_folder.parent / "dag-bundles")
+    # Tuned for a test where the stack keeps Airflow's default: each DAG file parsed once (the
+    # default re-parses every file every 30 s, the largest idle cost of a deployment here; nothing
+    # changes the files during a run), and the LocalExecutor's workers (EXECUTOR_PARALLELISM).
+    config["dag_processor"].setdefault("min_file_process_interval", "600")
+    config["core"].setdefault("parallelism", str(EXECUTOR_PARALLELISM))
     return config
 
 
@@ -280,8 +347,8 @@ def prepare_database(stack: StackAirflow, postgres: PostgresServer, template: st
 def migrate_template(postgres: PostgresServer, venv: Path = DAGS_VENV) -> str:
     """A database migrated once by `airflow db migrate` for every deployment to copy (CREATE DATABASE ... TEMPLATE).
 
-    Migrating an empty database takes the pinned Airflow half a minute on two busy
-    cores; each shape copies the result in a second and runs its own (no-op) migrate.
+    Each deployment copies it in a second and runs its own (no-op) migrate; the session's
+    cluster keeps it between runs (conftest: `cached_postgres`).
     """
     password = os.urandom(12).hex()
     postgres.set_role(TEMPLATE_OWNER, password)
@@ -292,11 +359,58 @@ def migrate_template(postgres: PostgresServer, venv: Path = DAGS_VENV) -> str:
     return MIGRATED_TEMPLATE
 
 
-# Run in the Airflow virtualenv before anything starts (one process: each costs seconds of
-# imports): each generated value Airflow only reads later - the Fernet key on the first
-# encrypted write, the async URL on the first async request - fails here, under its own name.
-PREFLIGHT = """
-import asyncio, sys
+def cluster_cache(name: str, *generated: StackAirflow) -> Path:
+    """Where the seeded cluster `name` is kept: named after everything its seed depends on -
+    PostgreSQL's binaries, both Airflow versions, the seeding code, and what the stacks generate."""
+    digest = hashlib.sha256(str(postgres_bindir()).encode())
+    for path in CLUSTER_CACHE_INPUTS:
+        digest.update(path.name.encode() + path.read_bytes())
+    for stack in generated:
+        digest.update(json.dumps([stack.values, stack.secrets], sort_keys=True).encode())
+    return CLUSTER_CACHE / f"{name}-{digest.hexdigest()[:16]}"
+
+
+@contextlib.contextmanager
+def seeded_postgres(
+    name: str, seed: Callable[[PostgresServer], object], *generated: StackAirflow
+) -> Iterator[PostgresServer]:
+    """A throwaway cluster from the cache `cluster_cache(name, *generated)`, seeded by `seed` when it is not there."""
+    with (
+        temporary_directory(f"runtime-postgres-{name}-") as scratch,
+        cached_postgres(Path(scratch), cluster_cache(name, *generated), seed) as server,
+    ):
+        yield server
+
+
+def seed_previous_airflow(stack: StackAirflow) -> Callable[[PostgresServer], None]:
+    """What the previously pinned Airflow (.venv-airflow-previous) leaves in `stack`'s database:
+    its `airflow db migrate`, the create-user Job's command, a connection and a variable."""
+
+    def seed(postgres: PostgresServer) -> None:
+        prepare_database(stack, postgres, template=None)
+        with temporary_directory("runtime-previous-") as scratch:
+            home = Path(scratch)
+            airflow = Airflow(PREVIOUS_VENV, home, runtime_environment(stack, postgres, home), {})
+            airflow.write_config(runtime_config(stack, airflow.base_url, home / "dags"))
+            airflow_commands(
+                airflow,
+                ("db", "migrate"),
+                ("connections", "add", UPGRADE_CONNECTION, "--conn-uri", UPGRADE_CONNECTION_URI),
+                ("variables", "set", UPGRADE_VARIABLE, UPGRADE_VARIABLE_VALUE),
+                log_name="previous-airflow",
+            )
+            create_admin(airflow, stack)
+
+    return seed
+
+
+# Several `airflow` commands in one process, each through the CLI's own entry point
+# (airflow/__main__.py `main`: the parser, then the command's function), as separate
+# `airflow ...` calls would run them, Airflow's imports (seconds of CPU) paid once. `preflight`
+# checks each generated value Airflow only reads later - the Fernet key on the first encrypted
+# write, the async URL on the first async request - and fails naming it.
+AIRFLOW_COMMANDS = """
+import asyncio, json, sys
 from sqlalchemy import text
 
 def fernet_key():
@@ -312,27 +426,77 @@ def async_metadata_url():
         await settings.async_engine.dispose()  # inside the loop: no noise when the process exits
     asyncio.run(ping())
 
-for what, check in (
-    ("the generated Fernet key (AIRFLOW__CORE__FERNET_KEY)", fernet_key),
-    ("the generated async metadata URL (AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC)", async_metadata_url),
-):
+def preflight():
+    for what, check in (
+        ("the generated Fernet key (AIRFLOW__CORE__FERNET_KEY)", fernet_key),
+        ("the generated async metadata URL (AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC)", async_metadata_url),
+    ):
+        try:
+            check()
+        except Exception as error:
+            sys.exit(f"{what} does not work with Airflow: {type(error).__name__}: {error}")
+
+from airflow.__main__ import main
+
+for command in json.loads(sys.argv[1]):
+    print("runtime: airflow", *command[:2], flush=True)
+    if command == ["preflight"]:
+        preflight()
+        continue
+    sys.argv = ["airflow", *command]
     try:
-        check()
-    except Exception as error:
-        sys.exit(f"{what} does not work with Airflow: {type(error).__name__}: {error}")
+        main()
+    except SystemExit as exit:
+        if exit.code not in (None, 0):
+            sys.exit(f"`airflow {' '.join(command[:2])}` exited {exit.code}")
 """
+PREFLIGHT = ("preflight",)
 
 
-def preflight(airflow: Airflow) -> None:
-    airflow.run("python", "-c", PREFLIGHT, log_name="preflight")
+def airflow_commands(
+    airflow: Airflow, *commands: tuple[str, ...], extra_env: Mapping[str, str] | None = None, log_name: str
+) -> str:
+    """Run `commands` (each an `airflow` command line, or PREFLIGHT) in one process; its output."""
+    return airflow.run("python", "-c", AIRFLOW_COMMANDS, json.dumps(commands), extra_env=extra_env, log_name=log_name)
+
+
+def create_admin(airflow: Airflow, stack: StackAirflow) -> None:
+    """The create-user Job's exact command (its bash wrapper reads the password from the Secret's env)."""
+    args, job_environment = chart_contract.create_user_command(stack.values, stack.secrets)
+    airflow.run(*args, extra_env=job_environment, log_name="create-user")
 
 
 def migrate_and_create_admin(running: RunningAirflow) -> None:
-    """What the chart's Jobs run: `airflow db migrate`, then the create-user Job's exact command."""
-    running.airflow.airflow("db", "migrate")
-    preflight(running.airflow)
-    args, job_environment = chart_contract.create_user_command(running.stack.values, running.stack.secrets)
-    running.airflow.run(*args, extra_env=job_environment)
+    """What the chart's Jobs run: `airflow db migrate` (with the preflight checks), then the create-user
+    Job's command - on an upgrade too: it reruns with every release and finds the user there."""
+    airflow_commands(running.airflow, ("db", "migrate"), PREFLIGHT, log_name="migrate")
+    create_admin(running.airflow, running.stack)
+
+
+API_SERVER = "api-server"
+# Where chart 1.22.0 mounts `apiServer.apiServerConfig` (templates/configmaps/configmap.yaml).
+API_SERVER_CONFIG_FILE = "webserver_config.py"
+
+
+def _api_server_settings(stack: StackAirflow) -> tuple[str | None, dict[str, str]]:
+    """`apiServer.apiServerConfig` and `apiServer.env` (its `secretKeyRef`s resolved from the stack's
+    Secrets), what chart 1.22.0 gives the API server only (`container_extra_envs`)."""
+    api_server = stack.values.get("apiServer", {})
+    environment = {}
+    for entry in api_server.get("env", []):
+        if "valueFrom" in entry:
+            reference = entry["valueFrom"]["secretKeyRef"]
+            environment[entry["name"]] = chart_contract.secret_value(stack.secrets, reference["name"], reference["key"])
+        else:
+            environment[entry["name"]] = entry["value"]
+    return api_server.get("apiServerConfig"), environment
+
+
+def alembic_revision(postgres: PostgresServer, database: str) -> str | None:
+    """The metadata schema's revision, None in a database Airflow never migrated."""
+    if postgres.psql("SELECT to_regclass('alembic_version') IS NOT NULL", database=database) != "t":
+        return None
+    return postgres.psql("SELECT version_num FROM alembic_version", database=database) or None
 
 
 @contextlib.contextmanager
@@ -345,12 +509,14 @@ def deployed(
     git_repository: str | None = None,
     postgres: PostgresServer | None = None,
     template: str | None = None,
+    new_database: bool = True,
     start: bool = True,
 ) -> Iterator[RunningAirflow]:
     """PostgreSQL + migrated database + admin user + the four Airflow processes, all removed on exit.
 
     `git_repository` stands in for the repository a GitDagBundle pulls (`dags.source: bundle`);
-    `postgres` is a running server to use (else one of its own), `template` a database to copy.
+    `postgres` is a running server to use (else one of its own), `template` a database to copy;
+    `new_database=False` upgrades the database already there (seed_previous_airflow) instead.
     """
     with temporary_directory("runtime-airflow-") as scratch:
         root = Path(scratch)
@@ -364,7 +530,10 @@ def deployed(
         with contextlib.ExitStack() as resources:
             if postgres is None:
                 postgres = resources.enter_context(PostgresServer(root / "postgres"))
-            prepare_database(stack, postgres, template)
+            database = urlsplit(stack.metadata_url).path.lstrip("/")
+            if new_database:
+                prepare_database(stack, postgres, template)
+            revision = None if new_database else alembic_revision(postgres, database)
             environment = {**runtime_environment(stack, postgres, root / "home"), **(extra_env or {})}
             airflow = Airflow(venv, root / "home", environment, {})
             config = runtime_config(stack, airflow.base_url, dags_folder, git_repository)
@@ -372,9 +541,15 @@ def deployed(
                 config.setdefault(section, {}).update(entries)
             airflow.write_config(config)
             with airflow:
-                running = RunningAirflow(stack, postgres, airflow, dags_folder, admin=stack.admin)
+                running = RunningAirflow(
+                    stack, postgres, airflow, dags_folder, admin=stack.admin, revision_before_migrate=revision
+                )
                 migrate_and_create_admin(running)
                 if start:
-                    airflow.start_all()
+                    for component in AIRFLOW_COMPONENTS:
+                        if component == API_SERVER:
+                            running.serve_api(stack)
+                        else:
+                            airflow.start(component)
                     airflow.wait_healthy()
                 yield running

@@ -1,11 +1,9 @@
 """`auth.mode: oidc` for real: the stack's generated sign-in configuration in the real API server, a local
 OpenID Connect provider (oidc-provider-mock, from PyPI) on loopback, and headless Chromium clicking through.
 
-Built on the runtime harness (stack_airflow.py: the throwaway TLS PostgreSQL, the migrated
-template, the create-user Job's command). On top of it, what chart 1.22.0 does for the API
-server only: `apiServer.apiServerConfig` written where the chart mounts it
-($AIRFLOW_HOME/webserver_config.py) and `apiServer.env` with its `secretKeyRef`s resolved
-from the stack's own Secrets. Only the API server runs: sign-in needs nothing else.
+Runs on the local deployment (conftest): its API server is restarted with each variant's
+`apiServer.apiServerConfig` and `apiServer.env` as chart 1.22.0 gives them to the API server only
+(RunningAirflow.serve_api), as a rolled pod would get them.
 
 The provider knows two people: alice, in the group the stack maps to Admin, and bob, in a
 group it does not map (he gets `auth.defaultRole`, Viewer). Its consent page has a Deny
@@ -25,9 +23,8 @@ from typing import Any
 
 import pytest
 from oidc_provider_mock import User, run_server_in_thread
-from runtime import chart_contract
-from runtime.harness import Airflow, PostgresServer, chromium_page, tail
-from runtime.stack_airflow import RunningAirflow, StackAirflow, deployed
+from runtime.harness import Airflow, Chromium, tail
+from runtime.stack_airflow import RunningAirflow, StackAirflow
 from stack_checks import stack_config
 
 from components.airflow.auth import CALLBACK_PATH
@@ -77,32 +74,6 @@ class Provider:
         return StackAirflow.from_run(SHAPE, run_main(config, SHAPE, secret_keys=("authClientSecret",)))
 
 
-def api_server_environment(stack: StackAirflow) -> dict[str, str]:
-    """`apiServer.env` as the API server container gets it (chart: `container_extra_envs`)."""
-    environment = {}
-    for entry in stack.values["apiServer"].get("env", []):
-        if "valueFrom" in entry:
-            reference = entry["valueFrom"]["secretKeyRef"]
-            environment[entry["name"]] = chart_contract.secret_value(stack.secrets, reference["name"], reference["key"])
-        else:
-            environment[entry["name"]] = entry["value"]
-    return environment
-
-
-def start_api_server(airflow: Airflow, stack: StackAirflow) -> None:
-    """(Re)start the API server with `stack`'s webserver_config.py and API server env, as a rolled pod would."""
-    airflow.stop(API_SERVER)
-    config_file = airflow.home / "webserver_config.py"
-    config_file.unlink(missing_ok=True)
-    if (config := stack.values["apiServer"].get("apiServerConfig")) is not None:
-        config_file.write_text(config)
-    for name in ("AIRFLOW_PLATFORM_AUTH", "AIRFLOW_PLATFORM_AUTH_CLIENT_SECRET"):
-        airflow.environment.pop(name, None)
-    airflow.environment.update(api_server_environment(stack))
-    airflow.start(API_SERVER)
-    airflow.wait_until("the API server answers", lambda: airflow.health(), timeout=120)
-
-
 @pytest.fixture(scope="module")
 def provider() -> Iterator[Any]:
     with run_server_in_thread(require_client_registration=True, user_claims=[ALICE, BOB]) as server:
@@ -110,15 +81,12 @@ def provider() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="module")
-def signed_in(
-    postgres: PostgresServer, migrated_template: str, provider: Any
-) -> Iterator[tuple[RunningAirflow, Provider]]:
-    """The local shape's Airflow (its database, the generated admin), the API server not yet started."""
-    password_stack = StackAirflow.from_run(SHAPE, run_main(stack_config(SHAPE), SHAPE))
-    with deployed(password_stack, postgres=postgres, template=migrated_template, start=False) as running:
-        client = Provider(provider.server_port, running.airflow.base_url + CALLBACK_PATH + "oidc")
-        assert client.stack().admin == running.admin, "the auth settings changed the generated admin"
-        yield running, client
+def signed_in(deployments: dict[str, RunningAirflow], provider: Any) -> Iterator[tuple[RunningAirflow, Provider]]:
+    """The local deployment (its database, the generated admin) and the provider's client for it."""
+    running = deployments[SHAPE]
+    client = Provider(provider.server_port, running.airflow.base_url + CALLBACK_PATH + "oidc")
+    assert client.stack().admin == running.admin, "the auth settings changed the generated admin"
+    yield running, client
 
 
 def sign_in(airflow: Airflow, page: Any, who: str) -> Any:
@@ -127,6 +95,10 @@ def sign_in(airflow: Airflow, page: Any, who: str) -> Any:
     page.wait_for_url(re.compile(r".*/auth/login/.*"))
     page.click("text=Sign In with oidc")
     page.wait_for_url(re.compile(r".*/oauth2/authorize.*"))
+    # Back from the provider the browser lands on the UI: these tests look at where, and at the session
+    # cookie, not at what the React UI renders there (the DAG-list test does); its bundle is not
+    # loaded again, each load costs Chromium seconds of CPU.
+    page.route(f"{airflow.base_url}/static/**", lambda route: route.abort())
     page.click(f"button[value='{who}']")
     page.wait_for_load_state("networkidle")
     return page
@@ -136,62 +108,76 @@ def token_of(page: Any) -> str | None:
     return next((cookie["value"] for cookie in page.context.cookies() if cookie["name"] == "_token"), None)
 
 
-def roles_of(airflow: Airflow, username: str) -> list[str]:
-    # The command logs before it prints the JSON list.
-    output = airflow.airflow("users", "list", "--output", "json").splitlines()
-    users = json.loads(next(line for line in output if line.startswith("[{")))
-    return list(next(user["roles"] for user in users if user["username"] == username))
+def roles_of(running: RunningAirflow, username: str) -> list[str]:
+    """The user's roles as FAB stores them (what `airflow users list` prints), read with SQL."""
+    quoted = username.replace("'", "''")
+    rows = running.postgres.psql(
+        "SELECT r.name FROM ab_user u JOIN ab_user_role ur ON ur.user_id = u.id JOIN ab_role r ON r.id = ur.role_id"
+        f" WHERE u.username = '{quoted}' ORDER BY r.name",
+        database=running.database,
+    )
+    return rows.splitlines()
 
 
 def test_the_admin_password_signs_in_only_in_password_mode(signed_in: tuple[RunningAirflow, Provider]) -> None:
     """Break-glass: in password mode the generated admin signs in; with oidc the same password opens nothing."""
     running, provider = signed_in
     airflow = running.airflow
-    start_api_server(airflow, provider.stack(mode="password"))
+    running.serve_api(provider.stack(mode="password"))
     assert airflow.token(*running.admin).status == 201, "password mode: the generated admin signs in"
-    start_api_server(airflow, provider.stack())
+    running.serve_api(provider.stack())
     refused = airflow.token(*running.admin)
     assert refused.status == 401, f"oidc mode: POST /auth/token with the admin password answered {refused}"
     assert "password sign-in of admin refused: auth.mode is oidc" in tail(airflow.log_file(API_SERVER), 200)
 
 
-def test_a_user_in_the_admin_group_lands_as_admin(signed_in: tuple[RunningAirflow, Provider]) -> None:
-    airflow = signed_in[0].airflow
-    with chromium_page() as page:
+def test_a_user_in_the_admin_group_lands_as_admin(
+    signed_in: tuple[RunningAirflow, Provider], chromium: Chromium
+) -> None:
+    running = signed_in[0]
+    airflow = running.airflow
+    with chromium.page() as page:
         sign_in(airflow, page, ALICE.sub)
         assert page.url == airflow.base_url + "/", f"alice ended on {page.url}: {page.inner_text('body')[:300]}"
         token = token_of(page)
     assert token is not None, "no Airflow session after signing in"
-    assert roles_of(airflow, "alice@example.com") == ["Admin"]
+    assert roles_of(running, "alice@example.com") == ["Admin"]
     assert airflow.request("GET", "/auth/fab/v1/roles", token=token).status == 200, "an Admin reads the roles"
 
 
-def test_a_user_in_no_mapped_group_gets_the_default_role(signed_in: tuple[RunningAirflow, Provider]) -> None:
-    airflow = signed_in[0].airflow
-    with chromium_page() as page:
+def test_a_user_in_no_mapped_group_gets_the_default_role(
+    signed_in: tuple[RunningAirflow, Provider], chromium: Chromium
+) -> None:
+    running = signed_in[0]
+    airflow = running.airflow
+    with chromium.page() as page:
         sign_in(airflow, page, BOB.sub)
         assert page.url == airflow.base_url + "/"
         token = token_of(page)
     assert token is not None
-    assert roles_of(airflow, "bob@example.com") == ["Viewer"]
+    assert roles_of(running, "bob@example.com") == ["Viewer"]
     assert airflow.request("GET", "/api/v2/dags", token=token).status == 200, "a Viewer reads the DAGs"
     assert airflow.request("GET", "/auth/fab/v1/roles", token=token).status == 403, "but not the roles"
 
 
-def test_a_user_the_provider_refuses_never_gets_a_session(signed_in: tuple[RunningAirflow, Provider]) -> None:
+def test_a_user_the_provider_refuses_never_gets_a_session(
+    signed_in: tuple[RunningAirflow, Provider], chromium: Chromium
+) -> None:
     airflow = signed_in[0].airflow
-    with chromium_page() as page:
+    with chromium.page() as page:
         sign_in(airflow, page, DENY)
         assert DENIED in page.inner_text("body")
         assert token_of(page) is None, "a refused sign-in left an Airflow token"
     assert "access_denied" in tail(airflow.log_file(API_SERVER), 200)
 
 
-def test_a_removed_user_is_signed_out_within_the_user_cache_ttl(signed_in: tuple[RunningAirflow, Provider]) -> None:
+def test_a_removed_user_is_signed_out_within_the_user_cache_ttl(
+    signed_in: tuple[RunningAirflow, Provider], chromium: Chromium
+) -> None:
     """README, "Remove someone": deleting the user ends the token they already hold, once the
     FAB auth manager's user cache (`[fab] cache_ttl`, 30 s) lets go of them."""
     airflow = signed_in[0].airflow
-    with chromium_page() as page:
+    with chromium.page() as page:
         sign_in(airflow, page, ALICE.sub)
         token = token_of(page)
     assert airflow.request("GET", "/api/v2/dags", token=token).status == 200
@@ -203,29 +189,32 @@ def test_a_removed_user_is_signed_out_within_the_user_cache_ttl(signed_in: tuple
     assert status in (401, 403)
 
 
-def refused_sign_in(airflow: Airflow, stack: StackAirflow, who: str, shown: str) -> str:
+def refused_sign_in(running: RunningAirflow, chromium: Chromium, stack: StackAirflow, who: str, shown: str) -> str:
     """Restart with `stack`; `who` signing in sees `shown` and gets no session. The README's row for it."""
-    start_api_server(airflow, stack)
-    with chromium_page() as page:
-        sign_in(airflow, page, who)
+    running.serve_api(stack)
+    with chromium.page() as page:
+        sign_in(running.airflow, page, who)
         assert shown in page.inner_text("body")
         assert token_of(page) is None, f"{who} got an Airflow session"
     return next(line for line in README_TROUBLESHOOTING.splitlines() if shown in line)
 
 
-def test_default_role_none_refuses_whoever_is_in_no_mapped_group(signed_in: tuple[RunningAirflow, Provider]) -> None:
+def test_default_role_none_refuses_whoever_is_in_no_mapped_group(
+    signed_in: tuple[RunningAirflow, Provider], chromium: Chromium
+) -> None:
     running, provider = signed_in
-    row = refused_sign_in(running.airflow, provider.stack(default_role="none"), BOB.sub, INVALID_LOGIN)
+    row = refused_sign_in(running, chromium, provider.stack(default_role="none"), BOB.sub, INVALID_LOGIN)
     log = tail(running.airflow.log_file(API_SERVER), 200)
     assert "in no group auth.roles maps, and auth.defaultRole is none" in log
     assert "auth.defaultRole" in row, "the README's row explains this refusal"
 
 
-def test_a_wrong_client_secret_fails_as_the_readme_explains(signed_in: tuple[RunningAirflow, Provider]) -> None:
-    """Last: it leaves the API server running with the wrong secret."""
+def test_a_wrong_client_secret_fails_as_the_readme_explains(
+    signed_in: tuple[RunningAirflow, Provider], chromium: Chromium
+) -> None:
     running, provider = signed_in
     wrong_secret = provider.stack(client_secret="not-the-registered-secret")
-    row = refused_sign_in(running.airflow, wrong_secret, BOB.sub, DENIED)
+    row = refused_sign_in(running, chromium, wrong_secret, BOB.sub, DENIED)
     log = tail(running.airflow.log_file(API_SERVER), 200)
     assert "Error authorizing OAuth access token: invalid_client" in log
     assert "invalid_client" in row and "authClientSecret" in row, "the README's row explains this failure"

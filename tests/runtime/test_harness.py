@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from runtime import harness
-from runtime.harness import LOOPBACK, HarnessError, PostgresServer, chromium_page, temporary_directory
+from runtime.harness import LOOPBACK, Chromium, HarnessError, PostgresServer, cached_postgres, temporary_directory
 
 from review.runner import ROOT
 
@@ -31,6 +31,20 @@ def test_a_postgresql_that_does_not_start_shows_its_log() -> None:
         assert not (server.data / "postmaster.pid").exists(), "nothing may keep running"
 
 
+def test_a_cached_cluster_is_seeded_once_then_copied(tmp_path: Path) -> None:
+    seeded = []
+
+    def seed(server: PostgresServer) -> None:
+        seeded.append(server.port)
+        server.psql("CREATE DATABASE seeded")
+
+    cache = tmp_path / "clusters" / "cluster-key"
+    for _ in range(2):
+        with temporary_directory("runtime-test-") as scratch, cached_postgres(Path(scratch), cache, seed) as server:
+            assert "seeded" in server.psql("SELECT datname FROM pg_database").splitlines()
+    assert len(seeded) == 1, "the second cluster must be a copy of the first one's seeded data"
+
+
 def test_missing_postgresql_binaries_say_which_package(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(harness, "POSTGRES_INSTALL_ROOT", Path("/nonexistent"))
     monkeypatch.setattr(harness.shutil, "which", lambda _name: None)
@@ -40,7 +54,7 @@ def test_missing_postgresql_binaries_say_which_package(monkeypatch: pytest.Monke
 
 def test_missing_chromium_says_which_package(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(harness, "CHROMIUM", Path("/nonexistent/chromium"))
-    with pytest.raises(HarnessError, match="apt-get install chromium"), chromium_page():
+    with pytest.raises(HarnessError, match="apt-get install chromium"), Chromium():
         pass
 
 

@@ -1,47 +1,62 @@
 """README "Upgrade the chart or Airflow", the step this release made: data written by the previously
-pinned Airflow (3.2.2, .venv-airflow-previous) is read back by the new default after `airflow db migrate`."""
+pinned Airflow (3.2.2, .venv-airflow-previous) is read back by the new default after `airflow db migrate`.
+
+The local deployment is that upgrade (conftest `upgraded_local`): its database is what the
+previous Airflow's `db migrate`, create-user Job and CLI left (stack_airflow.seed_previous_airflow,
+kept between runs with the cluster), and its own Jobs - `airflow db migrate`, create-user - are
+the new release's, before its components start.
+"""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-from runtime.harness import PostgresServer
-from runtime.stack_airflow import DAGS_VENV, PREVIOUS_VENV, StackAirflow, deployed
+import pytest
+from runtime.stack_airflow import (
+    DAGS_VENV,
+    PREVIOUS_VENV,
+    UPGRADE_CONNECTION,
+    UPGRADE_VARIABLE,
+    UPGRADE_VARIABLE_VALUE,
+    RunningAirflow,
+    alembic_revision,
+)
 
 from components.versions import AIRFLOW_VERSION
 
-UPGRADE_CONNECTION = "runtime_upgrade"
-UPGRADE_PASSWORD = "written-by-the-previous-airflow"
-UPGRADE_VARIABLE = "runtime_upgrade_variable"
-UPGRADE_VARIABLE_VALUE = "still-readable-after-the-upgrade"
+
+def site_packages(venv: Path) -> Path:
+    [path] = venv.glob("lib/python3*/site-packages")
+    return path
 
 
 def installed_airflow(venv: Path) -> str:
     """The apache-airflow version installed in `venv` (from its dist-info: no import, no process)."""
-    [dist_info] = venv.glob("lib/python3*/site-packages/apache_airflow-*.dist-info")
+    [dist_info] = site_packages(venv).glob("apache_airflow-*.dist-info")
     return dist_info.name.removeprefix("apache_airflow-").removesuffix(".dist-info")
 
 
-def test_data_of_the_previous_airflow_survives_the_upgrade(
-    stacks: dict[str, StackAirflow], postgres: PostgresServer
-) -> None:
-    with deployed(stacks["local"], venv=PREVIOUS_VENV, postgres=postgres, start=False) as running:
-        airflow = running.airflow
-        previous = installed_airflow(PREVIOUS_VENV)
-        assert previous != AIRFLOW_VERSION, f".venv-airflow-previous must hold an older Airflow, has {previous}"
-        assert installed_airflow(DAGS_VENV) == AIRFLOW_VERSION
-        uri = f"postgres://reader:{UPGRADE_PASSWORD}@warehouse.internal:5432/sales"
-        airflow.airflow("connections", "add", UPGRADE_CONNECTION, "--conn-uri", uri)
-        airflow.airflow("variables", "set", UPGRADE_VARIABLE, UPGRADE_VARIABLE_VALUE)
+def head_revision(venv: Path) -> str:
+    """The newest metadata migration `venv`'s Airflow ships (migrations/versions/NNNN_*.py)."""
+    newest = max((site_packages(venv) / "airflow" / "migrations" / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))
+    match = re.search(r'^revision = "(\w+)"', newest.read_text(), re.MULTILINE)
+    assert match, f"no revision in {newest}"
+    return match.group(1)
 
-        # The chart's migration Job of the new release, then its API server.
-        airflow.use_venv(DAGS_VENV)
-        airflow.airflow("db", "migrate")
-        airflow.start("api-server")
-        airflow.wait_until("the API server answers", lambda: airflow.health(), timeout=180)
-        # The admin the previous release's create-user Job made still signs in, and reads what it stored.
-        assert airflow.token(*running.admin).status == 201
-        variable = running.api("GET", f"/api/v2/variables/{UPGRADE_VARIABLE}")
-        assert variable.body["value"] == UPGRADE_VARIABLE_VALUE, variable
-        connection = running.api("GET", f"/api/v2/connections/{UPGRADE_CONNECTION}")
-        assert (connection.body["host"], connection.body["login"]) == ("warehouse.internal", "reader"), connection
+
+@pytest.mark.parametrize("running", ["local"], indirect=True)
+def test_data_of_the_previous_airflow_survives_the_upgrade(running: RunningAirflow) -> None:
+    previous = installed_airflow(PREVIOUS_VENV)
+    assert previous != AIRFLOW_VERSION, f".venv-airflow-previous must hold an older Airflow, has {previous}"
+    assert installed_airflow(DAGS_VENV) == AIRFLOW_VERSION
+    assert running.revision_before_migrate == head_revision(PREVIOUS_VENV), (
+        f"the local database must come from Airflow {previous}'s migrations"
+    )
+    assert alembic_revision(running.postgres, running.database) == head_revision(DAGS_VENV)
+    # The admin the previous release's create-user Job made still signs in, and reads what it stored.
+    assert running.airflow.token(*running.admin).status == 201
+    variable = running.api("GET", f"/api/v2/variables/{UPGRADE_VARIABLE}")
+    assert variable.body["value"] == UPGRADE_VARIABLE_VALUE, variable
+    connection = running.api("GET", f"/api/v2/connections/{UPGRADE_CONNECTION}")
+    assert (connection.body["host"], connection.body["login"]) == ("warehouse.internal", "reader"), connection
