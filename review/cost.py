@@ -478,8 +478,10 @@ def _cloud_nat(ctx: _Context, resource: Registered) -> None:
         ctx.line(resource, "Cloud NAT gateway (32+ VMs: capped rate)", 1, prices.CLOUD_NAT_MAX_HOUR)
     ips = len(resource.inputs.get("natIps") or []) or 1
     ctx.line(resource, f"Cloud NAT external IP x {ips}", ips, prices.CLOUD_NAT_IP)
-    ctx.line(resource, f"Cloud NAT data processed ({NAT_DATA_GIB} GiB)", NAT_DATA_GIB, prices.CLOUD_NAT_DATA)
-    ctx.assume(f"NAT: {NAT_DATA_GIB} GiB a month of image pulls and API calls leave through NAT.")
+    # No node, no traffic: a sleeping stack (`sleep: true`) sends nothing through NAT.
+    data_gib = NAT_DATA_GIB if vms else 0
+    ctx.line(resource, f"Cloud NAT data processed ({data_gib} GiB)", data_gib, prices.CLOUD_NAT_DATA)
+    ctx.assume(f"NAT: {NAT_DATA_GIB} GiB a month of image pulls and API calls leave through NAT while nodes run.")
 
 
 def _cloud_kms_key(ctx: _Context, resource: Registered) -> None:
