@@ -14,7 +14,7 @@ export PYTHON
 unexport PYTHONDONTWRITEBYTECODE
 
 .DEFAULT_GOAL := help
-.PHONY: docs docs-check help up preview destroy status plan plan-diff test lint test-infra test-infra-review test-infra-program test-dags test-runtime venv policy-venv clean config-reference
+.PHONY: docs docs-check help up sleep wake preview destroy status plan plan-diff test lint test-infra test-infra-review test-infra-program test-dags test-runtime venv policy-venv clean config-reference
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -23,6 +23,12 @@ help: ## List the targets
 
 up: ## pulumi up on STACK (default: local); checks prerequisites first
 	@scripts/pulumi.sh up "$(STACK)"
+
+sleep: ## Park STACK: nodes to zero, database stopped, state kept (docs/operations/sleep.md); not prod or local
+	@scripts/pulumi.sh sleep "$(STACK)"
+
+wake: ## Wake a sleeping STACK (same DAGs and history), then wait until Airflow is healthy
+	@scripts/pulumi.sh wake "$(STACK)"
 
 preview: ## pulumi preview --diff on STACK
 	@scripts/pulumi.sh preview "$(STACK)"

@@ -69,6 +69,8 @@ RESOURCE_SERVICES = {
     # Alias records; CertificateValidation waits on route53:GetChange.
     "route53": "route53",
     "s3": "s3",
+    # The sleep schedules (components/aws/sleep.py); their role is passed with iam:PassRole (iam:*).
+    "scheduler": "scheduler",
     "secretsmanager": "secretsmanager",  # the Docker Hub token secret and its version
     "sns": "sns",  # the alerts topic and its subscriptions
     "vpc": "ec2",  # aws.vpc.SecurityGroupIngressRule is ec2:AuthorizeSecurityGroupIngress
@@ -133,6 +135,7 @@ PREVIEW_READS: dict[str, tuple[str, ...]] = {
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": ("iam:ListAttachedRolePolicies",),
     "aws:kms/key:Key": ("kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"),
     "aws:rds/instance:Instance": ("rds:DescribeDBInstances",),
+    "aws:rds/instanceDesiredState:InstanceDesiredState": ("rds:DescribeDBInstances",),
     "aws:rds/subnetGroup:SubnetGroup": ("rds:DescribeDBSubnetGroups",),
     "aws:route53/record:Record": ("route53:ListResourceRecordSets",),
     "aws:s3/bucket:Bucket": ("s3:ListBucket", "s3:GetBucketTagging"),
@@ -143,6 +146,7 @@ PREVIEW_READS: dict[str, tuple[str, ...]] = {
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": (
         "s3:GetEncryptionConfiguration",
     ),
+    "aws:scheduler/schedule:Schedule": ("scheduler:GetSchedule",),
     "aws:secretsmanager/secret:Secret": ("secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy"),
     # The value itself: granted on the Docker Hub cache secrets only (SECRET_READ_ACTIONS).
     "aws:secretsmanager/secretVersion:SecretVersion": ("secretsmanager:GetSecretValue",),
@@ -178,6 +182,8 @@ READ_ONLY_ACCESS_ACTIONS = (
     "route53:List*",
     "s3:Get*",
     "s3:List*",
+    "scheduler:Get*",
+    "scheduler:List*",
     "secretsmanager:Describe*",
     "secretsmanager:GetResourcePolicy",
     "sns:Get*",

@@ -12,7 +12,8 @@ from bootstrap.settings import DEPLOY_ENVIRONMENTS, BootstrapSettings
 
 def create_bootstrap(settings: BootstrapSettings, stack: str) -> None:
     # The names below are the `vars.*` the workflows in .github/workflows read.
-    variables: dict[str, pulumi.Input[str]] = {}
+    # Read by .github/workflows/sleep.yml: "true" turns the dev stack's night-and-weekend sleep on.
+    variables: dict[str, pulumi.Input[str]] = {"SLEEP_SCHEDULE": str(settings.github.sleep_schedule).lower()}
     if settings.gcp is not None:
         gcp_ci = GcpCi("gcp-ci", GcpCiArgs(cloud=settings.gcp, github=settings.github, stack=stack))
         variables |= {

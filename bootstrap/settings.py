@@ -57,6 +57,8 @@ class GitHubSettings:
     subject_prefix: str
     default_branch: str
     reviewers: Mapping[str, Reviewers]
+    # The SLEEP_SCHEDULE variable: .github/workflows/sleep.yml parks dev at night (docs/operations/sleep.md).
+    sleep_schedule: bool = False
 
     @property
     def full_name(self) -> str:
@@ -107,7 +109,7 @@ def parse_settings(raw: Mapping[str, Any]) -> BootstrapSettings:
     return BootstrapSettings(github=github, gcp=gcp, aws=aws)
 
 
-_GITHUB_KEYS = ("owner", "repository", "subjectPrefix", "defaultBranch", "reviewers")
+_GITHUB_KEYS = ("owner", "repository", "subjectPrefix", "defaultBranch", "reviewers", "sleepSchedule")
 
 
 def _parse_github(section: Section, problems: Problems) -> GitHubSettings:
@@ -135,6 +137,7 @@ def _parse_github(section: Section, problems: Problems) -> GitHubSettings:
         subject_prefix=prefix,
         default_branch=branch,
         reviewers=_parse_reviewers(section.section("reviewers", DEPLOY_ENVIRONMENTS), problems),
+        sleep_schedule=section.bool("sleepSchedule", False),
     )
 
 

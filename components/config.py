@@ -202,6 +202,9 @@ class StackConfig:
     stack: str
     cloud: Cloud
     production: bool
+    # Parked: node pools at zero and the metadata database stopped, every piece of
+    # state kept (docs/operations/sleep.md). Never on production or local stacks.
+    sleep: bool
     airflow: AirflowSettings
     dags: DagSettings
     load_balancer: LoadBalancerSettings
@@ -234,6 +237,8 @@ def parse_stack_config(raw: Mapping[str, Any], stack: str, problems: Problems | 
         problems.add(f"{PROJECT}:production", production, "true or false")
         production = False
 
+    sleep = _parse_sleep(problems, raw.get("sleep", config_keys.constant_default("sleep")), cloud, production)
+
     shape = Shape(cloud, production)
 
     def section(name: str, value: Any = None) -> Section:
@@ -244,6 +249,7 @@ def parse_stack_config(raw: Mapping[str, Any], stack: str, problems: Problems | 
         stack=stack,
         cloud=cloud,
         production=production,
+        sleep=sleep,
         airflow=_parse_airflow(section("airflow")),
         dags=_parse_dags(section("dags")),
         load_balancer=_parse_load_balancer(section("loadBalancer"), cloud, production),
@@ -271,6 +277,25 @@ def parse_stack_config(raw: Mapping[str, Any], stack: str, problems: Problems | 
         _check_alerts_webhook(problems, raw["alerts"][ALERT_WEBHOOK])
     problems.raise_if_any()
     return config
+
+
+def _parse_sleep(problems: Problems, sleep: Any, cloud: Cloud, production: bool) -> bool:
+    """`sleep: true` parks a non-production cloud stack; anywhere else it is refused.
+
+    Production never sleeps (its users expect it at 3 a.m.); a local cluster has no
+    cloud bill to cut - stop the cluster itself (kind, minikube, Docker Desktop).
+    """
+    key = f"{PROJECT}:sleep"
+    if not isinstance(sleep, bool):
+        problems.add(key, sleep, "true or false")
+        return False
+    if sleep and production:
+        problems.add(key, sleep, "false on a production stack (production: true never sleeps)")
+        return False
+    if sleep and cloud == "local":
+        problems.add(key, sleep, "false on cloud: local (no cloud bill to cut; stop the local cluster itself instead)")
+        return False
+    return sleep
 
 
 def _parse_auth(section: Section, raw: Mapping[str, Any], cloud: Cloud, ui: UiSettings) -> AuthSettings:

@@ -226,6 +226,14 @@ KEYS: tuple[Key, ...] = (
         Default(False),
     ),
     Key(
+        "sleep",
+        "boolean",
+        "park the stack: node pools at zero, the metadata database stopped, every piece of state kept; "
+        "`make sleep` / `make wake` (docs: Sleep and wake a dev stack)",
+        Default(False),
+        allowed="true or false; refused with production: true and on cloud: local",
+    ),
+    Key(
         "fernetPreviousKeys",
         "string",
         "older Fernet keys, comma-separated, kept to decrypt during a rotation (docs: Fernet rotation)",

@@ -146,6 +146,9 @@ class MonitoringArgs:
     alerts: AlertSettings
     # `alerts.webhook` as a secret Output (components.config.load_alerts_webhook).
     webhook: pulumi.Output[str] | None
+    # `sleep: true`: no Airflow pod runs, so the rules that watch it (a stopped scheduler
+    # heartbeat, no ready API server) would page all night; their notifications are muted.
+    asleep: bool
 
 
 @dataclass(frozen=True)

@@ -75,6 +75,7 @@ def create_stack(config: StackConfig) -> Stack:
             kube_context=config.local.kube_context if config.local else None,
             auth=config.auth,
             auth_client_secret=load_auth_client_secret(),
+            asleep=config.sleep,
         ),
     )
     return Stack(config=config, platform=platform, airflow=airflow)
@@ -90,6 +91,8 @@ def export_outputs(stack: Stack) -> None:
         pulumi.export("uiDnsRecords", [record.as_output() for record in stack.platform.manual_dns_records])
     if airflow.auth_redirect_uri is not None:
         pulumi.export("authRedirectUri", airflow.auth_redirect_uri)
+    # Whether the stack was last deployed asleep: the nightly drift check compares it as such.
+    pulumi.export("asleep", stack.config.sleep)
     pulumi.export("adminUser", stack.config.airflow.admin_username)
     pulumi.export("adminPassword", airflow.secrets.admin_password)
     # Exported (as a secret) so the key is backed up with the stack: losing it

@@ -104,6 +104,11 @@ FREE_TYPES = frozenset(
         # SSL policies are free (Cloud Load Balancing pricing lists none).
         "gcp:compute/sSLPolicy:SSLPolicy",
         "gcp:dns/recordSet:RecordSet",
+        # The sleep machinery (components/aws/sleep.py): a start/stop switch, and schedules
+        # far within EventBridge Scheduler's 14 million free invocations a month
+        # (https://aws.amazon.com/eventbridge/pricing/).
+        "aws:rds/instanceDesiredState:InstanceDesiredState",
+        "aws:scheduler/schedule:Schedule",
         "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember",
         # Public ACM certificates are free; records in the user's hosted zone
         # cost nothing more (alias queries to an ELB are free).
@@ -252,6 +257,12 @@ def gib(quantity: str) -> float:
     return float(size / GIB)
 
 
+def asleep(run: Run) -> bool:
+    """Whether the run is of a parked stack (`sleep: true`, its `asleep` output): no node, the database stopped."""
+    exported = run.exports.get("asleep")
+    return exported is not None and exported.value is True
+
+
 def _cloud_and_region(run: Run) -> tuple[str, str]:
     for cloud in ("gcp", "aws"):
         providers = run.of_type(f"pulumi:providers:{cloud}")
@@ -320,7 +331,10 @@ def _gke_cluster(ctx: _Context, resource: Registered) -> None:
         )
         ctx.assume("GKE: this is the billing account's only zonal cluster, so the free tier credit covers its fee.")
     ctx.assume("GKE: a release channel upgrades the cluster before its version leaves support; no extended fee.")
-    if "DEPLOYMENT" in ((resource.inputs.get("monitoringConfig") or {}).get("enableComponents") or []):
+    # Asleep, no node runs kube-state-metrics: no samples.
+    if "DEPLOYMENT" in ((resource.inputs.get("monitoringConfig") or {}).get("enableComponents") or []) and not asleep(
+        ctx.run
+    ):
         samples = KSM_DEPLOYMENT_SERIES * SECONDS_PER_MONTH / KSM_SCRAPE_SECONDS / 1e6
         what = f"GMP samples, managed kube-state-metrics Deployments ({KSM_DEPLOYMENT_SERIES} series / 30 s)"
         ctx.line(resource, what, round(samples, 2), prices.GMP_SAMPLES)
@@ -337,6 +351,8 @@ def _exporter_samples(interval: str) -> float:
 
 
 def _pod_monitoring(ctx: _Context, resource: Registered) -> None:
+    if asleep(ctx.run):
+        return  # no exporter pod runs, nothing is scraped
     interval = str(((resource.inputs.get("spec") or {}).get("endpoints") or [{}])[0].get("interval", "60s"))
     what = f"GMP samples, StatsD exporter ({EXPORTER_SERIES} series / {interval})"
     ctx.line(resource, what, _exporter_samples(interval), prices.GMP_SAMPLES)
@@ -392,7 +408,10 @@ def _cloud_sql(ctx: _Context, resource: Registered) -> None:
     copies = prices.CLOUD_SQL_HA_FACTOR if ha else 1
     shape = "HA (primary + standby)" if ha else "zonal"
     custom = _CUSTOM_SQL_TIER.match(tier)
-    if tier in prices.CLOUD_SQL_SHARED_CORE:
+    if settings.get("activationPolicy") == "NEVER":
+        # Stopped (`sleep: true`): no vCPU or memory billed; its disk and backups are.
+        ctx.assume("Cloud SQL stopped (activation policy NEVER): only its storage and backups are billed.")
+    elif tier in prices.CLOUD_SQL_SHARED_CORE:
         ctx.line(resource, f"Cloud SQL {tier}, {shape}", copies, prices.CLOUD_SQL_SHARED_CORE[tier])
     elif custom:
         cpus, memory_gib = int(custom.group("cpus")), int(custom.group("memory_mib")) / 1024
@@ -459,8 +478,10 @@ def _cloud_nat(ctx: _Context, resource: Registered) -> None:
         ctx.line(resource, "Cloud NAT gateway (32+ VMs: capped rate)", 1, prices.CLOUD_NAT_MAX_HOUR)
     ips = len(resource.inputs.get("natIps") or []) or 1
     ctx.line(resource, f"Cloud NAT external IP x {ips}", ips, prices.CLOUD_NAT_IP)
-    ctx.line(resource, f"Cloud NAT data processed ({NAT_DATA_GIB} GiB)", NAT_DATA_GIB, prices.CLOUD_NAT_DATA)
-    ctx.assume(f"NAT: {NAT_DATA_GIB} GiB a month of image pulls and API calls leave through NAT.")
+    # No node, no traffic: a sleeping stack (`sleep: true`) sends nothing through NAT.
+    data_gib = NAT_DATA_GIB if vms else 0
+    ctx.line(resource, f"Cloud NAT data processed ({data_gib} GiB)", data_gib, prices.CLOUD_NAT_DATA)
+    ctx.assume(f"NAT: {NAT_DATA_GIB} GiB a month of image pulls and API calls leave through NAT while nodes run.")
 
 
 def _cloud_kms_key(ctx: _Context, resource: Registered) -> None:
@@ -502,6 +523,8 @@ def _has_cluster_autoscaler(run: Run) -> bool:
 
 def eks_idle_nodes(run: Run, group: Mapping[str, Any]) -> int:
     """Nodes a node group keeps when idle: its minimum if the Cluster Autoscaler runs, else its desired size."""
+    if asleep(run):
+        return 0  # the sleep schedule holds every group at zero (components/aws/sleep.py)
     scaling = group.get("scalingConfig") or {}
     return int(scaling.get("minSize" if _has_cluster_autoscaler(run) else "desiredSize", 0))
 
@@ -591,7 +614,10 @@ def _rds(ctx: _Context, resource: Registered) -> None:
     shape = "Multi-AZ (primary + standby)" if multi_az else "Single-AZ"
     source = prices.RDS_MULTI_AZ_SOURCE if multi_az else ""
     price = prices.RDS_POSTGRES.get(instance_class)
-    if price is None:
+    if asleep(ctx.run):
+        # Stopped (aws.rds.InstanceDesiredState): storage and backups billed, no instance hours.
+        ctx.assume("RDS stopped: only its storage (and backups beyond the free allowance) is billed.")
+    elif price is None:
         ctx.unpriced(resource, f"RDS instance class {instance_class!r} has no price in review/prices.py")
     else:
         ctx.line(
@@ -917,6 +943,14 @@ def render_table(shape: Shape, cost: CostEstimate, sources: list[str]) -> str:
     return "\n".join(out)
 
 
+def sleeping_month_usd(shape: Shape) -> float | None:
+    """What `shape` costs a month asleep (`sleep: true`) at the README's prices; None where it
+    cannot sleep (production and local stacks, which the config refuses)."""
+    if shape.config.get("production") or shape.config.get("cloud") == "local":
+        return None
+    return readme_estimate(run_main({**shape.config, "sleep": True}, stack=shape.stack)).monthly_idle_usd
+
+
 def readme_estimate(run: Run) -> CostEstimate:
     """The published prices: as of the price table's review date, in the cloud's base region.
 
@@ -929,7 +963,15 @@ def readme_estimate(run: Run) -> CostEstimate:
 
 
 def estimate_shapes() -> list[tuple[Shape, CostEstimate]]:
-    return [(shape, readme_estimate(run_main(shape.config, stack=shape.stack))) for shape in readme_shapes()]
+    """Every priced shape's estimate, with its sleeping month where the shape can sleep."""
+    return [(shape, shape_estimate(shape, run_main(shape.config, stack=shape.stack))) for shape in readme_shapes()]
+
+
+def shape_estimate(shape: Shape, run: Run) -> CostEstimate:
+    """`shape`'s published estimate from its mock `run`, with its sleeping month where it can sleep."""
+    cost = readme_estimate(run)
+    cost.sleeping_month_usd = sleeping_month_usd(shape)
+    return cost
 
 
 @dataclass(frozen=True)

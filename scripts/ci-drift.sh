@@ -18,7 +18,13 @@ output=$(mktemp)
 body=$(mktemp)
 trap 'rm -f "$output" "$body"' EXIT
 
-pulumi preview --stack "$stack" --refresh --expect-no-changes --diff \
+# A stack the sleep schedule parked (.github/workflows/sleep.yml sets `sleep` on the runner
+# only, the committed file stays awake) is compared as it was deployed: asleep.
+sleeping=()
+if [ "$(pulumi stack output asleep --stack "$stack" 2>/dev/null)" = true ]; then
+  sleeping=(--config airflow-platform:sleep=true)
+fi
+pulumi preview --stack "$stack" --refresh --expect-no-changes --diff "${sleeping[@]}" \
   --non-interactive --color never --suppress-progress >"$output" 2>&1
 status=$?
 cat "$output"

@@ -3,6 +3,7 @@
 # the repository root, so a new stack file is previewed without a workflow edit.
 #   scripts/ci-stacks.sh names            every stack, one per line (the offline plan-diff loops over these)
 #   scripts/ci-stacks.sh cloud STACK      the stack's cloud: local | gcp | aws (also what `make up|preview|destroy` reads)
+#   scripts/ci-stacks.sh production STACK true when the stack file sets production: true (never sleeps), else false
 #   scripts/ci-stacks.sh github-output    for $GITHUB_OUTPUT: `matrix` = the cloud stacks as
 #                                         [{"stack": .., "cloud": ..}], `clouds` = {"<stack>": "<cloud>"}
 set -euo pipefail
@@ -28,6 +29,12 @@ cloud_of() {
   esac
 }
 
+production_of() {
+  local file="Pulumi.$1.yaml"
+  [ -f "$file" ] || { echo "error: no stack file $file" >&2; exit 2; }
+  if grep -Eq '^ *airflow-platform:production: *true' "$file"; then echo true; else echo false; fi
+}
+
 github_output() {
   local stack cloud matrix="" clouds=""
   for stack in $(names); do
@@ -43,6 +50,7 @@ github_output() {
 case "${1:-}" in
   names) names ;;
   cloud) cloud_of "${2:?usage: scripts/ci-stacks.sh cloud STACK}" ;;
+  production) production_of "${2:?usage: scripts/ci-stacks.sh production STACK}" ;;
   github-output) github_output ;;
-  *) echo "usage: scripts/ci-stacks.sh names | cloud STACK | github-output" >&2; exit 2 ;;
+  *) echo "usage: scripts/ci-stacks.sh names | cloud STACK | production STACK | github-output" >&2; exit 2 ;;
 esac

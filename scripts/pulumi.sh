@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-action="${1:?usage: scripts/pulumi.sh up|preview|destroy STACK}"
+action="${1:?usage: scripts/pulumi.sh up|sleep|wake|preview|destroy STACK}"
 stack="${2:-local}"
 missing=0
 need() { echo "missing: $1" >&2; echo "  -> $2" >&2; missing=1; }
@@ -54,6 +54,13 @@ case "$cloud" in
 esac
 if [ "$action" = destroy ] && ! command -v kubectl >/dev/null 2>&1; then
   need "kubectl" "install it: https://kubernetes.io/docs/tasks/tools/ (destroy waits for the load balancer to go)"
+fi
+# Refused before `pulumi up --config` would write a value the program refuses into the stack file.
+if [ "$action" = sleep ] || [ "$action" = wake ]; then
+  [ "$cloud" != local ] ||
+    { echo "error: make $action: $stack is a local stack (cloud: local); stop or start the local cluster itself" >&2; exit 2; }
+  [ "$(scripts/ci-stacks.sh production "$stack")" = false ] ||
+    { echo "error: make $action: $stack is a production stack (production: true), which never sleeps" >&2; exit 2; }
 fi
 [ "$missing" -eq 0 ] || { echo "make $action STACK=$stack: fix what is listed above, then run it again." >&2; exit 1; }
 
@@ -153,12 +160,29 @@ destroy_stack() {
   done <<<"$(read_state ecr)"
 }
 
+# After `up` and `wake`, the same health check as `make status`: every Airflow component
+# healthy within HEALTH_WAIT seconds (10 minutes), or a plain failure naming what is not.
+# A sleeping stack (`sleep: true`) has no node to run Airflow on: nothing to wait for.
+health_wait() {
+  if [ "$(pulumi config get "$SLEEP_KEY" --stack "$stack" 2>/dev/null)" = true ]; then
+    echo "up: $stack is asleep (sleep: true): no Airflow pod runs, health check skipped; make wake STACK=$stack wakes it" >&2
+    return 0
+  fi
+  .venv/bin/python -m monitoring.status --stack "$stack" --health-only --wait "${HEALTH_WAIT:-600}"
+}
+
+# `make sleep` / `make wake`: `pulumi up` with the key set. `--config` also writes it into
+# Pulumi.<stack>.yaml (the CLI saves what --config sets), so the working tree then says
+# what the stack is; commit it, or the next deploy of the committed file applies that
+# file's value again (docs/operations/sleep.md, "Sleep, wake and the deploy workflow").
+SLEEP_KEY=airflow-platform:sleep
+
 pulumi stack select --create "$stack"
 case "$action" in
-  # Then the same health check as `make status`: every Airflow component healthy within
-  # HEALTH_WAIT seconds (10 minutes), or a plain failure naming what is not.
-  up) pulumi up --stack "$stack" && .venv/bin/python -m monitoring.status --stack "$stack" --health-only --wait "${HEALTH_WAIT:-600}" ;;
+  up) pulumi up --stack "$stack" && health_wait ;;
+  sleep) pulumi up --stack "$stack" --config "$SLEEP_KEY=true" && health_wait ;;
+  wake) pulumi up --stack "$stack" --config "$SLEEP_KEY=false" && health_wait ;;
   preview) pulumi preview --diff --stack "$stack" ;;
   destroy) destroy_stack ;;
-  *) echo "error: unknown action $action (up | preview | destroy)" >&2; exit 2 ;;
+  *) echo "error: unknown action $action (up | sleep | wake | preview | destroy)" >&2; exit 2 ;;
 esac

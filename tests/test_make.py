@@ -151,6 +151,28 @@ def test_make_up_names_a_stack_file_without_a_cloud(path_without_pulumi: str, ch
     assert "error: Pulumi.nocloud.yaml sets no airflow-platform:cloud (local | gcp | aws)" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("stack_file", "refusal"),
+    [
+        ("config:\n  airflow-platform:cloud: local\n", "is a local stack (cloud: local)"),
+        (
+            "config:\n  airflow-platform:cloud: gcp\n  airflow-platform:production: true\n",
+            "is a production stack (production: true), which never sleeps",
+        ),
+    ],
+    ids=["local", "production"],
+)
+@pytest.mark.parametrize("target", ["sleep", "wake"])
+def test_make_sleep_and_wake_refuse_local_and_production_stacks_before_pulumi(
+    path_without_pulumi: str, checkout: Path, target: str, stack_file: str, refusal: str
+) -> None:
+    """`pulumi up --config` would save the refused `sleep` in the stack file: refused before it runs."""
+    (checkout / "Pulumi.parked.yaml").write_text(stack_file)
+    result = make(target, path_without_pulumi, cwd=checkout, STACK="parked")
+    assert result.returncode == 2
+    assert f"error: make {target}: parked {refusal}" in result.stderr
+
+
 # An AWS stack with ui.domain: its HTTPS LoadBalancer Service is the platform's
 # (components/aws/https.py), made before the release and no dependent of it.
 AWS_HTTPS_STACK = """\

@@ -43,6 +43,8 @@ class AirflowReleaseArgs:
     auth: AuthSettings | None = None
     # `authClientSecret`, with auth.mode: oidc.
     auth_client_secret: pulumi.Output[str] | None = None
+    # `sleep: true`: no node runs the chart's pods (see `timeout` below).
+    asleep: bool = False
 
 
 class AirflowRelease(pulumi.ComponentResource):
@@ -139,7 +141,14 @@ class AirflowRelease(pulumi.ComponentResource):
                 values=values,
                 timeout=RELEASE_TIMEOUT_SECONDS,
                 # Roll back a failed upgrade instead of leaving a half-applied release.
-                atomic=True,
+                # Asleep, no pod can be scheduled: waiting for ready pods would hold
+                # `pulumi up` for the whole timeout and then roll back. So the release
+                # is applied without waiting (atomic implies the wait and disables
+                # skip_await - the provider's `atomic` doc), and waking waits again
+                # for every pod, on the nodes the platform brings back first
+                # (platform.dependencies).
+                atomic=not args.asleep,
+                skip_await=args.asleep,
                 cleanup_on_fail=True,
                 max_history=10,
             ),

@@ -115,15 +115,24 @@ def _statsd_job(namespace: str, release_name: str) -> dict[str, object]:
     }
 
 
-def alert_manager_definition(topic_arn: str, region: str) -> str:
-    """AMP's alert manager: every alert of the rules namespace to the SNS topic."""
+# A receiver without configurations: Alertmanager drops what is routed to it.
+MUTED_RECEIVER = "muted-while-asleep"
+
+
+def alert_manager_definition(topic_arn: str, region: str, asleep: bool = False) -> str:
+    """AMP's alert manager: every alert of the rules namespace to the SNS topic; to nobody while asleep."""
     return yaml.safe_dump(
         {
             "alertmanager_config": yaml.safe_dump(
                 {
-                    "route": {"receiver": "sns", "group_by": ["alertname"], "repeat_interval": "4h"},
+                    "route": {
+                        "receiver": MUTED_RECEIVER if asleep else "sns",
+                        "group_by": ["alertname"],
+                        "repeat_interval": "4h",
+                    },
                     "receivers": [
-                        {"name": "sns", "sns_configs": [{"topic_arn": topic_arn, "sigv4": {"region": region}}]}
+                        {"name": "sns", "sns_configs": [{"topic_arn": topic_arn, "sigv4": {"region": region}}]},
+                        *([{"name": MUTED_RECEIVER}] if asleep else []),
                     ],
                 },
                 sort_keys=False,
@@ -254,7 +263,7 @@ class AmpMonitoring(pulumi.ComponentResource):
         aws.amp.AlertManagerDefinition(
             f"{name}-alert-manager",
             workspace_id=self.workspace.id,
-            definition=topic.arn.apply(lambda arn: alert_manager_definition(arn, args.region)),
+            definition=topic.arn.apply(lambda arn: alert_manager_definition(arn, args.region, args.asleep)),
             opts=child,
         )
         return topic
@@ -288,6 +297,8 @@ class AmpMonitoring(pulumi.ComponentResource):
                 comparison_operator=comparison,
                 threshold=threshold,
                 alarm_actions=[topic.arn],
+                # A stopped database reports no metrics: no alarm while asleep.
+                actions_enabled=not args.asleep,
                 ok_actions=[topic.arn],
                 opts=pulumi.ResourceOptions(parent=self),
             )

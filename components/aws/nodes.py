@@ -35,6 +35,8 @@ class NodeGroupsArgs:
     subnet_ids: list[pulumi.Output[str]]
     system: NodeGroupSettings
     workers: NodeGroupSettings
+    # `sleep: true`: minSize 0, so the sleep schedule may set desiredSize 0 (components/aws/sleep.py).
+    asleep: bool = False
 
 
 class NodeGroups(pulumi.ComponentResource):
@@ -82,7 +84,9 @@ class NodeGroups(pulumi.ComponentResource):
                 capacity_type=capacity_type,
                 instance_types=list(settings.instance_types),
                 scaling_config=aws.eks.NodeGroupScalingConfigArgs(
-                    min_size=settings.min_size, max_size=settings.max_size, desired_size=settings.desired_size
+                    min_size=0 if args.asleep else settings.min_size,
+                    max_size=settings.max_size,
+                    desired_size=settings.desired_size,
                 ),
                 update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable=1),
                 labels={POOL_LABEL: pool},

@@ -23,9 +23,10 @@ from components.aws.https import HttpsEntry, HttpsEntryArgs
 from components.aws.logs import LogStore, LogStoreArgs
 from components.aws.monitoring import AmpMonitoring, AmpMonitoringArgs, console_links
 from components.aws.network import Network, NetworkArgs
-from components.aws.nodes import NodeGroups, NodeGroupsArgs
+from components.aws.nodes import SYSTEM_POOL, WORKER_POOL, NodeGroups, NodeGroupsArgs
 from components.aws.registry import DockerHubCache, DockerHubCacheArgs
 from components.aws.settings import AwsSettings
+from components.aws.sleep import Sleep, SleepArgs, SleepNodeGroup
 from components.aws.storage import SharedStorage, SharedStorageArgs
 from components.config import (
     PROJECT,
@@ -169,6 +170,7 @@ class AwsPlatform(pulumi.ComponentResource):
                 subnet_ids=private_subnet_ids,
                 system=settings.system_nodes,
                 workers=settings.worker_nodes,
+                asleep=config.sleep,
             ),
             opts=pulumi.ResourceOptions(parent=self, providers={"aws": aws_provider}, depends_on=network_addons.addons),
         )
@@ -250,6 +252,31 @@ class AwsPlatform(pulumi.ComponentResource):
             ),
             opts=children,
         )
+        if not production:
+            # Registered awake too (schedules disabled, database `available`): waking is an update.
+            Sleep(
+                f"{name}-sleep",
+                SleepArgs(
+                    asleep=config.sleep,
+                    partition=settings.partition,
+                    cluster_name=cluster.cluster.name,
+                    node_groups={
+                        SYSTEM_POOL: SleepNodeGroup(
+                            node_groups.system.node_group_name,
+                            node_groups.system.arn,
+                            settings.system_nodes.max_size,
+                        ),
+                        WORKER_POOL: SleepNodeGroup(
+                            node_groups.workers.node_group_name,
+                            node_groups.workers.arn,
+                            settings.worker_nodes.max_size,
+                        ),
+                    },
+                    database_identifier=metadata_db.instance.identifier,
+                    database_arn=metadata_db.instance.arn,
+                ),
+                opts=children,
+            )
         log_store = LogStore(
             f"{name}-logs",
             LogStoreArgs(
@@ -279,6 +306,7 @@ class AwsPlatform(pulumi.ComponentResource):
                 database_storage_gb=settings.database.allocated_storage_gb,
                 production=production,
                 alerts=config.alerts,
+                asleep=config.sleep,
                 webhook=load_alerts_webhook(),
             ),
             opts=children,

@@ -18,6 +18,9 @@ POSTGRES_PORT = 5432
 BACKUP_START_TIME = "02:00"  # UTC, before the maintenance window
 BACKUPS_KEPT = 7
 TRANSACTION_LOG_DAYS = 7
+# Cloud SQL's activation policies: running, and stopped (`sleep: true`).
+ACTIVATION_AWAKE = "ALWAYS"
+ACTIVATION_ASLEEP = "NEVER"
 # Input path of settings.disk_size, as the engine names it.
 DISK_SIZE_PATH = "settings.diskSize"
 
@@ -30,6 +33,8 @@ class CloudSqlArgs:
     protect: bool
     # The sqladmin API and the private services connection.
     depends_on: Sequence[pulumi.Resource]
+    # `sleep: true`: the instance is stopped (disk, data, IP and backups kept).
+    asleep: bool = False
 
 
 class CloudSql(pulumi.ComponentResource):
@@ -50,6 +55,12 @@ class CloudSql(pulumi.ComponentResource):
             # settings flag stops the API (console, gcloud) as well.
             deletion_protection=settings.deletion_protection,
             settings=gcp.sql.DatabaseInstanceSettingsArgs(
+                # NEVER stops the instance in place: no CPU or memory billed, the
+                # disk, its data, the private IP and the retained backups stay;
+                # ALWAYS starts it again. Always set (not left to the default): an
+                # unset policy would leave a stopped instance stopped. Source:
+                # https://cloud.google.com/sql/docs/postgres/start-stop-restart-instance
+                activation_policy=ACTIVATION_ASLEEP if args.asleep else ACTIVATION_AWAKE,
                 tier=settings.database_tier,
                 edition=settings.database_edition,
                 # REGIONAL = a standby in a second zone with synchronous

@@ -193,6 +193,8 @@ class GkeMonitoring(pulumi.ComponentResource):
             f"{name}-{rule.name}",
             project=args.project,
             display_name=f"{rule.name} ({args.stack})",
+            # Off while the stack sleeps (MonitoringArgs.asleep), on again when it wakes.
+            enabled=not args.asleep,
             combiner="OR",
             severity=_SEVERITIES[rule.labels["severity"]],
             conditions=[

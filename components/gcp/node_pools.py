@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -29,6 +30,24 @@ WORKER_DISK_SIZE_GB = 50
 # drift with every scale-up and must not show as diffs (initial_node_count
 # would even force the pool's replacement).
 AUTOSCALED_FIELDS = ["initialNodeCount", "nodeCount"]
+# Asleep (`sleep: true`), the system pool is sized by the program, not the
+# autoscaler: autoscaling off and node_count 0 - the way GKE resizes a pool to
+# zero (`gcloud container clusters resize --num-nodes 0`). The autoscaler would
+# not do it: it never drains a node that runs kube-system pods, whatever its
+# max. The provider resizes only when node_count differs from the state's, which
+# with ignore_node_count_changes is the pool's initial_node_count (1), not a
+# live reading. initial_node_count stays ignored (a change would replace the
+# pool). Waking turns autoscaling back on; node_count keeps the asleep 0
+# (ignored again), and the Airflow pods Pending on the empty pool make GKE's
+# autoscaler (part of the managed control plane, so it runs with no node) add
+# nodes. Source: the provider's `node_count` and `ignore_node_count_changes`
+# docs (pulumi_gcp container.NodePool).
+# The worker pool keeps its autoscaling, with minimum 0: with no scheduler no
+# task pod asks for a node, and the autoscaler removes the empty ones. So one
+# pool keeps autoscaling on, and GKE does not restart the control plane, as it
+# may when autoscaling is turned off for the last pool or on for the first
+# (https://cloud.google.com/kubernetes-engine/docs/how-to/cluster-autoscaler).
+ASLEEP_IGNORED_FIELDS = ["initialNodeCount"]
 
 
 def worker_placement() -> Placement:
@@ -64,6 +83,8 @@ class NodePoolsArgs:
     workers: PoolSpec
     # Role bindings of the node account: nodes must be able to pull and log from boot.
     depends_on: Sequence[pulumi.Resource]
+    # `sleep: true`: the system pool at zero nodes, autoscaling off; the workers' minimum 0.
+    asleep: bool = False
 
 
 class NodePools(pulumi.ComponentResource):
@@ -82,11 +103,12 @@ class NodePools(pulumi.ComponentResource):
             # One node per zone at creation (the pool's count is per zone).
             initial_node_count=1,
             location_policy="BALANCED",
+            to_zero=args.asleep,
         )
         self.workers = self._pool(
             f"{name}-{WORKERS}",
             args,
-            args.workers,
+            dataclasses.replace(args.workers, min_nodes=0) if args.asleep else args.workers,
             labels={POOL_LABEL: WORKERS},
             taints=[gcp.container.NodePoolNodeConfigTaintArgs(**WORKER_TAINT)],
             # Start empty when allowed: the first task pod scales it up.
@@ -109,6 +131,7 @@ class NodePools(pulumi.ComponentResource):
         initial_node_count: int,
         location_policy: str,
         image_streaming: bool = False,
+        to_zero: bool = False,
     ) -> gcp.container.NodePool:
         return gcp.container.NodePool(
             resource_name,
@@ -117,11 +140,14 @@ class NodePools(pulumi.ComponentResource):
             initial_node_count=initial_node_count,
             # Totals across zones, so the same numbers mean the same cost on
             # a zonal and a regional cluster.
-            autoscaling=gcp.container.NodePoolAutoscalingArgs(
+            autoscaling=None
+            if to_zero
+            else gcp.container.NodePoolAutoscalingArgs(
                 total_min_node_count=spec.min_nodes,
                 total_max_node_count=spec.max_nodes,
                 location_policy=location_policy,
             ),
+            node_count=0 if to_zero else None,
             # Skip reading the instance groups' live size: it is the
             # autoscaler's business (see AUTOSCALED_FIELDS).
             ignore_node_count_changes=True,
@@ -153,6 +179,8 @@ class NodePools(pulumi.ComponentResource):
                 gcfs_config=gcp.container.NodePoolNodeConfigGcfsConfigArgs(enabled=True) if image_streaming else None,
             ),
             opts=pulumi.ResourceOptions(
-                parent=self, depends_on=list(args.depends_on), ignore_changes=AUTOSCALED_FIELDS
+                parent=self,
+                depends_on=list(args.depends_on),
+                ignore_changes=ASLEEP_IGNORED_FIELDS if to_zero else AUTOSCALED_FIELDS,
             ),
         )

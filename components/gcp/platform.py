@@ -164,6 +164,7 @@ class GcpPlatform(pulumi.ComponentResource):
                     disk_size_gb=WORKER_DISK_SIZE_GB,
                 ),
                 depends_on=node_identity.role_bindings,
+                asleep=config.sleep,
             ),
             opts=child(),
         )
@@ -175,6 +176,7 @@ class GcpPlatform(pulumi.ComponentResource):
                 private_services_range=network.private_services_range.name,
                 protect=production,
                 depends_on=[apis["sqladmin"], network.private_services],
+                asleep=config.sleep,
             ),
             opts=child(),
         )
@@ -288,6 +290,7 @@ class GcpPlatform(pulumi.ComponentResource):
                 database_tier=settings.database_tier,
                 production=production,
                 alerts=config.alerts,
+                asleep=config.sleep,
                 webhook=load_alerts_webhook(),
                 provider=k8s_provider,
                 depends_on=[cluster.cluster, apis["monitoring"]],

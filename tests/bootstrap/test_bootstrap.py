@@ -287,6 +287,21 @@ def test_actions_variables_are_exactly_what_the_workflows_read() -> None:
     assert all(isinstance(value, str) and value for value in variables.values()), variables
 
 
+def test_the_sleep_schedule_is_off_unless_the_bootstrap_turns_it_on() -> None:
+    def sleep_schedule(run: Any) -> str:
+        (variable,) = [
+            r.inputs["value"]
+            for r in run.of_type("github:index/actionsVariable:ActionsVariable")
+            if r.inputs["variableName"] == "SLEEP_SCHEDULE"
+        ]
+        return str(variable)
+
+    assert sleep_schedule(fixture_run()) == "false"
+    config = copy.deepcopy(CONFIG)
+    config["github"]["sleepSchedule"] = True
+    assert sleep_schedule(run_bootstrap(config)) == "true"
+
+
 def test_one_cloud_only_creates_that_clouds_identities() -> None:
     config = copy.deepcopy(CONFIG)
     del config["aws"]
@@ -476,8 +491,10 @@ def test_every_aws_session_outlasts_its_job_and_fits_the_role() -> None:
         "deploy.yml:prod",
         "drift.yml:drift",
         "pull-request.yml:preview",
+        "sleep.yml:dev",
     ]
     for job, timeout, seconds in sessions:
         assert seconds > timeout, f"{job}: the {seconds} s session ends before the job's {timeout} s timeout"
-        maximum = deploy_maximum if job.startswith("deploy.yml:") else 3600
+        # The sleep schedule runs `pulumi up` as the deploy identity too.
+        maximum = deploy_maximum if job.startswith(("deploy.yml:", "sleep.yml:")) else 3600
         assert seconds <= maximum, f"{job}: {seconds} s is more than the role allows ({maximum} s)"

@@ -40,6 +40,9 @@ AWS_SHAPES: dict[str, dict[str, Any]] = {
         # The SNS topic, AMP rules and CloudWatch alarms (components/aws/monitoring.py).
         "alerts": {"email": ["ops@example.com"]},
     },
+    # A sleeping non-production stack: the EventBridge schedules and RDS InstanceDesiredState
+    # (components/aws/sleep.py; awake stacks register them too, disabled).
+    "aws-asleep": {**AWS_WITH_ZONE, "production": False, "sleep": True},
 }
 GCP_SHAPES: dict[str, dict[str, Any]] = {
     "gcp-https-zone": {**GCP_WITH_ZONE, "gcp": {**GCP_WITH_ZONE["gcp"], "sharedStorage": "filestore"}},
@@ -121,7 +124,7 @@ def test_aws_preview_reads_only_the_docker_hub_cache_secrets() -> None:
     [secret_read] = secret_reads
     assert secret_read["Action"] == ["secretsmanager:GetSecretValue"]
     [pattern] = secret_read["Resource"]
-    [registry_run] = shape_runs("aws")
+    registry_run = shape_runs("aws")[0]  # AWS_REGISTRY_STACK, the one with the Docker Hub login
     cache_secret = registry_run.one("aws:secretsmanager/secret:Secret").outputs["arn"]
     # IAM's `*` matches any characters, `:` included, as fnmatch's does.
     assert fnmatchcase(cache_secret, pattern), (pattern, cache_secret)

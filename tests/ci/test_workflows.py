@@ -68,7 +68,7 @@ def step_using(path: Path, action: str, job: str | None = None) -> list[dict[str
 
 
 def test_workflows_exist() -> None:
-    assert [path.name for path in WORKFLOW_FILES] == ["deploy.yml", "drift.yml", "pull-request.yml"]
+    assert [path.name for path in WORKFLOW_FILES] == ["deploy.yml", "drift.yml", "pull-request.yml", "sleep.yml"]
 
 
 @pytest.mark.parametrize(
@@ -295,11 +295,35 @@ def test_deploy_runs_dev_then_prod_queued_in_their_environments() -> None:
         assert (up["with"]["command"], up["with"]["stack-name"]) == ("up", stack)
 
 
+# Workflows that run `pulumi up`: the deploy, and the optional sleep schedule of dev.
+DEPLOYING_WORKFLOWS = ("deploy.yml", "sleep.yml")
+
+
 def test_only_deploy_jobs_name_the_deploy_identity() -> None:
     for path in WORKFLOW_FILES:
         text = path.read_text()
-        if path.name != "deploy.yml":
+        if path.name not in DEPLOYING_WORKFLOWS:
             assert "DEPLOY" not in text, f"{path.name} refers to the deploy identity"
+
+
+def test_sleep_schedule_is_off_unless_enabled_and_only_parks_dev_behind_its_deploys() -> None:
+    workflow = load(WORKFLOWS / "sleep.yml")
+    assert set(triggers(workflow)) == {"schedule", "workflow_dispatch"}
+    sleep_jobs = jobs(WORKFLOWS / "sleep.yml")
+    # Every job needs the first, which runs only with the repository variable set.
+    assert sleep_jobs["stacks"]["if"] == "vars.SLEEP_SCHEDULE == 'true'"
+    assert sleep_jobs["dev"]["needs"] == "stacks"
+    assert {"run": 'test "$(scripts/ci-stacks.sh production dev)" = false'} in [
+        {"run": step["run"]} for step in sleep_jobs["stacks"]["steps"] if "run" in step
+    ]
+    job = sleep_jobs["dev"]
+    assert job["environment"] == "dev"
+    assert job["concurrency"] == jobs(WORKFLOWS / "deploy.yml")["dev"]["concurrency"]
+    (up,) = step_using(WORKFLOWS / "sleep.yml", "pulumi/actions", "dev")
+    assert (up["with"]["command"], up["with"]["stack-name"]) == ("up", "dev")
+    assert "airflow-platform:sleep" in up["with"]["config-map"]
+    evening = triggers(workflow)["schedule"][0]["cron"]
+    assert f"github.event.schedule == '{evening}'" in job["env"]["SLEEP"], "the first cron is the one that sleeps"
 
 
 def test_drift_runs_nightly_and_reports_through_the_script() -> None:

@@ -29,7 +29,7 @@ def shapes() -> dict[str, tuple[Shape, Run]]:
 
 @pytest.fixture(scope="module")
 def readme_estimates(shapes: dict[str, tuple[Shape, Run]]) -> list[tuple[Shape, CostEstimate]]:
-    return [(shape, cost.readme_estimate(run)) for shape, run in shapes.values()]
+    return [(shape, cost.shape_estimate(shape, run)) for shape, run in shapes.values()]
 
 
 @pytest.fixture(scope="module")
