@@ -11,7 +11,11 @@ commands inside `$( )` read too) and each must match a rule:
 - `python -m <module>` and `scripts/<file>`: the module or the script exists;
 - the CLIs that cannot run here (pulumi beyond the above, gcloud, aws, kubectl, ...): the
   subcommand and each flag are in CLI_TABLE below, which names the reference each relies on.
+- `pg_dump` / `pg_restore`: the runtime test that rehearses them runs them with those flags;
+- every word that names a file of the repository (`scripts/...`, `Pulumi.<stack>.yaml`) exists.
 A command that no rule covers fails the test: a new command on a page needs a rule or a row.
+`make ...` in inline code of the prose is checked by the make rule too; a command in a fenced
+block that is not labelled as a shell fails (it would escape the checks).
 """
 
 from __future__ import annotations
@@ -219,6 +223,21 @@ def documented_files() -> list[Path]:
 ALL_COMMANDS = [command for path in documented_files() for command in commands_in(path)]
 
 
+def inline_make_commands(path: Path) -> list[Command]:
+    """`make ...` in inline code of the prose (outside fenced blocks): the same make rule applies."""
+    text = FENCE.sub("", path.read_text())
+    name = str(path.relative_to(ROOT))
+    return [
+        Command(name, tuple(words))
+        for span in re.findall(r"`(make [^`]+)`", text)
+        for words in split_commands(span)
+        if words[0] == "make"
+    ]
+
+
+INLINE_MAKE = [command for path in documented_files() for command in inline_make_commands(path)]
+
+
 # --- what the repository offers ------------------------------------------------------------------
 MAKEFILE = (ROOT / "Makefile").read_text()
 MAKE_TARGETS = set(re.findall(r"^([a-z][a-z-]*):", MAKEFILE, re.MULTILINE))
@@ -255,9 +274,19 @@ def module_exists(module: str) -> bool:
     return base.with_suffix(".py").is_file() or (base / "__main__.py").is_file()
 
 
+# A word that names a file of this repository: under one of its folders, or a stack file.
+REPO_PATH = re.compile(
+    r"^(components|review|scripts|tests|dags|docs|bootstrap|policy|monitoring|schema|\.github)/[\w./-]*$"
+    r"|^Pulumi\.[\w-]+\.yaml$"
+)
+
+
 def problem(words: tuple[str, ...]) -> str | None:
     """Why a command is not one the tests cover, or None when a rule checks it."""
     program, *args = words
+    missing = [word for word in words if REPO_PATH.match(word) and not (ROOT / word).exists()]
+    if missing:
+        return f"{', '.join(missing)} does not exist in the repository"
     flags = {arg.split("=", 1)[0] for arg in args if arg.startswith("-")}
     if program == "make":
         variables = [arg.split("=", 1)[0] for arg in args if "=" in arg]
@@ -362,6 +391,12 @@ def test_every_command_on_a_page_is_checked(command: Command) -> None:
     assert reason is None, f"{command}: {reason}"
 
 
+@pytest.mark.parametrize("command", INLINE_MAKE, ids=str)
+def test_every_make_command_in_the_prose_is_checked(command: Command) -> None:
+    reason = problem(command.words)
+    assert reason is None, f"{command}: {reason}"
+
+
 @pytest.mark.parametrize(
     ("line", "reason"),
     [
@@ -371,6 +406,7 @@ def test_every_command_on_a_page_is_checked(command: Command) -> None:
         ("pulumi config set gcp.project acme", "without --path"),
         ("pulumi stack output airflowURL", "no output airflowURL"),
         ("scripts/deploy.sh", "does not exist"),
+        ("python -m review.cost --stacks Pulumi.staging.yaml", "Pulumi.staging.yaml does not exist"),
         ("python -m review.nothing", "no module"),
         ("gcloud container clusters get-credentials dev", "no rule"),
         ("kubectl -n airflow delete pod x", "no rule"),
