@@ -1146,6 +1146,7 @@ def render_headline(estimates: list[tuple[Shape, CostEstimate]]) -> str:
             out.append(
                 f"- **{shape.stack}** ({where}, {shape.label}): idle **${cost.monthly_idle_usd:,.0f}/month**, "
                 f"plus **${cost.per_task_node_hour_usd:.3f}/hour** per task node while it runs"
+                + ("" if cost.sleeping_month_usd is None else f"; **${cost.sleeping_month_usd:,.0f}/month** asleep")
             )
     return "\n".join(out)
 
