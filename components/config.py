@@ -1,7 +1,7 @@
 """StackConfig: the typed, validated configuration of one stack.
 
 Everything a stack can set lives under the `airflow-platform:` namespace in
-`Pulumi.<stack>.yaml` (see the README's config reference). `parse_stack_config`
+`Pulumi.<stack>.yaml` (docs/configuration.md, generated from components/config_keys.py). `parse_stack_config`
 is pure - a dict in, a frozen dataclass out - so every rule is tested without
 Pulumi. `load_stack_config` feeds it from `pulumi.Config`. Any bad value
 raises one `ConfigError` listing every problem, before a resource exists.
@@ -121,7 +121,7 @@ class AirflowSettings:
     shared_data_size: str
     logs_size: str
     database_cleanup_retention_days: int
-    # Bump to generate a new Fernet key (rotation, see the README).
+    # Bump to generate a new Fernet key (rotation: docs/operations/fernet-rotation.md).
     fernet_key_generation: int
 
 

@@ -3,7 +3,7 @@
 Their thresholds depend on the instance the stack chose (its connection
 limit, its disk), so each cloud builds them from these definitions:
 GKE as Cloud Monitoring PromQL alert policies on Cloud SQL's metrics,
-EKS as CloudWatch alarms on RDS's. The README's runbook repeats each.
+EKS as CloudWatch alarms on RDS's. docs/operations/monitoring.md's runbook repeats each.
 """
 
 from __future__ import annotations

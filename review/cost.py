@@ -944,7 +944,7 @@ def render_table(shape: Shape, cost: CostEstimate, sources: list[str]) -> str:
 
 
 def sleeping_month_usd(shape: Shape) -> float | None:
-    """What `shape` costs a month asleep (`sleep: true`) at the README's prices; None where it
+    """What `shape` costs a month asleep (`sleep: true`) at the published prices; None where it
     cannot sleep (production and local stacks, which the config refuses)."""
     if shape.config.get("production") or shape.config.get("cloud") == "local":
         return None

@@ -9,7 +9,8 @@ names where the number comes from and when:
 - `NOT_VERIFIED`: the best-known list price, written from memory of the
   official price list and NOT checked against a page here. Treat those as
   the first to re-check on the official calculator.
-Change a price here, then regenerate the README tables: `python -m review.cost --readme`.
+Change a price here, then regenerate the cost tables (docs/costs.md, the README's headline):
+`python -m review.cost --readme`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from components import kubernetes_support
 
 HOURS_PER_MONTH = kubernetes_support.HOURS_PER_MONTH
-# The day this table was last reviewed; the README tables are priced as of it.
+# The day this table was last reviewed; the published cost tables are priced as of it.
 CHECKED_ON = "2026-11-22"
 # Every price whose source says this was not read from a page here (`is_verified`).
 UNVERIFIED = "not re-verified here"

@@ -111,7 +111,8 @@ def _violation_rows(violations: list[dict[str, Any]]) -> list[list[str]]:
 
 
 VIOLATION_HEADERS = ("policy", "enforcement", "resource", "what to change", "accepted")
-POLICY_DOCS = "README's [Policies](#policies) says what each id checks and how to accept a violation"
+# A PR comment has no base URL for a relative link: the path names the page plainly.
+POLICY_DOCS = '"Policies" in docs/reviewing-changes.md says what each id checks and how to accept a violation'
 
 
 def _policy(violations: list[dict[str, Any]]) -> list[str]:

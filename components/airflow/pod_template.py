@@ -16,7 +16,7 @@ What a task needs in Airflow 3.2 (task SDK 1.2, read from its source):
 - Connections, Variables and XComs come through the execution API, decrypted
   by the API server: no Fernet key. (The SDK's `get_fernet` serves only the
   deltalake/iceberg XCom serializers; a DAG returning those objects needs a
-  key of its own, see the README.)
+  key of its own, see docs/operations/upgrades.md.)
 So the base container gets plain values only: the executor setting and the
 platform's environment (components/airflow/values.py `environment`).
 
