@@ -164,6 +164,13 @@ def _row(declared: Key, path: str) -> str:
     return "| " + " | ".join(_cell(cell) for cell in cells) + " |"
 
 
+# The string a top-level boolean or whole number takes when the CLI writes it (below).
+CLI_STRING_FORMS: dict[str, dict[str, Any]] = {
+    "boolean": {"type": "string", "enum": ["true", "false"]},
+    "integer": {"type": "string", "pattern": "^-?[0-9]+$"},
+}
+
+
 def _value_schema(declared: Key) -> dict[str, Any]:
     schema: dict[str, Any] = {"description": declared.description}
     if declared.secret:
@@ -202,6 +209,14 @@ def _value_schema(declared: Key) -> dict[str, Any]:
         schema["minimum"] = declared.minimum
     if declared.maximum is not None:
         schema["maximum"] = declared.maximum
+    if "." not in declared.path and declared.type in CLI_STRING_FORMS:
+        # The CLI stores a top-level value as a string: `pulumi config set production true`
+        # and `make sleep` (`pulumi up --config airflow-platform:sleep=true`) write "true"
+        # ("Top level entries are always treated as strings", `pulumi config set --help`;
+        # --path values become booleans and numbers). The program reads either form
+        # (components.config._decode); so does the schema, or an editor would flag a file
+        # the CLI wrote and the program accepts.
+        schema = {"description": schema.pop("description"), "anyOf": [schema, CLI_STRING_FORMS[declared.type]]}
     if isinstance(declared.default, Default) and not (declared.default.has_prod or declared.default.has_local):
         schema["default"] = declared.default.dev
     elif declared.type != "object":

@@ -152,9 +152,19 @@ def test_a_valid_file_with_secrets_and_other_namespaces_passes(tmp_path: Path) -
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.parametrize("value", ["true", "false", True])
+def test_a_top_level_boolean_the_cli_wrote_as_a_string_passes(tmp_path: Path, value: Any) -> None:
+    # `pulumi config set production true` and `make sleep` (`pulumi up --config ...sleep=true`)
+    # store top-level values as strings, which the program decodes (components.config._decode).
+    config = {**VALID, f"{PROJECT}:production": value, f"{PROJECT}:sleep": value}
+    result = check(stack_file(tmp_path, config))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 @pytest.mark.parametrize(
     ("change", "why"),
     [
+        ({f"{PROJECT}:sleep": "yes"}, "a top-level boolean as a string that is not true or false"),
         ({f"{PROJECT}:airflow": {"schedulerReplicas": "two"}}, "wrong type"),
         ({f"{PROJECT}:airflow": {"schedulerReplicas": 11}}, "out of range"),
         ({f"{PROJECT}:airflow": {"schedulerReplica": 2}}, "unknown key in a section"),
