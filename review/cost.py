@@ -36,7 +36,7 @@ from components.aws.nodes import POOL_LABEL, WORKER_POOL
 from components.aws.platform import LB_INTERNAL_ANNOTATION
 from components.aws.storage import EFS_PROVISIONER
 from components.gcp.storage import FILESTORE_MIN_GIB, FILESTORE_PROVISIONER, PD_CLASS
-from components.validation import GIB, parse_quantity
+from components.validation import GIB, ConfigError, parse_quantity
 from review import prices
 from review.prices import HOURS_PER_MONTH, Price
 from review.runner import ROOT, Registered, Run, run_main, stack_file_config
@@ -945,10 +945,14 @@ def render_table(shape: Shape, cost: CostEstimate, sources: list[str]) -> str:
 
 def sleeping_month_usd(shape: Shape) -> float | None:
     """What `shape` costs a month asleep (`sleep: true`) at the published prices; None where it
-    cannot sleep (production and local stacks, which the config refuses)."""
-    if shape.config.get("production") or shape.config.get("cloud") == "local":
+    cannot sleep. Which shapes can is the config validation's call (it refuses production and
+    local stacks), not a second copy of that rule here: the shape is valid awake, so a refusal
+    is about `sleep` alone."""
+    try:
+        asleep = run_main({**shape.config, "sleep": True}, stack=shape.stack)
+    except ConfigError:
         return None
-    return readme_estimate(run_main({**shape.config, "sleep": True}, stack=shape.stack)).monthly_idle_usd
+    return readme_estimate(asleep).monthly_idle_usd
 
 
 def readme_estimate(run: Run) -> CostEstimate:
