@@ -29,7 +29,10 @@ def aws_run() -> Run:
 
 def test_gke_api_server_trusts_forwarded_headers_from_the_gateway_only(gcp_run: Run) -> None:
     values = checks.release_values(gcp_run)
-    assert values["config"]["fab"] == {"cookie_secure": "True", "enable_proxy_fix": "False"}
+    assert {key: values["config"]["fab"][key] for key in ("cookie_secure", "enable_proxy_fix")} == {
+        "cookie_secure": "True",
+        "enable_proxy_fix": "False",
+    }
     assert values["apiServer"]["args"] == ["bash", "-c", "exec airflow api-server --proxy-headers"]
     [trusted] = [item["value"] for item in values["apiServer"]["env"] if item["name"] == "FORWARDED_ALLOW_IPS"]
     assert trusted.split(",") == [*GFE_PROXY_RANGES, gcp_fakes.GATEWAY_ADDRESS]
@@ -38,6 +41,9 @@ def test_gke_api_server_trusts_forwarded_headers_from_the_gateway_only(gcp_run: 
 
 def test_eks_marks_the_session_secure_and_trusts_no_forwarded_header(aws_run: Run) -> None:
     values = checks.release_values(aws_run)
-    assert values["config"]["fab"] == {"cookie_secure": "True", "enable_proxy_fix": "False"}
+    assert {key: values["config"]["fab"][key] for key in ("cookie_secure", "enable_proxy_fix")} == {
+        "cookie_secure": "True",
+        "enable_proxy_fix": "False",
+    }
     assert "args" not in values["apiServer"], "the NLB sends no X-Forwarded-Proto: --proxy-headers would trust nothing"
     assert "env" not in values["apiServer"]

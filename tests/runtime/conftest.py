@@ -10,8 +10,7 @@ import contextlib
 import shutil
 import signal
 import subprocess
-from collections.abc import Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from types import FrameType
 
@@ -111,17 +110,31 @@ def upgraded_local(stack: StackAirflow) -> Iterator[RunningAirflow]:
         yield airflow
 
 
-class Deployments(dict[str, RunningAirflow]):
-    """The running deployments by shape; `release` stops one that no test left needs."""
+class Deployments:
+    """Each shape's Airflow, started when a test first uses it and stopped (`release`) after the last
+    test that uses it. The tests run shape by shape, so one deployment runs at a time: two at once
+    held ~3 GB with Chromium on top, for no time saved (starting one is CPU-bound on 2 cores)."""
 
-    def __init__(self, exits: dict[str, contextlib.ExitStack], entered: Mapping[str, RunningAirflow]) -> None:
-        super().__init__(entered)
-        self._exits = exits
+    def __init__(self, starters: Mapping[str, Callable[[], contextlib.AbstractContextManager[RunningAirflow]]]) -> None:
+        self._starters = dict(starters)
+        self._running: dict[str, RunningAirflow] = {}
+        self._exits: dict[str, contextlib.ExitStack] = {}
+
+    def __getitem__(self, shape: str) -> RunningAirflow:
+        if shape not in self._running:
+            assert shape in self._starters, f"the {shape} deployment was already stopped"
+            exit = self._exits[shape] = contextlib.ExitStack()
+            self._running[shape] = exit.enter_context(self._starters.pop(shape)())
+        return self._running[shape]
 
     def release(self, shape: str) -> None:
-        self.pop(shape, None)
+        self._running.pop(shape, None)
         if (exit := self._exits.pop(shape, None)) is not None:
             exit.close()
+
+    def close(self) -> None:
+        for shape in list(self._exits):
+            self.release(shape)
 
 
 DEPLOYMENTS = pytest.StashKey[Deployments]()
@@ -137,49 +150,27 @@ def deployments(
     postgres: PostgresServer,
     migrated_template: str,
 ) -> Iterator[Deployments]:
-    """Both shapes' Airflow, started side by side (mostly waiting on their own processes): `dev`
-    from the migrated template, `local` upgraded from the previous Airflow's data. Each is stopped
-    after the last test that uses it (the tests run shape by shape), so that they are never both
-    busy: one deployment's processes at a burst take ~2 GB."""
-    starting = {
-        "dev": deployed(
-            stacks["dev"], git_repository=dag_repository.url, postgres=postgres, template=migrated_template
-        ),
-        "local": upgraded_local(stacks["local"]),
-    }
-    exits = {shape: contextlib.ExitStack() for shape in starting}
-    with contextlib.ExitStack() as resources:
-        for exit in exits.values():
-            resources.push(exit)
-        running = Deployments(exits, enter_side_by_side(exits, starting))
-        request.config.stash[DEPLOYMENTS] = running
+    """Both shapes' Airflow, each started on first use: `dev` from the migrated template, `local`
+    upgraded from the previous Airflow's data."""
+    running = Deployments(
+        {
+            "dev": lambda: deployed(
+                stacks["dev"], git_repository=dag_repository.url, postgres=postgres, template=migrated_template
+            ),
+            "local": lambda: upgraded_local(stacks["local"]),
+        }
+    )
+    request.config.stash[DEPLOYMENTS] = running
+    try:
         yield running
-
-
-def enter_side_by_side(
-    exits: Mapping[str, contextlib.ExitStack], managers: Mapping[str, contextlib.AbstractContextManager[RunningAirflow]]
-) -> dict[str, RunningAirflow]:
-    """Enter `managers` in threads at once; each one entered is exited with its `exits` entry,
-    also when another failed."""
-    with ThreadPoolExecutor(len(managers)) as pool:
-        futures = {name: pool.submit(manager.__enter__) for name, manager in managers.items()}
-    entered, failures = {}, []
-    for name, future in futures.items():
-        if (failure := future.exception()) is not None:
-            failures.append(failure)
-            continue
-        exits[name].push(managers[name].__exit__)
-        entered[name] = future.result()
-    if failures:
-        raise failures[0]
-    return entered
+    finally:
+        running.close()
 
 
 @pytest.fixture(params=RUNTIME_SHAPES)
 def running(request: pytest.FixtureRequest, deployments: Deployments) -> RunningAirflow:
     """One shape's Airflow, migrated, with its admin user, all four components healthy, its API
     server on the stack's own settings (a sign-in test may have run it with others)."""
-    assert request.param in deployments, f"the {request.param} deployment was already stopped"
     deployment = deployments[request.param]
     deployment.restore_api_server()
     return deployment
