@@ -23,7 +23,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -500,12 +500,7 @@ class Airflow:
         process.wait()
 
     def stop_all(self) -> None:
-        # All told at once, then waited for: each takes seconds to shut down.
-        for process in self.processes.values():
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-        for component in list(self.processes):
-            self.stop(component)
+        stop_together([self])
 
     def __enter__(self) -> Airflow:
         return self
@@ -564,6 +559,18 @@ class Airflow:
 
     def token(self, username: str, password: str) -> Response:
         return self.request("POST", "/auth/token", {"username": username, "password": password})
+
+
+def stop_together(deployments: Iterable[Airflow]) -> None:
+    """Every process of `deployments` told to stop at once, then waited for: each takes seconds."""
+    deployments = list(deployments)
+    for airflow in deployments:
+        for process in airflow.processes.values():
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+    for airflow in deployments:
+        for component in list(airflow.processes):
+            airflow.stop(component)
 
 
 def temporary_directory(prefix: str) -> contextlib.AbstractContextManager[str]:

@@ -47,6 +47,7 @@ from runtime.harness import (
     cached_postgres,
     point_at,
     postgres_bindir,
+    stop_together,
     tail,
     temporary_directory,
 )
@@ -234,6 +235,39 @@ class RunningAirflow:
     def restore_api_server(self) -> None:
         """The API server with the deployment's own stack again (after a test ran it with another)."""
         self.serve_api(self.stack)
+
+    @contextlib.contextmanager
+    def rolled_api_servers(self, stacks: Mapping[str, tuple[StackAirflow, int]]) -> Iterator[dict[str, Airflow]]:
+        """API servers with each of `stacks`' sign-in settings at once, on this deployment's database,
+        each on its port and in its own AIRFLOW_HOME (airflow.cfg copied, its webserver_config.py, its
+        log), as pods rolled with those settings. Started side by side (a start is ~10 CPU-s in one
+        thread), the deployment's own API server stopped meanwhile (each holds ~0.3 GB); it starts
+        again when a test next asks for the deployment (`restore_api_server`)."""
+        self.airflow.stop(API_SERVER)
+        for name in _api_server_settings(self.api_server_stack or self.stack)[1]:
+            self.airflow.environment.pop(name, None)
+        self.api_server_stack = None
+        shared = {
+            name: value
+            for name, value in self.airflow.environment.items()
+            if name not in ("HOME", "AIRFLOW_HOME", "PATH")
+        }
+        rolled: dict[str, Airflow] = {}
+        try:
+            for name, (stack, port) in stacks.items():
+                home = self.airflow.home.parent / f"{API_SERVER}-{name}"
+                home.mkdir(exist_ok=True)
+                config, environment = _api_server_settings(stack)
+                airflow = rolled[name] = Airflow(self.airflow.venv, home, {**shared, **environment}, {}, port)
+                shutil.copyfile(self.airflow.home / "airflow.cfg", home / "airflow.cfg")
+                if config is not None:
+                    (home / API_SERVER_CONFIG_FILE).write_text(config)
+                airflow.start(API_SERVER)
+            for airflow in rolled.values():
+                airflow.wait_until("the API server answers", lambda airflow=airflow: airflow.health(), timeout=180)
+            yield rolled
+        finally:
+            stop_together(rolled.values())
 
     def wait_for_dag(self, dag_id: str, timeout: float = 90) -> dict[str, Any]:
         """The DAG as the API lists it, once the DAG processor has parsed it."""

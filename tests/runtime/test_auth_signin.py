@@ -1,9 +1,10 @@
 """`auth.mode: oidc` for real: the stack's generated sign-in configuration in the real API server, a local
 OpenID Connect provider (oidc-provider-mock, from PyPI) on loopback, and headless Chromium clicking through.
 
-Runs on the local deployment (conftest): its API server is restarted with each variant's
-`apiServer.apiServerConfig` and `apiServer.env` as chart 1.22.0 gives them to the API server only
-(RunningAirflow.serve_api), as a rolled pod would get them.
+Runs on the local deployment (conftest): one API server per variant of the stack's sign-in
+settings, each with that variant's `apiServer.apiServerConfig` and `apiServer.env` as chart 1.22.0
+gives them to the API server only, as a pod rolled with them would get them - started side by
+side on the deployment's database (RunningAirflow.rolled_api_servers).
 
 The provider knows two people: alice, in the group the stack maps to Admin, and bob, in a
 group it does not map (he gets `auth.defaultRole`, Viewer). Its consent page has a Deny
@@ -24,7 +25,7 @@ from typing import Any
 import pytest
 from docs_pages import page
 from oidc_provider_mock import User, run_server_in_thread
-from runtime.harness import Airflow, Chromium, tail
+from runtime.harness import LOOPBACK, Airflow, Chromium, free_port, tail
 from runtime.stack_airflow import RunningAirflow, StackAirflow
 from stack_checks import stack_config
 
@@ -42,16 +43,23 @@ DENY = "deny"
 DENIED = "The request to sign in was denied."
 INVALID_LOGIN = "Invalid login. Please try again."
 README_TROUBLESHOOTING = page("troubleshooting.md")
+# The sign-in settings the API servers run (`servers`): the stack's oidc defaults, and two that refuse.
+OIDC = "oidc"
+NO_DEFAULT_ROLE = "no-default-role"
+WRONG_CLIENT_SECRET = "wrong-client-secret"
 
 
 class Provider:
-    """The local OpenID Connect provider and the client the stack is registered as."""
+    """The local OpenID Connect provider, the client the stack is registered as, and the port of
+    each variant's API server (`servers`: the client accepts each one's callback)."""
 
-    def __init__(self, port: int, redirect_uri: str) -> None:
+    def __init__(self, port: int, api_ports: dict[str, int]) -> None:
         self.issuer = f"http://localhost:{port}"
+        self.api_ports = api_ports
+        redirect_uris = [f"http://{LOOPBACK}:{api_port}{CALLBACK_PATH}oidc" for api_port in api_ports.values()]
         request = urllib.request.Request(
             f"{self.issuer}/oauth2/clients",
-            data=json.dumps({"redirect_uris": [redirect_uri]}).encode(),
+            data=json.dumps({"redirect_uris": redirect_uris}).encode(),
             headers={"Content-Type": "application/json"},
         )
         with urllib.request.urlopen(request, timeout=10) as answer:
@@ -83,9 +91,26 @@ def provider() -> Iterator[Any]:
 def signed_in(deployments: dict[str, RunningAirflow], provider: Any) -> Iterator[tuple[RunningAirflow, Provider]]:
     """The local deployment (its database, the generated admin) and the provider's client for it."""
     running = deployments[SHAPE]
-    client = Provider(provider.server_port, running.airflow.base_url + CALLBACK_PATH + "oidc")
+    client = Provider(
+        provider.server_port, {name: free_port() for name in (OIDC, NO_DEFAULT_ROLE, WRONG_CLIENT_SECRET)}
+    )
     assert client.stack().admin == running.admin, "the auth settings changed the generated admin"
     yield running, client
+
+
+@pytest.fixture(scope="module")
+def servers(signed_in: tuple[RunningAirflow, Provider]) -> Iterator[dict[str, Airflow]]:
+    """An API server per variant: the stack's oidc settings, `auth.defaultRole: none`, a wrong client secret."""
+    running, client = signed_in
+    variants = {
+        OIDC: client.stack(),
+        NO_DEFAULT_ROLE: client.stack(default_role="none"),
+        WRONG_CLIENT_SECRET: client.stack(client_secret="not-the-registered-secret"),
+    }
+    with running.rolled_api_servers(
+        {name: (stack, client.api_ports[name]) for name, stack in variants.items()}
+    ) as rolled:
+        yield rolled
 
 
 def sign_in(airflow: Airflow, page: Any, who: str) -> Any:
@@ -118,23 +143,27 @@ def roles_of(running: RunningAirflow, username: str) -> list[str]:
     return rows.splitlines()
 
 
-def test_the_admin_password_signs_in_only_in_password_mode(signed_in: tuple[RunningAirflow, Provider]) -> None:
-    """Break-glass: in password mode the generated admin signs in; with oidc the same password opens nothing."""
+def test_the_admin_password_signs_in_in_password_mode(signed_in: tuple[RunningAirflow, Provider]) -> None:
+    """Break-glass: in password mode (the auth settings kept, `auth.mode: password`) the generated admin signs in."""
     running, provider = signed_in
-    airflow = running.airflow
     running.serve_api(provider.stack(mode="password"))
-    assert airflow.token(*running.admin).status == 201, "password mode: the generated admin signs in"
-    running.serve_api(provider.stack())
-    refused = airflow.token(*running.admin)
+    assert running.airflow.token(*running.admin).status == 201, "password mode: the generated admin signs in"
+
+
+def test_the_admin_password_opens_nothing_in_oidc_mode(
+    signed_in: tuple[RunningAirflow, Provider], servers: dict[str, Airflow]
+) -> None:
+    airflow = servers[OIDC]
+    refused = airflow.token(*signed_in[0].admin)
     assert refused.status == 401, f"oidc mode: POST /auth/token with the admin password answered {refused}"
     assert "password sign-in of admin refused: auth.mode is oidc" in tail(airflow.log_file(API_SERVER), 200)
 
 
 def test_a_user_in_the_admin_group_lands_as_admin(
-    signed_in: tuple[RunningAirflow, Provider], chromium: Chromium
+    signed_in: tuple[RunningAirflow, Provider], servers: dict[str, Airflow], chromium: Chromium
 ) -> None:
     running = signed_in[0]
-    airflow = running.airflow
+    airflow = servers[OIDC]
     with chromium.page() as page:
         sign_in(airflow, page, ALICE.sub)
         assert page.url == airflow.base_url + "/", f"alice ended on {page.url}: {page.inner_text('body')[:300]}"
@@ -145,10 +174,10 @@ def test_a_user_in_the_admin_group_lands_as_admin(
 
 
 def test_a_user_in_no_mapped_group_gets_the_default_role(
-    signed_in: tuple[RunningAirflow, Provider], chromium: Chromium
+    signed_in: tuple[RunningAirflow, Provider], servers: dict[str, Airflow], chromium: Chromium
 ) -> None:
     running = signed_in[0]
-    airflow = running.airflow
+    airflow = servers[OIDC]
     with chromium.page() as page:
         sign_in(airflow, page, BOB.sub)
         assert page.url == airflow.base_url + "/"
@@ -159,10 +188,8 @@ def test_a_user_in_no_mapped_group_gets_the_default_role(
     assert airflow.request("GET", "/auth/fab/v1/roles", token=token).status == 403, "but not the roles"
 
 
-def test_a_user_the_provider_refuses_never_gets_a_session(
-    signed_in: tuple[RunningAirflow, Provider], chromium: Chromium
-) -> None:
-    airflow = signed_in[0].airflow
+def test_a_user_the_provider_refuses_never_gets_a_session(servers: dict[str, Airflow], chromium: Chromium) -> None:
+    airflow = servers[OIDC]
     with chromium.page() as page:
         sign_in(airflow, page, DENY)
         assert DENIED in page.inner_text("body")
@@ -171,12 +198,12 @@ def test_a_user_the_provider_refuses_never_gets_a_session(
 
 
 def test_a_removed_user_is_signed_out_within_the_user_cache_ttl(
-    signed_in: tuple[RunningAirflow, Provider], chromium: Chromium
+    signed_in: tuple[RunningAirflow, Provider], servers: dict[str, Airflow], chromium: Chromium
 ) -> None:
     """docs/operations/access.md, "Remove someone": deleting the user ends the token they already
     hold, once the FAB auth manager's user cache (`[fab] cache_ttl`, as the stack sets it) lets go of them."""
     running = signed_in[0]
-    airflow = running.airflow
+    airflow = servers[OIDC]
     cache_ttl = int(running.stack.values["config"]["fab"]["cache_ttl"])
     with chromium.page() as page:
         sign_in(airflow, page, ALICE.sub)
@@ -190,32 +217,28 @@ def test_a_removed_user_is_signed_out_within_the_user_cache_ttl(
     assert status in (401, 403)
 
 
-def refused_sign_in(running: RunningAirflow, chromium: Chromium, stack: StackAirflow, who: str, shown: str) -> str:
-    """Restart with `stack`; `who` signing in sees `shown` and gets no session. The README's row for it."""
-    running.serve_api(stack)
+def refused_sign_in(airflow: Airflow, chromium: Chromium, who: str, shown: str) -> str:
+    """`who` signing in through `airflow` sees `shown` and gets no session. The troubleshooting page's row for it."""
     with chromium.page() as page:
-        sign_in(running.airflow, page, who)
+        sign_in(airflow, page, who)
         assert shown in page.inner_text("body")
         assert token_of(page) is None, f"{who} got an Airflow session"
     return next(line for line in README_TROUBLESHOOTING.splitlines() if shown in line)
 
 
 def test_default_role_none_refuses_whoever_is_in_no_mapped_group(
-    signed_in: tuple[RunningAirflow, Provider], chromium: Chromium
+    servers: dict[str, Airflow], chromium: Chromium
 ) -> None:
-    running, provider = signed_in
-    row = refused_sign_in(running, chromium, provider.stack(default_role="none"), BOB.sub, INVALID_LOGIN)
-    log = tail(running.airflow.log_file(API_SERVER), 200)
+    airflow = servers[NO_DEFAULT_ROLE]
+    row = refused_sign_in(airflow, chromium, BOB.sub, INVALID_LOGIN)
+    log = tail(airflow.log_file(API_SERVER), 200)
     assert "in no group auth.roles maps, and auth.defaultRole is none" in log
     assert "auth.defaultRole" in row, "the README's row explains this refusal"
 
 
-def test_a_wrong_client_secret_fails_as_the_readme_explains(
-    signed_in: tuple[RunningAirflow, Provider], chromium: Chromium
-) -> None:
-    running, provider = signed_in
-    wrong_secret = provider.stack(client_secret="not-the-registered-secret")
-    row = refused_sign_in(running, chromium, wrong_secret, BOB.sub, DENIED)
-    log = tail(running.airflow.log_file(API_SERVER), 200)
+def test_a_wrong_client_secret_fails_as_the_readme_explains(servers: dict[str, Airflow], chromium: Chromium) -> None:
+    airflow = servers[WRONG_CLIENT_SECRET]
+    row = refused_sign_in(airflow, chromium, BOB.sub, DENIED)
+    log = tail(airflow.log_file(API_SERVER), 200)
     assert "Error authorizing OAuth access token: invalid_client" in log
     assert "invalid_client" in row and "authClientSecret" in row, "the README's row explains this failure"
