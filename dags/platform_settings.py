@@ -34,10 +34,12 @@ folder) on ``sys.path``.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import Context, Variable
-from kubernetes.client import models as k8s
+
+if TYPE_CHECKING:
+    from kubernetes.client import models as k8s
 
 # Keys of the Airflow Variables the platform provides (== components/platform_variables.py).
 NAMESPACE_KEY = "platform_namespace"
@@ -55,6 +57,11 @@ DEFAULT_SHARED_DATA_MOUNT_PATH = "/opt/airflow/shared"
 OWNER = "data-platform"
 
 SHARED_DATA_VOLUME_NAME = "shared-data"
+
+# KUBERNETES_IMPORT: every DAG file imports this module, and so does every task process while it
+# parses its DAG file; the Kubernetes client's models cost ~0.6 CPU-seconds to import, a third of
+# a task's start. Only the functions that build pod specs import them, so a DAG with no pod pays
+# nothing (tests/dags/test_platform_settings.py).
 
 # The run's date (YYYY-MM-DD) in a Jinja template, however the run was triggered. `{{ ds }}`
 # exists only when the run has a logical date: Airflow 3 made it optional, and a run triggered
@@ -87,6 +94,8 @@ def shared_data_mount_path() -> str:
 
 def shared_data_volume() -> tuple[k8s.V1Volume, k8s.V1VolumeMount]:
     """The shared data PVC as a pod volume and the matching container mount."""
+    from kubernetes.client import models as k8s  # see KUBERNETES_IMPORT
+
     volume = k8s.V1Volume(
         name=SHARED_DATA_VOLUME_NAME,
         persistent_volume_claim=k8s.V1PersistentVolumeClaimVolumeSource(claim_name=shared_data_pvc()),
@@ -100,6 +109,8 @@ def worker_placement() -> dict[str, Any]:
 
     Unset (a laptop, the DAG tests) it places nothing: any node will do.
     """
+    from kubernetes.client import models as k8s  # see KUBERNETES_IMPORT
+
     node_selector = Variable.get(WORKER_NODE_SELECTOR_KEY, default={}, deserialize_json=True)
     tolerations = Variable.get(WORKER_TOLERATIONS_KEY, default=[], deserialize_json=True)
     return {

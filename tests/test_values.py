@@ -443,6 +443,12 @@ def test_https_without_a_proxy_header_trusts_no_one_but_still_marks_the_session_
     assert "args" not in values["apiServer"] and "env" not in values["apiServer"]
 
 
+def test_a_deleted_user_is_forgotten_by_the_auth_manager_within_ten_seconds() -> None:
+    """docs/operations/access.md, "Remove someone": FAB's user cache (30 s by default) bounds how
+    long a deleted user's token still works; tests/runtime/test_auth_signin.py sees it happen."""
+    assert at(build_values(chart_inputs()), "config.fab.cache_ttl") == "10"
+
+
 def test_plain_http_sets_no_secure_cookie_and_trusts_no_proxy() -> None:
     """A browser drops a Secure cookie set over http: login would loop."""
     values = build_values(chart_inputs())

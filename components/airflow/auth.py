@@ -29,6 +29,11 @@ CALLBACK_PATH = "/auth/oauth-authorized/"
 # Pod annotation with the config file's digest: the chart's checksums do not
 # cover the api-server ConfigMap, so a changed file would not roll the pods.
 CONFIG_CHECKSUM_ANNOTATION = "airflow-platform/api-server-config-checksum"
+# How long the FAB auth manager keeps a user it looked up (`[fab] cache_ttl`, 30 s by default;
+# providers-fab FabAuthManager.CACHE_TTL): a deleted user's token works until then. At 10 s a
+# removed person is locked out three times sooner, for one metadata query per signed-in user
+# per 10 s of use.
+USER_CACHE_TTL_SECONDS = 10
 WEBSERVER_CONFIG = (Path(__file__).parent / "webserver_config.py").read_text()
 WEBSERVER_CONFIG_CHECKSUM = hashlib.sha256(WEBSERVER_CONFIG.encode()).hexdigest()
 

@@ -23,7 +23,12 @@ from typing import Any
 import pulumi
 
 from components import platform_variables
-from components.airflow.auth import CONFIG_CHECKSUM_ANNOTATION, WEBSERVER_CONFIG_CHECKSUM, api_server_auth_values
+from components.airflow.auth import (
+    CONFIG_CHECKSUM_ANNOTATION,
+    USER_CACHE_TTL_SECONDS,
+    WEBSERVER_CONFIG_CHECKSUM,
+    api_server_auth_values,
+)
 from components.airflow.pod_template import EXECUTOR, TaskPodSpec, pod_template, with_inputs_resolved
 from components.airflow.secrets import (
     ADMIN_PASSWORD_KEY,
@@ -197,6 +202,8 @@ def build_values(inputs: ChartInputs) -> dict[str, Any]:
     }
     values.update(_logging(inputs))
     _set_proxy_trust(values, inputs)
+    # A deleted user's token is refused once the auth manager's user cache lets them go (auth.py).
+    values["config"]["fab"]["cache_ttl"] = str(USER_CACHE_TTL_SECONDS)
     if inputs.public_url is not None:
         _set_public_url(values, inputs)
     dag_volumes, dag_mounts = _dag_volumes(inputs)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import platform_settings
-from dag_integrity import load_repo_module
+from dag_integrity import DAGS_FOLDER, load_repo_module
 
 PLATFORM_VARIABLES = load_repo_module("components/platform_variables.py")
 
@@ -38,3 +41,17 @@ def test_values_come_from_the_env_vars_the_stack_sets(monkeypatch):
     volume, mount = platform_settings.shared_data_volume()
     assert volume.persistent_volume_claim.claim_name == "team-shared"
     assert (mount.name, mount.mount_path) == (volume.name, "/mnt/team")
+
+
+def test_a_dag_that_starts_no_pod_never_imports_the_kubernetes_client():
+    """Every task process parses its DAG file: the client's models (~0.6 CPU-s) are imported only by
+    the functions that build pod specs (platform_settings KUBERNETES_IMPORT), in a fresh interpreter
+    as a task's is (this session has imported them already)."""
+    imported = subprocess.run(
+        [sys.executable, "-c", "import sys, xcom, tutorial; print('kubernetes.client' in sys.modules)"],
+        cwd=DAGS_FOLDER,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()[-1]
+    assert imported == "False", "importing a DAG without pods loaded the Kubernetes client"
