@@ -34,7 +34,7 @@ from cryptography.fernet import Fernet
 from components.airflow import pod_template
 from components.versions import AIRFLOW_CHART_VERSION
 from policy.policies import GENERATED_CREDENTIALS
-from review.runner import Registered, Run
+from review.runner import Registered, Run, run_main
 
 # kubernetes-validate reads and parses its schema files again on every `validate()` call,
 # its ~1 MB `_definitions.json` among them: some 300 parses a session, 2 s of it. The files
@@ -141,6 +141,21 @@ STACK_SHAPES: dict[str, dict[str, Any]] = {
 def stack_config(stack: str) -> dict[str, Any]:
     """The tests' own config shaped like the shipped `Pulumi.<stack>.yaml` (STACK_SHAPES), for run_program."""
     return copy.deepcopy(STACK_SHAPES[stack])
+
+
+@functools.cache
+def _shape_run(stack: str) -> Run:
+    return run_main(stack_config(stack), stack=stack)
+
+
+def shape_run(stack: str) -> Run:
+    """`run_main(stack_config(stack), stack=stack)`, run once per session for every module that asserts on it.
+
+    A dozen modules assert on the same tests' shape (~0.5 CPU-s a run); each caller gets its own
+    deep copy (5 ms), so no test can change what another reads. A test about the runs themselves
+    (two runs register the same inputs) calls `run_main`.
+    """
+    return copy.deepcopy(_shape_run(stack))
 
 
 def airflow_release(run: Run) -> Registered:

@@ -100,7 +100,7 @@ def test_a_production_preset_keeps_the_break_glass_admin(prod_okta: Run) -> None
 
 
 def test_password_mode_changes_nothing() -> None:
-    run = run_main(checks.stack_config("local"), stack="local")
+    run = checks.shape_run("local")
     api_server = checks.release_values(run)["apiServer"]
     assert "apiServerConfig" not in api_server and "env" not in api_server
     assert CONFIG_CHECKSUM_ANNOTATION not in api_server["podAnnotations"]

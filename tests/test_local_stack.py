@@ -15,7 +15,7 @@ K8S = "kubernetes:core/v1:"
 
 @pytest.fixture(scope="module")
 def local_run() -> Run:
-    return run_main(checks.stack_config("local"), stack="local")
+    return checks.shape_run("local")
 
 
 @pytest.fixture(scope="module")

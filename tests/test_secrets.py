@@ -42,7 +42,7 @@ def test_every_kubernetes_secret_sends_its_data_as_a_secret() -> None:
 
 def test_strict_validation_rejects_unknown_fields() -> None:
     """The manifest check is only worth something if strict mode really rejects typos."""
-    run = run_main(checks.stack_config("local"), stack="local")
+    run = checks.shape_run("local")
     postgres = checks.manifest(run.one("kubernetes:apps/v1:StatefulSet"))
     postgres["spec"]["template"]["spec"]["containers"][0]["imagePullPolice"] = "Always"
     with pytest.raises(Exception, match="imagePullPolice"):

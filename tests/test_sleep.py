@@ -223,7 +223,7 @@ def test_eks_waking_disables_the_database_schedule_before_starting_the_database(
 
 
 def test_production_stacks_have_no_sleep_machinery() -> None:
-    run = run_main(checks.stack_config("prod"), stack="prod")
+    run = checks.shape_run("prod")
     assert not of_type(run, SCHEDULE) and not of_type(run, DATABASE_STATE)
 
 
@@ -276,7 +276,7 @@ def test_the_sleeping_eks_month_bills_no_node_and_no_database_instance(aws_aslee
 
 def test_sleeping_month_is_priced_only_where_sleep_is_allowed() -> None:
     dev = Shape("dev", "the tests' dev shape", checks.stack_config("dev"))
-    awake = readme_estimate(run_main(checks.stack_config("dev"), stack="dev")).monthly_idle_usd
+    awake = readme_estimate(checks.shape_run("dev")).monthly_idle_usd
     sleeping = sleeping_month_usd(dev)
     assert sleeping is not None and 0 < sleeping < awake, (sleeping, awake)
     for stack in ("prod", "local"):

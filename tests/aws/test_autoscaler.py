@@ -139,7 +139,7 @@ def test_release_uses_the_given_provider_and_waits_for_credentials_and_nodes(com
 
 @pytest.fixture(scope="module")
 def prod_run() -> Run:
-    return run_main(checks.stack_config("prod"), stack="prod")
+    return checks.shape_run("prod")
 
 
 def autoscaler_release(run: Run) -> Registered:

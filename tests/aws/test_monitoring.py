@@ -113,7 +113,7 @@ def test_rds_connection_limits_follow_memory() -> None:
 
 
 def test_without_alerts_only_the_metrics_are_collected_and_preview_says_so() -> None:
-    unrouted = run_main(checks.stack_config("prod"), stack="prod")
+    unrouted = checks.shape_run("prod")
     assert unrouted.one("aws:amp/scraper:Scraper")
     for kind in ("aws:sns/topic:Topic", "aws:amp/ruleGroupNamespace:RuleGroupNamespace", ALARM):
         assert not unrouted.of_type(kind), f"{kind} would bill for alerts that tell nobody"

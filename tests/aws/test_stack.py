@@ -38,7 +38,7 @@ STATEFUL = (
 
 @pytest.fixture(scope="module")
 def prod_run() -> Run:
-    return run_main(checks.stack_config("prod"), stack="prod")
+    return checks.shape_run("prod")
 
 
 @pytest.fixture(scope="module")

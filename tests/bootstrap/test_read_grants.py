@@ -20,7 +20,7 @@ from test_deploy_grants import shape_runs
 
 from bootstrap import aws as aws_ci
 from bootstrap import gcp as gcp_ci
-from review.runner import Run, run_main
+from review.runner import Run
 
 # State-only providers: their Read calls no cloud API.
 LOCAL_PROVIDERS = ("random:", "tls:")
@@ -35,7 +35,7 @@ SHIPPED = {"gcp": "dev", "aws": "prod"}
 
 @cache
 def shipped_run(cloud: str) -> Run:
-    return run_main(checks.stack_config(SHIPPED[cloud]), stack=SHIPPED[cloud])
+    return checks.shape_run(SHIPPED[cloud])
 
 
 def registered_types(cloud: str) -> set[str]:

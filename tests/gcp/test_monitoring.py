@@ -35,7 +35,7 @@ def routed() -> Run:
 
 @pytest.fixture(scope="module")
 def unrouted() -> Run:
-    return run_main(_config(), stack="dev")
+    return checks.shape_run("dev")
 
 
 def _cluster_name(run: Run) -> str:

@@ -51,7 +51,7 @@ PRODUCTION_CONFIG: dict[str, Any] = {
 
 @pytest.fixture(scope="module")
 def dev() -> Run:
-    return run_main(checks.stack_config("dev"), stack="dev")
+    return checks.shape_run("dev")
 
 
 @pytest.fixture(scope="module")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import copy
-
 import pytest
 import stack_checks as checks
 
@@ -63,6 +61,6 @@ def test_monitoring_prices_name_the_page_they_were_read_from() -> None:
 
 
 def test_the_dev_stack_with_its_metrics_stays_within_60_usd_in_its_own_region() -> None:
-    dev = estimate(run_main(copy.deepcopy(checks.stack_config("dev")), stack="dev"))
+    dev = estimate(checks.shape_run("dev"))
     assert _lines(dev, "GMP samples, StatsD exporter")
     assert dev.monthly_idle_usd <= 60

@@ -43,7 +43,7 @@ def runs(shapes: dict[str, tuple[Shape, Run]]) -> dict[str, Run]:
     """Known shapes for the tests that assert figures: the tests' own stack configs (tests/stack_checks.py)
     and the estimator's two fixture shapes. Never the shipped stack files: a user's README edits (region,
     CIDRs, project, repo) must not move these numbers."""
-    own = {stack: run_main(checks.stack_config(stack), stack) for stack in ("local", "dev", "prod")}
+    own = {stack: checks.shape_run(stack) for stack in ("local", "dev", "prod")}
     return {**own, "prod-gcp": shapes["prod-gcp"][1], "dev-aws": shapes["dev-aws"][1]}
 
 
