@@ -240,9 +240,9 @@ class RunningAirflow:
     def rolled_api_servers(self, stacks: Mapping[str, tuple[StackAirflow, int]]) -> Iterator[dict[str, Airflow]]:
         """API servers with each of `stacks`' sign-in settings at once, on this deployment's database,
         each on its port and in its own AIRFLOW_HOME (airflow.cfg copied, its webserver_config.py, its
-        log), as pods rolled with those settings. Started side by side (a start is ~10 CPU-s in one
-        thread), the deployment's own API server stopped meanwhile (each holds ~0.3 GB); it starts
-        again when a test next asks for the deployment (`restore_api_server`)."""
+        log), as pods rolled with those settings. All but the first start side by side (a start is
+        ~10 CPU-s in one thread), the deployment's own API server stopped meanwhile (each holds
+        ~0.3 GB); it starts again when a test next asks for the deployment (`restore_api_server`)."""
         self.airflow.stop(API_SERVER)
         for name in _api_server_settings(self.api_server_stack or self.stack)[1]:
             self.airflow.environment.pop(name, None)
@@ -258,13 +258,20 @@ class RunningAirflow:
                 home = self.airflow.home.parent / f"{API_SERVER}-{name}"
                 home.mkdir(exist_ok=True)
                 config, environment = _api_server_settings(stack)
-                airflow = rolled[name] = Airflow(self.airflow.venv, home, {**shared, **environment}, {}, port)
+                rolled[name] = Airflow(self.airflow.venv, home, {**shared, **environment}, {}, port)
                 shutil.copyfile(self.airflow.home / "airflow.cfg", home / "airflow.cfg")
                 if config is not None:
                     (home / API_SERVER_CONFIG_FILE).write_text(config)
-                airflow.start(API_SERVER)
-            for airflow in rolled.values():
-                airflow.wait_until("the API server answers", lambda airflow=airflow: airflow.health(), timeout=180)
+            # The first starts alone: an API server's start writes the permissions its sign-in views
+            # need (FAB's role sync), and two writing new ones at once collide on a unique key - the
+            # loser exits 1 (`ab_permission_view_role_permission_view_id_role_id_uq`), as a second
+            # replica would, once, on a cluster. The others then find them there.
+            first, *others = rolled.values()
+            for starting in ([first], others):
+                for airflow in starting:
+                    airflow.start(API_SERVER)
+                for airflow in starting:
+                    airflow.wait_until("the API server answers", lambda airflow=airflow: airflow.health(), timeout=180)
             yield rolled
         finally:
             stop_together(rolled.values())
