@@ -187,7 +187,7 @@ def shape_of(item: pytest.Item) -> str | None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Shape by shape (local, then dev: each deployment stopped after its last test); within local, two
     tests that change the deployment last: the Fernet rotation leaves its database under a key its
-    processes do not hold, then the sign-in tests restart its API server with other settings."""
+    processes do not hold, then the sign-in tests stop its API server and run their own on its database."""
     order = (None, *RUNTIME_SHAPES)
     items.sort(
         key=lambda item: (
