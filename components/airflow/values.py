@@ -203,7 +203,7 @@ def build_values(inputs: ChartInputs) -> dict[str, Any]:
     values.update(_logging(inputs))
     _set_proxy_trust(values, inputs)
     # A deleted user's token is refused once the auth manager's user cache lets them go (auth.py).
-    values["config"]["fab"]["cache_ttl"] = str(USER_CACHE_TTL_SECONDS)
+    values.setdefault("config", {}).setdefault("fab", {})["cache_ttl"] = str(USER_CACHE_TTL_SECONDS)
     if inputs.public_url is not None:
         _set_public_url(values, inputs)
     dag_volumes, dag_mounts = _dag_volumes(inputs)

@@ -10,7 +10,7 @@ import contextlib
 import shutil
 import signal
 import subprocess
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
 
@@ -19,6 +19,7 @@ from runtime.harness import Chromium, PostgresServer, temporary_directory
 from runtime.stack_airflow import (
     MIGRATED_TEMPLATE,
     DagRepository,
+    Deployments,
     RunningAirflow,
     StackAirflow,
     deployed,
@@ -108,33 +109,6 @@ def upgraded_local(stack: StackAirflow) -> Iterator[RunningAirflow]:
         deployed(stack, postgres=server, new_database=False, extra_config=LOCAL_EXECUTOR) as airflow,
     ):
         yield airflow
-
-
-class Deployments:
-    """Each shape's Airflow, started when a test first uses it and stopped (`release`) after the last
-    test that uses it. The tests run shape by shape, so one deployment runs at a time: two at once
-    held ~3 GB with Chromium on top, for no time saved (starting one is CPU-bound on 2 cores)."""
-
-    def __init__(self, starters: Mapping[str, Callable[[], contextlib.AbstractContextManager[RunningAirflow]]]) -> None:
-        self._starters = dict(starters)
-        self._running: dict[str, RunningAirflow] = {}
-        self._exits: dict[str, contextlib.ExitStack] = {}
-
-    def __getitem__(self, shape: str) -> RunningAirflow:
-        if shape not in self._running:
-            assert shape in self._starters, f"the {shape} deployment was already stopped"
-            exit = self._exits[shape] = contextlib.ExitStack()
-            self._running[shape] = exit.enter_context(self._starters.pop(shape)())
-        return self._running[shape]
-
-    def release(self, shape: str) -> None:
-        self._running.pop(shape, None)
-        if (exit := self._exits.pop(shape, None)) is not None:
-            exit.close()
-
-    def close(self) -> None:
-        for shape in list(self._exits):
-            self.release(shape)
 
 
 DEPLOYMENTS = pytest.StashKey[Deployments]()

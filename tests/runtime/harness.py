@@ -69,6 +69,11 @@ def tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
     return "\n".join(f"  | {line}" for line in text)
 
 
+def api_url(port: int) -> str:
+    """Where an API server on `port` answers (the harness binds them to loopback)."""
+    return f"http://{LOOPBACK}:{port}"
+
+
 def free_port() -> int:
     """A port nothing listens on now (the kernel's pick among the ephemeral ones)."""
     with socket.socket() as probe:
@@ -401,7 +406,7 @@ class Airflow:
     ) -> None:
         self.home = home
         self.api_port = api_port or free_port()
-        self.base_url = f"http://{LOOPBACK}:{self.api_port}"
+        self.base_url = api_url(self.api_port)
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.environment = {
             "HOME": str(home),

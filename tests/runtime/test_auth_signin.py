@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 from docs_pages import page
 from oidc_provider_mock import User, run_server_in_thread
-from runtime.harness import LOOPBACK, Airflow, Chromium, free_port, tail
+from runtime.harness import Airflow, Chromium, api_url, free_port, tail
 from runtime.stack_airflow import RunningAirflow, StackAirflow
 from stack_checks import stack_config
 
@@ -56,7 +56,7 @@ class Provider:
     def __init__(self, port: int, api_ports: dict[str, int]) -> None:
         self.issuer = f"http://localhost:{port}"
         self.api_ports = api_ports
-        redirect_uris = [f"http://{LOOPBACK}:{api_port}{CALLBACK_PATH}oidc" for api_port in api_ports.values()]
+        redirect_uris = [api_url(api_port) + CALLBACK_PATH + "oidc" for api_port in api_ports.values()]
         request = urllib.request.Request(
             f"{self.issuer}/oauth2/clients",
             data=json.dumps({"redirect_uris": redirect_uris}).encode(),
@@ -132,6 +132,16 @@ def token_of(page: Any) -> str | None:
     return next((cookie["value"] for cookie in page.context.cookies() if cookie["name"] == "_token"), None)
 
 
+def session_of(airflow: Airflow, chromium: Chromium, who: str) -> str:
+    """`who` signs in through `airflow` and lands on the UI; the Airflow token their browser holds."""
+    with chromium.page() as page:
+        sign_in(airflow, page, who)
+        assert page.url == airflow.base_url + "/", f"{who} ended on {page.url}: {page.inner_text('body')[:300]}"
+        token = token_of(page)
+    assert token is not None, f"no Airflow session after {who} signed in"
+    return token
+
+
 def roles_of(running: RunningAirflow, username: str) -> list[str]:
     """The user's roles as FAB stores them (what `airflow users list` prints), read with SQL."""
     quoted = username.replace("'", "''")
@@ -164,11 +174,7 @@ def test_a_user_in_the_admin_group_lands_as_admin(
 ) -> None:
     running = signed_in[0]
     airflow = servers[OIDC]
-    with chromium.page() as page:
-        sign_in(airflow, page, ALICE.sub)
-        assert page.url == airflow.base_url + "/", f"alice ended on {page.url}: {page.inner_text('body')[:300]}"
-        token = token_of(page)
-    assert token is not None, "no Airflow session after signing in"
+    token = session_of(airflow, chromium, ALICE.sub)
     assert roles_of(running, "alice@example.com") == ["Admin"]
     assert airflow.request("GET", "/auth/fab/v1/roles", token=token).status == 200, "an Admin reads the roles"
 
@@ -178,11 +184,7 @@ def test_a_user_in_no_mapped_group_gets_the_default_role(
 ) -> None:
     running = signed_in[0]
     airflow = servers[OIDC]
-    with chromium.page() as page:
-        sign_in(airflow, page, BOB.sub)
-        assert page.url == airflow.base_url + "/"
-        token = token_of(page)
-    assert token is not None
+    token = session_of(airflow, chromium, BOB.sub)
     assert roles_of(running, "bob@example.com") == ["Viewer"]
     assert airflow.request("GET", "/api/v2/dags", token=token).status == 200, "a Viewer reads the DAGs"
     assert airflow.request("GET", "/auth/fab/v1/roles", token=token).status == 403, "but not the roles"
@@ -205,9 +207,7 @@ def test_a_removed_user_is_signed_out_within_the_user_cache_ttl(
     running = signed_in[0]
     airflow = servers[OIDC]
     cache_ttl = int(running.stack.values["config"]["fab"]["cache_ttl"])
-    with chromium.page() as page:
-        sign_in(airflow, page, ALICE.sub)
-        token = token_of(page)
+    token = session_of(airflow, chromium, ALICE.sub)
     assert airflow.request("GET", "/api/v2/dags", token=token).status == 200
     airflow.airflow("users", "delete", "--username", "alice@example.com")
     deadline = time.monotonic() + cache_ttl + 5

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from runtime import harness
 from runtime.harness import LOOPBACK, Chromium, HarnessError, PostgresServer, cached_postgres, temporary_directory
+from runtime.stack_airflow import Deployments
 
 from review.runner import ROOT
 
@@ -80,3 +83,20 @@ def test_runtime_packages_installs_only_what_is_missing(tmp_path: Path) -> None:
     assert status == 0
     installs = [line for line in calls.splitlines() if line.startswith("apt-get") and " install " in line]
     assert len(installs) == 1 and " chromium" in installs[0].split("--no-install-recommends")[1], calls
+
+
+def test_a_deployment_that_did_not_start_is_named_to_every_test_after_the_first() -> None:
+    """The first test using it gets the failure itself (the component's log); the next ones are
+    told it did not start, not that it was already stopped, and no second start is tried."""
+    starts = []
+
+    def failing_start() -> contextlib.AbstractContextManager[Any]:
+        starts.append(1)
+        raise HarnessError("airflow api-server exited 1; its log: ...")
+
+    deployments = Deployments({"dev": failing_start})
+    with pytest.raises(HarnessError, match="api-server exited 1"):
+        deployments["dev"]
+    with pytest.raises(HarnessError, match=r"the dev deployment did not start: airflow api-server exited 1"):
+        deployments["dev"]
+    assert len(starts) == 1
