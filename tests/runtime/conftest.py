@@ -7,6 +7,7 @@ Airflow itself runs as processes of .venv-dags (`make test-runtime`).
 from __future__ import annotations
 
 import contextlib
+import itertools
 import shutil
 import signal
 import subprocess
@@ -112,8 +113,10 @@ def upgraded_local(stack: StackAirflow) -> Iterator[RunningAirflow]:
 
 
 DEPLOYMENTS = pytest.StashKey[Deployments]()
-# The shape each test uses, and the last test using each shape (pytest_collection_modifyitems).
+# The last test using each shape, and the last test of each shape that needs Chromium or the
+# sign-in API servers, after which the next shape starts (pytest_collection_modifyitems).
 LAST_TEST_OF_SHAPE = pytest.StashKey[dict[str, str]]()
+START_NEXT_AFTER = pytest.StashKey[dict[str, str]]()
 
 
 @pytest.fixture(scope="session")
@@ -158,28 +161,49 @@ def shape_of(item: pytest.Item) -> str | None:
     return "local" if item.path.name == SIGN_IN_TESTS else None
 
 
+def holds_memory(item: pytest.Item) -> bool:
+    """A test beside which the next deployment cannot start: Chromium (~0.5 GB) or the sign-in
+    module's own API servers (~0.25 GB each) run in it."""
+    return item.path.name == SIGN_IN_TESTS or "chromium" in getattr(item, "fixturenames", ())
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Shape by shape (local, then dev: each deployment stopped after its last test); within local, two
-    tests that change the deployment last: the Fernet rotation leaves its database under a key its
-    processes do not hold, then the sign-in tests stop its API server and run their own on its database."""
+    """Shape by shape (local, then dev: each deployment stopped after its last test). Within a shape,
+    first the tests that hold memory (Chromium, the sign-in API servers), after which the next shape
+    starts beside the others; last, the Fernet rotation, which leaves the database under a key the
+    deployment's processes do not hold."""
     order = (None, *RUNTIME_SHAPES)
     items.sort(
         key=lambda item: (
             order.index(shape_of(item)),
-            item.path.name == SIGN_IN_TESTS,
+            not holds_memory(item),
             item.name.startswith(FERNET_ROTATION_TEST),
         )
     )
+    shapes = [shape for shape in RUNTIME_SHAPES if any(shape_of(item) == shape for item in items)]
     config.stash[LAST_TEST_OF_SHAPE] = {shape: item.nodeid for item in items if (shape := shape_of(item))}
+    config.stash[START_NEXT_AFTER] = {
+        next_shape: item.nodeid
+        for shape, next_shape in itertools.pairwise(shapes)
+        for item in items
+        if shape_of(item) == shape and holds_memory(item)
+    }
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """After a shape's last test, stop its deployment; after its last test that holds memory (whose
+    module fixtures - Chromium, API servers - stopped with its teardown), start the next shape's."""
     yield
-    shape = shape_of(item)
     running = item.config.stash.get(DEPLOYMENTS, None)
-    if shape is not None and running is not None and item.config.stash[LAST_TEST_OF_SHAPE].get(shape) == item.nodeid:
+    if running is None:
+        return
+    shape = shape_of(item)
+    if shape is not None and item.config.stash[LAST_TEST_OF_SHAPE].get(shape) == item.nodeid:
         running.release(shape)
+    for next_shape, nodeid in item.config.stash[START_NEXT_AFTER].items():
+        if nodeid == item.nodeid:
+            running.start_ahead(next_shape)
 
 
 @pytest.fixture(scope="module")

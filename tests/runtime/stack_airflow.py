@@ -30,6 +30,7 @@ import hashlib
 import json
 import os
 import shutil
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -240,17 +241,14 @@ class RunningAirflow:
     def rolled_api_servers(self, stacks: Mapping[str, tuple[StackAirflow, int]]) -> Iterator[dict[str, Airflow]]:
         """API servers with each of `stacks`' sign-in settings at once, on this deployment's database,
         each on its port and in its own AIRFLOW_HOME (airflow.cfg copied, its webserver_config.py, its
-        log), as pods rolled with those settings. All but the first start side by side (a start is
-        ~10 CPU-s in one thread), the deployment's own API server stopped meanwhile (each holds
-        ~0.3 GB); it starts again when a test next asks for the deployment (`restore_api_server`)."""
-        self.airflow.stop(API_SERVER)
-        for name in _api_server_settings(self.api_server_stack or self.stack)[1]:
-            self.airflow.environment.pop(name, None)
-        self.api_server_stack = None
+        log), as pods rolled with those settings, beside the deployment's own API server (stopping it
+        would cost its start again, ~6 CPU-s, for the tests after). All but the first start side by
+        side (a start is ~6 CPU-s in one thread)."""
+        own_settings = _api_server_settings(self.api_server_stack or self.stack)[1]
         shared = {
             name: value
             for name, value in self.airflow.environment.items()
-            if name not in ("HOME", "AIRFLOW_HOME", "PATH")
+            if name not in ("HOME", "AIRFLOW_HOME", "PATH") and name not in own_settings
         }
         rolled: dict[str, Airflow] = {}
         try:
@@ -597,36 +595,58 @@ def deployed(
 
 
 class Deployments:
-    """Each shape's Airflow, started when a test first uses it and stopped (`release`) after the last
-    test that uses it. The tests run shape by shape, so one deployment runs at a time: two at once
-    held ~3 GB with Chromium on top; one after the other costs ~25 s of wall (the starts no longer
-    overlap) and keeps the peak at ~2.5 GB."""
+    """Each shape's Airflow, started when a test first uses it, or ahead of that in the background
+    (`start_ahead`), and stopped (`release`) after the last test that uses it. The tests run shape by
+    shape (conftest): two deployments held ~3 GB with Chromium and the sign-in API servers on top, so
+    the next one starts only once those are gone, beside the current shape's last tests."""
 
     def __init__(self, starters: Mapping[str, Callable[[], contextlib.AbstractContextManager[RunningAirflow]]]) -> None:
         self._starters = dict(starters)
         self._running: dict[str, RunningAirflow] = {}
         self._exits: dict[str, contextlib.ExitStack] = {}
         self._failed: dict[str, BaseException] = {}
+        self._starting: dict[str, threading.Thread] = {}
+
+    def _start(self, shape: str) -> None:
+        assert shape in self._starters, f"the {shape} deployment was already stopped"
+        exit = self._exits[shape] = contextlib.ExitStack()
+        try:
+            self._running[shape] = exit.enter_context(self._starters.pop(shape)())
+        except BaseException as failure:
+            self._failed[shape] = failure
+            raise
+
+    def start_ahead(self, shape: str) -> None:
+        """Start `shape` in a thread (its start is mostly waiting on Airflow's processes); its first
+        test waits for it, and gets the failure if it did not start."""
+        if shape in self._starters and shape not in self._starting:
+            # A failure is kept in _failed for the first test; the thread itself has nothing to say.
+            def start() -> None:
+                with contextlib.suppress(BaseException):
+                    self._start(shape)
+
+            self._starting[shape] = thread = threading.Thread(target=start, name=f"start {shape}", daemon=True)
+            thread.start()
 
     def __getitem__(self, shape: str) -> RunningAirflow:
+        if (starting := self._starting.pop(shape, None)) is not None:
+            starting.join()
+            if shape in self._failed:
+                raise self._failed[shape]
         if shape in self._failed:
             # Started once: the first test that used it shows the whole failure.
             raise HarnessError(f"the {shape} deployment did not start: {self._failed[shape]}")
         if shape not in self._running:
-            assert shape in self._starters, f"the {shape} deployment was already stopped"
-            exit = self._exits[shape] = contextlib.ExitStack()
-            try:
-                self._running[shape] = exit.enter_context(self._starters.pop(shape)())
-            except Exception as failure:
-                self._failed[shape] = failure
-                raise
+            self._start(shape)
         return self._running[shape]
 
     def release(self, shape: str) -> None:
+        if (starting := self._starting.pop(shape, None)) is not None:
+            starting.join()
         self._running.pop(shape, None)
         if (exit := self._exits.pop(shape, None)) is not None:
             exit.close()
 
     def close(self) -> None:
-        for shape in list(self._exits):
+        for shape in [*self._starting, *self._exits]:
             self.release(shape)

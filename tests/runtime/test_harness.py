@@ -6,6 +6,8 @@ import contextlib
 import os
 import socket
 import subprocess
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -100,3 +102,36 @@ def test_a_deployment_that_did_not_start_is_named_to_every_test_after_the_first(
     with pytest.raises(HarnessError, match=r"the dev deployment did not start: airflow api-server exited 1"):
         deployments["dev"]
     assert len(starts) == 1
+
+
+def test_a_deployment_started_ahead_is_waited_for_and_its_failure_reaches_its_first_test() -> None:
+    """`start_ahead` starts in a thread; the first test using the shape waits for it, then gets the
+    deployment - or, when it did not start, the failure itself, and the tests after are told so."""
+    started = threading.Event()
+    release = threading.Event()
+    stopped = []
+
+    @contextlib.contextmanager
+    def slow_start() -> Iterator[str]:
+        started.set()
+        assert release.wait(10), "the start was not released"
+        try:
+            yield "dev deployment"
+        finally:
+            stopped.append("dev")
+
+    def failing_start() -> contextlib.AbstractContextManager[Any]:
+        raise HarnessError("airflow scheduler exited 1; its log: ...")
+
+    deployments = Deployments({"dev": slow_start, "local": failing_start})
+    deployments.start_ahead("dev")
+    deployments.start_ahead("local")
+    assert started.wait(10), "start_ahead did not start the deployment"
+    threading.Timer(0.2, release.set).start()
+    assert deployments["dev"] == "dev deployment", "the first test waits for the start"
+    with pytest.raises(HarnessError, match="scheduler exited 1"):
+        deployments["local"]
+    with pytest.raises(HarnessError, match=r"the local deployment did not start: airflow scheduler exited 1"):
+        deployments["local"]
+    deployments.close()
+    assert stopped == ["dev"]
