@@ -200,7 +200,8 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
         return
     shape = shape_of(item)
     if shape is not None and item.config.stash[LAST_TEST_OF_SHAPE].get(shape) == item.nodeid:
-        running.release(shape)
+        # In a thread while the next shape's tests run; the session's end waits for it.
+        running.release(shape, behind=nextitem is not None)
     for next_shape, nodeid in item.config.stash[START_NEXT_AFTER].items():
         if nodeid == item.nodeid:
             running.start_ahead(next_shape)

@@ -210,9 +210,9 @@ class RunningAirflow:
             )
         return answer
 
-    def serve_api(self, stack: StackAirflow) -> None:
+    def serve_api(self, stack: StackAirflow, wait: bool = True) -> None:
         """Run the API server as `stack`'s chart would (its `apiServer.apiServerConfig` and `apiServer.env`),
-        restarting it only when that differs from what it runs now (a rolled pod)."""
+        restarting it only when that differs from what it runs now (a rolled pod); `wait`: until it answers."""
         if self.api_server_stack is not None and _api_server_settings(stack) == _api_server_settings(
             self.api_server_stack
         ):
@@ -231,7 +231,8 @@ class RunningAirflow:
         self.api_server_stack = stack
         self._token = None
         airflow.start(API_SERVER)
-        airflow.wait_until("the API server answers", lambda: airflow.health(), timeout=120)
+        if wait:
+            airflow.wait_until("the API server answers", lambda: airflow.health(), timeout=120)
 
     def restore_api_server(self) -> None:
         """The API server with the deployment's own stack again (after a test ran it with another)."""
@@ -585,9 +586,11 @@ def deployed(
                 )
                 migrate_and_create_admin(running)
                 if start:
+                    # All four at once, as the chart's pods start once the migration Job is done: the
+                    # others do not wait for the API server (a start is ~6 CPU-s in one thread).
                     for component in AIRFLOW_COMPONENTS:
                         if component == API_SERVER:
-                            running.serve_api(stack)
+                            running.serve_api(stack, wait=False)
                         else:
                             airflow.start(component)
                     airflow.wait_healthy()
@@ -606,6 +609,7 @@ class Deployments:
         self._exits: dict[str, contextlib.ExitStack] = {}
         self._failed: dict[str, BaseException] = {}
         self._starting: dict[str, threading.Thread] = {}
+        self._stopping: list[threading.Thread] = []
 
     def _start(self, shape: str) -> None:
         assert shape in self._starters, f"the {shape} deployment was already stopped"
@@ -640,13 +644,22 @@ class Deployments:
             self._start(shape)
         return self._running[shape]
 
-    def release(self, shape: str) -> None:
+    def release(self, shape: str, behind: bool = False) -> None:
+        """Stop `shape`'s deployment; `behind`: in a thread, while the next shape's tests run (stopping
+        takes seconds: STOP_GRACE_SECONDS). `close` waits for it."""
         if (starting := self._starting.pop(shape, None)) is not None:
             starting.join()
         self._running.pop(shape, None)
-        if (exit := self._exits.pop(shape, None)) is not None:
+        if (exit := self._exits.pop(shape, None)) is None:
+            return
+        if behind:
+            self._stopping.append(thread := threading.Thread(target=exit.close, name=f"stop {shape}", daemon=True))
+            thread.start()
+        else:
             exit.close()
 
     def close(self) -> None:
         for shape in [*self._starting, *self._exits]:
             self.release(shape)
+        for stopping in self._stopping:
+            stopping.join()
