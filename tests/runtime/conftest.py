@@ -200,8 +200,8 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
         return
     shape = shape_of(item)
     if shape is not None and item.config.stash[LAST_TEST_OF_SHAPE].get(shape) == item.nodeid:
-        # In a thread while the next shape's tests run; the session's end waits for it.
-        running.release(shape, behind=nextitem is not None)
+        # Not in the background: the next shape's burst would start beside its stopping processes.
+        running.release(shape)
     for next_shape, nodeid in item.config.stash[START_NEXT_AFTER].items():
         if nodeid == item.nodeid:
             running.start_ahead(next_shape)

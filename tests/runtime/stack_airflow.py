@@ -609,7 +609,6 @@ class Deployments:
         self._exits: dict[str, contextlib.ExitStack] = {}
         self._failed: dict[str, BaseException] = {}
         self._starting: dict[str, threading.Thread] = {}
-        self._stopping: list[threading.Thread] = []
 
     def _start(self, shape: str) -> None:
         assert shape in self._starters, f"the {shape} deployment was already stopped"
@@ -644,22 +643,13 @@ class Deployments:
             self._start(shape)
         return self._running[shape]
 
-    def release(self, shape: str, behind: bool = False) -> None:
-        """Stop `shape`'s deployment; `behind`: in a thread, while the next shape's tests run (stopping
-        takes seconds: STOP_GRACE_SECONDS). `close` waits for it."""
+    def release(self, shape: str) -> None:
         if (starting := self._starting.pop(shape, None)) is not None:
             starting.join()
         self._running.pop(shape, None)
-        if (exit := self._exits.pop(shape, None)) is None:
-            return
-        if behind:
-            self._stopping.append(thread := threading.Thread(target=exit.close, name=f"stop {shape}", daemon=True))
-            thread.start()
-        else:
+        if (exit := self._exits.pop(shape, None)) is not None:
             exit.close()
 
     def close(self) -> None:
         for shape in [*self._starting, *self._exits]:
             self.release(shape)
-        for stopping in self._stopping:
-            stopping.join()
