@@ -48,7 +48,9 @@ fi
 
 # TEST_PRIORITY_STEP (the Makefile's: the step that takes longest) runs at normal priority, the
 # others at `nice -n 10`. The run lasts as long as that step, and on 2 cores the others would take
-# the CPU from it; niced, they get what it leaves while it waits on its own processes.
+# the CPU from it; niced, they get what it leaves while it waits on its own processes. (Linux's
+# autogroup shares the CPU between sessions first, so this ranks the steps' own processes only;
+# the runtime suite's Airflow processes, each in a session of its own, get a session's share.)
 run_step() {
   local niceness=10
   [[ "$1" == "${TEST_PRIORITY_STEP:-}" ]] && niceness=0

@@ -470,6 +470,9 @@ class Airflow:
                 stderr=subprocess.STDOUT,
                 env=self.environment,
                 cwd=self.home,
+                # A session of its own (stop: killpg on its group). In the test's session, where
+                # `nice` ranks it above make test's niced steps, the run was slower: those steps,
+                # starved, outlasted the suite (docs/testing.md).
                 start_new_session=True,
             )
 
