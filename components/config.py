@@ -24,6 +24,7 @@ from components import config_keys
 from components.auth import AuthSettings, parse_auth_settings
 from components.aws.settings import DOCKER_HUB_USERNAME_KEY, AwsSettings, parse_aws_settings
 from components.config_keys import CLOUDS, PROJECT, Cloud, Shape
+from components.database_pools import component_replicas, database_pools
 from components.gcp.settings import GcpSettings, parse_gcp_settings
 from components.validation import (
     FQDN,
@@ -273,6 +274,7 @@ def parse_stack_config(raw: Mapping[str, Any], stack: str, problems: Problems | 
             "for its ECR pull-through cache)",
         )
     _check_production_https(problems, config)
+    _check_database_pools(problems, config)
     if config.alerts.webhook:
         _check_alerts_webhook(problems, raw["alerts"][ALERT_WEBHOOK])
     problems.raise_if_any()
@@ -575,6 +577,40 @@ def _check_production_https(problems: Problems, config: StackConfig) -> None:
             None,
             "the UI's DNS name on a production stack (served over HTTPS with a managed certificate), "
             "or ui.allowPlainHttp: true to serve passwords in clear text on purpose",
+        )
+
+
+def _check_database_pools(problems: Problems, config: StackConfig) -> None:
+    """The API servers and schedulers must fit the Cloud SQL tier's connections (database_pools.py)."""
+    if config.gcp is None:
+        return
+    connections = config.gcp.database_connections
+    airflow = config.airflow
+
+    def fits(api_servers: int, schedulers: int) -> bool:
+        try:
+            database_pools(connections, component_replicas(schedulers, api_servers))
+        except ValueError:
+            return False
+        return True
+
+    if fits(airflow.api_server_replicas, airflow.scheduler_replicas):
+        return
+    tier = f"gcp.databaseTier {config.gcp.database_tier} ({connections} connections for Airflow)"
+    most = max(
+        (count for count in range(1, airflow.api_server_replicas) if fits(count, airflow.scheduler_replicas)), default=0
+    )
+    if most:
+        problems.add(
+            f"{PROJECT}:airflow.apiServerReplicas",
+            airflow.api_server_replicas,
+            f"at most {most} with {airflow.scheduler_replicas} scheduler(s) on {tier}, or a larger tier",
+        )
+    else:
+        problems.add(
+            f"{PROJECT}:airflow.schedulerReplicas",
+            airflow.scheduler_replicas,
+            f"fewer schedulers on {tier}, or a larger tier",
         )
 
 

@@ -715,7 +715,7 @@ KEYS: tuple[Key, ...] = (
         "gcp.databaseTier",
         "string",
         "the Cloud SQL machine",
-        # Production: 100 connections, Airflow's pools capped to fit (gcp/settings.py SMALL_TIER_POOLS).
+        # Production: 100 connections, Airflow's pools capped to fit (components/database_pools.py).
         by_shape("db-f1-micro", prod="db-custom-1-3840"),
         allowed="db-f1-micro, db-g1-small, db-custom-<vCPUs>-<MiB> (1 or an even number of vCPUs up to 96; "
         "0.9-6.5 GiB per vCPU, a multiple of 256 MiB, at least 3840) or db-perf-optimized-N-<vCPUs>",

@@ -179,6 +179,9 @@ class PlatformOutputs:
     # Registry path that serves Docker Hub images through the stack's own
     # pull-through cache (`<mirror>/apache/airflow`); None: pull from Docker Hub.
     docker_hub_mirror: pulumi.Input[str] | None = None
+    # Connections the metadata database lets Airflow open at once (its limit less the
+    # superuser-reserved slots); None: more than Airflow's default pools can use.
+    database_connections: int | None = None
     # Plain (non-secret) environment every Airflow container and task pod
     # needs from the cloud, e.g. AWS_REGION for the S3 log handler.
     environment: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)

@@ -9,11 +9,13 @@ import pytest
 import stack_checks as checks
 
 from components.airflow.auth import (
+    API_SERVER_FIXES,
     CLIENT_SECRET_ENV,
     CONFIG_CHECKSUM_ANNOTATION,
     SETTINGS_ENV,
     WEBSERVER_CONFIG,
-    WEBSERVER_CONFIG_CHECKSUM,
+    api_server_config,
+    config_checksum,
 )
 from review.runner import Run, run_main
 
@@ -47,9 +49,11 @@ def api_server_env(run: Run) -> dict[str, dict[str, Any]]:
 
 def test_the_api_server_gets_the_fab_oauth_config_and_its_settings(local_oidc: Run) -> None:
     api_server = checks.release_values(local_oidc)["apiServer"]
-    assert api_server["apiServerConfig"] == WEBSERVER_CONFIG
-    assert "AUTH_TYPE = AUTH_OAUTH" in WEBSERVER_CONFIG and "AUTH_ROLES_SYNC_AT_LOGIN = True" in WEBSERVER_CONFIG
-    assert "{{" not in WEBSERVER_CONFIG, "the chart renders apiServerConfig with tpl: '{{' would be a template"
+    config = api_server["apiServerConfig"]
+    assert config.startswith(WEBSERVER_CONFIG) and config.endswith(API_SERVER_FIXES), "sign-in first, then the fixes"
+    assert "AUTH_TYPE = AUTH_OAUTH" in config and "AUTH_ROLES_SYNC_AT_LOGIN = True" in config
+    assert "{{" not in config, "the chart renders apiServerConfig with tpl: '{{' would be a template"
+    compile(config, "webserver_config.py", "exec")  # one file: a `from __future__` after line one would not compile
     settings = json.loads(api_server_env(local_oidc)[SETTINGS_ENV]["value"])
     assert settings == {
         "provider": "oidc",
@@ -83,7 +87,9 @@ def test_a_changed_client_secret_rolls_the_api_server(local_oidc: Run) -> None:
         rotated
     ) != checks.assert_long_running_pods_carry_the_secrets_checksum(local_oidc)
     annotations = checks.release_values(local_oidc)["apiServer"]["podAnnotations"]
-    assert annotations[CONFIG_CHECKSUM_ANNOTATION] == WEBSERVER_CONFIG_CHECKSUM, "a new config file rolls the pods"
+    assert annotations[CONFIG_CHECKSUM_ANNOTATION] == config_checksum(api_server_config(oidc=True)), (
+        "a new config file rolls the pods"
+    )
 
 
 def test_the_redirect_uri_to_register_is_an_output(local_oidc: Run, prod_okta: Run) -> None:
@@ -99,10 +105,12 @@ def test_a_production_preset_keeps_the_break_glass_admin(prod_okta: Run) -> None
     checks.assert_release_values_match_chart_schema(prod_okta)
 
 
-def test_password_mode_changes_nothing() -> None:
+def test_password_mode_runs_the_fixes_only() -> None:
     run = checks.shape_run("local")
     api_server = checks.release_values(run)["apiServer"]
-    assert "apiServerConfig" not in api_server and "env" not in api_server
-    assert CONFIG_CHECKSUM_ANNOTATION not in api_server["podAnnotations"]
+    assert api_server["apiServerConfig"] == API_SERVER_FIXES and "{{" not in API_SERVER_FIXES
+    assert "AUTH_TYPE" not in API_SERVER_FIXES, "password sign-in stays FAB's default"
+    assert "env" not in api_server
+    assert api_server["podAnnotations"][CONFIG_CHECKSUM_ANNOTATION] == config_checksum(API_SERVER_FIXES)
     assert "authRedirectUri" not in run.exports
     assert not [s for s in run.of_type(checks.SECRET_TYPE) if "auth-client" in s.inputs["metadata"]["name"]]

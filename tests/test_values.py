@@ -375,7 +375,7 @@ def test_a_missing_schema_copy_skips_with_directions_but_fails_in_ci(
 def test_long_running_pods_carry_the_secrets_checksum_and_jobs_do_not() -> None:
     values = build_values(chart_inputs())
     for component in ("scheduler", "apiServer", "triggerer", "dagProcessor"):
-        assert at(values, f"{component}.podAnnotations") == {"airflow-platform/secrets-checksum": CHECKSUM}
+        assert at(values, f"{component}.podAnnotations")["airflow-platform/secrets-checksum"] == CHECKSUM
     # The Jobs' pod templates are immutable: an annotation that changes would fail the upgrade.
     assert "airflowPodAnnotations" not in values
     for job in ("migrateDatabaseJob", "createUserJob"):

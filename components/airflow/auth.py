@@ -34,8 +34,20 @@ CONFIG_CHECKSUM_ANNOTATION = "airflow-platform/api-server-config-checksum"
 # removed person is locked out three times sooner, for one metadata query per signed-in user
 # per 10 s of use.
 USER_CACHE_TTL_SECONDS = 10
+# Sign-in through the identity provider (`auth.mode: oidc`).
 WEBSERVER_CONFIG = (Path(__file__).parent / "webserver_config.py").read_text()
-WEBSERVER_CONFIG_CHECKSUM = hashlib.sha256(WEBSERVER_CONFIG.encode()).hexdigest()
+# What every API server runs at start, whatever the sign-in (api_server_fixes.py says why).
+API_SERVER_FIXES = (Path(__file__).parent / "api_server_fixes.py").read_text()
+
+
+def api_server_config(oidc: bool) -> str:
+    """The API server's webserver_config.py: the fixes, after the provider sign-in with `auth.mode: oidc`."""
+    return f"{WEBSERVER_CONFIG}\n\n{API_SERVER_FIXES}" if oidc else API_SERVER_FIXES
+
+
+def config_checksum(text: str) -> str:
+    """CONFIG_CHECKSUM_ANNOTATION's value: the config file's digest."""
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def redirect_path(settings: AuthSettings) -> str:
@@ -59,15 +71,12 @@ def settings_json(settings: AuthSettings) -> str:
     )
 
 
-def api_server_auth_values(settings: AuthSettings, client_secret_name: str) -> dict[str, Any]:
-    """The `apiServer` keys that switch sign-in to the provider (and CONFIG_CHECKSUM_ANNOTATION on its pods)."""
-    return {
-        "apiServerConfig": WEBSERVER_CONFIG,
-        "env": [
-            {"name": SETTINGS_ENV, "value": settings_json(settings)},
-            {
-                "name": CLIENT_SECRET_ENV,
-                "valueFrom": {"secretKeyRef": {"name": client_secret_name, "key": CLIENT_SECRET_KEY}},
-            },
-        ],
-    }
+def api_server_auth_environment(settings: AuthSettings, client_secret_name: str) -> list[dict[str, Any]]:
+    """The `apiServer.env` entries webserver_config.py reads: its settings, the client secret by reference."""
+    return [
+        {"name": SETTINGS_ENV, "value": settings_json(settings)},
+        {
+            "name": CLIENT_SECRET_ENV,
+            "valueFrom": {"secretKeyRef": {"name": client_secret_name, "key": CLIENT_SECRET_KEY}},
+        },
+    ]

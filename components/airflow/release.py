@@ -121,6 +121,7 @@ class AirflowRelease(pulumi.ComponentResource):
                 service_account_annotations=platform.service_account_annotations,
                 dag_config_map=dag_config_map,
                 environment=platform.environment,
+                database_connections=platform.database_connections,
                 public_url=platform.public_url,
                 docker_hub_mirror=platform.docker_hub_mirror,
                 trusted_proxies=platform.trusted_proxies,

@@ -26,8 +26,9 @@ from components import platform_variables
 from components.airflow.auth import (
     CONFIG_CHECKSUM_ANNOTATION,
     USER_CACHE_TTL_SECONDS,
-    WEBSERVER_CONFIG_CHECKSUM,
-    api_server_auth_values,
+    api_server_auth_environment,
+    api_server_config,
+    config_checksum,
 )
 from components.airflow.pod_template import EXECUTOR, TaskPodSpec, pod_template, with_inputs_resolved
 from components.airflow.secrets import (
@@ -40,6 +41,7 @@ from components.airflow.secrets import (
 )
 from components.auth import AuthSettings
 from components.config import AirflowSettings, DagSettings
+from components.database_pools import component_replicas, database_pools
 from components.platform import (
     AIRFLOW_COMPONENTS,
     LoadBalancer,
@@ -122,6 +124,8 @@ class ChartInputs:
     service_account_annotations: Mapping[str, Mapping[str, pulumi.Input[str]]] = field(default_factory=dict)
     dag_config_map: DagConfigMap | None = None
     environment: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    # PlatformOutputs.database_connections: what each component's pool must fit together.
+    database_connections: int | None = None
     # PlatformOutputs.public_url: the HTTPS address people use.
     public_url: pulumi.Input[str] | None = None
     docker_hub_mirror: pulumi.Input[str] | None = None
@@ -212,13 +216,32 @@ def build_values(inputs: ChartInputs) -> dict[str, Any]:
     if inputs.dags.source == "bundle":
         _set_git_dag_bundle(values, inputs)
     _set_service_accounts(values, inputs)
+    _set_database_pools(values, inputs)
     if inputs.zoned_nodes:
         _spread_over_zones(values, inputs.airflow.release_name)
     for component in LONG_RUNNING_COMPONENTS:
         values[component]["podAnnotations"] = {SECRETS_CHECKSUM_ANNOTATION: inputs.secrets_checksum}
-    if inputs.auth is not None and inputs.auth.oidc:
-        _set_provider_sign_in(values["apiServer"], inputs.auth, inputs.secrets)
+    _set_api_server_config(values["apiServer"], inputs.auth, inputs.secrets)
     return values
+
+
+def _set_database_pools(values: dict[str, Any], inputs: ChartInputs) -> None:
+    """Each long-running component's SQLAlchemy pool, in its own `<component>.env`, where the
+    database allows fewer connections than Airflow's default pools could open (database_pools.py).
+
+    Per component, not in the top-level `env`: the API server needs most of them (every task's
+    and person's request), and a name in both lists would be a duplicate env entry, which
+    server-side apply refuses. The Jobs and task pods keep Airflow's defaults: a Job runs one
+    command a connection at a time, and a task pod opens none.
+    """
+    replicas = component_replicas(inputs.airflow.scheduler_replicas, inputs.airflow.api_server_replicas)
+    pools = database_pools(inputs.database_connections, replicas)
+    if pools is None:
+        return
+    for key, pool in pools.pools.items():
+        values[key].setdefault("env", []).extend(
+            {"name": name, "value": value} for name, value in pool.environment().items()
+        )
 
 
 def _spread_over_zones(values: dict[str, Any], release_name: str) -> None:
@@ -248,12 +271,19 @@ def _spread_over_zones(values: dict[str, Any], release_name: str) -> None:
         ]
 
 
-def _set_provider_sign_in(api_server: dict[str, Any], auth: AuthSettings, secrets: SecretNames) -> None:
-    """Sign-in through the identity provider; the client secret by Secret reference only."""
+def _set_api_server_config(api_server: dict[str, Any], auth: AuthSettings | None, secrets: SecretNames) -> None:
+    """The API server's webserver_config.py (auth.api_server_config), its digest on the pods so a new
+    file rolls them; with `auth.mode: oidc`, sign-in through the identity provider, the client
+    secret by Secret reference only."""
+    oidc = auth is not None and auth.oidc
+    config = api_server_config(oidc)
+    api_server["apiServerConfig"] = config
+    api_server["podAnnotations"][CONFIG_CHECKSUM_ANNOTATION] = config_checksum(config)
+    if auth is None or not oidc:
+        return
     if secrets.auth_client is None:
         raise ValueError("auth.mode: oidc needs the client secret's Secret; AirflowSecrets created none")
-    api_server.update(api_server_auth_values(auth, secrets.auth_client))
-    api_server["podAnnotations"][CONFIG_CHECKSUM_ANNOTATION] = WEBSERVER_CONFIG_CHECKSUM
+    api_server.setdefault("env", []).extend(api_server_auth_environment(auth, secrets.auth_client))
 
 
 def _create_user_job(inputs: ChartInputs) -> dict[str, Any]:

@@ -34,19 +34,6 @@ from components.validation import Problems
 DEFAULT_LABELS = {"app": "airflow-platform", "managed-by": "pulumi"}
 
 
-# Airflow's [database] sql_alchemy_pool_size / sql_alchemy_max_overflow, per SQLAlchemy engine.
-POOL_SIZE_ENV = "AIRFLOW__DATABASE__SQL_ALCHEMY_POOL_SIZE"
-MAX_OVERFLOW_ENV = "AIRFLOW__DATABASE__SQL_ALCHEMY_MAX_OVERFLOW"
-
-
-def database_pool_environment(pool: tuple[int, int] | None) -> dict[str, str]:
-    """Airflow's SQLAlchemy pool capped for a small Cloud SQL tier (settings.SMALL_TIER_POOLS), else nothing."""
-    if pool is None:
-        return {}
-    size, overflow = pool
-    return {POOL_SIZE_ENV: str(size), MAX_OVERFLOW_ENV: str(overflow)}
-
-
 class GcpPlatform(pulumi.ComponentResource):
     """VPC + NAT, private GKE with system and spot worker pools, Cloud SQL on a
     private IP, a GCS log bucket reached through Workload Identity, a shared
@@ -325,7 +312,7 @@ class GcpPlatform(pulumi.ComponentResource):
             ],
             cluster_name=cluster.cluster.name,
             kubeconfig=cluster.kubeconfig,
-            environment=database_pool_environment(settings.database_pool),
+            database_connections=settings.database_connections,
             docker_hub_mirror=docker_hub.mirror,
             monitoring=console_links(settings.project, monitoring.dashboard.id),
             # A regional cluster's pools span the region's zones; a zonal one has one.

@@ -47,24 +47,13 @@ _SHARED_CORE_TIERS = ("db-f1-micro", "db-g1-small")
 _CUSTOM_TIER = re.compile(r"^db-custom-(?P<cpus>\d+)-(?P<memory>\d+)$")
 _PERF_OPTIMIZED_TIER = re.compile(r"^db-perf-optimized-N-(?P<cpus>\d+)$")
 
-# db-f1-micro's default max_connections is 25 (Cloud SQL quotas and limits:
-# https://cloud.google.com/sql/docs/postgres/quotas, "0.6 GiB (db-f1-micro): 25").
-# Airflow opens up to pool_size + max_overflow per engine (defaults 5 + 10) in
-# each long-running process - scheduler, API server (a sync and an async
-# engine), DAG processor, triggerer; Airflow 3 task pods open none (they go
-# through the API server's execution API). Capped at 2 + 2 per engine that is
-# at most 20 under the limit; the default pool could open 75.
-#
-# db-custom-1-3840 (production's default) allows 100 (same page: 3.75 GB up to
-# 6 GB). Production runs two schedulers, two API servers (a sync and an async
-# engine each), a DAG processor, a triggerer and the `airflow db clean` and
-# migration Jobs: 10 to 11 engines. At the default 5 + 10 they could open 165;
-# capped at 4 + 4 that is at most 88, under the 97 left.
-SMALL_TIER_POOLS = {"db-f1-micro": (2, 2), "db-custom-1-3840": (4, 4)}
-# max_connections of the shared-core tiers (same page: 25 on db-f1-micro, 50 on
-# db-g1-small), and the slots PostgreSQL keeps for superusers
-# (`superuser_reserved_connections`, default 3; Cloud SQL's own agent connects
-# as one): what is left is all Airflow may open at once (tests/runtime measures it).
+# max_connections of the tiers Airflow's default pools could outgrow (Cloud SQL quotas and
+# limits, https://cloud.google.com/sql/docs/postgres/quotas: 25 on db-f1-micro (0.6 GiB),
+# 50 on db-g1-small (1.7 GiB), 100 from 3.75 GiB up to 6 GiB - production's db-custom-1-3840),
+# and the slots PostgreSQL keeps for superusers (`superuser_reserved_connections`, default 3;
+# Cloud SQL's own agent connects as one): what is left is all Airflow may open at once, and
+# components/database_pools.py sizes each component's pool to fit it (tests/runtime measures it).
+# Larger tiers allow 200 and more: Airflow's defaults fit.
 TIER_MAX_CONNECTIONS = {"db-f1-micro": 25, "db-g1-small": 50, "db-custom-1-3840": 100}
 RESERVED_CONNECTIONS = 3
 
@@ -128,9 +117,10 @@ class GcpSettings:
         return self.zone if self.zone is not None else self.region
 
     @property
-    def database_pool(self) -> tuple[int, int] | None:
-        """(sql_alchemy_pool_size, sql_alchemy_max_overflow) the tier's connection limit needs, or None."""
-        return SMALL_TIER_POOLS.get(self.database_tier)
+    def database_connections(self) -> int | None:
+        """Connections the tier lets Airflow open (its max_connections less the reserved), None: enough."""
+        limit = TIER_MAX_CONNECTIONS.get(self.database_tier)
+        return None if limit is None else limit - RESERVED_CONNECTIONS
 
     @property
     def workload_pool(self) -> str:
@@ -188,7 +178,7 @@ def parse_gcp_settings(section: Section, production: bool) -> GcpSettings:
 
     # Production: db-custom-1-3840, 1 vCPU and 3.75 GiB, HA (components/config_keys.py).
     # Airflow's metadata database is small and mostly idle; its connections are
-    # capped to the tier's limit (SMALL_TIER_POOLS). A tier change is in place (the
+    # capped to the tier's limit (components/database_pools.py). A tier change is in place (the
     # provider does not force a new instance): Cloud SQL restarts the instance, a
     # few minutes without a database, nothing lost (docs/costs.md, "Database").
     database_tier = section.str("databaseTier")

@@ -22,7 +22,7 @@ def test_dev_defaults_are_the_cheap_shape() -> None:
     assert dev.worker_spot and dev.worker_min_nodes == 0
     assert (dev.database_tier, dev.database_edition) == ("db-f1-micro", "ENTERPRISE")
     assert dev.system_spot and dev.system_disk_size_gb == 30 and dev.ui_access == "portForward"
-    assert dev.database_pool == (2, 2)
+    assert dev.database_connections == 22, "db-f1-micro's 25 less the 3 superuser slots"
     assert not (dev.database_high_availability or dev.point_in_time_recovery)
     assert dev.worker_max_nodes > 1 and dev.shared_storage == "filestore"
     assert not (dev.kms_encryption or dev.deletion_protection)
@@ -46,11 +46,11 @@ def test_cost_levers_are_validated(raw: dict[str, object], name: str) -> None:
     assert list(problems_by_key(raw)) == [key(name)]
 
 
-def test_only_the_tiers_below_airflow_s_default_pools_cap_them() -> None:
-    assert settings({"databaseTier": "db-f1-micro"}).database_pool == (2, 2)
-    assert settings({"databaseTier": "db-custom-1-3840"}).database_pool == (4, 4)
-    assert settings({"databaseTier": "db-g1-small"}).database_pool is None
-    assert settings({"databaseTier": "db-custom-2-7680"}).database_pool is None
+def test_only_the_tiers_airflow_s_default_pools_could_outgrow_have_a_connection_budget() -> None:
+    assert settings({"databaseTier": "db-f1-micro"}).database_connections == 22
+    assert settings({"databaseTier": "db-g1-small"}).database_connections == 47
+    assert settings({"databaseTier": "db-custom-1-3840"}).database_connections == 97
+    assert settings({"databaseTier": "db-custom-2-7680"}).database_connections is None
 
 
 def test_production_flips_the_defaults() -> None:
@@ -62,11 +62,8 @@ def test_production_flips_the_defaults() -> None:
     assert prod.release_channel == "STABLE"
     assert prod.system_min_nodes >= 3, "one system node per zone of a regional cluster"
     assert not prod.system_spot and prod.system_disk_size_gb == 50 and prod.ui_access == "loadBalancer"
-    # db-custom-1-3840 allows 100 connections: production's 11 SQLAlchemy engines (two schedulers, two
-    # API servers with a sync and an async engine each, DAG processor, triggerer, db-clean and migration
-    # Jobs) capped at pool + overflow each stay under what the superuser slots leave.
-    assert prod.database_tier == "db-custom-1-3840" and prod.database_pool is not None
-    assert 11 * sum(prod.database_pool) <= TIER_MAX_CONNECTIONS[prod.database_tier] - RESERVED_CONNECTIONS
+    assert prod.database_tier == "db-custom-1-3840"
+    assert prod.database_connections == TIER_MAX_CONNECTIONS[prod.database_tier] - RESERVED_CONNECTIONS
 
 
 def test_individual_keys_override_the_shape() -> None:

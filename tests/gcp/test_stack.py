@@ -14,7 +14,8 @@ import stack_checks as checks
 
 from components.airflow.values import service_account_values
 from components.config import ConfigError
-from components.gcp.settings import SMALL_TIER_POOLS
+from components.database_pools import ENGINES, MAX_OVERFLOW_ENV, POOL_SIZE_ENV
+from components.gcp.settings import RESERVED_CONNECTIONS, TIER_MAX_CONNECTIONS
 from review.cost import estimate
 from review.fakes import gcp as fakes
 from review.runner import Registered, Run, run_main
@@ -191,15 +192,39 @@ def test_dev_idle_cost_is_at_most_60_usd_a_month_by_the_estimator(dev: Run) -> N
     assert estimate(dev).monthly_idle_usd <= DEV_IDLE_BUDGET_USD
 
 
-def test_airflow_pool_fits_the_small_database_tier(dev: Run, prod: Run) -> None:
-    env = {item["name"]: item["value"] for item in _values(dev)["env"]}
-    pool_size, overflow = SMALL_TIER_POOLS[dev.one(SQL_INSTANCE).inputs["settings"]["tier"]]
-    assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_POOL_SIZE"] == str(pool_size)
-    assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_MAX_OVERFLOW"] == str(overflow)
-    prod_env = {item["name"]: item["value"] for item in _values(prod)["env"]}
-    pool_size, overflow = SMALL_TIER_POOLS[prod.one(SQL_INSTANCE).inputs["settings"]["tier"]]
-    assert prod_env["AIRFLOW__DATABASE__SQL_ALCHEMY_POOL_SIZE"] == str(pool_size)
-    assert prod_env["AIRFLOW__DATABASE__SQL_ALCHEMY_MAX_OVERFLOW"] == str(overflow)
+def component_pools(run: Run) -> dict[str, tuple[int, int]]:
+    """(pool size, max overflow) each long-running component's own env sets."""
+    values = _values(run)
+    pools = {}
+    for key in ENGINES:
+        env = {item["name"]: item["value"] for item in values[key].get("env", [])}
+        pools[key] = (int(env[POOL_SIZE_ENV]), int(env[MAX_OVERFLOW_ENV]))
+    return pools
+
+
+@pytest.mark.parametrize("shape", ["dev", "prod"])
+def test_each_component_s_pool_fits_the_small_database_tier_together(shape: str, dev: Run, prod: Run) -> None:
+    run = {"dev": dev, "prod": prod}[shape]
+    values = _values(run)
+    assert not {item["name"] for item in values["env"]} & {POOL_SIZE_ENV, MAX_OVERFLOW_ENV}, (
+        "pool caps go per component: in the shared env they would duplicate the components' own"
+    )
+    pools = component_pools(run)
+    replicas = {key: values[key].get("replicas", 1) for key in ENGINES}
+    most = sum(ENGINES[key] * replicas[key] * (size + overflow) for key, (size, overflow) in pools.items())
+    tier = run.one(SQL_INSTANCE).inputs["settings"]["tier"]
+    assert most <= TIER_MAX_CONNECTIONS[tier] - RESERVED_CONNECTIONS
+    busiest = max(pools, key=lambda key: sum(pools[key]))
+    assert busiest == "apiServer", f"the API server serves every task's request: {pools}"
+
+
+def test_dev_s_api_server_gets_what_the_others_leave(dev: Run) -> None:
+    assert component_pools(dev) == {
+        "apiServer": (3, 4),
+        "scheduler": (1, 1),
+        "dagProcessor": (1, 1),
+        "triggerer": (1, 1),
+    }
 
 
 def test_dev_ui_is_reached_by_port_forward_with_no_load_balancer_or_address(dev: Run) -> None:
@@ -386,6 +411,7 @@ def test_zonal_clusters_get_no_zone_spread() -> None:
     """A zonal cluster's nodes share one zone: a spread constraint there would only mislead."""
     config = checks.stack_config("dev")
     config["airflow"].update(schedulerReplicas=2, apiServerReplicas=2)
+    config["gcp"]["databaseTier"] = "db-g1-small"  # db-f1-micro's connections hold one API server
     chart = _values(run_main(config, stack="dev"))
     assert chart["scheduler"]["replicas"] == chart["apiServer"]["replicas"] == 2
     assert "topologySpreadConstraints" not in chart["scheduler"]

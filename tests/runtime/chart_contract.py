@@ -9,6 +9,8 @@ Read from the chart's templates (apache/airflow, tag helm-chart/1.22.0, `chart/`
   AIRFLOW__API_AUTH__JWT_SECRET from `jwtSecretName` (key `jwt-secret`);
 - `custom_airflow_environment`: every `env` entry as a plain variable, every `secret`
   entry (`envName` from `secretName`/`secretKey`) from its Secret;
+- `container_extra_envs`: each component's own `<component>.env` (`apiServer.env`,
+  `scheduler.env`, `dagProcessor.env`, `triggerer.env`) after those, in its container only;
 - `templates/configmaps/configmap.yaml` renders `config:` (the chart's defaults in
   values.yaml merged with the release's) into airflow.cfg; `CHART_DEFAULT_CONFIG` is
   that default with its templates resolved for the values this stack sets.
@@ -84,6 +86,30 @@ def airflow_environment(values: Mapping[str, Any], secrets: Mapping[str, Mapping
         environment[entry["name"]] = str(entry["value"])
     for entry in values.get("secret") or []:
         environment[entry["envName"]] = secret_value(secrets, entry["secretName"], entry.get("secretKey", "value"))
+    return environment
+
+
+# The process (`airflow <component>`) -> the values key of its Deployment's own `env`.
+COMPONENT_VALUES_KEYS = {
+    "api-server": "apiServer",
+    "scheduler": "scheduler",
+    "dag-processor": "dagProcessor",
+    "triggerer": "triggerer",
+}
+
+
+def component_environment(
+    values: Mapping[str, Any], secrets: Mapping[str, Mapping[str, str]], component: str
+) -> dict[str, str]:
+    """What `<component>.env` adds to that component's container alone (plain values and
+    `secretKeyRef`s, resolved from the stack's Secrets)."""
+    environment = {}
+    for entry in _lookup(values, (COMPONENT_VALUES_KEYS[component], "env")) or []:
+        if "valueFrom" in entry:
+            reference = entry["valueFrom"]["secretKeyRef"]
+            environment[entry["name"]] = secret_value(secrets, reference["name"], reference["key"])
+        else:
+            environment[entry["name"]] = str(entry["value"])
     return environment
 
 

@@ -276,14 +276,15 @@ class PostgresServer:
         self.psql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
         self.psql(f'CREATE DATABASE "{database}" OWNER "{owner}"' + (f' TEMPLATE "{template}"' if template else ""))
 
-    def client_connections(self) -> int:
-        """Client backends connected now (what counts against max_connections), this query's own excluded."""
-        return int(
-            self.psql(
-                "SELECT count(*) FROM pg_stat_activity"
-                " WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()"
-            )
+    def client_connections(self) -> dict[str, int]:
+        """Client backends connected now (what counts against max_connections) by application_name
+        ('' for drivers that send none, as asyncpg), this query's own excluded."""
+        rows = self.psql(
+            "SELECT application_name, count(*) FROM pg_stat_activity"
+            " WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() GROUP BY 1"
         )
+        counts = (line.rsplit("|", 1) for line in rows.splitlines() if line)
+        return {name: int(count) for name, count in counts}
 
     def __enter__(self) -> PostgresServer:
         try:
@@ -342,19 +343,24 @@ def _copy_directory(source: Path, target: Path) -> None:
 
 
 class ConnectionPeak:
-    """Samples `client_connections()` in a thread while the block runs; `peak` is the most seen at once."""
+    """Samples `client_connections()` in a thread while the block runs: `peak` is the most seen at once,
+    `peaks` the most each application name (PGAPPNAME: Airflow.start) held at once."""
 
     def __init__(self, postgres: PostgresServer, interval: float = 0.25) -> None:
         self.postgres = postgres
         self.interval = interval
         self.peak = 0
+        self.peaks: dict[str, int] = {}
         self.samples = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, name="pg_stat_activity sampler", daemon=True)
 
     def _sample(self) -> None:
         while not self._stop.is_set():
-            self.peak = max(self.peak, self.postgres.client_connections())
+            connections = self.postgres.client_connections()
+            self.peak = max(self.peak, sum(connections.values()))
+            for name, count in connections.items():
+                self.peaks[name] = max(self.peaks.get(name, 0), count)
             self.samples += 1
             self._stop.wait(self.interval)
 
@@ -408,6 +414,7 @@ class Airflow:
         self.api_port = api_port or free_port()
         self.base_url = api_url(self.api_port)
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self.component_environments: dict[str, dict[str, str]] = {}
         self.environment = {
             "HOME": str(home),
             "LANG": "C.UTF-8",
@@ -459,7 +466,12 @@ class Airflow:
     def airflow(self, *args: str, timeout: float = 300) -> str:
         return self.run("airflow", *args, timeout=timeout)
 
-    def start(self, component: str, *args: str) -> None:
+    def start(self, component: str, *args: str, extra_env: Mapping[str, str] | None = None) -> None:
+        """`airflow <component>` with the shared env and what its own container adds (`extra_env`, kept
+        for its later starts, as a restarted container keeps its env), named in pg_stat_activity by
+        libpq's PGAPPNAME (its sync engine's connections: ConnectionPeak.peaks)."""
+        if extra_env is not None:
+            self.component_environments[component] = dict(extra_env)
         if component == "api-server":
             require_free_port(self.api_port, "the Airflow API server")
             args = ("--port", str(self.api_port), *args)
@@ -468,17 +480,13 @@ class Airflow:
                 ["airflow", component, *args],
                 stdout=output,
                 stderr=subprocess.STDOUT,
-                env=self.environment,
+                env={**self.environment, **self.component_environments.get(component, {}), "PGAPPNAME": component},
                 cwd=self.home,
                 # A session of its own (stop: killpg on its group). In the test's session, where
                 # `nice` ranks it above make test's niced steps, the run was slower: those steps,
                 # starved, outlasted the suite (docs/testing.md).
                 start_new_session=True,
             )
-
-    def start_all(self) -> None:
-        for component in AIRFLOW_COMPONENTS:
-            self.start(component)
 
     def logs(self) -> dict[str, str]:
         """Every component's log, and every task's (`tasks`), by name."""

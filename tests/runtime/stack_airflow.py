@@ -57,7 +57,7 @@ from stack_checks import STACK_SHAPES
 from components.airflow.secrets import KNOWN_HOSTS_KEY
 from components.airflow.values import GIT_CONNECTION_ENV
 from components.config import SECRET_KEYS
-from components.gcp.platform import MAX_OVERFLOW_ENV, POOL_SIZE_ENV
+from components.database_pools import AIRFLOW_DEFAULT_POOL, MAX_OVERFLOW_ENV, POOL_SIZE_ENV, Pool
 from review.runner import ROOT, Run, run_main
 
 SECRET_TYPE = "kubernetes:core/v1:Secret"
@@ -149,10 +149,18 @@ class StackAirflow:
         username = args[args.index("--username") + 1]
         return username, next(iter(environment.values()))
 
-    @property
-    def pool_environment(self) -> dict[str, str]:
-        """The SQLAlchemy pool settings the stack puts in every container ([database] sql_alchemy_*)."""
-        return {key: value for key, value in self.environment.items() if key in (POOL_SIZE_ENV, MAX_OVERFLOW_ENV)}
+    def replicas(self, component: str) -> int:
+        """How many of `component` the chart runs (`<component>.replicas`, the chart's default 1)."""
+        return int(self.values.get(chart_contract.COMPONENT_VALUES_KEYS[component], {}).get("replicas", 1))
+
+    def pool(self, component: str) -> Pool:
+        """The SQLAlchemy pool `component` runs with ([database] sql_alchemy_pool_size, max_overflow):
+        its own env over every container's, Airflow's default where neither sets it."""
+        environment = {**self.environment, **chart_contract.component_environment(self.values, self.secrets, component)}
+        return Pool(
+            int(environment.get(POOL_SIZE_ENV, AIRFLOW_DEFAULT_POOL.size)),
+            int(environment.get(MAX_OVERFLOW_ENV, AIRFLOW_DEFAULT_POOL.overflow)),
+        )
 
 
 def rerun_stack(shape: str, fernetKeyGeneration: int = 1, fernetPreviousKeys: str | None = None) -> StackAirflow:  # noqa: N803 - the config keys
@@ -224,13 +232,9 @@ class RunningAirflow:
         config, environment = _api_server_settings(stack)
         if config is not None:
             config_file.write_text(config)
-        if self.api_server_stack is not None:
-            for name in _api_server_settings(self.api_server_stack)[1]:
-                airflow.environment.pop(name, None)
-        airflow.environment.update(environment)
         self.api_server_stack = stack
         self._token = None
-        airflow.start(API_SERVER)
+        airflow.start(API_SERVER, extra_env=environment)
         if wait:
             airflow.wait_until("the API server answers", lambda: airflow.health(), timeout=120)
 
@@ -245,11 +249,10 @@ class RunningAirflow:
         log), as pods rolled with those settings, beside the deployment's own API server (stopping it
         would cost its start again, ~6 CPU-s, for the tests after). All but the first start side by
         side (a start is ~6 CPU-s in one thread)."""
-        own_settings = _api_server_settings(self.api_server_stack or self.stack)[1]
         shared = {
             name: value
             for name, value in self.airflow.environment.items()
-            if name not in ("HOME", "AIRFLOW_HOME", "PATH") and name not in own_settings
+            if name not in ("HOME", "AIRFLOW_HOME", "PATH")
         }
         rolled: dict[str, Airflow] = {}
         try:
@@ -521,15 +524,8 @@ API_SERVER_CONFIG_FILE = "webserver_config.py"
 def _api_server_settings(stack: StackAirflow) -> tuple[str | None, dict[str, str]]:
     """`apiServer.apiServerConfig` and `apiServer.env` (its `secretKeyRef`s resolved from the stack's
     Secrets), what chart 1.22.0 gives the API server only (`container_extra_envs`)."""
-    api_server = stack.values.get("apiServer", {})
-    environment = {}
-    for entry in api_server.get("env", []):
-        if "valueFrom" in entry:
-            reference = entry["valueFrom"]["secretKeyRef"]
-            environment[entry["name"]] = chart_contract.secret_value(stack.secrets, reference["name"], reference["key"])
-        else:
-            environment[entry["name"]] = entry["value"]
-    return api_server.get("apiServerConfig"), environment
+    environment = chart_contract.component_environment(stack.values, stack.secrets, API_SERVER)
+    return stack.values.get("apiServer", {}).get("apiServerConfig"), environment
 
 
 def alembic_revision(postgres: PostgresServer, database: str) -> str | None:
@@ -592,7 +588,10 @@ def deployed(
                         if component == API_SERVER:
                             running.serve_api(stack, wait=False)
                         else:
-                            airflow.start(component)
+                            airflow.start(
+                                component,
+                                extra_env=chart_contract.component_environment(stack.values, stack.secrets, component),
+                            )
                     airflow.wait_healthy()
                 yield running
 

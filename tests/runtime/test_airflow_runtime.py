@@ -10,16 +10,21 @@ API as task pods do - and loopback addresses).
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import re
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet, InvalidToken
-from runtime.harness import Chromium, ConnectionPeak
+from runtime.chart_contract import COMPONENT_VALUES_KEYS
+from runtime.harness import AIRFLOW_COMPONENTS, Chromium, ConnectionPeak, HarnessError
 from runtime.stack_airflow import DagRepository, RunningAirflow, StackAirflow, airflow_commands, rerun_stack
 
 from components.airflow.values import GIT_DAG_BUNDLE_NAME
+from components.database_pools import ENGINES
 from components.gcp.settings import RESERVED_CONNECTIONS, TIER_MAX_CONNECTIONS
 from review.runner import ROOT
 
@@ -86,6 +91,8 @@ def test_every_example_dag_runs_to_success_and_its_logs_read_back(running: Runni
         assert "Task instance is in running state" in log or first["task_id"] in log, f"{dag_id}: {log[:500]}"
 
 
+# What the API server logs when components/airflow/api_server_fixes.py took effect.
+TOKEN_CHECK_FIX = "token checks run off the event loop"
 # Concurrent runs in the burst: the issue's measurement (#19) used eight.
 BURST_RUNS = 8
 BURST_DAG = "platform_xcom"
@@ -96,13 +103,6 @@ POOL_EXHAUSTED = re.compile(r"QueuePool limit of size \d+ overflow \d+ reached")
 SERVER_ERROR = re.compile(r"method=\S+ path=\S+ .*status_code=5\d\d")
 
 
-# Airflow's own pool per engine when the stack sets none ([database] sql_alchemy_pool_size, max_overflow).
-AIRFLOW_DEFAULT_POOL = {
-    "AIRFLOW__DATABASE__SQL_ALCHEMY_POOL_SIZE": "5",
-    "AIRFLOW__DATABASE__SQL_ALCHEMY_MAX_OVERFLOW": "10",
-}
-
-
 def connection_budget(stack: StackAirflow) -> int:
     """Connections Airflow may hold on the shape's database: the tier's limit minus the reserved slots."""
     tier = stack.database_tier
@@ -110,34 +110,85 @@ def connection_budget(stack: StackAirflow) -> int:
     return TIER_MAX_CONNECTIONS[tier] - RESERVED_CONNECTIONS
 
 
+def engines(component: str) -> int:
+    """SQLAlchemy engines one replica of `component` runs (the API server's sync and async)."""
+    return ENGINES[COMPONENT_VALUES_KEYS[component]]
+
+
+class GridWatcher:
+    """What the UI's grid view asks while a person watches runs: the DAG's runs and the newest run's
+    task instances, every `UI_REFRESH_SECONDS` (Airflow's `[api] auto_refresh_interval` is 3 s; two
+    open tabs and a quicker eye make it one)."""
+
+    def __init__(self, running: RunningAirflow, dag_id: str) -> None:
+        self.running = running
+        self.dag_id = dag_id
+        self.requests = 0
+        self.failures: list[str] = []
+        self._stop = threading.Event()
+
+    def watch(self) -> None:
+        while not self._stop.wait(UI_REFRESH_SECONDS):
+            try:
+                runs = self.running.api("GET", f"/api/v2/dags/{self.dag_id}/dagRuns?order_by=-run_after&limit=25")
+                self.requests += 1
+                newest = runs.body["dag_runs"][:1]
+                for run in newest:
+                    self.running.task_instances(self.dag_id, run["dag_run_id"])
+                    self.requests += 1
+            except (HarnessError, TimeoutError, OSError) as failure:
+                self.failures.append(str(failure))
+
+
+UI_REFRESH_SECONDS = 1.0
+
+
+@contextlib.contextmanager
+def watching_the_grid(running: RunningAirflow, dag_id: str) -> Iterator[GridWatcher]:
+    watcher = GridWatcher(running, dag_id)
+    thread = threading.Thread(target=watcher.watch, name="grid watcher", daemon=True)
+    thread.start()
+    try:
+        yield watcher
+    finally:
+        watcher._stop.set()
+        thread.join()
+
+
 @pytest.mark.parametrize("running", ["dev"], indirect=True)
 def test_a_burst_of_dag_runs_never_waits_on_a_pool_and_fits_the_tier(
     running: RunningAirflow, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Eight runs at once on the dev shape's pool caps: no pool timeout, no 5xx, every run succeeds,
-    and the most connections PostgreSQL saw at once fits db-f1-micro with its reserved slots off."""
+    """Eight runs at once on the dev shape's pool caps while a person watches them in the UI: no pool
+    timeout, no 5xx, every run succeeds, and both what the pools may open together (the stack's
+    replicas) and the most connections PostgreSQL saw at once fit db-f1-micro with its reserved
+    slots off."""
     budget = connection_budget(running.stack)
-    pools = running.stack.pool_environment
-    engine_cap = sum(int(pools.get(name, default)) for name, default in AIRFLOW_DEFAULT_POOL.items())
-    assert engine_cap <= budget, (
-        f"{pools or AIRFLOW_DEFAULT_POOL}: one SQLAlchemy engine may open {engine_cap} connections, more than the "
-        f"{budget} {running.stack.database_tier} leaves Airflow"
+    pools = {component: running.stack.pool(component) for component in AIRFLOW_COMPONENTS}
+    replicas = {component: running.stack.replicas(component) for component in AIRFLOW_COMPONENTS}
+    most = sum(engines(component) * replicas[component] * pool.most for component, pool in pools.items())
+    caps = {component: f"{pool.size}+{pool.overflow}" for component, pool in pools.items()}
+    assert most <= budget, (
+        f"the pools {caps} of {replicas} replicas may open {most} connections, more than the {budget} "
+        f"{running.stack.database_tier} leaves Airflow"
     )
     running.wait_for_dag(BURST_DAG)
-    with ConnectionPeak(running.postgres) as connections:
+    with ConnectionPeak(running.postgres) as connections, watching_the_grid(running, BURST_DAG) as watcher:
         runs = [running.trigger(BURST_DAG) for _ in range(BURST_RUNS)]
         states = [running.wait_for_run(BURST_DAG, run_id, timeout=300) for run_id in runs]
     with capsys.disabled():
         print(
-            f"\n[runtime] {running.stack.shape}: {BURST_RUNS} concurrent runs of {BURST_DAG} with "
-            f"{running.stack.pool_environment}: peak {connections.peak} connections in pg_stat_activity "
-            f"({connections.samples} samples), budget {budget} "
+            f"\n[runtime] {running.stack.shape}: {BURST_RUNS} concurrent runs of {BURST_DAG}, "
+            f"{watcher.requests} UI requests beside them, pools {caps}: peak {connections.peak} connections in "
+            f"pg_stat_activity (sync engines {connections.peaks}; {connections.samples} samples), budget {budget} "
             f"({running.stack.database_tier}: {TIER_MAX_CONNECTIONS[running.stack.database_tier or '']} "
-            f"- {RESERVED_CONNECTIONS} reserved)"
+            f"- {RESERVED_CONNECTIONS} reserved; the pools may open {most})"
         )
     logs = running.airflow.logs()
+    assert TOKEN_CHECK_FIX in logs["api-server"], "the API server must run api_server_fixes.py (webserver_config.py)"
     exhausted = {name: POOL_EXHAUSTED.findall(text) for name, text in logs.items() if POOL_EXHAUSTED.search(text)}
     assert not exhausted, f"a component waited on its connection pool: {exhausted}"
+    assert not watcher.failures, f"the UI's requests failed during the burst: {watcher.failures[:3]}"
     errors = SERVER_ERROR.findall(logs.get("api-server", ""))
     assert not errors, f"the API server answered {len(errors)} requests with 5xx: {errors[:5]}"
     assert states == ["success"] * BURST_RUNS
