@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 import stack_checks as checks
 
-from components.airflow.values import service_account_values
+from components.airflow.auth import CLIENT_SECRET_ENV, SETTINGS_ENV
+from components.airflow.values import FORWARDED_ALLOW_IPS_ENV, service_account_values
 from components.config import ConfigError
 from components.database_pools import ENGINES, MAX_OVERFLOW_ENV, POOL_SIZE_ENV
 from components.gcp.settings import RESERVED_CONNECTIONS, TIER_MAX_CONNECTIONS
@@ -416,3 +417,13 @@ def test_zonal_clusters_get_no_zone_spread() -> None:
     assert chart["scheduler"]["replicas"] == chart["apiServer"]["replicas"] == 2
     assert "topologySpreadConstraints" not in chart["scheduler"]
     assert "topologySpreadConstraints" not in chart["apiServer"]
+
+
+def test_oidc_sign_in_settings_join_what_the_api_server_already_had() -> None:
+    """Behind the HTTPS Gateway: its proxy trust and the database pool stay beside the sign-in's env
+    (the sign-in's replaced them once)."""
+    auth = {"mode": "oidc", "clientId": "airflow", "issuer": "https://login.acme.example", "roles": {"Admin": ["ops"]}}
+    config = {**PRODUCTION_CONFIG, "auth": auth, "authClientSecret": "client-secret-of-the-test"}
+    values = _values(run_main(config, stack="prod-gcp", secret_keys=("authClientSecret",)))
+    env = {item["name"] for item in values["apiServer"]["env"]}
+    assert {SETTINGS_ENV, CLIENT_SECRET_ENV, FORWARDED_ALLOW_IPS_ENV, POOL_SIZE_ENV} <= env
