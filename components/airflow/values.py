@@ -230,9 +230,11 @@ def _set_database_pools(values: dict[str, Any], inputs: ChartInputs) -> None:
     database allows fewer connections than Airflow's default pools could open (database_pools.py).
 
     Per component, not in the top-level `env`: the API server needs most of them (every task's
-    and person's request), and a name in both lists would be a duplicate env entry, which
-    server-side apply refuses. The Jobs and task pods keep Airflow's defaults: a Job runs one
-    command a connection at a time, and a task pod opens none.
+    and person's request). Each Deployment's container gets its `<component>.env` after the
+    shared env (the chart's templates, e.g. scheduler-deployment.yaml: `container_extra_envs
+    (list . .Values.scheduler.env)`), and a name in both lists would be a duplicate env entry,
+    which server-side apply refuses. The Jobs and task pods keep Airflow's defaults: a Job runs
+    one command a connection at a time, and a task pod opens none.
     """
     replicas = component_replicas(inputs.airflow.scheduler_replicas, inputs.airflow.api_server_replicas)
     pools = database_pools(inputs.database_connections, replicas)
