@@ -11,15 +11,12 @@ gives the async engine the same two settings). The API server has two engines
 task pods open none (they use the API server's execution API).
 
 Where Airflow's defaults could open more than the database allows, the caps go
-where the load is. The API server serves every task's and every person's request
-from its sync pool, and Airflow 3.3.2 still checks a UI/REST token's revocation
-with a synchronous query on its event loop (BaseAuthManager.get_user_from_token,
-apache/airflow #66493): with every pooled connection held by request threads
-that need that loop to give it back, the API server stalls for the pool's 30 s
-timeout and answers 500. The runtime suite's burst saw it with 2 + 2 for every
-component; the scheduler, DAG processor and triggerer work in one loop each and
-never held more than one connection at once there, so they get 1 + 1 and the
-API server the rest.
+where the load is: the API server serves every task's and every person's request
+from its sync pool (it held up to 7 in the runtime suite's burst of eight DAG
+runs), while the scheduler, DAG processor and triggerer each work in one loop and
+never held more than one connection at once there. So they get 1 + 1 and the API
+server the rest. A full API server pool used to stall the whole API server for 30 s;
+components/airflow/api_server_fixes.py says why, and what the stack does about it.
 """
 
 from __future__ import annotations
