@@ -19,6 +19,7 @@ import pulumi
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
+from components.gcp.settings import cloud_sql_max_connections
 from components.platform import MonitoringArgs
 from monitoring import database
 from monitoring.rules import (
@@ -51,23 +52,6 @@ def monitored_components(alerts_routed: bool) -> list[str]:
 _SEVERITIES = {"critical": "CRITICAL", "warning": "WARNING"}
 _UNTEMPLATED = re.compile(r"\{\{[^}]*\}\}")
 _DURATION = re.compile(r"^(?P<number>\d+)(?P<unit>[smh])$")
-
-# Cloud SQL for PostgreSQL's default max_connections by memory
-# (https://cloud.google.com/sql/docs/postgres/quotas#cloud-sql-for-postgresql-connection-limits).
-SHARED_CORE_MAX_CONNECTIONS = {"db-f1-micro": 25, "db-g1-small": 50}
-_MEMORY_MAX_CONNECTIONS = ((3.75, 50), (6, 100), (7.5, 200), (15, 400), (30, 500), (60, 600), (120, 800))
-_CUSTOM_TIER = re.compile(r"^db-custom-\d+-(?P<memory_mib>\d+)$")
-
-
-def cloud_sql_max_connections(tier: str) -> int | None:
-    """The default max_connections of a Cloud SQL tier; None for a tier the table does not know."""
-    if tier in SHARED_CORE_MAX_CONNECTIONS:
-        return SHARED_CORE_MAX_CONNECTIONS[tier]
-    custom = _CUSTOM_TIER.match(tier)
-    if custom is None:
-        return None
-    memory_gb = int(custom.group("memory_mib")) / 1024
-    return next((limit for below, limit in _MEMORY_MAX_CONNECTIONS if memory_gb < below), 1000)
 
 
 def seconds(duration: str) -> str:

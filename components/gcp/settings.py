@@ -47,15 +47,28 @@ _SHARED_CORE_TIERS = ("db-f1-micro", "db-g1-small")
 _CUSTOM_TIER = re.compile(r"^db-custom-(?P<cpus>\d+)-(?P<memory>\d+)$")
 _PERF_OPTIMIZED_TIER = re.compile(r"^db-perf-optimized-N-(?P<cpus>\d+)$")
 
-# max_connections of the tiers Airflow's default pools could outgrow (Cloud SQL quotas and
-# limits, https://cloud.google.com/sql/docs/postgres/quotas: 25 on db-f1-micro (0.6 GiB),
-# 50 on db-g1-small (1.7 GiB), 100 from 3.75 GiB up to 6 GiB - production's db-custom-1-3840),
-# and the slots PostgreSQL keeps for superusers (`superuser_reserved_connections`, default 3;
+# Cloud SQL for PostgreSQL's default max_connections by memory
+# (https://cloud.google.com/sql/docs/postgres/quotas#cloud-sql-for-postgresql-connection-limits):
+# 25 on db-f1-micro (0.6 GiB), 50 on db-g1-small (1.7 GiB), then by a custom tier's memory -
+# 100 from 3.75 GiB up to 6 GiB (production's db-custom-1-3840), ...
+SHARED_CORE_MAX_CONNECTIONS = {"db-f1-micro": 25, "db-g1-small": 50}
+_MEMORY_MAX_CONNECTIONS = ((3.75, 50), (6, 100), (7.5, 200), (15, 400), (30, 500), (60, 600), (120, 800))
+# The slots PostgreSQL keeps for superusers (`superuser_reserved_connections`, default 3;
 # Cloud SQL's own agent connects as one): what is left is all Airflow may open at once, and
 # components/database_pools.py sizes each component's pool to fit it (tests/runtime measures it).
-# Larger tiers allow 200 and more: Airflow's defaults fit.
-TIER_MAX_CONNECTIONS = {"db-f1-micro": 25, "db-g1-small": 50, "db-custom-1-3840": 100}
 RESERVED_CONNECTIONS = 3
+
+
+def cloud_sql_max_connections(tier: str) -> int | None:
+    """The default max_connections of a Cloud SQL tier; None for a tier the table does not know."""
+    if tier in SHARED_CORE_MAX_CONNECTIONS:
+        return SHARED_CORE_MAX_CONNECTIONS[tier]
+    custom = _CUSTOM_TIER.match(tier)
+    if custom is None:
+        return None
+    memory_gb = int(custom.group("memory")) / 1024
+    return next((limit for below, limit in _MEMORY_MAX_CONNECTIONS if memory_gb < below), 1000)
+
 
 # GKE gives every node a /24 of the pod range by default (110 pods per node).
 _POD_PREFIX_PER_NODE = 24
@@ -118,8 +131,9 @@ class GcpSettings:
 
     @property
     def database_connections(self) -> int | None:
-        """Connections the tier lets Airflow open (its max_connections less the reserved), None: enough."""
-        limit = TIER_MAX_CONNECTIONS.get(self.database_tier)
+        """Connections the tier lets Airflow open (its max_connections less the reserved); None: not known
+        (an Enterprise Plus tier, 16 GiB and more: far more than Airflow's default pools open)."""
+        limit = cloud_sql_max_connections(self.database_tier)
         return None if limit is None else limit - RESERVED_CONNECTIONS
 
     @property

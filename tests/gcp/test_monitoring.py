@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 import stack_checks as checks
 
-from components.gcp.monitoring import cloud_sql_max_connections, seconds
+from components.gcp.monitoring import seconds
+from components.gcp.settings import cloud_sql_max_connections
 from monitoring.rules import alert_rules
 from review.runner import Run, run_main
 

@@ -9,7 +9,7 @@ import pytest
 
 from components.config import ConfigError, parse_stack_config
 from components.gcp.names import service_account_id
-from components.gcp.settings import RESERVED_CONNECTIONS, TIER_MAX_CONNECTIONS
+from components.gcp.settings import RESERVED_CONNECTIONS, cloud_sql_max_connections
 from components.gcp.storage import check_shared_volume_size
 from components.validation import Problems
 
@@ -46,11 +46,11 @@ def test_cost_levers_are_validated(raw: dict[str, object], name: str) -> None:
     assert list(problems_by_key(raw)) == [key(name)]
 
 
-def test_only_the_tiers_airflow_s_default_pools_could_outgrow_have_a_connection_budget() -> None:
+def test_the_connection_budget_is_the_tier_s_limit_less_the_superuser_slots() -> None:
     assert settings({"databaseTier": "db-f1-micro"}).database_connections == 22
     assert settings({"databaseTier": "db-g1-small"}).database_connections == 47
     assert settings({"databaseTier": "db-custom-1-3840"}).database_connections == 97
-    assert settings({"databaseTier": "db-custom-2-7680"}).database_connections is None
+    assert settings({"databaseTier": "db-custom-2-7680"}).database_connections == 397
 
 
 def test_production_flips_the_defaults() -> None:
@@ -63,7 +63,8 @@ def test_production_flips_the_defaults() -> None:
     assert prod.system_min_nodes >= 3, "one system node per zone of a regional cluster"
     assert not prod.system_spot and prod.system_disk_size_gb == 50 and prod.ui_access == "loadBalancer"
     assert prod.database_tier == "db-custom-1-3840"
-    assert prod.database_connections == TIER_MAX_CONNECTIONS[prod.database_tier] - RESERVED_CONNECTIONS
+    assert cloud_sql_max_connections(prod.database_tier) == 100
+    assert prod.database_connections == 100 - RESERVED_CONNECTIONS
 
 
 def test_individual_keys_override_the_shape() -> None:

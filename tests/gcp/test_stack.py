@@ -16,7 +16,7 @@ from components.airflow.auth import CLIENT_SECRET_ENV, SETTINGS_ENV
 from components.airflow.values import FORWARDED_ALLOW_IPS_ENV, service_account_values
 from components.config import ConfigError
 from components.database_pools import ENGINES, MAX_OVERFLOW_ENV, POOL_SIZE_ENV
-from components.gcp.settings import RESERVED_CONNECTIONS, TIER_MAX_CONNECTIONS
+from components.gcp.settings import RESERVED_CONNECTIONS, cloud_sql_max_connections
 from review.cost import estimate
 from review.fakes import gcp as fakes
 from review.runner import Registered, Run, run_main
@@ -214,7 +214,8 @@ def test_each_component_s_pool_fits_the_small_database_tier_together(shape: str,
     replicas = {key: values[key].get("replicas", 1) for key in ENGINES}
     most = sum(ENGINES[key] * replicas[key] * (size + overflow) for key, (size, overflow) in pools.items())
     tier = run.one(SQL_INSTANCE).inputs["settings"]["tier"]
-    assert most <= TIER_MAX_CONNECTIONS[tier] - RESERVED_CONNECTIONS
+    limit = cloud_sql_max_connections(tier)
+    assert limit is not None and most <= limit - RESERVED_CONNECTIONS
     busiest = max(pools, key=lambda key: sum(pools[key]))
     assert busiest == "apiServer", f"the API server serves every task's request: {pools}"
 

@@ -25,7 +25,7 @@ from runtime.stack_airflow import DagRepository, RunningAirflow, StackAirflow, a
 
 from components.airflow.values import GIT_DAG_BUNDLE_NAME
 from components.database_pools import ENGINES
-from components.gcp.settings import RESERVED_CONNECTIONS, TIER_MAX_CONNECTIONS
+from components.gcp.settings import RESERVED_CONNECTIONS, cloud_sql_max_connections
 from review.runner import ROOT
 
 KUBERNETES_POD_OPERATOR = "KubernetesPodOperator"
@@ -105,9 +105,9 @@ SERVER_ERROR = re.compile(r"method=\S+ path=\S+ .*status_code=5\d\d")
 
 def connection_budget(stack: StackAirflow) -> int:
     """Connections Airflow may hold on the shape's database: the tier's limit minus the reserved slots."""
-    tier = stack.database_tier
-    assert tier in TIER_MAX_CONNECTIONS, f"{stack.shape}: no known connection limit for tier {tier!r}"
-    return TIER_MAX_CONNECTIONS[tier] - RESERVED_CONNECTIONS
+    limit = cloud_sql_max_connections(stack.database_tier or "")
+    assert limit is not None, f"{stack.shape}: no known connection limit for tier {stack.database_tier!r}"
+    return limit - RESERVED_CONNECTIONS
 
 
 def engines(component: str) -> int:
@@ -181,8 +181,8 @@ def test_a_burst_of_dag_runs_never_waits_on_a_pool_and_fits_the_tier(
             f"\n[runtime] {running.stack.shape}: {BURST_RUNS} concurrent runs of {BURST_DAG}, "
             f"{watcher.requests} UI requests beside them, pools {caps}: peak {connections.peak} connections in "
             f"pg_stat_activity (sync engines {connections.peaks}; {connections.samples} samples), budget {budget} "
-            f"({running.stack.database_tier}: {TIER_MAX_CONNECTIONS[running.stack.database_tier or '']} "
-            f"- {RESERVED_CONNECTIONS} reserved; the pools may open {most})"
+            f"({running.stack.database_tier}: {budget + RESERVED_CONNECTIONS} - {RESERVED_CONNECTIONS} reserved; "
+            f"the pools may open {most})"
         )
     logs = running.airflow.logs()
     assert TOKEN_CHECK_FIX in logs["api-server"], "the API server must run api_server_fixes.py (webserver_config.py)"
