@@ -180,7 +180,8 @@ class PlatformOutputs:
     # pull-through cache (`<mirror>/apache/airflow`); None: pull from Docker Hub.
     docker_hub_mirror: pulumi.Input[str] | None = None
     # Connections the metadata database lets Airflow open at once (its limit less the
-    # superuser-reserved slots); None: more than Airflow's default pools can use.
+    # superuser-reserved slots): each component's pool is sized to fit them together
+    # (components/database_pools.py). None: no limit known, Airflow's default pools.
     database_connections: int | None = None
     # Plain (non-secret) environment every Airflow container and task pod
     # needs from the cloud, e.g. AWS_REGION for the S3 log handler.

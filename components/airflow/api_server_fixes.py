@@ -15,8 +15,9 @@ deserialize_user; apache/airflow #66493). When the requests of running tasks hol
 every connection of the API server's pool, each in a worker thread that needs the
 event loop to give it back, the loop waits for a connection only it can free: the
 whole API server stalls for the pool's 30 s timeout, and the request fails with a
-500. The runtime suite (tests/runtime, the dev shape's pools, eight DAG runs while
-a person watches the grid) failed that way in about one run of two on 2 busy cores.
+500. The runtime suite (tests/runtime, eight DAG runs while a person watches the grid,
+2 busy cores) failed that way in 2 runs of 4 with 2 + 2 connections per component, and in
+1 of 11 with the API server at 3 + 4 (components/database_pools.py): rarer, not gone.
 Here the same checks run in a worker thread (anyio's, as FastAPI runs a sync
 dependency), so the loop keeps serving while they wait for a connection.
 

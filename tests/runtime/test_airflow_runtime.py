@@ -96,8 +96,12 @@ TOKEN_CHECK_FIX = "token checks run off the event loop"
 # Concurrent runs in the burst: the issue's measurement (#19) used eight.
 BURST_RUNS = 8
 BURST_DAG = "platform_xcom"
-# What a component logs when its SQLAlchemy pool ran dry (sqlalchemy/pool/impl.py, QueuePool._do_get).
-POOL_EXHAUSTED = re.compile(r"QueuePool limit of size \d+ overflow \d+ reached")
+# What a component logs when its SQLAlchemy pool ran dry (sqlalchemy/pool/impl.py, QueuePool._do_get):
+# the message, or - in the API server's log, whose traceback of a failed request (Airflow 3.3.2's
+# structlog rendering) leaves the message out - the line that raised it.
+POOL_EXHAUSTED = re.compile(
+    r"QueuePool limit of size \d+ overflow \d+ reached|in _do_get\n[ |]*raise exc\.TimeoutError\("
+)
 # A 5xx in the API server's access log (airflow/api_fastapi/common/http_access_log.py:
 # `request finished ... method=POST path=/execution/... status_code=503`).
 SERVER_ERROR = re.compile(r"method=\S+ path=\S+ .*status_code=5\d\d")
@@ -113,6 +117,9 @@ def connection_budget(stack: StackAirflow) -> int:
 def engines(component: str) -> int:
     """SQLAlchemy engines one replica of `component` runs (the API server's sync and async)."""
     return ENGINES[COMPONENT_VALUES_KEYS[component]]
+
+
+UI_REFRESH_SECONDS = 1.0
 
 
 class GridWatcher:
@@ -139,8 +146,8 @@ class GridWatcher:
             except (HarnessError, TimeoutError, OSError) as failure:
                 self.failures.append(str(failure))
 
-
-UI_REFRESH_SECONDS = 1.0
+    def stop(self) -> None:
+        self._stop.set()
 
 
 @contextlib.contextmanager
@@ -151,7 +158,7 @@ def watching_the_grid(running: RunningAirflow, dag_id: str) -> Iterator[GridWatc
     try:
         yield watcher
     finally:
-        watcher._stop.set()
+        watcher.stop()
         thread.join()
 
 
