@@ -597,21 +597,23 @@ def _check_database_pools(problems: Problems, config: StackConfig) -> None:
     if fits(airflow.api_server_replicas, airflow.scheduler_replicas):
         return
     tier = f"gcp.databaseTier {config.gcp.database_tier} ({connections} connections for Airflow)"
-    most = max(
+    api_servers = max(
         (count for count in range(1, airflow.api_server_replicas) if fits(count, airflow.scheduler_replicas)), default=0
     )
-    if most:
+    if api_servers:
         problems.add(
             f"{PROJECT}:airflow.apiServerReplicas",
             airflow.api_server_replicas,
-            f"at most {most} with {airflow.scheduler_replicas} scheduler(s) on {tier}, or a larger tier",
+            f"at most {api_servers} with {airflow.scheduler_replicas} scheduler(s) on {tier}, or a larger tier",
         )
-    else:
-        problems.add(
-            f"{PROJECT}:airflow.schedulerReplicas",
-            airflow.scheduler_replicas,
-            f"fewer schedulers on {tier}, or a larger tier",
-        )
+        return
+    # Not even one API server fits beside these schedulers: they are what to lower.
+    schedulers = max((count for count in range(1, airflow.scheduler_replicas) if fits(1, count)), default=0)
+    problems.add(
+        f"{PROJECT}:airflow.schedulerReplicas",
+        airflow.scheduler_replicas,
+        f"at most {schedulers} with 1 API server on {tier}, or a larger tier",
+    )
 
 
 def _serves_plain_http(config: StackConfig) -> bool:

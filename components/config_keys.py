@@ -298,12 +298,19 @@ KEYS: tuple[Key, ...] = (
     Key(
         "airflow.schedulerReplicas",
         "integer",
-        "schedulers (active-active in Airflow 3)",
+        "schedulers (active-active in Airflow 3); on GCP, no more than the database tier's connections hold",
         by_shape(1, prod=2),
         minimum=1,
         maximum=10,
     ),
-    Key("airflow.apiServerReplicas", "integer", "API server / UI replicas", by_shape(1, prod=2), minimum=1, maximum=10),
+    Key(
+        "airflow.apiServerReplicas",
+        "integer",
+        "API server / UI replicas; on GCP, no more than the database tier's connections hold (one on db-f1-micro)",
+        by_shape(1, prod=2),
+        minimum=1,
+        maximum=10,
+    ),
     Key(
         "airflow.podDisruptionBudgets",
         "boolean",

@@ -8,9 +8,11 @@ import stack_checks as checks
 from components.config import ConfigError, parse_stack_config
 from components.database_pools import (
     AIRFLOW_DEFAULT_POOL,
+    BACKGROUND_POOL,
     ENGINES,
     JOB_CONNECTIONS,
     MINIMUM_API_SERVER_CONNECTIONS,
+    DatabasePools,
     Pool,
     component_replicas,
     database_pools,
@@ -26,6 +28,11 @@ def test_whatever_fits_leaves_the_jobs_their_connections(connections: int, sched
     try:
         pools = database_pools(connections, replicas)
     except ValueError:
+        # Refused only when the smallest pools - the API servers' minimum, the others' 1 + 1 - do not fit.
+        smallest = DatabasePools(
+            dict.fromkeys(ENGINES, BACKGROUND_POOL) | {"apiServer": Pool(0, MINIMUM_API_SERVER_CONNECTIONS)}, replicas
+        )
+        assert smallest.most > connections - JOB_CONNECTIONS
         return
     if pools is None:
         engines = sum(ENGINES[key] * replicas[key] for key in ENGINES)
@@ -90,6 +97,9 @@ def test_a_stack_with_more_api_servers_than_its_tier_holds_names_the_key_and_the
 def test_a_stack_whose_schedulers_alone_outgrow_the_tier_names_the_schedulers() -> None:
     found = problems(gcp_config("db-f1-micro", api_servers=1, schedulers=6))
     assert list(found) == ["airflow-platform:airflow.schedulerReplicas"]
+    assert found["airflow-platform:airflow.schedulerReplicas"] == (
+        "6: at most 4 with 1 API server on gcp.databaseTier db-f1-micro (22 connections for Airflow), or a larger tier"
+    )
 
 
 def test_a_larger_tier_takes_the_same_replicas() -> None:

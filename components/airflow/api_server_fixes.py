@@ -35,8 +35,9 @@ from airflow.models.revoked_token import RevokedToken
 from jwt import InvalidTokenError
 
 _fixes_log = logging.getLogger("airflow_platform.api_server_fixes")
-# The versions whose BaseAuthManager.get_user_from_token this copies (the same in both).
-TOKEN_CHECK_READ_FROM = ("3.2.2", "3.3.2")
+# The versions whose BaseAuthManager.get_user_from_token this copies (the same in both). Private,
+# as every name here: FAB loads each upper-case name of webserver_config.py into its Flask config.
+_TOKEN_CHECK_READ_FROM = ("3.2.2", "3.3.2")
 
 
 async def _get_user_from_token_off_the_loop(self: BaseAuthManager, token: str) -> Any:
@@ -59,12 +60,12 @@ async def _get_user_from_token_off_the_loop(self: BaseAuthManager, token: str) -
     return await anyio.to_thread.run_sync(user_from_claims)
 
 
-if airflow.__version__ in TOKEN_CHECK_READ_FROM:
+if airflow.__version__ in _TOKEN_CHECK_READ_FROM:
     BaseAuthManager.get_user_from_token = _get_user_from_token_off_the_loop
     _fixes_log.info("airflow-platform: token checks run off the event loop (apache/airflow #66493)")
 else:
     _fixes_log.warning(
         "airflow-platform: token checks left on the event loop: written for Airflow %s, this is %s",
-        " and ".join(TOKEN_CHECK_READ_FROM),
+        " and ".join(_TOKEN_CHECK_READ_FROM),
         airflow.__version__,
     )

@@ -15,7 +15,7 @@ import stack_checks as checks
 from components.airflow.auth import CLIENT_SECRET_ENV, SETTINGS_ENV
 from components.airflow.values import FORWARDED_ALLOW_IPS_ENV, service_account_values
 from components.config import ConfigError
-from components.database_pools import ENGINES, MAX_OVERFLOW_ENV, POOL_SIZE_ENV
+from components.database_pools import ENGINES, MAX_OVERFLOW_ENV, POOL_SIZE_ENV, DatabasePools, Pool
 from components.gcp.settings import RESERVED_CONNECTIONS, cloud_sql_max_connections
 from review.cost import estimate
 from review.fakes import gcp as fakes
@@ -212,7 +212,7 @@ def test_each_component_s_pool_fits_the_small_database_tier_together(shape: str,
     )
     pools = component_pools(run)
     replicas = {key: values[key].get("replicas", 1) for key in ENGINES}
-    most = sum(ENGINES[key] * replicas[key] * (size + overflow) for key, (size, overflow) in pools.items())
+    most = DatabasePools({key: Pool(*pool) for key, pool in pools.items()}, replicas).most
     tier = run.one(SQL_INSTANCE).inputs["settings"]["tier"]
     limit = cloud_sql_max_connections(tier)
     assert limit is not None and most <= limit - RESERVED_CONNECTIONS

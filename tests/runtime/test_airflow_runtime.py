@@ -24,7 +24,7 @@ from runtime.harness import AIRFLOW_COMPONENTS, Chromium, ConnectionPeak, Harnes
 from runtime.stack_airflow import DagRepository, RunningAirflow, StackAirflow, airflow_commands, rerun_stack
 
 from components.airflow.values import GIT_DAG_BUNDLE_NAME
-from components.database_pools import ENGINES
+from components.database_pools import DatabasePools
 from components.gcp.settings import RESERVED_CONNECTIONS, cloud_sql_max_connections
 from review.runner import ROOT
 
@@ -114,11 +114,6 @@ def connection_budget(stack: StackAirflow) -> int:
     return limit - RESERVED_CONNECTIONS
 
 
-def engines(component: str) -> int:
-    """SQLAlchemy engines one replica of `component` runs (the API server's sync and async)."""
-    return ENGINES[COMPONENT_VALUES_KEYS[component]]
-
-
 UI_REFRESH_SECONDS = 1.0
 
 
@@ -137,14 +132,19 @@ class GridWatcher:
     def watch(self) -> None:
         while not self._stop.wait(UI_REFRESH_SECONDS):
             try:
-                runs = self.running.api("GET", f"/api/v2/dags/{self.dag_id}/dagRuns?order_by=-run_after&limit=25")
-                self.requests += 1
-                newest = runs.body["dag_runs"][:1]
-                for run in newest:
-                    self.running.task_instances(self.dag_id, run["dag_run_id"])
-                    self.requests += 1
-            except (HarnessError, TimeoutError, OSError) as failure:
-                self.failures.append(str(failure))
+                self._refresh()
+            except Exception as failure:  # any failure is the test's to report, not the end of the watching
+                self.failures.append(f"{type(failure).__name__}: {failure}")
+
+    def _refresh(self) -> None:
+        path = f"/api/v2/dags/{self.dag_id}/dagRuns?order_by=-run_after&limit=25"
+        runs = self.running.api("GET", path)
+        self.requests += 1
+        if runs.status != 200:
+            raise HarnessError(f"GET {path} answered {runs.status}: {runs.body}")
+        for run in runs.body["dag_runs"][:1]:
+            self.running.task_instances(self.dag_id, run["dag_run_id"])
+            self.requests += 1
 
     def stop(self) -> None:
         self._stop.set()
@@ -173,7 +173,10 @@ def test_a_burst_of_dag_runs_never_waits_on_a_pool_and_fits_the_tier(
     budget = connection_budget(running.stack)
     pools = {component: running.stack.pool(component) for component in AIRFLOW_COMPONENTS}
     replicas = {component: running.stack.replicas(component) for component in AIRFLOW_COMPONENTS}
-    most = sum(engines(component) * replicas[component] * pool.most for component, pool in pools.items())
+    most = DatabasePools(
+        {COMPONENT_VALUES_KEYS[component]: pool for component, pool in pools.items()},
+        {COMPONENT_VALUES_KEYS[component]: count for component, count in replicas.items()},
+    ).most
     caps = {component: f"{pool.size}+{pool.overflow}" for component, pool in pools.items()}
     assert most <= budget, (
         f"the pools {caps} of {replicas} replicas may open {most} connections, more than the {budget} "
